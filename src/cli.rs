@@ -1,0 +1,170 @@
+//! The admin command line: roster import, invites, topics, workstations. Each returns what to print.
+
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate, TimeZone};
+
+use crate::app::App;
+use crate::domain::{MemberNo, TopicClass};
+use crate::invite;
+use crate::locale::Lang;
+use crate::roster;
+use crate::store::NewTopic;
+
+/// A command's outcome: the text to print, and whether it succeeded.
+#[derive(Debug)]
+pub struct Outcome {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Outcome {
+    fn ok(text: String) -> Self {
+        Self { ok: true, text }
+    }
+    fn failed(text: String) -> Self {
+        Self { ok: false, text }
+    }
+}
+
+fn lang(app: &App) -> Lang {
+    Lang::parse(&app.config.locale.default).unwrap_or(Lang::Zh)
+}
+
+pub async fn members_import(app: &App, file: &Path, skip_invalid: bool) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let parsed = roster::parse(&bytes);
+    let mut text = String::new();
+    if !parsed.errors.is_empty() {
+        let file_level = parsed.rows.is_empty();
+        let key = if skip_invalid && !file_level { "cli.import_skipped" } else { "cli.import_failed" };
+        text.push_str(&texts.t(lang, key, &[("count", &parsed.errors.len())]));
+        for e in &parsed.errors {
+            text.push_str("\n  ");
+            text.push_str(&e.render(texts, lang));
+        }
+        if !skip_invalid || file_level {
+            text.push('\n');
+            text.push_str(&texts.t(lang, "cli.import_hint", &[]));
+            return Ok(Outcome::failed(text));
+        }
+        text.push('\n');
+    }
+    let summary = app.store.import_members(&parsed.rows, app.clock.now()).await?;
+    text.push_str(&texts.t(
+        lang,
+        "cli.import_done",
+        &[("inserted", &summary.inserted), ("updated", &summary.updated), ("workstations", &summary.workstations_created)],
+    ));
+    Ok(Outcome::ok(text))
+}
+
+/// Creates an invite code for a member; `bot_username` is for the deep link, when known.
+pub async fn members_invite(app: &App, member_no: &str, bot_username: Option<&str>) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let member = match MemberNo::parse(member_no) {
+        Some(no) => app.store.member_by_no(&no).await?,
+        None => None,
+    };
+    let Some(member) = member else {
+        return Ok(Outcome::failed(texts.t(lang, "cli.member_not_found", &[("member_no", &member_no)])));
+    };
+    let code = invite::generate(&mut rand::thread_rng());
+    let now = app.clock.now();
+    let expires = now + Duration::days(app.config.invites.ttl_days);
+    app.store.create_invite(member.id, &invite::hash(&code), now, expires).await?;
+    let link = match bot_username {
+        Some(username) => invite::deep_link(username, &code),
+        None => texts.t(lang, "cli.invite_no_link", &[]),
+    };
+    let expires = expires.with_timezone(&app.config.offset()).format("%Y-%m-%d %H:%M");
+    let text = texts.t(
+        lang,
+        "cli.invite_done",
+        &[("name", &member.name), ("member_no", &member.member_no), ("expires", &expires), ("code", &code), ("link", &link)],
+    );
+    Ok(Outcome::ok(text))
+}
+
+pub struct TopicArgs {
+    pub title: String,
+    pub class: String,
+    pub description: String,
+    pub form: String,
+    pub closes: Option<String>,
+    pub pin: bool,
+}
+
+pub async fn topics_add(app: &App, args: TopicArgs) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let title = args.title.trim();
+    if title.is_empty() {
+        return Ok(Outcome::failed(texts.t(lang, "cli.empty_title", &[])));
+    }
+    let Some(class) = TopicClass::parse(&args.class) else {
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_class", &[("value", &args.class)])));
+    };
+    let closes_at = match &args.closes {
+        None => None,
+        Some(raw) => match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+            // Open through the whole closing day, local time.
+            Ok(date) => app
+                .config
+                .offset()
+                .from_local_datetime(&date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).expect("midnight exists"))
+                .single()
+                .map(|t| t.with_timezone(&chrono::Utc)),
+            Err(_) => return Ok(Outcome::failed(texts.t(lang, "cli.bad_date", &[("value", raw)]))),
+        },
+    };
+    let topic = NewTopic { title: title.to_string(), description: args.description.trim().to_string(), class, form: args.form.trim().to_string(), closes_at, pinned: args.pin };
+    let topic = app.store.add_topic(topic, app.clock.now()).await?;
+    Ok(Outcome::ok(texts.t(lang, "cli.topic_added", &[("id", &topic.id), ("title", &topic.title), ("class", &topic.class)])))
+}
+
+pub async fn topics_list(app: &App) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let topics = app.store.topics().await?;
+    if topics.is_empty() {
+        return Ok(Outcome::ok(texts.t(lang, "cli.topics_empty", &[])));
+    }
+    let offset = app.config.offset();
+    let now = app.clock.now();
+    let lines: Vec<String> = topics
+        .iter()
+        .map(|t| {
+            let closes = t.closes_at.map(|c| (c - Duration::seconds(1)).with_timezone(&offset).format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into());
+            let status = if t.is_open(now) { t.status.label() } else if t.status == crate::domain::TopicStatus::Open { "已截止" } else { t.status.label() };
+            format!("#{:<4} {}{} | {} | {} | {} | {}", t.id, if t.pinned { "📌 " } else { "" }, t.title, t.class, t.form, status, closes)
+        })
+        .collect();
+    Ok(Outcome::ok(lines.join("\n")))
+}
+
+pub async fn topics_close(app: &App, id: i64) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    if app.store.close_topic(id, app.clock.now()).await? {
+        Ok(Outcome::ok(texts.t(lang, "cli.topic_closed", &[("id", &id)])))
+    } else {
+        Ok(Outcome::failed(texts.t(lang, "cli.topic_not_found", &[("id", &id)])))
+    }
+}
+
+/// Imports workstations from a CSV with columns `name,kind` (like shared/data/pudong-workstations.csv).
+pub async fn workstations_import(app: &App, file: &Path) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let name = record.get(0).unwrap_or_default().to_string();
+        if !name.is_empty() {
+            rows.push((name, record.get(1).unwrap_or_default().to_string()));
+        }
+    }
+    app.store.upsert_workstations(&rows).await?;
+    Ok(Outcome::ok(texts.t(lang, "cli.workstations_done", &[("count", &rows.len())])))
+}

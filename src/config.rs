@@ -1,0 +1,381 @@
+//! Settings: built-in defaults, an optional local file, then `JIANYAN_…` environment variables.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::FixedOffset;
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any folder.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "JIANYAN_";
+/// Environment variables with the `JIANYAN_` prefix that are not settings paths.
+const ENV_NOT_SETTINGS: &[&str] = &["JIANYAN_BOT_TOKEN", "JIANYAN_CONFIG"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub general: General,
+    pub database: Database,
+    pub telegram: Telegram,
+    pub references: References,
+    pub invites: Invites,
+    pub limits: Limits,
+    pub locale: LocaleSettings,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct General {
+    pub utc_offset: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub path: PathBuf,
+    pub busy_timeout_ms: u64,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telegram {
+    pub api_url: String,
+    pub token_file: String,
+    pub bot_username: String,
+    pub poll_timeout_secs: u32,
+    pub workers: usize,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct References {
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invites {
+    pub ttl_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub title_max_chars: usize,
+    pub point_max_chars: usize,
+    pub max_points: usize,
+    pub max_attachments: usize,
+    pub my_list_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleSettings {
+    pub default: String,
+    pub follow_telegram_language: bool,
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    pub format: String,
+    pub level: String,
+}
+
+/// A setting that is missing or wrong, said so that the person starting jianyan can fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("setting `{setting}`: {problem}. Fix: {fix}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(setting: &str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self { setting: setting.into(), problem: problem.into(), fix: fix.into() }
+    }
+}
+
+/// A secret that never shows up in `Debug` or `Display` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Config {
+    /// Builds the settings from the defaults, an optional local file's text and environment pairs.
+    pub fn from_layers<I>(local: Option<(&Path, &str)>, env: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let mut table: toml::Table = DEFAULT_TOML
+            .parse()
+            .map_err(|e| ConfigError::new("config/default.toml", format!("{e}"), "restore the file from the release"))?;
+        if let Some((path, text)) = local {
+            let name = path.display().to_string();
+            let local: toml::Table = text.parse().map_err(|e| {
+                ConfigError::new(&name, format!("is not valid TOML: {e}"), "correct the file's syntax")
+            })?;
+            merge(&mut table, local, "", &name)?;
+        }
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix(ENV_PREFIX) else { continue };
+            if ENV_NOT_SETTINGS.contains(&key.as_str()) {
+                continue;
+            }
+            let Some((section, field)) = rest.split_once("__") else {
+                return Err(ConfigError::new(
+                    &key,
+                    "is not a known environment variable",
+                    "name settings as JIANYAN_<SECTION>__<KEY>, e.g. JIANYAN_DATABASE__PATH",
+                ));
+            };
+            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
+            let Some(toml::Value::Table(sect)) = table.get_mut(&section) else {
+                return Err(ConfigError::new(&key, format!("there is no section [{section}]"), "check the name against config/default.toml"));
+            };
+            let Some(old) = sect.get(&field) else {
+                return Err(ConfigError::new(&key, format!("there is no setting {section}.{field}"), "check the name against config/default.toml"));
+            };
+            let new = env_value(old, &value)
+                .ok_or_else(|| ConfigError::new(&key, format!("`{value}` is not a valid {}", old.type_str()), format!("give a {} value", old.type_str())))?;
+            sect.insert(field, new);
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::new("configuration", e.message().to_string(), "compare with config/default.toml"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the settings the way `jianyan` does at start-up.
+    pub fn load(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_file = std::env::var_os("JIANYAN_CONFIG").map(PathBuf::from);
+        let path = explicit.map(Path::to_path_buf).or(env_file);
+        let (path, required) = match path {
+            Some(p) => (p, true),
+            None => (PathBuf::from("config/local.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(ConfigError::new(
+                    &path.display().to_string(),
+                    format!("cannot be read: {e}"),
+                    "give the path of an existing TOML file",
+                ));
+            }
+        };
+        Self::from_layers(text.as_deref().map(|t| (path.as_path(), t)), std::env::vars())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.utc_offset()?;
+        let prefix_ok = !self.references.prefix.is_empty()
+            && self.references.prefix.len() <= 8
+            && self.references.prefix.chars().all(|c| c.is_ascii_uppercase());
+        if !prefix_ok {
+            return Err(ConfigError::new("references.prefix", format!("`{}` is not 1–8 capital letters", self.references.prefix), "use something like \"PD\""));
+        }
+        if self.telegram.workers == 0 || self.telegram.workers > 1024 {
+            return Err(ConfigError::new("telegram.workers", "must be between 1 and 1024", "use 32 unless you measured otherwise"));
+        }
+        if self.telegram.poll_timeout_secs > 50 {
+            return Err(ConfigError::new("telegram.poll_timeout_secs", "Telegram allows at most 50", "use 25"));
+        }
+        if let Err(e) = url::Url::parse(&self.telegram.api_url) {
+            return Err(ConfigError::new("telegram.api_url", format!("`{}` is not a URL ({e})", self.telegram.api_url), "use https://api.telegram.org/"));
+        }
+        if self.invites.ttl_days < 1 {
+            return Err(ConfigError::new("invites.ttl_days", "must be at least 1", "use 14"));
+        }
+        let l = &self.limits;
+        if l.title_max_chars == 0 || l.point_max_chars == 0 || l.point_max_chars > 3500 || l.max_points == 0 || l.my_list_size == 0 || l.my_list_size > 50 {
+            return Err(ConfigError::new("limits", "a limit is 0 or too large (point_max_chars ≤ 3500, my_list_size ≤ 50)", "compare with config/default.toml"));
+        }
+        if !["zh-CN", "en"].contains(&self.locale.default.as_str()) {
+            return Err(ConfigError::new("locale.default", format!("`{}` is not a language we have", self.locale.default), "use zh-CN or en"));
+        }
+        if !["text", "json"].contains(&self.log.format.as_str()) {
+            return Err(ConfigError::new("log.format", format!("`{}` is neither text nor json", self.log.format), "use text or json"));
+        }
+        Ok(())
+    }
+
+    pub fn utc_offset(&self) -> Result<FixedOffset, ConfigError> {
+        parse_offset(&self.general.utc_offset).ok_or_else(|| {
+            ConfigError::new("general.utc_offset", format!("`{}` is not an offset like +08:00", self.general.utc_offset), "use +08:00 for China")
+        })
+    }
+
+    /// The offset, already checked by `validate`.
+    pub fn offset(&self) -> FixedOffset {
+        self.utc_offset().unwrap_or_else(|_| FixedOffset::east_opt(8 * 3600).expect("valid offset"))
+    }
+
+    /// The Bot API base URL: `TELOXIDE_API_URL` from `env` when set, otherwise `telegram.api_url`.
+    pub fn api_url(&self, teloxide_api_url: Option<String>) -> Result<url::Url, ConfigError> {
+        let (name, raw) = match teloxide_api_url.filter(|v| !v.is_empty()) {
+            Some(v) => ("TELOXIDE_API_URL", v),
+            None => ("telegram.api_url", self.telegram.api_url.clone()),
+        };
+        url::Url::parse(&raw)
+            .map_err(|e| ConfigError::new(name, format!("`{raw}` is not a URL ({e})"), "use https://api.telegram.org/"))
+    }
+
+    /// The bot token from `JIANYAN_BOT_TOKEN` or `telegram.token_file`.
+    pub fn bot_token(&self, env_token: Option<String>) -> Result<Secret, ConfigError> {
+        if let Some(token) = env_token.filter(|t| !t.trim().is_empty()) {
+            return check_token("JIANYAN_BOT_TOKEN", token.trim());
+        }
+        if !self.telegram.token_file.is_empty() {
+            let text = std::fs::read_to_string(&self.telegram.token_file).map_err(|e| {
+                ConfigError::new("telegram.token_file", format!("`{}` cannot be read: {e}", self.telegram.token_file), "point it at a file that holds only the bot token")
+            })?;
+            return check_token("telegram.token_file", text.trim());
+        }
+        Err(ConfigError::new(
+            "JIANYAN_BOT_TOKEN",
+            "no Telegram bot token is configured",
+            "create a bot with @BotFather and start jianyan with JIANYAN_BOT_TOKEN=<token>, or name a file holding it in telegram.token_file",
+        ))
+    }
+}
+
+fn check_token(setting: &str, token: &str) -> Result<Secret, ConfigError> {
+    let ok = token
+        .split_once(':')
+        .is_some_and(|(id, rest)| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty());
+    if ok {
+        Ok(Secret::new(token))
+    } else {
+        Err(ConfigError::new(setting, "does not look like a bot token (digits, a colon, then letters)", "copy the token exactly as @BotFather gave it"))
+    }
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+/// Merges `over` into `base`, refusing keys the defaults do not have.
+fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, file: &str) -> Result<(), ConfigError> {
+    for (key, value) in over {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o, &path, file)?,
+            (Some(old), value) if std::mem::discriminant(old) == std::mem::discriminant(&value) => *old = value,
+            (Some(old), _) => {
+                return Err(ConfigError::new(&path, format!("in {file} must be a {}", old.type_str()), "compare with config/default.toml"));
+            }
+            (None, _) => {
+                return Err(ConfigError::new(&path, format!("in {file} is not a known setting"), "remove it or check its spelling against config/default.toml"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn env_value(old: &toml::Value, raw: &str) -> Option<toml::Value> {
+    Some(match old {
+        toml::Value::String(_) => toml::Value::String(raw.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().ok()?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return None,
+        }),
+        toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().ok()?),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_load_and_validate() {
+        let c = Config::from_layers(None, env(&[])).unwrap();
+        assert_eq!(c.references.prefix, "PD");
+        assert_eq!(c.offset().local_minus_utc(), 8 * 3600);
+    }
+
+    #[test]
+    fn local_file_and_env_override_in_that_order() {
+        let local = "[references]\nprefix = \"XH\"\n[telegram]\nworkers = 4\n";
+        let c = Config::from_layers(Some((Path::new("local.toml"), local)), env(&[("JIANYAN_TELEGRAM__WORKERS", "8"), ("OTHER", "x")])).unwrap();
+        assert_eq!(c.references.prefix, "XH");
+        assert_eq!(c.telegram.workers, 8);
+    }
+
+    #[test]
+    fn errors_name_the_setting_and_the_fix() {
+        let e = Config::from_layers(None, env(&[("JIANYAN_TELEGRAM__WORKERS", "many")])).unwrap_err();
+        assert_eq!(e.setting, "JIANYAN_TELEGRAM__WORKERS");
+        let e = Config::from_layers(Some((Path::new("l.toml"), "[database]\npaht = \"x\"\n")), env(&[])).unwrap_err();
+        assert_eq!(e.setting, "database.paht");
+        assert!(e.to_string().contains("spelling"), "{e}");
+        let e = Config::from_layers(None, env(&[("JIANYAN_REFERENCES__PREFIX", "pd-1")])).unwrap_err();
+        assert_eq!(e.setting, "references.prefix");
+        let e = Config::from_layers(None, env(&[("JIANYAN_GENERAL__UTC_OFFSET", "8")])).unwrap_err();
+        assert_eq!(e.setting, "general.utc_offset");
+    }
+
+    #[test]
+    fn token_comes_from_env_and_never_prints() {
+        let c = Config::from_layers(None, env(&[])).unwrap();
+        let e = c.bot_token(None).unwrap_err();
+        assert_eq!(e.setting, "JIANYAN_BOT_TOKEN");
+        assert!(c.bot_token(Some("not a token".into())).is_err());
+        let t = c.bot_token(Some("123456:ABC-def".into())).unwrap();
+        assert_eq!(t.expose(), "123456:ABC-def");
+        assert!(!format!("{t:?} {t}").contains("ABC"));
+    }
+
+    #[test]
+    fn teloxide_api_url_wins() {
+        let c = Config::from_layers(None, env(&[])).unwrap();
+        assert_eq!(c.api_url(Some("http://127.0.0.1:9/".into())).unwrap().as_str(), "http://127.0.0.1:9/");
+        assert_eq!(c.api_url(None).unwrap().as_str(), "https://api.telegram.org/");
+    }
+}

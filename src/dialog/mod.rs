@@ -1,0 +1,782 @@
+//! The member dialog: registration, the guided suggestion, `/my`, `/topics` — plain Rust, no Telegram.
+//!
+//! `handle` takes what a person did and the chat's saved state and returns the new state, what to
+//! say, and the suggestion to file, if any. The caller applies all of it in one transaction.
+
+mod render;
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::domain::SuggestionKind;
+use crate::invite;
+use crate::locale::{Lang, Texts};
+use crate::reply::{Action, Button, Keyboard};
+use crate::store::{Attachment, Member, NewSuggestion, ReceiptFn, Redeemed, Store, StoreError, Topic};
+
+/// What the dialog needs from the outside world, passed in (no globals).
+pub struct Ctx<'a> {
+    pub store: &'a dyn Store,
+    pub texts: &'a Texts,
+    pub config: &'a Config,
+    pub now: DateTime<Utc>,
+}
+
+/// Who is talking: their Telegram account and private chat.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub user_id: i64,
+    pub chat_id: i64,
+    pub language_code: Option<String>,
+}
+
+/// One thing a person did, already told apart from Telegram's update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// `/name arg`, or a menu key that stands for a command.
+    Command { name: String, arg: Option<String> },
+    Text(String),
+    Attachment { attachment: Attachment, caption: Option<String> },
+    /// Voice, sticker, location, …: named by the kind, for the reply.
+    Unsupported(UnsupportedKind),
+    Button { message_id: i32, data: String },
+    /// An edit of a message sent earlier.
+    Edited,
+    /// Anything in a group or channel: the bot serves members only in private chats.
+    NotPrivate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsupportedKind {
+    Voice,
+    Sticker,
+    Location,
+    Video,
+    Contact,
+    Poll,
+    Other,
+}
+
+impl UnsupportedKind {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Voice => "media.voice",
+            Self::Sticker => "media.sticker",
+            Self::Location => "media.location",
+            Self::Video => "media.video",
+            Self::Contact => "media.contact",
+            Self::Poll => "media.poll",
+            Self::Other => "media.other",
+        }
+    }
+}
+
+/// Where a chat is, with the draft collected so far. Saved as JSON after every update.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dialog {
+    /// Bumped with every question asked: buttons carry it, so an old keyboard is recognised as stale.
+    pub nonce: u32,
+    pub step: Step,
+    pub draft: Draft,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    #[default]
+    Idle,
+    Topic,
+    Kind,
+    Title,
+    Body,
+    Preview,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// `Some(None)`: the member chose "no particular topic".
+    pub topic: Option<Option<i64>>,
+    pub kind: Option<SuggestionKind>,
+    pub title: Option<String>,
+    pub points: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    /// Came from the preview to change one part: go back to the preview after it.
+    pub editing: bool,
+}
+
+/// What handling one input produced.
+#[derive(Default)]
+pub struct Output {
+    /// The chat's new state; `None` leaves it unchanged.
+    pub state: Option<Dialog>,
+    pub actions: Vec<Action>,
+    /// A short notice for the button press (Telegram's answerCallbackQuery).
+    pub toast: Option<String>,
+    pub submission: Option<(NewSuggestion, ReceiptFn)>,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("state", &self.state)
+            .field("actions", &self.actions)
+            .field("toast", &self.toast)
+            .field("submission", &self.submission.as_ref().map(|(s, _)| s))
+            .finish()
+    }
+}
+
+impl Output {
+    fn say(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+}
+
+/// Data carried by buttons. Dialog buttons carry the nonce; the others are checked against the member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonData {
+    Topic { nonce: u32, topic_id: i64 },
+    Kind { nonce: u32, kind: SuggestionKind },
+    Done { nonce: u32 },
+    Preview { nonce: u32, action: PreviewAction },
+    /// Open one of the member's suggestions.
+    Show { suggestion_id: i64 },
+    /// Start a suggestion, optionally on a topic (from /topics or a broadcast).
+    New { topic_id: Option<i64> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewAction {
+    Submit,
+    Discard,
+    EditTopic,
+    EditKind,
+    EditTitle,
+    AddBody,
+    RewriteBody,
+}
+
+impl PreviewAction {
+    const ALL: [(PreviewAction, &'static str); 7] = [
+        (Self::Submit, "submit"),
+        (Self::Discard, "discard"),
+        (Self::EditTopic, "topic"),
+        (Self::EditKind, "kind"),
+        (Self::EditTitle, "title"),
+        (Self::AddBody, "add"),
+        (Self::RewriteBody, "rewrite"),
+    ];
+    fn code(self) -> &'static str {
+        Self::ALL.iter().find(|(a, _)| *a == self).map(|(_, c)| *c).unwrap_or("submit")
+    }
+}
+
+impl ButtonData {
+    /// The callback data, at most 64 bytes.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Topic { nonce, topic_id } => format!("n:{nonce}:t:{topic_id}"),
+            Self::Kind { nonce, kind } => format!("n:{nonce}:k:{}", kind.code()),
+            Self::Done { nonce } => format!("n:{nonce}:done"),
+            Self::Preview { nonce, action } => format!("n:{nonce}:p:{}", action.code()),
+            Self::Show { suggestion_id } => format!("s:{suggestion_id}"),
+            Self::New { topic_id: Some(id) } => format!("new:{id}"),
+            Self::New { topic_id: None } => "new".to_string(),
+        }
+    }
+
+    pub fn parse(data: &str) -> Option<Self> {
+        let parts: Vec<&str> = data.split(':').collect();
+        match parts.as_slice() {
+            ["n", nonce, rest @ ..] => {
+                let nonce: u32 = nonce.parse().ok()?;
+                match rest {
+                    ["t", id] => Some(Self::Topic { nonce, topic_id: id.parse().ok().filter(|n| *n >= 0)? }),
+                    ["k", code] => Some(Self::Kind { nonce, kind: SuggestionKind::parse(code)? }),
+                    ["done"] => Some(Self::Done { nonce }),
+                    ["p", code] => Some(Self::Preview { nonce, action: PreviewAction::ALL.iter().find(|(_, c)| c == code)?.0 }),
+                    _ => None,
+                }
+            }
+            ["s", id] => Some(Self::Show { suggestion_id: id.parse().ok()? }),
+            ["new"] => Some(Self::New { topic_id: None }),
+            ["new", id] => Some(Self::New { topic_id: Some(id.parse().ok()?) }),
+            _ => None,
+        }
+    }
+}
+
+/// Commands members can type; menu keys map to the first four.
+pub const COMMANDS: &[&str] = &["new", "my", "topics", "help", "cancel", "start"];
+
+/// Handles one input. Store errors are returned for the caller to log and retry; never shown.
+pub async fn handle(ctx: &Ctx<'_>, person: &Person, dialog: Dialog, input: Input) -> Result<Output, StoreError> {
+    let lang = ctx.texts.lang_for(person.language_code.as_deref());
+    let mut d = Dialogue { ctx, person, lang, dialog, out: Output::default() };
+    if input == Input::NotPrivate {
+        let text = d.t("chat.private_only");
+        d.out.say(Action::text(text));
+        return Ok(d.out);
+    }
+    let member = ctx.store.member_by_telegram(person.user_id).await?.filter(|m| m.active);
+    match member {
+        None => d.unregistered(input).await?,
+        Some(member) => d.member(&member, input).await?,
+    }
+    Ok(d.out)
+}
+
+/// Maps a menu key's text (in any language) to the command it stands for.
+pub fn menu_command(texts: &Texts, text: &str) -> Option<&'static str> {
+    let text = text.trim();
+    [Lang::Zh, Lang::En].into_iter().find_map(|lang| {
+        [("menu.new", "new"), ("menu.my", "my"), ("menu.topics", "topics"), ("menu.help", "help")]
+            .into_iter()
+            .find(|(key, _)| texts.t(lang, key, &[]) == text)
+            .map(|(_, cmd)| cmd)
+    })
+}
+
+struct Dialogue<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    person: &'a Person,
+    lang: Lang,
+    dialog: Dialog,
+    out: Output,
+}
+
+impl Dialogue<'_, '_> {
+    fn t(&self, key: &str) -> String {
+        self.ctx.texts.t(self.lang, key, &[])
+    }
+
+    fn ta(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        self.ctx.texts.t(self.lang, key, args)
+    }
+
+    fn menu(&self) -> Keyboard {
+        Keyboard::Menu(vec![vec![self.t("menu.new"), self.t("menu.my")], vec![self.t("menu.topics"), self.t("menu.help")]])
+    }
+
+    fn in_dialog(&self) -> bool {
+        self.dialog.step != Step::Idle
+    }
+
+    // ---- people who are not registered ----
+
+    async fn unregistered(&mut self, input: Input) -> Result<(), StoreError> {
+        let code = match &input {
+            Input::Command { name, arg: Some(arg) } if name == "start" => Some(arg.clone()),
+            Input::Text(text) => invite::normalize(text),
+            _ => None,
+        };
+        if let Input::Button { .. } = input {
+            self.out.toast = Some(self.t("register.toast_not_registered"));
+        }
+        let Some(code) = code else {
+            let text = self.t("register.not_registered");
+            self.out.say(Action::with_keyboard(text, Keyboard::None));
+            return Ok(());
+        };
+        let Some(code) = invite::normalize(&code) else {
+            let text = self.t("register.code_unknown");
+            self.out.say(Action::text(text));
+            return Ok(());
+        };
+        let store = self.ctx.store;
+        let result = store.redeem_invite(&invite::hash(&code), self.person.user_id, self.person.chat_id, self.person.language_code.as_deref(), self.ctx.now).await?;
+        let key = match &result {
+            Redeemed::Bound(member) | Redeemed::AlreadyBound(member) => {
+                let text = self.ta("register.welcome", &[("name", &member.name)]);
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                self.dialog = Dialog { nonce: self.dialog.nonce + 1, ..Dialog::default() };
+                self.out.state = Some(self.dialog.clone());
+                return Ok(());
+            }
+            Redeemed::Unknown => "register.code_unknown",
+            Redeemed::Expired => "register.code_expired",
+            Redeemed::Used => "register.code_used",
+            Redeemed::AccountTaken => "register.account_taken",
+            Redeemed::MemberInactive => "register.member_inactive",
+        };
+        let text = self.t(key);
+        self.out.say(Action::text(text));
+        Ok(())
+    }
+
+    // ---- members ----
+
+    async fn member(&mut self, member: &Member, input: Input) -> Result<(), StoreError> {
+        match input {
+            Input::NotPrivate => unreachable!("handled before"),
+            Input::Command { name, arg } => self.command(member, &name, arg).await,
+            Input::Button { message_id, data } => self.button(member, message_id, &data).await,
+            Input::Edited => {
+                let text = self.t("input.edited");
+                self.out.say(Action::text(text));
+                self.reask().await
+            }
+            input => self.step_input(member, input).await,
+        }
+    }
+
+    async fn command(&mut self, member: &Member, name: &str, arg: Option<String>) -> Result<(), StoreError> {
+        match name {
+            "cancel" => {
+                let key = if self.in_dialog() { "dialog.cancelled" } else { "dialog.nothing_to_cancel" };
+                let text = self.t(key);
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                self.finish();
+                Ok(())
+            }
+            "help" => {
+                let text = self.t("help.text");
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                self.reask().await
+            }
+            _ if self.in_dialog() => {
+                let text = self.t("dialog.busy");
+                self.out.say(Action::text(text));
+                self.reask().await
+            }
+            "start" => match arg.as_deref().and_then(parse_topic_link) {
+                Some(topic_id) => self.start_new(Some(topic_id)).await,
+                None => {
+                    let text = self.ta("register.welcome_back", &[("name", &member.name)]);
+                    self.out.say(Action::with_keyboard(text, self.menu()));
+                    Ok(())
+                }
+            },
+            "new" => self.start_new(None).await,
+            "my" => self.my_list(member).await,
+            "topics" => self.topic_list().await,
+            _ => {
+                let text = self.ta("input.unknown_command", &[("command", &name)]);
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                Ok(())
+            }
+        }
+    }
+
+    /// Leaves the dialog; the nonce keeps counting so that no old button matches again.
+    fn finish(&mut self) {
+        self.dialog = Dialog { nonce: self.dialog.nonce + 1, ..Dialog::default() };
+        self.out.state = Some(self.dialog.clone());
+    }
+
+    async fn start_new(&mut self, topic_id: Option<i64>) -> Result<(), StoreError> {
+        self.dialog = Dialog { nonce: self.dialog.nonce, step: Step::Topic, draft: Draft::default() };
+        if let Some(id) = topic_id {
+            match self.ctx.store.topic(id).await? {
+                Some(topic) if topic.is_open(self.ctx.now) => {
+                    self.dialog.draft.topic = Some(Some(topic.id));
+                    let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
+                    self.out.say(Action::text(text));
+                    self.dialog.step = Step::Kind;
+                }
+                _ => {
+                    let text = self.t("dialog.topic_closed");
+                    self.out.say(Action::text(text));
+                }
+            }
+        }
+        self.ask().await
+    }
+
+    /// Asks the current step's question again (after a help text, a bad input, a stale button).
+    async fn reask(&mut self) -> Result<(), StoreError> {
+        if self.in_dialog() { self.ask().await } else { Ok(()) }
+    }
+
+    /// Asks the question of the current step, with fresh buttons, and saves the state.
+    async fn ask(&mut self) -> Result<(), StoreError> {
+        self.dialog.nonce += 1;
+        let nonce = self.dialog.nonce;
+        match self.dialog.step {
+            Step::Idle => {}
+            Step::Topic => {
+                let topics = self.ctx.store.open_topics(self.ctx.now).await?;
+                let mut rows: Vec<Vec<Button>> = topics
+                    .iter()
+                    .map(|t| {
+                        let label = if t.pinned { self.ta("dialog.topic_pinned_label", &[("title", &t.title)]) } else { t.title.clone() };
+                        vec![Button::new(truncate(&label, 60), ButtonData::Topic { nonce, topic_id: t.id }.encode())]
+                    })
+                    .collect();
+                rows.push(vec![Button::new(self.t("dialog.topic_none"), ButtonData::Topic { nonce, topic_id: 0 }.encode())]);
+                let key = if topics.is_empty() { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
+                let text = self.t(key);
+                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+            }
+            Step::Kind => {
+                let buttons: Vec<Button> = SuggestionKind::ALL
+                    .iter()
+                    .map(|k| Button::new(self.t(&format!("kind.{}", k.code())), ButtonData::Kind { nonce, kind: *k }.encode()))
+                    .collect();
+                let rows = buttons.chunks(2).map(|c| c.to_vec()).collect();
+                let text = self.t("dialog.ask_kind");
+                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+            }
+            Step::Title => {
+                let text = self.ta("dialog.ask_title", &[("max", &self.ctx.config.limits.title_max_chars)]);
+                self.out.say(Action::text(text));
+            }
+            Step::Body => {
+                let text = if self.dialog.draft.points.is_empty() {
+                    self.ta("dialog.ask_body", &[("max", &self.ctx.config.limits.point_max_chars)])
+                } else {
+                    self.ta("dialog.ask_more", &[("count", &self.dialog.draft.points.len())])
+                };
+                let keyboard = self.done_keyboard(nonce);
+                self.out.say(Action::with_keyboard(text, keyboard));
+            }
+            Step::Preview => {
+                let topic = match self.dialog.draft.topic.flatten() {
+                    Some(id) => self.ctx.store.topic(id).await?,
+                    None => None,
+                };
+                let text = render::preview(self.ctx.texts, self.lang, &self.dialog.draft, topic.as_ref());
+                let b = |key: &str, action| Button::new(self.t(key), ButtonData::Preview { nonce, action }.encode());
+                let rows = vec![
+                    vec![b("preview.submit", PreviewAction::Submit), b("preview.discard", PreviewAction::Discard)],
+                    vec![b("preview.edit_topic", PreviewAction::EditTopic), b("preview.edit_kind", PreviewAction::EditKind), b("preview.edit_title", PreviewAction::EditTitle)],
+                    vec![b("preview.add_body", PreviewAction::AddBody), b("preview.rewrite_body", PreviewAction::RewriteBody)],
+                ];
+                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+            }
+        }
+        self.out.state = Some(self.dialog.clone());
+        Ok(())
+    }
+
+    fn done_keyboard(&self, nonce: u32) -> Keyboard {
+        if self.dialog.draft.points.is_empty() {
+            Keyboard::None
+        } else {
+            Keyboard::Inline(vec![vec![Button::new(self.t("dialog.done_button"), ButtonData::Done { nonce }.encode())]])
+        }
+    }
+
+    /// Moves on after a step was answered: back to the preview when editing, else to `next`.
+    async fn advance(&mut self, next: Step) -> Result<(), StoreError> {
+        self.dialog.step = if self.dialog.draft.editing { Step::Preview } else { next };
+        if self.dialog.step == Step::Preview {
+            self.dialog.draft.editing = false;
+        }
+        self.ask().await
+    }
+
+    async fn button(&mut self, member: &Member, message_id: i32, data: &str) -> Result<(), StoreError> {
+        let Some(data) = ButtonData::parse(data) else {
+            self.out.toast = Some(self.t("button.invalid"));
+            return Ok(());
+        };
+        match data {
+            ButtonData::Show { suggestion_id } => return self.show(member, suggestion_id).await,
+            ButtonData::New { topic_id } => {
+                if self.in_dialog() {
+                    self.out.toast = Some(self.t("dialog.busy"));
+                    let text = self.t("dialog.busy");
+                    self.out.say(Action::text(text));
+                    return self.reask().await;
+                }
+                return self.start_new(topic_id).await;
+            }
+            _ => {}
+        }
+        let (nonce, fits_step) = match &data {
+            ButtonData::Topic { nonce, .. } => (*nonce, self.dialog.step == Step::Topic),
+            ButtonData::Kind { nonce, .. } => (*nonce, self.dialog.step == Step::Kind),
+            ButtonData::Done { nonce } => (*nonce, self.dialog.step == Step::Body),
+            ButtonData::Preview { nonce, .. } => (*nonce, self.dialog.step == Step::Preview),
+            ButtonData::Show { .. } | ButtonData::New { .. } => unreachable!("handled above"),
+        };
+        if nonce != self.dialog.nonce || !fits_step {
+            self.out.toast = Some(self.t("button.stale"));
+            let text = self.t("button.stale");
+            self.out.say(Action::text(text));
+            return self.reask().await;
+        }
+        self.out.say(Action::ClearButtons { message_id });
+        match data {
+            ButtonData::Topic { topic_id: 0, .. } => {
+                self.dialog.draft.topic = Some(None);
+                self.advance(Step::Kind).await
+            }
+            ButtonData::Topic { topic_id, .. } => match self.ctx.store.topic(topic_id).await? {
+                Some(topic) if topic.is_open(self.ctx.now) => {
+                    self.dialog.draft.topic = Some(Some(topic.id));
+                    let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
+                    self.out.say(Action::text(text));
+                    self.advance(Step::Kind).await
+                }
+                _ => {
+                    self.out.toast = Some(self.t("dialog.topic_closed"));
+                    let text = self.t("dialog.topic_closed");
+                    self.out.say(Action::text(text));
+                    self.ask().await
+                }
+            },
+            ButtonData::Kind { kind, .. } => {
+                self.dialog.draft.kind = Some(kind);
+                self.advance(Step::Title).await
+            }
+            ButtonData::Done { .. } => {
+                if self.dialog.draft.points.is_empty() {
+                    let text = self.t("dialog.body_needs_point");
+                    self.out.say(Action::text(text));
+                    return self.ask().await;
+                }
+                self.dialog.draft.editing = false;
+                self.dialog.step = Step::Preview;
+                self.ask().await
+            }
+            ButtonData::Preview { action, .. } => self.preview_action(member, action).await,
+            ButtonData::Show { .. } | ButtonData::New { .. } => unreachable!("handled above"),
+        }
+    }
+
+    async fn preview_action(&mut self, member: &Member, action: PreviewAction) -> Result<(), StoreError> {
+        let draft = &mut self.dialog.draft;
+        let step = match action {
+            PreviewAction::Submit => return self.submit(member).await,
+            PreviewAction::Discard => {
+                let text = self.t("dialog.discarded");
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                self.finish();
+                return Ok(());
+            }
+            PreviewAction::EditTopic => Step::Topic,
+            PreviewAction::EditKind => Step::Kind,
+            PreviewAction::EditTitle => Step::Title,
+            PreviewAction::AddBody => Step::Body,
+            PreviewAction::RewriteBody => {
+                draft.points.clear();
+                draft.attachments.clear();
+                Step::Body
+            }
+        };
+        draft.editing = true;
+        self.dialog.step = step;
+        self.ask().await
+    }
+
+    async fn submit(&mut self, member: &Member) -> Result<(), StoreError> {
+        let draft = self.dialog.draft.clone();
+        let (Some(topic), Some(kind), Some(title)) = (draft.topic, draft.kind, draft.title.clone()) else {
+            return Err(StoreError::Corrupt("a preview without topic, kind or title".into()));
+        };
+        if let Some(id) = topic {
+            let open = self.ctx.store.topic(id).await?.is_some_and(|t| t.is_open(self.ctx.now));
+            if !open {
+                let text = self.t("dialog.topic_closed_at_submit");
+                self.out.say(Action::text(text));
+                self.dialog.draft.editing = true;
+                self.dialog.step = Step::Topic;
+                return self.ask().await;
+            }
+        }
+        let year = self.ctx.now.with_timezone(&self.ctx.config.offset()).year();
+        let suggestion = NewSuggestion {
+            member_id: member.id,
+            topic_id: topic,
+            kind,
+            title: title.clone(),
+            points: draft.points.clone(),
+            attachments: draft.attachments.clone(),
+            year,
+            prefix: self.ctx.config.references.prefix.clone(),
+        };
+        let texts = self.ctx.texts.clone();
+        let lang = self.lang;
+        let chat_id = self.person.chat_id;
+        let menu = self.menu();
+        let points = draft.points.len();
+        let receipt: ReceiptFn = Box::new(move |reference| {
+            let text = texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
+            vec![crate::store::OutMessage { chat_id, payload: Action::with_keyboard(text, menu).encode() }]
+        });
+        self.out.submission = Some((suggestion, receipt));
+        self.finish();
+        Ok(())
+    }
+
+    async fn step_input(&mut self, _member: &Member, input: Input) -> Result<(), StoreError> {
+        let limits = &self.ctx.config.limits;
+        match (self.dialog.step, input) {
+            (_, Input::Unsupported(kind)) => {
+                let what = self.t(kind.key());
+                let key = if self.in_dialog() { "input.unsupported_in_dialog" } else { "input.unsupported" };
+                let text = self.ta(key, &[("what", &what)]);
+                self.out.say(Action::text(text));
+                self.reask().await
+            }
+            (Step::Idle, Input::Text(text)) if invite::normalize(&text).is_some() => {
+                let text = self.t("register.already_registered");
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                Ok(())
+            }
+            (Step::Idle, _) => {
+                let text = self.t("input.idle");
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                Ok(())
+            }
+            (Step::Topic | Step::Kind | Step::Preview, Input::Attachment { .. } | Input::Text(_)) => {
+                let key = if self.dialog.step == Step::Preview { "input.use_preview_buttons" } else { "input.use_buttons" };
+                let text = self.t(key);
+                self.out.say(Action::text(text));
+                self.ask().await
+            }
+            (Step::Title, Input::Attachment { .. }) => {
+                let text = self.t("dialog.title_needs_text");
+                self.out.say(Action::text(text));
+                self.ask().await
+            }
+            (Step::Title, Input::Text(text)) => {
+                let title = text.trim();
+                let len = title.chars().count();
+                if title.is_empty() {
+                    let text = self.t("dialog.title_empty");
+                    self.out.say(Action::text(text));
+                    return self.ask().await;
+                }
+                if len > limits.title_max_chars {
+                    let text = self.ta("dialog.title_too_long", &[("max", &limits.title_max_chars), ("len", &len)]);
+                    self.out.say(Action::text(text));
+                    return self.ask().await;
+                }
+                self.dialog.draft.title = Some(title.to_string());
+                self.advance(Step::Body).await
+            }
+            (Step::Body, Input::Text(text)) => self.add_point(&text),
+            (Step::Body, Input::Attachment { attachment, caption }) => {
+                if self.dialog.draft.attachments.len() >= limits.max_attachments {
+                    let text = self.ta("dialog.too_many_attachments", &[("max", &limits.max_attachments)]);
+                    self.out.say(Action::text(text));
+                    return self.ask().await;
+                }
+                if let Some(caption) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                    if let Err(text) = self.check_point(caption) {
+                        self.out.say(Action::text(text));
+                        return self.ask().await;
+                    }
+                    self.dialog.draft.points.push(caption.to_string());
+                }
+                self.dialog.draft.attachments.push(attachment);
+                let nonce = self.dialog.nonce + 1;
+                self.dialog.nonce = nonce;
+                let text = self.ta(
+                    "dialog.attachment_added",
+                    &[("attachments", &self.dialog.draft.attachments.len()), ("points", &self.dialog.draft.points.len())],
+                );
+                let keyboard = self.done_keyboard(nonce);
+                self.out.say(Action::with_keyboard(text, keyboard));
+                self.out.state = Some(self.dialog.clone());
+                Ok(())
+            }
+            (_, Input::Command { .. } | Input::Button { .. } | Input::Edited | Input::NotPrivate) => unreachable!("handled by the caller"),
+        }
+    }
+
+    fn check_point(&self, text: &str) -> Result<(), String> {
+        let limits = &self.ctx.config.limits;
+        let len = text.chars().count();
+        if len > limits.point_max_chars {
+            return Err(self.ta("dialog.point_too_long", &[("max", &limits.point_max_chars), ("len", &len)]));
+        }
+        if self.dialog.draft.points.len() >= limits.max_points {
+            return Err(self.ta("dialog.too_many_points", &[("max", &limits.max_points)]));
+        }
+        Ok(())
+    }
+
+    fn add_point(&mut self, text: &str) -> Result<(), StoreError> {
+        let point = text.trim();
+        let nonce = self.dialog.nonce + 1;
+        self.dialog.nonce = nonce;
+        let reply = if point.is_empty() {
+            self.t("dialog.point_empty")
+        } else {
+            match self.check_point(point) {
+                Err(text) => text,
+                Ok(()) => {
+                    self.dialog.draft.points.push(point.to_string());
+                    self.ta("dialog.point_added", &[("n", &self.dialog.draft.points.len())])
+                }
+            }
+        };
+        let keyboard = self.done_keyboard(nonce);
+        self.out.say(Action::with_keyboard(reply, keyboard));
+        self.out.state = Some(self.dialog.clone());
+        Ok(())
+    }
+
+    async fn my_list(&mut self, member: &Member) -> Result<(), StoreError> {
+        let list = self.ctx.store.suggestions_of_member(member.id, self.ctx.config.limits.my_list_size).await?;
+        if list.is_empty() {
+            let text = self.t("my.empty");
+            self.out.say(Action::with_keyboard(text, self.menu()));
+            return Ok(());
+        }
+        let offset = self.ctx.config.offset();
+        let text = render::my_list(self.ctx.texts, self.lang, &list, offset);
+        let rows = list
+            .iter()
+            .map(|s| vec![Button::new(format!("{} {}", s.reference_no, truncate(&s.title, 20)), ButtonData::Show { suggestion_id: s.id }.encode())])
+            .collect();
+        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        Ok(())
+    }
+
+    async fn show(&mut self, member: &Member, suggestion_id: i64) -> Result<(), StoreError> {
+        let suggestion = self.ctx.store.suggestion(suggestion_id).await?;
+        match suggestion {
+            Some(s) if s.member_id == member.id => {
+                let text = render::suggestion(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
+                self.out.say(Action::text(text));
+            }
+            _ => {
+                tracing::warn!(suggestion_id, member_id = member.id, "refused a button for a suggestion that is not the member's");
+                self.out.toast = Some(self.t("button.not_yours"));
+                let text = self.t("button.not_yours");
+                self.out.say(Action::text(text));
+            }
+        }
+        Ok(())
+    }
+
+    async fn topic_list(&mut self) -> Result<(), StoreError> {
+        let topics: Vec<Topic> = self.ctx.store.open_topics(self.ctx.now).await?;
+        if topics.is_empty() {
+            let text = self.t("topics.empty");
+            self.out.say(Action::with_keyboard(text, self.menu()));
+            return Ok(());
+        }
+        let text = render::topic_list(self.ctx.texts, self.lang, &topics, self.ctx.config.offset());
+        let rows = topics
+            .iter()
+            .map(|t| vec![Button::new(self.ta("topics.answer_button", &[("title", &truncate(&t.title, 30))]), ButtonData::New { topic_id: Some(t.id) }.encode())])
+            .collect();
+        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        Ok(())
+    }
+}
+
+/// `/start t12` (a deep link to topic 12).
+fn parse_topic_link(arg: &str) -> Option<i64> {
+    arg.strip_prefix('t')?.parse().ok().filter(|n| *n > 0)
+}
+
+pub fn truncate(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max_chars.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+//! jianyan (建言): committee members send suggestions from Telegram and hear back.
+//!
+//! The feature modules, each with one job:
+//! - `dialog`: the member dialog, plain Rust (registration, the guided suggestion, /my, /topics).
+//! - `bot`: the Telegram adapter — durable intake, per-chat workers, sending.
+//! - `store`: the data-access interface and its SQLite implementation.
+//! - `roster`: importing the member roster from CSV.
+//! - `invite`: one-time invite codes.
+//! - `config`, `locale`, `logging`, `clock`: settings, texts, logs and time, all passed in.
+
+pub mod app;
+pub mod bot;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod dialog;
+pub mod domain;
+pub mod invite;
+pub mod locale;
+pub mod logging;
+pub mod reply;
+pub mod roster;
+pub mod store;

@@ -1,0 +1,186 @@
+//! The `jianyan` command: runs the bot, and the admin commands for roster, invites and topics.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use jianyan::app::App;
+use jianyan::cli::{self, Outcome, TopicArgs};
+use jianyan::clock::SystemClock;
+use jianyan::config::Config;
+use jianyan::{bot, logging};
+use teloxide::requests::Requester;
+
+#[derive(Parser)]
+#[command(name = "jianyan", version, about = "建言: committee members send suggestions from Telegram and hear back")]
+struct Cli {
+    /// A TOML file overriding config/default.toml (default: config/local.toml if it exists).
+    #[arg(long, global = true, env = "JIANYAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Telegram bot and its workers until SIGINT or SIGTERM.
+    Run,
+    /// Create the database or bring its schema up to date.
+    Migrate,
+    /// The member roster.
+    #[command(subcommand)]
+    Members(Members),
+    /// Consultation topics.
+    #[command(subcommand)]
+    Topics(Topics),
+    /// Member workstations (委员工作站).
+    #[command(subcommand)]
+    Workstations(Workstations),
+}
+
+#[derive(Subcommand)]
+enum Members {
+    /// Import or update members from a CSV: member_no,name,level,workstation,sector,phone.
+    Import {
+        file: PathBuf,
+        /// Import the valid rows even if some rows have problems.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Print a one-time invite code and deep link for a member.
+    Invite { member_no: String },
+}
+
+#[derive(Subcommand)]
+enum Topics {
+    /// Publish a consultation topic.
+    Add {
+        #[arg(long)]
+        title: String,
+        /// 规划计划类 | 重大工作决策类 | 民生实事类 | 立法类
+        #[arg(long)]
+        class: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The consultation form, e.g. 专题协商会.
+        #[arg(long, default_value = "")]
+        form: String,
+        /// Last day members can answer (YYYY-MM-DD, local time).
+        #[arg(long)]
+        closes: Option<String>,
+        /// Make it the pinned topic (第一协商议题), shown first.
+        #[arg(long)]
+        pin: bool,
+    },
+    /// List all topics.
+    List,
+    /// Stop taking suggestions for a topic.
+    Close { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum Workstations {
+    /// Import workstations from a CSV with columns name,kind.
+    Import { file: PathBuf },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("jianyan cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(&config);
+    match run(cli.command, config).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "jianyan stopped with an error");
+            eprintln!("jianyan: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
+    let env = |name: &str| std::env::var(name).ok();
+    // Check the bot settings before touching the database, so a missing token is said first.
+    let bot_settings = || -> anyhow::Result<_> {
+        let token = config.bot_token(env("JIANYAN_BOT_TOKEN"))?;
+        let url = config.api_url(env("TELOXIDE_API_URL"))?;
+        Ok(bot::client(token.expose(), url))
+    };
+    if let Command::Run = command {
+        let client = bot_settings()?;
+        let app = App::open(config, Arc::new(SystemClock)).await?;
+        tracing::info!(database = %app.config.database.path.display(), "jianyan is running; stop it with Ctrl-C");
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = tx.send(true);
+        });
+        bot::run(app, client, rx).await?;
+        return Ok(true);
+    }
+    let app = App::open(config.clone(), Arc::new(SystemClock)).await?;
+    let outcome: Outcome = match command {
+        Command::Run => unreachable!("handled above"),
+        Command::Migrate => {
+            let path = app.config.database.path.display().to_string();
+            Outcome { ok: true, text: app.texts.t(jianyan::locale::Lang::Zh, "cli.migrated", &[("path", &path)]) }
+        }
+        Command::Members(Members::Import { file, skip_invalid }) => cli::members_import(&app, &file, skip_invalid).await?,
+        Command::Members(Members::Invite { member_no }) => {
+            let username = if !config.telegram.bot_username.is_empty() {
+                Some(config.telegram.bot_username.clone())
+            } else {
+                match bot_settings() {
+                    Ok(client) => match tokio::time::timeout(std::time::Duration::from_secs(10), client.get_me()).await {
+                        Ok(Ok(me)) => me.user.username.clone(),
+                        _ => None,
+                    },
+                    Err(_) => None,
+                }
+            };
+            cli::members_invite(&app, &member_no, username.as_deref()).await?
+        }
+        Command::Topics(Topics::Add { title, class, description, form, closes, pin }) => {
+            cli::topics_add(&app, TopicArgs { title, class, description, form, closes, pin }).await?
+        }
+        Command::Topics(Topics::List) => cli::topics_list(&app).await?,
+        Command::Topics(Topics::Close { id }) => cli::topics_close(&app, id).await?,
+        Command::Workstations(Workstations::Import { file }) => cli::workstations_import(&app, &file).await?,
+    };
+    if outcome.ok {
+        println!("{}", outcome.text);
+    } else {
+        eprintln!("{}", outcome.text);
+    }
+    Ok(outcome.ok)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops jianyan");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

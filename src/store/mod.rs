@@ -1,0 +1,282 @@
+//! The data-access interface: everything the bot, the dialog and the CLI read or write goes through `Store`.
+//!
+//! SQLite (`sqlite::SqliteStore`) is the embedded default; another backend implements the same trait.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
+
+pub use sqlite::SqliteStore;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: i64,
+    pub member_no: MemberNo,
+    pub name: String,
+    pub level: MemberLevel,
+    pub workstation: Option<String>,
+    pub sector: String,
+    pub phone: String,
+    pub telegram_user_id: Option<i64>,
+    pub active: bool,
+}
+
+/// One validated roster row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterRow {
+    pub member_no: MemberNo,
+    pub name: String,
+    pub level: MemberLevel,
+    pub workstation: Option<String>,
+    pub sector: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub inserted: usize,
+    pub updated: usize,
+    pub workstations_created: usize,
+}
+
+/// What happened to an invite code someone sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redeemed {
+    Bound(Member),
+    /// This Telegram account already redeemed this code (a replayed message): nothing changes.
+    AlreadyBound(Member),
+    Unknown,
+    Expired,
+    Used,
+    /// The Telegram account is already bound to another member.
+    AccountTaken,
+    MemberInactive,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topic {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub class: TopicClass,
+    pub form: String,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub status: TopicStatus,
+    pub pinned: bool,
+}
+
+impl Topic {
+    /// Members can answer it now.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.status == TopicStatus::Open
+            && self.opens_at.is_none_or(|t| t <= now)
+            && self.closes_at.is_none_or(|t| now < t)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTopic {
+    pub title: String,
+    pub description: String,
+    pub class: TopicClass,
+    pub form: String,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
+}
+
+/// A photo or document a member attached, kept as Telegram file ids with their metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub file_size: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Photo,
+    Document,
+}
+
+impl AttachmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Photo => "photo",
+            Self::Document => "document",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSuggestion {
+    pub member_id: i64,
+    pub topic_id: Option<i64>,
+    pub kind: SuggestionKind,
+    pub title: String,
+    pub points: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    pub year: i32,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuggestionSummary {
+    pub id: i64,
+    pub reference_no: String,
+    pub title: String,
+    pub state: SuggestionState,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub id: i64,
+    pub reference_no: String,
+    pub member_id: i64,
+    pub topic_id: Option<i64>,
+    pub topic_title: Option<String>,
+    pub kind: SuggestionKind,
+    pub title: String,
+    pub points: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    pub state: SuggestionState,
+    pub created_at: DateTime<Utc>,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub event: String,
+    pub text: String,
+}
+
+/// A raw Telegram update as received, before processing.
+#[derive(Debug, Clone)]
+pub struct IncomingUpdate {
+    pub update_id: i64,
+    pub chat_id: Option<i64>,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredUpdate {
+    pub update_id: i64,
+    pub chat_id: Option<i64>,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// A message waiting in the outbox; `payload` is the sender's own JSON.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub chat_id: i64,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutMessage {
+    pub chat_id: i64,
+    pub payload: String,
+}
+
+pub type ReceiptFn = Box<dyn FnOnce(&ReferenceNo) -> Vec<OutMessage> + Send>;
+
+/// Everything one processed update changes, applied in one transaction.
+pub struct Commit {
+    /// The update this work came from; marked processed in the same transaction.
+    pub update_id: Option<i64>,
+    pub chat_id: i64,
+    /// The chat's new dialog state (JSON); `None` leaves it as it is.
+    pub dialog: Option<String>,
+    pub messages: Vec<OutMessage>,
+    /// A suggestion to file, and the messages to send once its reference number is known.
+    pub submission: Option<(NewSuggestion, ReceiptFn)>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub enum Committed {
+    Done { outbox: Vec<OutboxRow>, reference: Option<ReferenceNo> },
+    /// The update had been processed before: nothing was changed.
+    AlreadyProcessed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryResult {
+    Sent,
+    /// Telegram refused it for good (blocked, chat not found, bad request).
+    Failed,
+    /// Try again later.
+    Retry,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    // The roster.
+    async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize>;
+    async fn import_members(&self, rows: &[RosterRow], now: DateTime<Utc>) -> Result<ImportSummary>;
+    async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>>;
+    async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>>;
+    async fn members(&self) -> Result<Vec<Member>>;
+    async fn create_invite(&self, member_id: i64, code_hash: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
+    async fn redeem_invite(&self, code_hash: &str, telegram_user_id: i64, chat_id: i64, language: Option<&str>, now: DateTime<Utc>) -> Result<Redeemed>;
+
+    // Topics.
+    async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic>;
+    async fn topics(&self) -> Result<Vec<Topic>>;
+    /// Topics members can answer now, the pinned ones first, then the newest.
+    async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>>;
+    async fn topic(&self, id: i64) -> Result<Option<Topic>>;
+    async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+
+    // Suggestions.
+    async fn suggestions_of_member(&self, member_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>>;
+    async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>>;
+
+    // Dialogs and durable intake.
+    async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>>;
+    /// Stores updates not seen before; returns the ids that were new.
+    async fn store_updates(&self, updates: &[IncomingUpdate], now: DateTime<Utc>) -> Result<Vec<i64>>;
+    async fn last_update_id(&self) -> Result<Option<i64>>;
+    async fn pending_updates(&self) -> Result<Vec<StoredUpdate>>;
+    async fn stored_update(&self, update_id: i64) -> Result<Option<StoredUpdate>>;
+    /// Counts a failed processing attempt; returns the attempts so far.
+    async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64>;
+    /// Gives up on an update after repeated failures, keeping it and its error for an admin.
+    async fn abandon_update(&self, update_id: i64, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<Vec<OutboxRow>>;
+    async fn commit(&self, commit: Commit) -> Result<Committed>;
+
+    // The outbox.
+    /// Messages not yet sent; with `retried_only`, just those a first attempt could not send.
+    async fn pending_outbox(&self, limit: usize, retried_only: bool) -> Result<Vec<OutboxRow>>;
+    async fn outbox_result(&self, id: i64, result: DeliveryResult, error: Option<&str>, now: DateTime<Utc>) -> Result<()>;
+}

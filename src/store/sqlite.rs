@@ -1,0 +1,564 @@
+//! The embedded SQLite store: WAL, a busy timeout, and every write in a `BEGIN IMMEDIATE` transaction.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path, busy_timeout: Duration, max_connections: u32) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create folder {}: {e}", dir.display())))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(busy_timeout)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+const MEMBER_COLUMNS: &str = "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id, m.status";
+
+fn member_from_row(row: &SqliteRow) -> Result<Member> {
+    let member_no: String = row.try_get("member_no")?;
+    let level: String = row.try_get("level")?;
+    Ok(Member {
+        id: row.try_get("id")?,
+        member_no: MemberNo::parse(&member_no).ok_or_else(|| StoreError::Corrupt(format!("member number {member_no:?}")))?,
+        name: row.try_get("name")?,
+        level: MemberLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("member level {level:?}")))?,
+        workstation: row.try_get("workstation")?,
+        sector: row.try_get("sector")?,
+        phone: row.try_get("phone")?,
+        telegram_user_id: row.try_get("telegram_user_id")?,
+        active: row.try_get::<String, _>("status")? == "active",
+    })
+}
+
+fn topic_from_row(row: &SqliteRow) -> Result<Topic> {
+    let class: String = row.try_get("class")?;
+    let status: String = row.try_get("status")?;
+    Ok(Topic {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        class: TopicClass::parse(&class).ok_or_else(|| StoreError::Corrupt(format!("topic class {class:?}")))?,
+        form: row.try_get("form")?,
+        opens_at: row.try_get("opens_at")?,
+        closes_at: row.try_get("closes_at")?,
+        status: TopicStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("topic status {status:?}")))?,
+        pinned: row.try_get::<i64, _>("pinned")? != 0,
+    })
+}
+
+fn state_from(s: &str) -> Result<SuggestionState> {
+    SuggestionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("suggestion state {s:?}")))
+}
+
+async fn insert_outbox(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    update_id: Option<i64>,
+    messages: Vec<OutMessage>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutboxRow>> {
+    let mut rows = Vec::with_capacity(messages.len());
+    for m in messages {
+        let id: i64 = sqlx::query_scalar("INSERT INTO outbox (chat_id, payload, update_id, created_at) VALUES (?, ?, ?, ?) RETURNING id")
+            .bind(m.chat_id)
+            .bind(&m.payload)
+            .bind(update_id)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+        rows.push(OutboxRow { id, chat_id: m.chat_id, payload: m.payload, attempts: 0 });
+    }
+    Ok(rows)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize> {
+        let mut tx = self.write().await?;
+        let mut created = 0;
+        for (name, kind) in rows {
+            let r = sqlx::query("INSERT INTO workstations (name, kind) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET kind = excluded.kind")
+                .bind(name)
+                .bind(kind)
+                .execute(&mut *tx)
+                .await?;
+            created += r.rows_affected() as usize;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn import_members(&self, rows: &[RosterRow], now: DateTime<Utc>) -> Result<ImportSummary> {
+        let mut tx = self.write().await?;
+        let mut summary = ImportSummary::default();
+        for row in rows {
+            let workstation_id: Option<i64> = match &row.workstation {
+                None => None,
+                Some(name) => {
+                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM workstations WHERE name = ?").bind(name).fetch_optional(&mut *tx).await?;
+                    match existing {
+                        Some(id) => Some(id),
+                        None => {
+                            summary.workstations_created += 1;
+                            Some(sqlx::query_scalar("INSERT INTO workstations (name) VALUES (?) RETURNING id").bind(name).fetch_one(&mut *tx).await?)
+                        }
+                    }
+                }
+            };
+            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE member_no = ?").bind(row.member_no.as_str()).fetch_optional(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO members (member_no, name, level, workstation_id, sector, phone, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT(member_no) DO UPDATE SET name = excluded.name, level = excluded.level,
+                   workstation_id = excluded.workstation_id, sector = excluded.sector, phone = excluded.phone,
+                   updated_at = excluded.updated_at",
+            )
+            .bind(row.member_no.as_str())
+            .bind(&row.name)
+            .bind(row.level.label())
+            .bind(workstation_id)
+            .bind(&row.sector)
+            .bind(&row.phone)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if existed.is_some() {
+                summary.updated += 1;
+            } else {
+                summary.inserted += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.member_no = ?");
+        let row = sqlx::query(&sql).bind(member_no.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.telegram_user_id = ?");
+        let row = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    async fn members(&self) -> Result<Vec<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id ORDER BY m.member_no");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    async fn create_invite(&self, member_id: i64, code_hash: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO invite_codes (code_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(code_hash)
+            .bind(member_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn redeem_invite(&self, code_hash: &str, telegram_user_id: i64, chat_id: i64, language: Option<&str>, now: DateTime<Utc>) -> Result<Redeemed> {
+        let mut tx = self.write().await?;
+        let invite = sqlx::query("SELECT id, member_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?")
+            .bind(code_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(invite) = invite else { return Ok(Redeemed::Unknown) };
+        let member_id: i64 = invite.try_get("member_id")?;
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?");
+        let member = member_from_row(&sqlx::query(&sql).bind(member_id).fetch_one(&mut *tx).await?)?;
+        let used_at: Option<DateTime<Utc>> = invite.try_get("used_at")?;
+        if used_at.is_some() {
+            let used_by: Option<i64> = invite.try_get("used_by_telegram")?;
+            return Ok(if used_by == Some(telegram_user_id) && member.telegram_user_id == Some(telegram_user_id) {
+                Redeemed::AlreadyBound(member)
+            } else {
+                Redeemed::Used
+            });
+        }
+        let expires_at: DateTime<Utc> = invite.try_get("expires_at")?;
+        if expires_at <= now {
+            return Ok(Redeemed::Expired);
+        }
+        if !member.active {
+            return Ok(Redeemed::MemberInactive);
+        }
+        let other: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE telegram_user_id = ? AND id <> ?")
+            .bind(telegram_user_id)
+            .bind(member_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if other.is_some() {
+            return Ok(Redeemed::AccountTaken);
+        }
+        sqlx::query("UPDATE invite_codes SET used_at = ?, used_by_telegram = ? WHERE id = ?")
+            .bind(now)
+            .bind(telegram_user_id)
+            .bind(invite.try_get::<i64, _>("id")?)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE members SET telegram_user_id = ?, telegram_chat_id = ?, language = ?, bound_at = ?, updated_at = ? WHERE id = ?")
+            .bind(telegram_user_id)
+            .bind(chat_id)
+            .bind(language)
+            .bind(now)
+            .bind(now)
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Redeemed::Bound(Member { telegram_user_id: Some(telegram_user_id), ..member }))
+    }
+
+    async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "INSERT INTO topics (title, description, class, form, opens_at, closes_at, status, pinned, created_at, updated_at)
+             VALUES (?, ?, ?, ?, NULL, ?, 'open', ?, ?, ?) RETURNING *",
+        )
+        .bind(&topic.title)
+        .bind(&topic.description)
+        .bind(topic.class.label())
+        .bind(&topic.form)
+        .bind(topic.closes_at)
+        .bind(topic.pinned as i64)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let topic = topic_from_row(&row)?;
+        if topic.pinned {
+            // One topic is the pinned one (第一协商议题): pinning a new one unpins the others.
+            sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1").bind(now).bind(topic.id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(topic)
+    }
+
+    async fn topics(&self) -> Result<Vec<Topic>> {
+        let rows = sqlx::query("SELECT * FROM topics ORDER BY pinned DESC, id DESC").fetch_all(&self.pool).await?;
+        rows.iter().map(topic_from_row).collect()
+    }
+
+    async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>> {
+        let rows = sqlx::query("SELECT * FROM topics WHERE status = 'open' ORDER BY pinned DESC, id DESC").fetch_all(&self.pool).await?;
+        let topics: Vec<Topic> = rows.iter().map(topic_from_row).collect::<Result<_>>()?;
+        Ok(topics.into_iter().filter(|t| t.is_open(now)).collect())
+    }
+
+    async fn topic(&self, id: i64) -> Result<Option<Topic>> {
+        let row = sqlx::query("SELECT * FROM topics WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(topic_from_row).transpose()
+    }
+
+    async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let r = sqlx::query("UPDATE topics SET status = 'closed', pinned = 0, updated_at = ? WHERE id = ? AND status <> 'closed'")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn suggestions_of_member(&self, member_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>> {
+        let rows = sqlx::query("SELECT id, reference_no, title, state, created_at FROM suggestions WHERE member_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(member_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SuggestionSummary {
+                    id: r.try_get("id")?,
+                    reference_no: r.try_get("reference_no")?,
+                    title: r.try_get("title")?,
+                    state: state_from(&r.try_get::<String, _>("state")?)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>> {
+        let Some(r) = sqlx::query(
+            "SELECT s.*, t.title AS topic_title FROM suggestions s LEFT JOIN topics t ON t.id = s.topic_id WHERE s.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let points: Vec<String> = sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position").bind(id).fetch_all(&self.pool).await?;
+        let attachments = sqlx::query("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|a| {
+                Ok(Attachment {
+                    kind: if a.try_get::<String, _>("kind")? == "photo" { AttachmentKind::Photo } else { AttachmentKind::Document },
+                    file_id: a.try_get("file_id")?,
+                    file_unique_id: a.try_get("file_unique_id")?,
+                    file_name: a.try_get("file_name")?,
+                    mime_type: a.try_get("mime_type")?,
+                    file_size: a.try_get("file_size")?,
+                    width: a.try_get("width")?,
+                    height: a.try_get("height")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let timeline = sqlx::query("SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|e| Ok(TimelineEvent { at: e.try_get("at")?, actor_kind: e.try_get("actor_kind")?, event: e.try_get("event")?, text: e.try_get("text")? }))
+            .collect::<Result<Vec<_>>>()?;
+        let kind: String = r.try_get("kind")?;
+        Ok(Some(Suggestion {
+            id,
+            reference_no: r.try_get("reference_no")?,
+            member_id: r.try_get("member_id")?,
+            topic_id: r.try_get("topic_id")?,
+            topic_title: r.try_get("topic_title")?,
+            kind: SuggestionKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("suggestion kind {kind:?}")))?,
+            title: r.try_get("title")?,
+            points,
+            attachments,
+            state: state_from(&r.try_get::<String, _>("state")?)?,
+            created_at: r.try_get("created_at")?,
+            timeline,
+        }))
+    }
+
+    async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT state FROM dialogs WHERE chat_id = ?").bind(chat_id).fetch_optional(&self.pool).await?)
+    }
+
+    async fn store_updates(&self, updates: &[IncomingUpdate], now: DateTime<Utc>) -> Result<Vec<i64>> {
+        if updates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
+        let mut new = Vec::with_capacity(updates.len());
+        for u in updates {
+            let r = sqlx::query("INSERT INTO updates (update_id, chat_id, payload, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING")
+                .bind(u.update_id)
+                .bind(u.chat_id)
+                .bind(&u.payload)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if r.rows_affected() == 1 {
+                new.push(u.update_id);
+            }
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    async fn last_update_id(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MAX(update_id) FROM updates").fetch_one(&self.pool).await?)
+    }
+
+    async fn pending_updates(&self) -> Result<Vec<StoredUpdate>> {
+        let rows = sqlx::query("SELECT update_id, chat_id, payload, attempts FROM updates WHERE processed_at IS NULL ORDER BY update_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(StoredUpdate { update_id: r.try_get("update_id")?, chat_id: r.try_get("chat_id")?, payload: r.try_get("payload")?, attempts: r.try_get("attempts")? }))
+            .collect()
+    }
+
+    async fn stored_update(&self, update_id: i64) -> Result<Option<StoredUpdate>> {
+        let row = sqlx::query("SELECT update_id, chat_id, payload, attempts FROM updates WHERE update_id = ? AND processed_at IS NULL")
+            .bind(update_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(StoredUpdate { update_id: r.try_get("update_id")?, chat_id: r.try_get("chat_id")?, payload: r.try_get("payload")?, attempts: r.try_get("attempts")? }))
+            .transpose()
+    }
+
+    async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64> {
+        let mut tx = self.write().await?;
+        let attempts: i64 = sqlx::query_scalar("UPDATE updates SET attempts = attempts + 1, error = ? WHERE update_id = ? RETURNING attempts")
+            .bind(error)
+            .bind(update_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(attempts)
+    }
+
+    async fn abandon_update(&self, update_id: i64, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<Vec<OutboxRow>> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE updates SET processed_at = ? WHERE update_id = ?").bind(now).bind(update_id).execute(&mut *tx).await?;
+        let rows = insert_outbox(&mut tx, Some(update_id), messages, now).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<Committed> {
+        let Commit { update_id, chat_id, dialog, mut messages, submission, now } = commit;
+        let mut tx = self.write().await?;
+        if let Some(update_id) = update_id {
+            let processed: Option<Option<DateTime<Utc>>> = sqlx::query_scalar("SELECT processed_at FROM updates WHERE update_id = ?")
+                .bind(update_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if matches!(processed, Some(Some(_))) {
+                return Ok(Committed::AlreadyProcessed);
+            }
+        }
+        let mut reference = None;
+        if let Some((s, receipt)) = submission {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO reference_counters (year, last_seq) VALUES (?, 1)
+                 ON CONFLICT(year) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+            )
+            .bind(s.year)
+            .fetch_one(&mut *tx)
+            .await?;
+            let r = ReferenceNo::new(&s.prefix, s.year, seq);
+            let body = s.points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n");
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO suggestions (reference_no, year, seq, member_id, topic_id, kind, title, body, state, source_update_id, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(r.to_string())
+            .bind(s.year)
+            .bind(seq)
+            .bind(s.member_id)
+            .bind(s.topic_id)
+            .bind(s.kind.label())
+            .bind(&s.title)
+            .bind(&body)
+            .bind(SuggestionState::Submitted.code())
+            .bind(update_id)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (i, p) in s.points.iter().enumerate() {
+                sqlx::query("INSERT INTO suggestion_points (suggestion_id, position, text) VALUES (?, ?, ?)").bind(id).bind(i as i64 + 1).bind(p).execute(&mut *tx).await?;
+            }
+            for (i, a) in s.attachments.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO attachments (suggestion_id, position, kind, file_id, file_unique_id, file_name, mime_type, file_size, width, height)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(i as i64 + 1)
+                .bind(a.kind.as_str())
+                .bind(&a.file_id)
+                .bind(&a.file_unique_id)
+                .bind(&a.file_name)
+                .bind(&a.mime_type)
+                .bind(a.file_size)
+                .bind(a.width)
+                .bind(a.height)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, 'member', ?, 'submitted', '')")
+                .bind(id)
+                .bind(now)
+                .bind(s.member_id)
+                .execute(&mut *tx)
+                .await?;
+            messages.extend(receipt(&r));
+            reference = Some(r);
+        }
+        if let Some(state) = dialog {
+            sqlx::query("INSERT INTO dialogs (chat_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")
+                .bind(chat_id)
+                .bind(&state)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let outbox = insert_outbox(&mut tx, update_id, messages, now).await?;
+        if let Some(update_id) = update_id {
+            sqlx::query("UPDATE updates SET processed_at = ?, error = NULL WHERE update_id = ?").bind(now).bind(update_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Committed::Done { outbox, reference })
+    }
+
+    async fn pending_outbox(&self, limit: usize, retried_only: bool) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query("SELECT id, chat_id, payload, attempts FROM outbox WHERE status = 'pending' AND attempts >= ? ORDER BY id LIMIT ?")
+            .bind(retried_only as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(OutboxRow { id: r.try_get("id")?, chat_id: r.try_get("chat_id")?, payload: r.try_get("payload")?, attempts: r.try_get("attempts")? }))
+            .collect()
+    }
+
+    async fn outbox_result(&self, id: i64, result: DeliveryResult, error: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        let (status, sent_at) = match result {
+            DeliveryResult::Sent => ("sent", Some(now)),
+            DeliveryResult::Failed => ("failed", None),
+            DeliveryResult::Retry => ("pending", None),
+        };
+        sqlx::query("UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
+            .bind(status)
+            .bind(sent_at)
+            .bind(error)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
