@@ -25,7 +25,9 @@ impl App {
             config.database.max_connections,
         )
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database {} (setting database.path): {e}", config.database.path.display()))?;
+        .map_err(|e| {
+            anyhow::anyhow!("cannot open the database {} (setting database.path): {e}", config.database.path.display())
+        })?;
         Ok(Self { config: Arc::new(config), store: Arc::new(store), texts: Arc::new(texts), clock })
     }
 }

@@ -55,7 +55,11 @@ pub async fn members_import(app: &App, file: &Path, skip_invalid: bool) -> anyho
     text.push_str(&texts.t(
         lang,
         "cli.import_done",
-        &[("inserted", &summary.inserted), ("updated", &summary.updated), ("workstations", &summary.workstations_created)],
+        &[
+            ("inserted", &summary.inserted),
+            ("updated", &summary.updated),
+            ("workstations", &summary.workstations_created),
+        ],
     ));
     Ok(Outcome::ok(text))
 }
@@ -82,7 +86,13 @@ pub async fn members_invite(app: &App, member_no: &str, bot_username: Option<&st
     let text = texts.t(
         lang,
         "cli.invite_done",
-        &[("name", &member.name), ("member_no", &member.member_no), ("expires", &expires), ("code", &code), ("link", &link)],
+        &[
+            ("name", &member.name),
+            ("member_no", &member.member_no),
+            ("expires", &expires),
+            ("code", &code),
+            ("link", &link),
+        ],
     );
     Ok(Outcome::ok(text))
 }
@@ -118,9 +128,20 @@ pub async fn topics_add(app: &App, args: TopicArgs) -> anyhow::Result<Outcome> {
             Err(_) => return Ok(Outcome::failed(texts.t(lang, "cli.bad_date", &[("value", raw)]))),
         },
     };
-    let topic = NewTopic { title: title.to_string(), description: args.description.trim().to_string(), class, form: args.form.trim().to_string(), closes_at, pinned: args.pin };
+    let topic = NewTopic {
+        title: title.to_string(),
+        description: args.description.trim().to_string(),
+        class,
+        form: args.form.trim().to_string(),
+        closes_at,
+        pinned: args.pin,
+    };
     let topic = app.store.add_topic(topic, app.clock.now()).await?;
-    Ok(Outcome::ok(texts.t(lang, "cli.topic_added", &[("id", &topic.id), ("title", &topic.title), ("class", &topic.class)])))
+    Ok(Outcome::ok(texts.t(
+        lang,
+        "cli.topic_added",
+        &[("id", &topic.id), ("title", &topic.title), ("class", &topic.class)],
+    )))
 }
 
 pub async fn topics_list(app: &App) -> anyhow::Result<Outcome> {
@@ -134,9 +155,27 @@ pub async fn topics_list(app: &App) -> anyhow::Result<Outcome> {
     let lines: Vec<String> = topics
         .iter()
         .map(|t| {
-            let closes = t.closes_at.map(|c| (c - Duration::seconds(1)).with_timezone(&offset).format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into());
-            let status = if t.is_open(now) { t.status.label() } else if t.status == crate::domain::TopicStatus::Open { "已截止" } else { t.status.label() };
-            format!("#{:<4} {}{} | {} | {} | {} | {}", t.id, if t.pinned { "📌 " } else { "" }, t.title, t.class, t.form, status, closes)
+            let closes = t
+                .closes_at
+                .map(|c| (c - Duration::seconds(1)).with_timezone(&offset).format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "-".into());
+            let status = if t.is_open(now) {
+                t.status.label()
+            } else if t.status == crate::domain::TopicStatus::Open {
+                "已截止"
+            } else {
+                t.status.label()
+            };
+            format!(
+                "#{:<4} {}{} | {} | {} | {} | {}",
+                t.id,
+                if t.pinned { "📌 " } else { "" },
+                t.title,
+                t.class,
+                t.form,
+                status,
+                closes
+            )
         })
         .collect();
     Ok(Outcome::ok(lines.join("\n")))

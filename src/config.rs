@@ -133,14 +133,14 @@ impl Config {
     where
         I: IntoIterator<Item = (String, String)>,
     {
-        let mut table: toml::Table = DEFAULT_TOML
-            .parse()
-            .map_err(|e| ConfigError::new("config/default.toml", format!("{e}"), "restore the file from the release"))?;
+        let mut table: toml::Table = DEFAULT_TOML.parse().map_err(|e| {
+            ConfigError::new("config/default.toml", format!("{e}"), "restore the file from the release")
+        })?;
         if let Some((path, text)) = local {
             let name = path.display().to_string();
-            let local: toml::Table = text.parse().map_err(|e| {
-                ConfigError::new(&name, format!("is not valid TOML: {e}"), "correct the file's syntax")
-            })?;
+            let local: toml::Table = text
+                .parse()
+                .map_err(|e| ConfigError::new(&name, format!("is not valid TOML: {e}"), "correct the file's syntax"))?;
             merge(&mut table, local, "", &name)?;
         }
         for (key, value) in env {
@@ -157,18 +157,31 @@ impl Config {
             };
             let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
             let Some(toml::Value::Table(sect)) = table.get_mut(&section) else {
-                return Err(ConfigError::new(&key, format!("there is no section [{section}]"), "check the name against config/default.toml"));
+                return Err(ConfigError::new(
+                    &key,
+                    format!("there is no section [{section}]"),
+                    "check the name against config/default.toml",
+                ));
             };
             let Some(old) = sect.get(&field) else {
-                return Err(ConfigError::new(&key, format!("there is no setting {section}.{field}"), "check the name against config/default.toml"));
+                return Err(ConfigError::new(
+                    &key,
+                    format!("there is no setting {section}.{field}"),
+                    "check the name against config/default.toml",
+                ));
             };
-            let new = env_value(old, &value)
-                .ok_or_else(|| ConfigError::new(&key, format!("`{value}` is not a valid {}", old.type_str()), format!("give a {} value", old.type_str())))?;
+            let new = env_value(old, &value).ok_or_else(|| {
+                ConfigError::new(
+                    &key,
+                    format!("`{value}` is not a valid {}", old.type_str()),
+                    format!("give a {} value", old.type_str()),
+                )
+            })?;
             sect.insert(field, new);
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::new("configuration", e.message().to_string(), "compare with config/default.toml"))?;
+        let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            ConfigError::new("configuration", e.message().to_string(), "compare with config/default.toml")
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -201,36 +214,70 @@ impl Config {
             && self.references.prefix.len() <= 8
             && self.references.prefix.chars().all(|c| c.is_ascii_uppercase());
         if !prefix_ok {
-            return Err(ConfigError::new("references.prefix", format!("`{}` is not 1–8 capital letters", self.references.prefix), "use something like \"PD\""));
+            return Err(ConfigError::new(
+                "references.prefix",
+                format!("`{}` is not 1–8 capital letters", self.references.prefix),
+                "use something like \"PD\"",
+            ));
         }
         if self.telegram.workers == 0 || self.telegram.workers > 1024 {
-            return Err(ConfigError::new("telegram.workers", "must be between 1 and 1024", "use 32 unless you measured otherwise"));
+            return Err(ConfigError::new(
+                "telegram.workers",
+                "must be between 1 and 1024",
+                "use 32 unless you measured otherwise",
+            ));
         }
         if self.telegram.poll_timeout_secs > 50 {
             return Err(ConfigError::new("telegram.poll_timeout_secs", "Telegram allows at most 50", "use 25"));
         }
         if let Err(e) = url::Url::parse(&self.telegram.api_url) {
-            return Err(ConfigError::new("telegram.api_url", format!("`{}` is not a URL ({e})", self.telegram.api_url), "use https://api.telegram.org/"));
+            return Err(ConfigError::new(
+                "telegram.api_url",
+                format!("`{}` is not a URL ({e})", self.telegram.api_url),
+                "use https://api.telegram.org/",
+            ));
         }
         if self.invites.ttl_days < 1 {
             return Err(ConfigError::new("invites.ttl_days", "must be at least 1", "use 14"));
         }
         let l = &self.limits;
-        if l.title_max_chars == 0 || l.point_max_chars == 0 || l.point_max_chars > 3500 || l.max_points == 0 || l.my_list_size == 0 || l.my_list_size > 50 {
-            return Err(ConfigError::new("limits", "a limit is 0 or too large (point_max_chars ≤ 3500, my_list_size ≤ 50)", "compare with config/default.toml"));
+        if l.title_max_chars == 0
+            || l.point_max_chars == 0
+            || l.point_max_chars > 3500
+            || l.max_points == 0
+            || l.my_list_size == 0
+            || l.my_list_size > 50
+        {
+            return Err(ConfigError::new(
+                "limits",
+                "a limit is 0 or too large (point_max_chars ≤ 3500, my_list_size ≤ 50)",
+                "compare with config/default.toml",
+            ));
         }
         if !["zh-CN", "en"].contains(&self.locale.default.as_str()) {
-            return Err(ConfigError::new("locale.default", format!("`{}` is not a language we have", self.locale.default), "use zh-CN or en"));
+            return Err(ConfigError::new(
+                "locale.default",
+                format!("`{}` is not a language we have", self.locale.default),
+                "use zh-CN or en",
+            ));
         }
         if !["text", "json"].contains(&self.log.format.as_str()) {
-            return Err(ConfigError::new("log.format", format!("`{}` is neither text nor json", self.log.format), "use text or json"));
+            return Err(ConfigError::new(
+                "log.format",
+                format!("`{}` is neither text nor json", self.log.format),
+                "use text or json",
+            ));
         }
         Ok(())
     }
 
     pub fn utc_offset(&self) -> Result<FixedOffset, ConfigError> {
         parse_offset(&self.general.utc_offset).ok_or_else(|| {
-            ConfigError::new("general.utc_offset", format!("`{}` is not an offset like +08:00", self.general.utc_offset), "use +08:00 for China")
+            ConfigError::new(
+                "general.utc_offset",
+                format!("`{}` is not an offset like +08:00", self.general.utc_offset),
+                "use +08:00 for China",
+            )
         })
     }
 
@@ -256,7 +303,11 @@ impl Config {
         }
         if !self.telegram.token_file.is_empty() {
             let text = std::fs::read_to_string(&self.telegram.token_file).map_err(|e| {
-                ConfigError::new("telegram.token_file", format!("`{}` cannot be read: {e}", self.telegram.token_file), "point it at a file that holds only the bot token")
+                ConfigError::new(
+                    "telegram.token_file",
+                    format!("`{}` cannot be read: {e}", self.telegram.token_file),
+                    "point it at a file that holds only the bot token",
+                )
             })?;
             return check_token("telegram.token_file", text.trim());
         }
@@ -275,7 +326,11 @@ fn check_token(setting: &str, token: &str) -> Result<Secret, ConfigError> {
     if ok {
         Ok(Secret::new(token))
     } else {
-        Err(ConfigError::new(setting, "does not look like a bot token (digits, a colon, then letters)", "copy the token exactly as @BotFather gave it"))
+        Err(ConfigError::new(
+            setting,
+            "does not look like a bot token (digits, a colon, then letters)",
+            "copy the token exactly as @BotFather gave it",
+        ))
     }
 }
 
@@ -301,10 +356,18 @@ fn merge(base: &mut toml::Table, over: toml::Table, prefix: &str, file: &str) ->
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o, &path, file)?,
             (Some(old), value) if std::mem::discriminant(old) == std::mem::discriminant(&value) => *old = value,
             (Some(old), _) => {
-                return Err(ConfigError::new(&path, format!("in {file} must be a {}", old.type_str()), "compare with config/default.toml"));
+                return Err(ConfigError::new(
+                    &path,
+                    format!("in {file} must be a {}", old.type_str()),
+                    "compare with config/default.toml",
+                ));
             }
             (None, _) => {
-                return Err(ConfigError::new(&path, format!("in {file} is not a known setting"), "remove it or check its spelling against config/default.toml"));
+                return Err(ConfigError::new(
+                    &path,
+                    format!("in {file} is not a known setting"),
+                    "remove it or check its spelling against config/default.toml",
+                ));
             }
         }
     }
@@ -343,7 +406,11 @@ mod tests {
     #[test]
     fn local_file_and_env_override_in_that_order() {
         let local = "[references]\nprefix = \"XH\"\n[telegram]\nworkers = 4\n";
-        let c = Config::from_layers(Some((Path::new("local.toml"), local)), env(&[("JIANYAN_TELEGRAM__WORKERS", "8"), ("OTHER", "x")])).unwrap();
+        let c = Config::from_layers(
+            Some((Path::new("local.toml"), local)),
+            env(&[("JIANYAN_TELEGRAM__WORKERS", "8"), ("OTHER", "x")]),
+        )
+        .unwrap();
         assert_eq!(c.references.prefix, "XH");
         assert_eq!(c.telegram.workers, 8);
     }

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-const BUILT_IN: &[(Lang, &str)] = &[(Lang::Zh, include_str!("../config/locales/zh-CN.toml")), (Lang::En, include_str!("../config/locales/en.toml"))];
+const BUILT_IN: &[(Lang, &str)] =
+    &[(Lang::Zh, include_str!("../config/locales/zh-CN.toml")), (Lang::En, include_str!("../config/locales/en.toml"))];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Lang {
@@ -49,7 +50,9 @@ impl Texts {
             let text = match dir {
                 Some(dir) => {
                     let path = dir.join(lang.file_name());
-                    std::fs::read_to_string(&path).with_context(|| format!("locale file {} cannot be read (setting locale.dir)", path.display()))?
+                    std::fs::read_to_string(&path).with_context(|| {
+                        format!("locale file {} cannot be read (setting locale.dir)", path.display())
+                    })?
                 }
                 None => built_in.to_string(),
             };

@@ -21,18 +21,23 @@ impl Default for Masker {
     fn default() -> Self {
         Self {
             // 18-digit resident ID numbers (the last may be X); checked before phones, which are shorter.
-            id_card: Regex::new(r"\b\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b").expect("valid regex"),
+            id_card: Regex::new(r"\b\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b")
+                .expect("valid regex"),
             // Mainland mobile numbers, optionally +86, and landlines like 021-12345678.
             phone: Regex::new(r"(?:\+?86[- ]?)?\b1[3-9]\d{9}\b|\b0\d{2,3}-\d{7,8}\b").expect("valid regex"),
             // Values of fields that hold names: name=张三, "name":"张三", 姓名：张三.
-            name_field: Regex::new(r#"((?:\bname|\bfirst_name|\blast_name|\busername|姓名)"?\s*[=:：]\s*"?)([^",}\s]+)"#).expect("valid regex"),
+            name_field: Regex::new(
+                r#"((?:\bname|\bfirst_name|\blast_name|\busername|姓名)"?\s*[=:：]\s*"?)([^",}\s]+)"#,
+            )
+            .expect("valid regex"),
         }
     }
 }
 
 impl Masker {
     pub fn mask(&self, line: &str) -> String {
-        let line = self.id_card.replace_all(line, |c: &regex::Captures| format!("{}********{}", &c[0][..6], &c[0][14..]));
+        let line =
+            self.id_card.replace_all(line, |c: &regex::Captures| format!("{}********{}", &c[0][..6], &c[0][14..]));
         let line = self.phone.replace_all(&line, |c: &regex::Captures| {
             let s = &c[0];
             let keep = s.len().saturating_sub(4);
@@ -94,7 +99,9 @@ mod tests {
     #[test]
     fn masks_phones_id_cards_and_names() {
         let m = Masker::default();
-        let line = m.mask(r#"member name=张三丰 phone=13812345678 id=310115198001011234 tel 021-58881234 {"first_name":"李四"}"#);
+        let line = m.mask(
+            r#"member name=张三丰 phone=13812345678 id=310115198001011234 tel 021-58881234 {"first_name":"李四"}"#,
+        );
         assert!(!line.contains("13812345678"), "{line}");
         assert!(!line.contains("310115198001011234"), "{line}");
         assert!(!line.contains("58881234"), "{line}");

@@ -134,13 +134,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
             let path = app.config.database.path.display().to_string();
             Outcome { ok: true, text: app.texts.t(jianyan::locale::Lang::Zh, "cli.migrated", &[("path", &path)]) }
         }
-        Command::Members(Members::Import { file, skip_invalid }) => cli::members_import(&app, &file, skip_invalid).await?,
+        Command::Members(Members::Import { file, skip_invalid }) => {
+            cli::members_import(&app, &file, skip_invalid).await?
+        }
         Command::Members(Members::Invite { member_no }) => {
             let username = if !config.telegram.bot_username.is_empty() {
                 Some(config.telegram.bot_username.clone())
             } else {
                 match bot_settings() {
-                    Ok(client) => match tokio::time::timeout(std::time::Duration::from_secs(10), client.get_me()).await {
+                    Ok(client) => match tokio::time::timeout(std::time::Duration::from_secs(10), client.get_me()).await
+                    {
                         Ok(Ok(me)) => me.user.username.clone(),
                         _ => None,
                     },

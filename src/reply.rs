@@ -6,9 +6,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
-    Send { text: String, keyboard: Keyboard },
+    Send {
+        text: String,
+        keyboard: Keyboard,
+    },
     /// Removes the inline buttons from an earlier message, so they cannot be pressed again.
-    ClearButtons { message_id: i32 },
+    ClearButtons {
+        message_id: i32,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -7,8 +7,14 @@ use crate::locale::{Lang, Texts};
 use crate::store::RosterRow;
 
 /// The columns, in English or Chinese header names.
-const COLUMNS: [(&str, &str); 6] =
-    [("member_no", "委员编号"), ("name", "姓名"), ("level", "层级"), ("workstation", "工作站"), ("sector", "界别"), ("phone", "电话")];
+const COLUMNS: [(&str, &str); 6] = [
+    ("member_no", "委员编号"),
+    ("name", "姓名"),
+    ("level", "层级"),
+    ("workstation", "工作站"),
+    ("sector", "界别"),
+    ("phone", "电话"),
+];
 const NAME_MAX_CHARS: usize = 50;
 
 /// What is wrong with a roster file or one of its rows.
@@ -48,7 +54,11 @@ impl RowError {
             Problem::Duplicate { first_line } => ("roster.duplicate", first_line.to_string()),
         };
         let problem = texts.t(lang, key, &[("value", &value)]);
-        if self.line == 0 { problem } else { texts.t(lang, "roster.at_line", &[("line", &self.line), ("problem", &problem)]) }
+        if self.line == 0 {
+            problem
+        } else {
+            texts.t(lang, "roster.at_line", &[("line", &self.line), ("problem", &problem)])
+        }
     }
 }
 
@@ -192,7 +202,18 @@ mod tests {
     #[test]
     fn missing_columns_are_named() {
         let p = parse("member_no,name\nPD001,张三\n".as_bytes());
-        assert_eq!(p.errors, vec![RowError { line: 1, problem: Problem::MissingColumns(vec!["level".into(), "workstation".into(), "sector".into(), "phone".into()]) }]);
+        assert_eq!(
+            p.errors,
+            vec![RowError {
+                line: 1,
+                problem: Problem::MissingColumns(vec![
+                    "level".into(),
+                    "workstation".into(),
+                    "sector".into(),
+                    "phone".into()
+                ])
+            }]
+        );
     }
 
     #[test]

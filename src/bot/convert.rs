@@ -28,7 +28,11 @@ pub fn convert(update: &Update, texts: &Texts) -> Option<Converted> {
         UpdateKind::Message(m) => Some(from_message(m, texts, false)?),
         UpdateKind::EditedMessage(m) => Some(from_message(m, texts, true)?),
         UpdateKind::CallbackQuery(q) => {
-            let person = Person { user_id: q.from.id.0 as i64, chat_id: q.from.id.0 as i64, language_code: q.from.language_code.clone() };
+            let person = Person {
+                user_id: q.from.id.0 as i64,
+                chat_id: q.from.id.0 as i64,
+                language_code: q.from.language_code.clone(),
+            };
             let private = q.message.as_ref().is_none_or(|m| m.chat().is_private());
             let input = match (&q.data, &q.message, private) {
                 (_, _, false) => Input::NotPrivate,
@@ -72,20 +76,18 @@ fn message_input(m: &Message, texts: &Texts) -> Input {
         return Input::Text(text.to_string());
     }
     let caption = m.caption().map(str::to_string);
-    if let Some(sizes) = m.photo() {
-        if let Some(p) = sizes.iter().max_by_key(|p| p.width * p.height) {
-            let attachment = Attachment {
-                kind: AttachmentKind::Photo,
-                file_id: p.file.id.to_string(),
-                file_unique_id: p.file.unique_id.to_string(),
-                file_name: None,
-                mime_type: Some("image/jpeg".into()),
-                file_size: Some(p.file.size as i64),
-                width: Some(p.width as i64),
-                height: Some(p.height as i64),
-            };
-            return Input::Attachment { attachment, caption };
-        }
+    if let Some(p) = m.photo().and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height)) {
+        let attachment = Attachment {
+            kind: AttachmentKind::Photo,
+            file_id: p.file.id.to_string(),
+            file_unique_id: p.file.unique_id.to_string(),
+            file_name: None,
+            mime_type: Some("image/jpeg".into()),
+            file_size: Some(p.file.size as i64),
+            width: Some(p.width as i64),
+            height: Some(p.height as i64),
+        };
+        return Input::Attachment { attachment, caption };
     }
     if let Some(d) = m.document() {
         let attachment = Attachment {

@@ -95,10 +95,11 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
         if *shutdown.borrow() {
             return;
         }
-        let mut request = bot
-            .get_updates()
-            .timeout(app.config.telegram.poll_timeout_secs)
-            .allowed_updates([AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery]);
+        let mut request = bot.get_updates().timeout(app.config.telegram.poll_timeout_secs).allowed_updates([
+            AllowedUpdate::Message,
+            AllowedUpdate::EditedMessage,
+            AllowedUpdate::CallbackQuery,
+        ]);
         if let Some(offset) = offset {
             request = request.offset(offset);
         }
@@ -140,7 +141,12 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
         };
         offset = updates.iter().map(|u| u.id.0 as i32 + 1).max().or(offset);
         for u in incoming.into_iter().filter(|u| new.contains(&u.update_id)) {
-            workers.dispatch(StoredUpdate { update_id: u.update_id, chat_id: u.chat_id, payload: u.payload, attempts: 0 });
+            workers.dispatch(StoredUpdate {
+                update_id: u.update_id,
+                chat_id: u.chat_id,
+                payload: u.payload,
+                attempts: 0,
+            });
         }
     }
 }
@@ -181,7 +187,10 @@ impl Workers {
         self.senders.clear();
         let drained = tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} }).await;
         if drained.is_err() {
-            tracing::warn!(?grace, "workers did not finish in time; unprocessed updates stay stored for the next start");
+            tracing::warn!(
+                ?grace,
+                "workers did not finish in time; unprocessed updates stay stored for the next start"
+            );
             self.tasks.shutdown().await;
         }
     }
@@ -196,7 +205,11 @@ async fn process_with_retries(app: &App, bot: &Bot, in_flight: &InFlight, update
                 Ok(()) => return,
                 Err(e) => {
                     tracing::error!(error = %e, attempts = attempts + 1, "processing an update failed");
-                    attempts = app.store.record_update_failure(update.update_id, &format!("{e:#}")).await.unwrap_or(attempts + 1);
+                    attempts = app
+                        .store
+                        .record_update_failure(update.update_id, &format!("{e:#}"))
+                        .await
+                        .unwrap_or(attempts + 1);
                     if attempts >= MAX_ATTEMPTS {
                         give_up(app, bot, in_flight, &update).await;
                         return;
@@ -213,17 +226,20 @@ async fn process_with_retries(app: &App, bot: &Bot, in_flight: &InFlight, update
 /// Sets an update aside after repeated failures: it stays stored with its error, and the person
 /// is told politely that something went wrong on our side.
 async fn give_up(app: &App, bot: &Bot, in_flight: &InFlight, update: &StoredUpdate) {
-    let (messages, callback) = match serde_json::from_str::<Update>(&update.payload).ok().and_then(|u| convert::convert(&u, &app.texts)) {
-        Some(c) => {
-            let lang = app.texts.lang_for(c.person.language_code.as_deref());
-            let text = app.texts.t(lang, "error.internal", &[]);
-            (vec![OutMessage { chat_id: c.person.chat_id, payload: Action::text(text).encode() }], c.callback_id)
-        }
-        None => (Vec::new(), None),
-    };
+    let (messages, callback) =
+        match serde_json::from_str::<Update>(&update.payload).ok().and_then(|u| convert::convert(&u, &app.texts)) {
+            Some(c) => {
+                let lang = app.texts.lang_for(c.person.language_code.as_deref());
+                let text = app.texts.t(lang, "error.internal", &[]);
+                (vec![OutMessage { chat_id: c.person.chat_id, payload: Action::text(text).encode() }], c.callback_id)
+            }
+            None => (Vec::new(), None),
+        };
     match app.store.abandon_update(update.update_id, messages, app.clock.now()).await {
         Ok(rows) => deliver(app, bot, in_flight, rows).await,
-        Err(e) => tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start")
+        }
     }
     if let Some(id) = callback {
         let _ = bot.answer_callback_query(teloxide::types::CallbackQueryId(id)).await;
@@ -234,7 +250,14 @@ async fn process(app: &App, bot: &Bot, in_flight: &InFlight, stored: &StoredUpda
     let now = app.clock.now();
     let update: Update = serde_json::from_str(&stored.payload)?;
     let Some(converted) = convert::convert(&update, &app.texts) else {
-        let commit = Commit { update_id: Some(stored.update_id), chat_id: 0, dialog: None, messages: Vec::new(), submission: None, now };
+        let commit = Commit {
+            update_id: Some(stored.update_id),
+            chat_id: 0,
+            dialog: None,
+            messages: Vec::new(),
+            submission: None,
+            now,
+        };
         app.store.commit(commit).await?;
         return Ok(());
     };
@@ -288,7 +311,11 @@ async fn deliver(app: &App, bot: &Bot, in_flight: &InFlight, rows: Vec<OutboxRow
             Err(e) => (DeliveryResult::Failed, Some(format!("unreadable outbox payload: {e}"))),
         };
         if result == DeliveryResult::Retry && row.attempts + 1 >= MAX_DELIVERY_ATTEMPTS {
-            tracing::error!(outbox_id = row.id, chat_id = row.chat_id, "a message could not be sent after repeated attempts; marked failed");
+            tracing::error!(
+                outbox_id = row.id,
+                chat_id = row.chat_id,
+                "a message could not be sent after repeated attempts; marked failed"
+            );
             result = DeliveryResult::Failed;
         }
         if let Err(e) = app.store.outbox_result(row.id, result, error.as_deref(), app.clock.now()).await {

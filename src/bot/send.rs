@@ -5,7 +5,9 @@ use std::time::Duration;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, MessageId, ReplyMarkup};
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, MessageId, ReplyMarkup,
+};
 
 use crate::reply::{Action, Keyboard, MAX_TEXT_UTF16, split_text};
 use crate::store::DeliveryResult;
@@ -52,10 +54,8 @@ async fn send_text(bot: &Bot, chat_id: i64, text: &str, keyboard: &Keyboard) -> 
     let last = pieces.len() - 1;
     for (i, piece) in pieces.into_iter().enumerate() {
         let mut request = bot.send_message(ChatId(chat_id), piece);
-        if i == last {
-            if let Some(markup) = markup(keyboard) {
-                request = request.reply_markup(markup);
-            }
+        if let Some(markup) = markup(keyboard).filter(|_| i == last) {
+            request = request.reply_markup(markup);
         }
         request.await?;
     }
@@ -69,7 +69,9 @@ async fn clear_buttons(bot: &Bot, chat_id: i64, message_id: i32) -> Result<(), R
     match bot.edit_message_reply_markup(ChatId(chat_id), MessageId(message_id)).await {
         Ok(_) => Ok(()),
         // The buttons are already gone, or the message is too old to edit: nothing to do.
-        Err(RequestError::Api(ApiError::MessageNotModified | ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited)) => Ok(()),
+        Err(RequestError::Api(
+            ApiError::MessageNotModified | ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
+        )) => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -77,13 +79,17 @@ async fn clear_buttons(bot: &Bot, chat_id: i64, message_id: i32) -> Result<(), R
 fn markup(keyboard: &Keyboard) -> Option<ReplyMarkup> {
     match keyboard {
         Keyboard::None => None,
-        Keyboard::Inline(rows) => Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
-            rows.iter().map(|row| row.iter().map(|b| InlineKeyboardButton::callback(b.text.clone(), b.data.clone())).collect::<Vec<_>>()),
-        ))),
+        Keyboard::Inline(rows) => {
+            Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows.iter().map(|row| {
+                row.iter().map(|b| InlineKeyboardButton::callback(b.text.clone(), b.data.clone())).collect::<Vec<_>>()
+            }))))
+        }
         Keyboard::Menu(rows) => Some(ReplyMarkup::Keyboard(
-            KeyboardMarkup::new(rows.iter().map(|row| row.iter().map(|t| KeyboardButton::new(t.clone())).collect::<Vec<_>>()))
-                .resize_keyboard()
-                .persistent(),
+            KeyboardMarkup::new(
+                rows.iter().map(|row| row.iter().map(|t| KeyboardButton::new(t.clone())).collect::<Vec<_>>()),
+            )
+            .resize_keyboard()
+            .persistent(),
         )),
     }
 }

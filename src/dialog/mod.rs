@@ -35,12 +35,21 @@ pub struct Person {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// `/name arg`, or a menu key that stands for a command.
-    Command { name: String, arg: Option<String> },
+    Command {
+        name: String,
+        arg: Option<String>,
+    },
     Text(String),
-    Attachment { attachment: Attachment, caption: Option<String> },
+    Attachment {
+        attachment: Attachment,
+        caption: Option<String>,
+    },
     /// Voice, sticker, location, …: named by the kind, for the reply.
     Unsupported(UnsupportedKind),
-    Button { message_id: i32, data: String },
+    Button {
+        message_id: i32,
+        data: String,
+    },
     /// An edit of a message sent earlier.
     Edited,
     /// Anything in a group or channel: the bot serves members only in private chats.
@@ -136,14 +145,29 @@ impl Output {
 /// Data carried by buttons. Dialog buttons carry the nonce; the others are checked against the member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ButtonData {
-    Topic { nonce: u32, topic_id: i64 },
-    Kind { nonce: u32, kind: SuggestionKind },
-    Done { nonce: u32 },
-    Preview { nonce: u32, action: PreviewAction },
+    Topic {
+        nonce: u32,
+        topic_id: i64,
+    },
+    Kind {
+        nonce: u32,
+        kind: SuggestionKind,
+    },
+    Done {
+        nonce: u32,
+    },
+    Preview {
+        nonce: u32,
+        action: PreviewAction,
+    },
     /// Open one of the member's suggestions.
-    Show { suggestion_id: i64 },
+    Show {
+        suggestion_id: i64,
+    },
     /// Start a suggestion, optionally on a topic (from /topics or a broadcast).
-    New { topic_id: Option<i64> },
+    New {
+        topic_id: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +219,9 @@ impl ButtonData {
                     ["t", id] => Some(Self::Topic { nonce, topic_id: id.parse().ok().filter(|n| *n >= 0)? }),
                     ["k", code] => Some(Self::Kind { nonce, kind: SuggestionKind::parse(code)? }),
                     ["done"] => Some(Self::Done { nonce }),
-                    ["p", code] => Some(Self::Preview { nonce, action: PreviewAction::ALL.iter().find(|(_, c)| c == code)?.0 }),
+                    ["p", code] => {
+                        Some(Self::Preview { nonce, action: PreviewAction::ALL.iter().find(|(_, c)| c == code)?.0 })
+                    }
                     _ => None,
                 }
             }
@@ -256,7 +282,10 @@ impl Dialogue<'_, '_> {
     }
 
     fn menu(&self) -> Keyboard {
-        Keyboard::Menu(vec![vec![self.t("menu.new"), self.t("menu.my")], vec![self.t("menu.topics"), self.t("menu.help")]])
+        Keyboard::Menu(vec![
+            vec![self.t("menu.new"), self.t("menu.my")],
+            vec![self.t("menu.topics"), self.t("menu.help")],
+        ])
     }
 
     fn in_dialog(&self) -> bool {
@@ -285,7 +314,15 @@ impl Dialogue<'_, '_> {
             return Ok(());
         };
         let store = self.ctx.store;
-        let result = store.redeem_invite(&invite::hash(&code), self.person.user_id, self.person.chat_id, self.person.language_code.as_deref(), self.ctx.now).await?;
+        let result = store
+            .redeem_invite(
+                &invite::hash(&code),
+                self.person.user_id,
+                self.person.chat_id,
+                self.person.language_code.as_deref(),
+                self.ctx.now,
+            )
+            .await?;
         let key = match &result {
             Redeemed::Bound(member) | Redeemed::AlreadyBound(member) => {
                 let text = self.ta("register.welcome", &[("name", &member.name)]);
@@ -400,11 +437,18 @@ impl Dialogue<'_, '_> {
                 let mut rows: Vec<Vec<Button>> = topics
                     .iter()
                     .map(|t| {
-                        let label = if t.pinned { self.ta("dialog.topic_pinned_label", &[("title", &t.title)]) } else { t.title.clone() };
+                        let label = if t.pinned {
+                            self.ta("dialog.topic_pinned_label", &[("title", &t.title)])
+                        } else {
+                            t.title.clone()
+                        };
                         vec![Button::new(truncate(&label, 60), ButtonData::Topic { nonce, topic_id: t.id }.encode())]
                     })
                     .collect();
-                rows.push(vec![Button::new(self.t("dialog.topic_none"), ButtonData::Topic { nonce, topic_id: 0 }.encode())]);
+                rows.push(vec![Button::new(
+                    self.t("dialog.topic_none"),
+                    ButtonData::Topic { nonce, topic_id: 0 }.encode(),
+                )]);
                 let key = if topics.is_empty() { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
@@ -412,7 +456,12 @@ impl Dialogue<'_, '_> {
             Step::Kind => {
                 let buttons: Vec<Button> = SuggestionKind::ALL
                     .iter()
-                    .map(|k| Button::new(self.t(&format!("kind.{}", k.code())), ButtonData::Kind { nonce, kind: *k }.encode()))
+                    .map(|k| {
+                        Button::new(
+                            self.t(&format!("kind.{}", k.code())),
+                            ButtonData::Kind { nonce, kind: *k }.encode(),
+                        )
+                    })
                     .collect();
                 let rows = buttons.chunks(2).map(|c| c.to_vec()).collect();
                 let text = self.t("dialog.ask_kind");
@@ -440,8 +489,15 @@ impl Dialogue<'_, '_> {
                 let b = |key: &str, action| Button::new(self.t(key), ButtonData::Preview { nonce, action }.encode());
                 let rows = vec![
                     vec![b("preview.submit", PreviewAction::Submit), b("preview.discard", PreviewAction::Discard)],
-                    vec![b("preview.edit_topic", PreviewAction::EditTopic), b("preview.edit_kind", PreviewAction::EditKind), b("preview.edit_title", PreviewAction::EditTitle)],
-                    vec![b("preview.add_body", PreviewAction::AddBody), b("preview.rewrite_body", PreviewAction::RewriteBody)],
+                    vec![
+                        b("preview.edit_topic", PreviewAction::EditTopic),
+                        b("preview.edit_kind", PreviewAction::EditKind),
+                        b("preview.edit_title", PreviewAction::EditTitle),
+                    ],
+                    vec![
+                        b("preview.add_body", PreviewAction::AddBody),
+                        b("preview.rewrite_body", PreviewAction::RewriteBody),
+                    ],
                 ];
                 self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
             }
@@ -594,7 +650,8 @@ impl Dialogue<'_, '_> {
         let menu = self.menu();
         let points = draft.points.len();
         let receipt: ReceiptFn = Box::new(move |reference| {
-            let text = texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
+            let text =
+                texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
             vec![crate::store::OutMessage { chat_id, payload: Action::with_keyboard(text, menu).encode() }]
         });
         self.out.submission = Some((suggestion, receipt));
@@ -623,7 +680,8 @@ impl Dialogue<'_, '_> {
                 Ok(())
             }
             (Step::Topic | Step::Kind | Step::Preview, Input::Attachment { .. } | Input::Text(_)) => {
-                let key = if self.dialog.step == Step::Preview { "input.use_preview_buttons" } else { "input.use_buttons" };
+                let key =
+                    if self.dialog.step == Step::Preview { "input.use_preview_buttons" } else { "input.use_buttons" };
                 let text = self.t(key);
                 self.out.say(Action::text(text));
                 self.ask().await
@@ -668,14 +726,19 @@ impl Dialogue<'_, '_> {
                 self.dialog.nonce = nonce;
                 let text = self.ta(
                     "dialog.attachment_added",
-                    &[("attachments", &self.dialog.draft.attachments.len()), ("points", &self.dialog.draft.points.len())],
+                    &[
+                        ("attachments", &self.dialog.draft.attachments.len()),
+                        ("points", &self.dialog.draft.points.len()),
+                    ],
                 );
                 let keyboard = self.done_keyboard(nonce);
                 self.out.say(Action::with_keyboard(text, keyboard));
                 self.out.state = Some(self.dialog.clone());
                 Ok(())
             }
-            (_, Input::Command { .. } | Input::Button { .. } | Input::Edited | Input::NotPrivate) => unreachable!("handled by the caller"),
+            (_, Input::Command { .. } | Input::Button { .. } | Input::Edited | Input::NotPrivate) => {
+                unreachable!("handled by the caller")
+            }
         }
     }
 
@@ -723,7 +786,12 @@ impl Dialogue<'_, '_> {
         let text = render::my_list(self.ctx.texts, self.lang, &list, offset);
         let rows = list
             .iter()
-            .map(|s| vec![Button::new(format!("{} {}", s.reference_no, truncate(&s.title, 20)), ButtonData::Show { suggestion_id: s.id }.encode())])
+            .map(|s| {
+                vec![Button::new(
+                    format!("{} {}", s.reference_no, truncate(&s.title, 20)),
+                    ButtonData::Show { suggestion_id: s.id }.encode(),
+                )]
+            })
             .collect();
         self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
         Ok(())
@@ -737,7 +805,11 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::text(text));
             }
             _ => {
-                tracing::warn!(suggestion_id, member_id = member.id, "refused a button for a suggestion that is not the member's");
+                tracing::warn!(
+                    suggestion_id,
+                    member_id = member.id,
+                    "refused a button for a suggestion that is not the member's"
+                );
                 self.out.toast = Some(self.t("button.not_yours"));
                 let text = self.t("button.not_yours");
                 self.out.say(Action::text(text));
@@ -756,7 +828,12 @@ impl Dialogue<'_, '_> {
         let text = render::topic_list(self.ctx.texts, self.lang, &topics, self.ctx.config.offset());
         let rows = topics
             .iter()
-            .map(|t| vec![Button::new(self.ta("topics.answer_button", &[("title", &truncate(&t.title, 30))]), ButtonData::New { topic_id: Some(t.id) }.encode())])
+            .map(|t| {
+                vec![Button::new(
+                    self.ta("topics.answer_button", &[("title", &truncate(&t.title, 30))]),
+                    ButtonData::New { topic_id: Some(t.id) }.encode(),
+                )]
+            })
             .collect();
         self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
         Ok(())

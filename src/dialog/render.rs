@@ -6,15 +6,23 @@ use chrono::FixedOffset;
 
 use super::Draft;
 use crate::locale::{Lang, Texts};
-use crate::store::{AttachmentKind, Attachment, Suggestion, SuggestionSummary, Topic};
+use crate::store::{Attachment, AttachmentKind, Suggestion, SuggestionSummary, Topic};
 
 fn attachments_line(texts: &Texts, lang: Lang, attachments: &[Attachment]) -> Option<String> {
     if attachments.is_empty() {
         return None;
     }
     let photos = attachments.iter().filter(|a| a.kind == AttachmentKind::Photo).count();
-    let names: Vec<&str> = attachments.iter().filter(|a| a.kind == AttachmentKind::Document).map(|a| a.file_name.as_deref().unwrap_or("?")).collect();
-    Some(texts.t(lang, "render.attachments", &[("photos", &photos), ("documents", &names.len()), ("names", &names.join("、"))]))
+    let names: Vec<&str> = attachments
+        .iter()
+        .filter(|a| a.kind == AttachmentKind::Document)
+        .map(|a| a.file_name.as_deref().unwrap_or("?"))
+        .collect();
+    Some(texts.t(
+        lang,
+        "render.attachments",
+        &[("photos", &photos), ("documents", &names.len()), ("names", &names.join("、"))],
+    ))
 }
 
 pub fn preview(texts: &Texts, lang: Lang, draft: &Draft, topic: Option<&Topic>) -> String {
@@ -39,7 +47,15 @@ pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], offset: Fi
     for s in list {
         let state = texts.t(lang, &format!("state.{}", s.state.code()), &[]);
         let date = s.created_at.with_timezone(&offset).format("%Y-%m-%d");
-        let _ = write!(out, "\n\n{}", texts.t(lang, "my.item", &[("reference", &s.reference_no), ("title", &s.title), ("state", &state), ("date", &date)]));
+        let _ = write!(
+            out,
+            "\n\n{}",
+            texts.t(
+                lang,
+                "my.item",
+                &[("reference", &s.reference_no), ("title", &s.title), ("state", &state), ("date", &date)]
+            )
+        );
     }
     let _ = write!(out, "\n\n{}", texts.t(lang, "my.footer", &[]));
     out
@@ -50,7 +66,11 @@ pub fn suggestion(texts: &Texts, lang: Lang, s: &Suggestion, offset: FixedOffset
     let topic = s.topic_title.as_deref().unwrap_or(&none);
     let kind = texts.t(lang, &format!("kind.{}", s.kind.code()), &[]);
     let state = texts.t(lang, &format!("state.{}", s.state.code()), &[]);
-    let mut out = texts.t(lang, "show.header", &[("reference", &s.reference_no), ("topic", &topic), ("kind", &kind), ("title", &s.title), ("state", &state)]);
+    let mut out = texts.t(
+        lang,
+        "show.header",
+        &[("reference", &s.reference_no), ("topic", &topic), ("kind", &kind), ("title", &s.title), ("state", &state)],
+    );
     out.push('\n');
     for (i, p) in s.points.iter().enumerate() {
         let _ = write!(out, "\n{}. {p}", i + 1);

@@ -225,7 +225,10 @@ pub struct Commit {
 
 #[derive(Debug)]
 pub enum Committed {
-    Done { outbox: Vec<OutboxRow>, reference: Option<ReferenceNo> },
+    Done {
+        outbox: Vec<OutboxRow>,
+        reference: Option<ReferenceNo>,
+    },
     /// The update had been processed before: nothing was changed.
     AlreadyProcessed,
 }
@@ -247,8 +250,21 @@ pub trait Store: Send + Sync {
     async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>>;
     async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>>;
     async fn members(&self) -> Result<Vec<Member>>;
-    async fn create_invite(&self, member_id: i64, code_hash: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
-    async fn redeem_invite(&self, code_hash: &str, telegram_user_id: i64, chat_id: i64, language: Option<&str>, now: DateTime<Utc>) -> Result<Redeemed>;
+    async fn create_invite(
+        &self,
+        member_id: i64,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn redeem_invite(
+        &self,
+        code_hash: &str,
+        telegram_user_id: i64,
+        chat_id: i64,
+        language: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Redeemed>;
 
     // Topics.
     async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic>;
@@ -272,11 +288,22 @@ pub trait Store: Send + Sync {
     /// Counts a failed processing attempt; returns the attempts so far.
     async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64>;
     /// Gives up on an update after repeated failures, keeping it and its error for an admin.
-    async fn abandon_update(&self, update_id: i64, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<Vec<OutboxRow>>;
+    async fn abandon_update(
+        &self,
+        update_id: i64,
+        messages: Vec<OutMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OutboxRow>>;
     async fn commit(&self, commit: Commit) -> Result<Committed>;
 
     // The outbox.
     /// Messages not yet sent; with `retried_only`, just those a first attempt could not send.
     async fn pending_outbox(&self, limit: usize, retried_only: bool) -> Result<Vec<OutboxRow>>;
-    async fn outbox_result(&self, id: i64, result: DeliveryResult, error: Option<&str>, now: DateTime<Utc>) -> Result<()>;
+    async fn outbox_result(
+        &self,
+        id: i64,
+        result: DeliveryResult,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
 }

@@ -22,7 +22,8 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path, busy_timeout: Duration, max_connections: u32) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create folder {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Corrupt(format!("cannot create folder {}: {e}", dir.display())))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
@@ -51,14 +52,16 @@ impl SqliteStore {
     }
 }
 
-const MEMBER_COLUMNS: &str = "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id, m.status";
+const MEMBER_COLUMNS: &str =
+    "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id, m.status";
 
 fn member_from_row(row: &SqliteRow) -> Result<Member> {
     let member_no: String = row.try_get("member_no")?;
     let level: String = row.try_get("level")?;
     Ok(Member {
         id: row.try_get("id")?,
-        member_no: MemberNo::parse(&member_no).ok_or_else(|| StoreError::Corrupt(format!("member number {member_no:?}")))?,
+        member_no: MemberNo::parse(&member_no)
+            .ok_or_else(|| StoreError::Corrupt(format!("member number {member_no:?}")))?,
         name: row.try_get("name")?,
         level: MemberLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("member level {level:?}")))?,
         workstation: row.try_get("workstation")?,
@@ -97,13 +100,15 @@ async fn insert_outbox(
 ) -> Result<Vec<OutboxRow>> {
     let mut rows = Vec::with_capacity(messages.len());
     for m in messages {
-        let id: i64 = sqlx::query_scalar("INSERT INTO outbox (chat_id, payload, update_id, created_at) VALUES (?, ?, ?, ?) RETURNING id")
-            .bind(m.chat_id)
-            .bind(&m.payload)
-            .bind(update_id)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (chat_id, payload, update_id, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(m.chat_id)
+        .bind(&m.payload)
+        .bind(update_id)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
         rows.push(OutboxRow { id, chat_id: m.chat_id, payload: m.payload, attempts: 0 });
     }
     Ok(rows)
@@ -133,17 +138,28 @@ impl Store for SqliteStore {
             let workstation_id: Option<i64> = match &row.workstation {
                 None => None,
                 Some(name) => {
-                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM workstations WHERE name = ?").bind(name).fetch_optional(&mut *tx).await?;
+                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM workstations WHERE name = ?")
+                        .bind(name)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                     match existing {
                         Some(id) => Some(id),
                         None => {
                             summary.workstations_created += 1;
-                            Some(sqlx::query_scalar("INSERT INTO workstations (name) VALUES (?) RETURNING id").bind(name).fetch_one(&mut *tx).await?)
+                            Some(
+                                sqlx::query_scalar("INSERT INTO workstations (name) VALUES (?) RETURNING id")
+                                    .bind(name)
+                                    .fetch_one(&mut *tx)
+                                    .await?,
+                            )
                         }
                     }
                 }
             };
-            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE member_no = ?").bind(row.member_no.as_str()).fetch_optional(&mut *tx).await?;
+            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE member_no = ?")
+                .bind(row.member_no.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO members (member_no, name, level, workstation_id, sector, phone, created_at, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -172,24 +188,36 @@ impl Store for SqliteStore {
     }
 
     async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.member_no = ?");
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.member_no = ?"
+        );
         let row = sqlx::query(&sql).bind(member_no.as_str()).fetch_optional(&self.pool).await?;
         row.as_ref().map(member_from_row).transpose()
     }
 
     async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.telegram_user_id = ?");
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.telegram_user_id = ?"
+        );
         let row = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(member_from_row).transpose()
     }
 
     async fn members(&self) -> Result<Vec<Member>> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id ORDER BY m.member_no");
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id ORDER BY m.member_no"
+        );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(member_from_row).collect()
     }
 
-    async fn create_invite(&self, member_id: i64, code_hash: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+    async fn create_invite(
+        &self,
+        member_id: i64,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query("INSERT INTO invite_codes (code_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(code_hash)
@@ -202,15 +230,26 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn redeem_invite(&self, code_hash: &str, telegram_user_id: i64, chat_id: i64, language: Option<&str>, now: DateTime<Utc>) -> Result<Redeemed> {
+    async fn redeem_invite(
+        &self,
+        code_hash: &str,
+        telegram_user_id: i64,
+        chat_id: i64,
+        language: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Redeemed> {
         let mut tx = self.write().await?;
-        let invite = sqlx::query("SELECT id, member_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?")
-            .bind(code_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let invite = sqlx::query(
+            "SELECT id, member_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(invite) = invite else { return Ok(Redeemed::Unknown) };
         let member_id: i64 = invite.try_get("member_id")?;
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?");
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?"
+        );
         let member = member_from_row(&sqlx::query(&sql).bind(member_id).fetch_one(&mut *tx).await?)?;
         let used_at: Option<DateTime<Utc>> = invite.try_get("used_at")?;
         if used_at.is_some() {
@@ -274,7 +313,11 @@ impl Store for SqliteStore {
         let topic = topic_from_row(&row)?;
         if topic.pinned {
             // One topic is the pinned one (第一协商议题): pinning a new one unpins the others.
-            sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1").bind(now).bind(topic.id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1")
+                .bind(now)
+                .bind(topic.id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(topic)
@@ -286,7 +329,9 @@ impl Store for SqliteStore {
     }
 
     async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>> {
-        let rows = sqlx::query("SELECT * FROM topics WHERE status = 'open' ORDER BY pinned DESC, id DESC").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM topics WHERE status = 'open' ORDER BY pinned DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await?;
         let topics: Vec<Topic> = rows.iter().map(topic_from_row).collect::<Result<_>>()?;
         Ok(topics.into_iter().filter(|t| t.is_open(now)).collect())
     }
@@ -298,11 +343,13 @@ impl Store for SqliteStore {
 
     async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.write().await?;
-        let r = sqlx::query("UPDATE topics SET status = 'closed', pinned = 0, updated_at = ? WHERE id = ? AND status <> 'closed'")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let r = sqlx::query(
+            "UPDATE topics SET status = 'closed', pinned = 0, updated_at = ? WHERE id = ? AND status <> 'closed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
@@ -336,7 +383,11 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let points: Vec<String> = sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position").bind(id).fetch_all(&self.pool).await?;
+        let points: Vec<String> =
+            sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         let attachments = sqlx::query("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
             .bind(id)
             .fetch_all(&self.pool)
@@ -344,7 +395,11 @@ impl Store for SqliteStore {
             .iter()
             .map(|a| {
                 Ok(Attachment {
-                    kind: if a.try_get::<String, _>("kind")? == "photo" { AttachmentKind::Photo } else { AttachmentKind::Document },
+                    kind: if a.try_get::<String, _>("kind")? == "photo" {
+                        AttachmentKind::Photo
+                    } else {
+                        AttachmentKind::Document
+                    },
                     file_id: a.try_get("file_id")?,
                     file_unique_id: a.try_get("file_unique_id")?,
                     file_name: a.try_get("file_name")?,
@@ -355,13 +410,21 @@ impl Store for SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let timeline = sqlx::query("SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|e| Ok(TimelineEvent { at: e.try_get("at")?, actor_kind: e.try_get("actor_kind")?, event: e.try_get("event")?, text: e.try_get("text")? }))
-            .collect::<Result<Vec<_>>>()?;
+        let timeline =
+            sqlx::query("SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|e| {
+                    Ok(TimelineEvent {
+                        at: e.try_get("at")?,
+                        actor_kind: e.try_get("actor_kind")?,
+                        event: e.try_get("event")?,
+                        text: e.try_get("text")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
         let kind: String = r.try_get("kind")?;
         Ok(Some(Suggestion {
             id,
@@ -369,7 +432,8 @@ impl Store for SqliteStore {
             member_id: r.try_get("member_id")?,
             topic_id: r.try_get("topic_id")?,
             topic_title: r.try_get("topic_title")?,
-            kind: SuggestionKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("suggestion kind {kind:?}")))?,
+            kind: SuggestionKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("suggestion kind {kind:?}")))?,
             title: r.try_get("title")?,
             points,
             attachments,
@@ -380,7 +444,10 @@ impl Store for SqliteStore {
     }
 
     async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT state FROM dialogs WHERE chat_id = ?").bind(chat_id).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT state FROM dialogs WHERE chat_id = ?")
+            .bind(chat_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn store_updates(&self, updates: &[IncomingUpdate], now: DateTime<Utc>) -> Result<Vec<i64>> {
@@ -410,37 +477,66 @@ impl Store for SqliteStore {
     }
 
     async fn pending_updates(&self) -> Result<Vec<StoredUpdate>> {
-        let rows = sqlx::query("SELECT update_id, chat_id, payload, attempts FROM updates WHERE processed_at IS NULL ORDER BY update_id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT update_id, chat_id, payload, attempts FROM updates WHERE processed_at IS NULL ORDER BY update_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok(StoredUpdate { update_id: r.try_get("update_id")?, chat_id: r.try_get("chat_id")?, payload: r.try_get("payload")?, attempts: r.try_get("attempts")? }))
+            .map(|r| {
+                Ok(StoredUpdate {
+                    update_id: r.try_get("update_id")?,
+                    chat_id: r.try_get("chat_id")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
             .collect()
     }
 
     async fn stored_update(&self, update_id: i64) -> Result<Option<StoredUpdate>> {
-        let row = sqlx::query("SELECT update_id, chat_id, payload, attempts FROM updates WHERE update_id = ? AND processed_at IS NULL")
-            .bind(update_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(StoredUpdate { update_id: r.try_get("update_id")?, chat_id: r.try_get("chat_id")?, payload: r.try_get("payload")?, attempts: r.try_get("attempts")? }))
-            .transpose()
+        let row = sqlx::query(
+            "SELECT update_id, chat_id, payload, attempts FROM updates WHERE update_id = ? AND processed_at IS NULL",
+        )
+        .bind(update_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StoredUpdate {
+                update_id: r.try_get("update_id")?,
+                chat_id: r.try_get("chat_id")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .transpose()
     }
 
     async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64> {
         let mut tx = self.write().await?;
-        let attempts: i64 = sqlx::query_scalar("UPDATE updates SET attempts = attempts + 1, error = ? WHERE update_id = ? RETURNING attempts")
-            .bind(error)
-            .bind(update_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let attempts: i64 = sqlx::query_scalar(
+            "UPDATE updates SET attempts = attempts + 1, error = ? WHERE update_id = ? RETURNING attempts",
+        )
+        .bind(error)
+        .bind(update_id)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(attempts)
     }
 
-    async fn abandon_update(&self, update_id: i64, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<Vec<OutboxRow>> {
+    async fn abandon_update(
+        &self,
+        update_id: i64,
+        messages: Vec<OutMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OutboxRow>> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE updates SET processed_at = ? WHERE update_id = ?").bind(now).bind(update_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE updates SET processed_at = ? WHERE update_id = ?")
+            .bind(now)
+            .bind(update_id)
+            .execute(&mut *tx)
+            .await?;
         let rows = insert_outbox(&mut tx, Some(update_id), messages, now).await?;
         tx.commit().await?;
         Ok(rows)
@@ -450,10 +546,11 @@ impl Store for SqliteStore {
         let Commit { update_id, chat_id, dialog, mut messages, submission, now } = commit;
         let mut tx = self.write().await?;
         if let Some(update_id) = update_id {
-            let processed: Option<Option<DateTime<Utc>>> = sqlx::query_scalar("SELECT processed_at FROM updates WHERE update_id = ?")
-                .bind(update_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let processed: Option<Option<DateTime<Utc>>> =
+                sqlx::query_scalar("SELECT processed_at FROM updates WHERE update_id = ?")
+                    .bind(update_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if matches!(processed, Some(Some(_))) {
                 return Ok(Committed::AlreadyProcessed);
             }
@@ -468,7 +565,8 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
             let r = ReferenceNo::new(&s.prefix, s.year, seq);
-            let body = s.points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n");
+            let body =
+                s.points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n");
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO suggestions (reference_no, year, seq, member_id, topic_id, kind, title, body, state, source_update_id, created_at, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -488,7 +586,12 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
             for (i, p) in s.points.iter().enumerate() {
-                sqlx::query("INSERT INTO suggestion_points (suggestion_id, position, text) VALUES (?, ?, ?)").bind(id).bind(i as i64 + 1).bind(p).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO suggestion_points (suggestion_id, position, text) VALUES (?, ?, ?)")
+                    .bind(id)
+                    .bind(i as i64 + 1)
+                    .bind(p)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for (i, a) in s.attachments.iter().enumerate() {
                 sqlx::query(
@@ -527,7 +630,11 @@ impl Store for SqliteStore {
         }
         let outbox = insert_outbox(&mut tx, update_id, messages, now).await?;
         if let Some(update_id) = update_id {
-            sqlx::query("UPDATE updates SET processed_at = ?, error = NULL WHERE update_id = ?").bind(now).bind(update_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE updates SET processed_at = ?, error = NULL WHERE update_id = ?")
+                .bind(now)
+                .bind(update_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(Committed::Done { outbox, reference })
@@ -540,11 +647,24 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok(OutboxRow { id: r.try_get("id")?, chat_id: r.try_get("chat_id")?, payload: r.try_get("payload")?, attempts: r.try_get("attempts")? }))
+            .map(|r| {
+                Ok(OutboxRow {
+                    id: r.try_get("id")?,
+                    chat_id: r.try_get("chat_id")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
             .collect()
     }
 
-    async fn outbox_result(&self, id: i64, result: DeliveryResult, error: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    async fn outbox_result(
+        &self,
+        id: i64,
+        result: DeliveryResult,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         let (status, sent_at) = match result {
             DeliveryResult::Sent => ("sent", Some(now)),
