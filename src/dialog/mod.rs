@@ -102,10 +102,27 @@ pub enum Step {
     Preview,
 }
 
+/// The topic a draft answers, once chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopicChoice {
+    /// "No particular topic" (common for 社情民意信息).
+    General,
+    Topic(i64),
+}
+
+impl TopicChoice {
+    pub fn id(self) -> Option<i64> {
+        match self {
+            Self::General => None,
+            Self::Topic(id) => Some(id),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
-    /// `Some(None)`: the member chose "no particular topic".
-    pub topic: Option<Option<i64>>,
+    pub topic: Option<TopicChoice>,
     pub kind: Option<SuggestionKind>,
     pub title: Option<String>,
     pub points: Vec<String>,
@@ -407,7 +424,7 @@ impl Dialogue<'_, '_> {
         if let Some(id) = topic_id {
             match self.ctx.store.topic(id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {
-                    self.dialog.draft.topic = Some(Some(topic.id));
+                    self.dialog.draft.topic = Some(TopicChoice::Topic(topic.id));
                     let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
                     self.out.say(Action::text(text));
                     self.dialog.step = Step::Kind;
@@ -481,7 +498,7 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::with_keyboard(text, keyboard));
             }
             Step::Preview => {
-                let topic = match self.dialog.draft.topic.flatten() {
+                let topic = match self.dialog.draft.topic.and_then(TopicChoice::id) {
                     Some(id) => self.ctx.store.topic(id).await?,
                     None => None,
                 };
@@ -557,12 +574,12 @@ impl Dialogue<'_, '_> {
         self.out.say(Action::ClearButtons { message_id });
         match data {
             ButtonData::Topic { topic_id: 0, .. } => {
-                self.dialog.draft.topic = Some(None);
+                self.dialog.draft.topic = Some(TopicChoice::General);
                 self.advance(Step::Kind).await
             }
             ButtonData::Topic { topic_id, .. } => match self.ctx.store.topic(topic_id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {
-                    self.dialog.draft.topic = Some(Some(topic.id));
+                    self.dialog.draft.topic = Some(TopicChoice::Topic(topic.id));
                     let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
                     self.out.say(Action::text(text));
                     self.advance(Step::Kind).await
@@ -623,6 +640,7 @@ impl Dialogue<'_, '_> {
         let (Some(topic), Some(kind), Some(title)) = (draft.topic, draft.kind, draft.title.clone()) else {
             return Err(StoreError::Corrupt("a preview without topic, kind or title".into()));
         };
+        let topic = topic.id();
         if let Some(id) = topic {
             let open = self.ctx.store.topic(id).await?.is_some_and(|t| t.is_open(self.ctx.now));
             if !open {

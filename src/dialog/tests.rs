@@ -352,7 +352,7 @@ async fn a_deep_link_preselects_its_topic() {
     let out = h.send(Input::Command { name: "start".into(), arg: Some(format!("t{}", h.other)) }).await;
     assert!(texts(&out).iter().any(|t| t.contains("建设现代化产业体系")));
     assert_eq!(h.dialog.step, Step::Kind);
-    assert_eq!(h.dialog.draft.topic, Some(Some(h.other)));
+    assert_eq!(h.dialog.draft.topic, Some(TopicChoice::Topic(h.other)));
     // A link to a closed topic says so and offers the open ones.
     h.cmd("cancel").await;
     h.store.close_topic(h.other, h.now).await.unwrap();
@@ -450,7 +450,7 @@ async fn stale_and_forged_buttons_are_refused_and_never_acted_on() {
     // The topic keyboard again, after it was answered.
     let stale = h.press(&first, "建设现代化产业体系").await;
     assert_eq!(stale.toast.as_deref(), Some(h.t("button.stale").as_str()));
-    assert_eq!(h.dialog.draft.topic, Some(Some(h.pinned)), "the stale press changed nothing");
+    assert_eq!(h.dialog.draft.topic, Some(TopicChoice::Topic(h.pinned)), "the stale press changed nothing");
     assert_eq!(h.dialog.step, Step::Kind, "and the kind question is asked again");
     assert!(all_buttons(&stale).iter().any(|b| b.text == "建言资政"));
     // A closed topic chosen from a current keyboard.
@@ -517,6 +517,16 @@ async fn english_speakers_get_english() {
     h.person.language_code = Some("en".into());
     let out = h.text("hello").await;
     assert!(last_text(&out).starts_with("Hello!"), "{out:?}");
+}
+
+#[test]
+fn dialog_state_round_trips_through_json() {
+    let mut d = Dialog { nonce: 9, step: Step::Preview, draft: Draft::default() };
+    for topic in [None, Some(TopicChoice::General), Some(TopicChoice::Topic(3))] {
+        d.draft.topic = topic;
+        let back: Dialog = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(back, d);
+    }
 }
 
 #[test]

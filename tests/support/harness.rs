@@ -1,0 +1,216 @@
+//! Starts the real bot (`jianyan::bot::run`) on a fresh SQLite database against the fake Telegram server.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use jianyan::app::{App, load_texts};
+use jianyan::clock::ManualClock;
+use jianyan::config::Config;
+use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
+use jianyan::invite;
+use jianyan::store::{NewTopic, RosterRow, SqliteStore, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::fake_telegram::{FakeTelegram, SentMessage, TgUser};
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub struct TestBot {
+    pub fake: FakeTelegram,
+    pub store: SqliteStore,
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    pub pinned_topic: i64,
+    pub other_topic: i64,
+    dir: Arc<tempfile::TempDir>,
+    shutdown: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn config_for(dir: &std::path::Path) -> Config {
+    let env = vec![
+        ("JIANYAN_DATABASE__PATH".to_string(), dir.join("jianyan.db").display().to_string()),
+        ("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS".to_string(), "1".to_string()),
+        ("JIANYAN_TELEGRAM__WORKERS".to_string(), "4".to_string()),
+        ("JIANYAN_TELEGRAM__SHUTDOWN_GRACE_SECS".to_string(), "5".to_string()),
+    ];
+    Config::from_layers(None, env).expect("test settings are valid")
+}
+
+fn member(no: &str, name: &str) -> RosterRow {
+    RosterRow {
+        member_no: MemberNo::parse(no).unwrap(),
+        name: name.into(),
+        level: MemberLevel::Street,
+        workstation: Some("潍坊新村街道".into()),
+        sector: "教育界".into(),
+        phone: "13800138000".into(),
+    }
+}
+
+impl TestBot {
+    /// A fresh database with members PD001 张三 and PD002 李四 and two open topics (one pinned), and
+    /// the bot running against a fresh fake Telegram server.
+    pub async fn start() -> Self {
+        let _ = tracing_subscriber::fmt().with_env_filter("warn,jianyan=info").with_test_writer().try_init();
+        let fake = FakeTelegram::start().await;
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap()));
+        let (store, app) = open(&dir, clock.clone()).await;
+        let now = clock.now_utc();
+        store.import_members(&[member("PD001", "张三"), member("PD002", "李四")], now).await.unwrap();
+        let topic = |title: &str, pinned| NewTopic {
+            title: title.into(),
+            description: "区政协2025年协商议题".into(),
+            class: TopicClass::Plan,
+            form: "议政性常委会".into(),
+            closes_at: None,
+            pinned,
+        };
+        let other_topic = store.add_topic(topic("建设现代化产业体系", false), now).await.unwrap().id;
+        let pinned_topic = store.add_topic(topic("\"十五五\"总体发展规划编制", true), now).await.unwrap().id;
+        let mut bot = Self { fake, store, app, clock, pinned_topic, other_topic, dir, shutdown: None, task: None };
+        bot.spawn();
+        bot
+    }
+
+    fn spawn(&mut self) {
+        let (tx, rx) = watch::channel(false);
+        let url = url::Url::parse(&self.fake.api_url()).unwrap();
+        let client = jianyan::bot::client("123456:TEST-token", url);
+        self.task = Some(tokio::spawn(jianyan::bot::run(self.app.clone(), client, rx)));
+        self.shutdown = Some(tx);
+    }
+
+    /// Stops the bot the way SIGTERM does and waits for it; panics if it failed.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(WAIT, task)
+                .await
+                .expect("the bot stops in time")
+                .expect("no panic")
+                .expect("no error");
+        }
+    }
+
+    /// Stops the bot and starts a new one on the same database and Telegram server.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (store, app) = open(&self.dir, self.clock.clone()).await;
+        self.store = store;
+        self.app = app;
+        self.spawn();
+    }
+
+    pub async fn invite(&self, member_no: &str) -> String {
+        let member = self.store.member_by_no(&MemberNo::parse(member_no).unwrap()).await.unwrap().unwrap();
+        let code = invite::generate(&mut rand::thread_rng());
+        let now = self.clock.now_utc();
+        self.store.create_invite(member.id, &invite::hash(&code), now, now + chrono::Duration::days(14)).await.unwrap();
+        code
+    }
+
+    /// Binds `user` to the roster member through a deep link and returns the greeting.
+    pub async fn register(&self, user: &TgUser, member_no: &str) -> SentMessage {
+        let code = self.invite(member_no).await;
+        let replies = self.say(user, &format!("/start {code}")).await;
+        replies.last().cloned().expect("a greeting")
+    }
+
+    /// Waits until the update is processed and every message it caused was handed to Telegram.
+    pub async fn settle(&self, update_id: i64) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let processed: Option<Option<String>> =
+                sqlx::query_scalar("SELECT processed_at FROM updates WHERE update_id = ?")
+                    .bind(update_id)
+                    .fetch_optional(self.store.pool())
+                    .await
+                    .unwrap();
+            let pending: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE update_id = ? AND status = 'pending'")
+                    .bind(update_id)
+                    .fetch_one(self.store.pool())
+                    .await
+                    .unwrap();
+            if matches!(processed, Some(Some(_))) && pending == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "update {update_id} was not handled in time (processed: {processed:?}, pending: {pending})"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Pushes an update and returns the messages the bot sent the user because of it.
+    pub async fn handle(&self, user: &TgUser, push: impl FnOnce(&FakeTelegram) -> i64) -> Vec<SentMessage> {
+        let before = self.fake.sent_to(user.chat_id()).len();
+        let update_id = push(&self.fake);
+        self.settle(update_id).await;
+        self.fake.sent_to(user.chat_id()).split_off(before)
+    }
+
+    pub async fn say(&self, user: &TgUser, text: &str) -> Vec<SentMessage> {
+        self.handle(user, |f| f.push_text(user, text)).await
+    }
+
+    /// Presses the button labelled `label` (or containing it) on `message`.
+    pub async fn tap(&self, user: &TgUser, message: &SentMessage, label: &str) -> Vec<SentMessage> {
+        let text = message
+            .button_texts()
+            .into_iter()
+            .find(|t| t.contains(label))
+            .unwrap_or_else(|| panic!("no button «{label}» on: {} {:?}", message.text, message.button_texts()));
+        self.handle(user, |f| f.click(user, message, &text)).await
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.app.texts.t(jianyan::locale::Lang::Zh, key, &[])
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.store.pool()).await.unwrap()
+    }
+}
+
+impl Drop for TestBot {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+    }
+}
+
+async fn open(dir: &tempfile::TempDir, clock: Arc<ManualClock>) -> (SqliteStore, App) {
+    let config = config_for(dir.path());
+    let store = SqliteStore::open(&config.database.path, Duration::from_secs(5), 4).await.unwrap();
+    let texts = load_texts(&config).unwrap();
+    let app = App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock };
+    (store, app)
+}
+
+pub trait NowUtc {
+    fn now_utc(&self) -> chrono::DateTime<Utc>;
+}
+
+impl NowUtc for ManualClock {
+    fn now_utc(&self) -> chrono::DateTime<Utc> {
+        jianyan::clock::Clock::now(self)
+    }
+}
+
+/// The last message of a reply, where the buttons are.
+pub fn last(messages: &[SentMessage]) -> &SentMessage {
+    messages.last().expect("the bot replied")
+}
+
+pub fn joined(messages: &[SentMessage]) -> String {
+    messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n---\n")
+}
