@@ -45,8 +45,10 @@ pub async fn members_import(app: &App, file: &Path, skip_invalid: bool) -> anyho
             text.push_str(&e.render(texts, lang));
         }
         if !skip_invalid || file_level {
+            // --skip-invalid helps only when some rows are good and it was not given already.
+            let hint = if skip_invalid || file_level { "cli.import_fix" } else { "cli.import_hint" };
             text.push('\n');
-            text.push_str(&texts.t(lang, "cli.import_hint", &[]));
+            text.push_str(&texts.t(lang, hint, &[]));
             return Ok(Outcome::failed(text));
         }
         text.push('\n');

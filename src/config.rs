@@ -174,7 +174,7 @@ impl Config {
                 ConfigError::new(
                     &key,
                     format!("`{value}` is not a valid {}", old.type_str()),
-                    format!("give a {} value", old.type_str()),
+                    format!("give a value of type {}", old.type_str()),
                 )
             })?;
             sect.insert(field, new);

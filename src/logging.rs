@@ -85,7 +85,8 @@ impl<'a> MakeWriter<'a> for MaskingWriter {
 pub fn init(config: &Config) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let writer = MaskingWriter { masker: Arc::new(Masker::default()) };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     let result = if config.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
     if let Err(e) = result {
         eprintln!("logging was already set up: {e}");

@@ -100,7 +100,6 @@ async fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "jianyan stopped with an error");
             eprintln!("jianyan: {e:#}");
             ExitCode::from(1)
         }

@@ -82,7 +82,9 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             .collect();
         return Parsed { rows: Vec::new(), errors };
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    // Excel on Windows writes CRLF; the csv crate counts lines wrongly with it, so normalise first.
+    let text = String::from_utf8_lossy(bytes).replace("\r\n", "\n");
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) if h.iter().any(|c| !c.is_empty()) => h.clone(),
         Ok(_) => return file_error(0, Problem::Empty),

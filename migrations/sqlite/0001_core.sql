@@ -25,20 +25,50 @@ CREATE TABLE members (
     telegram_chat_id  INTEGER,
     language          TEXT,
     status            TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    unreachable_at    TEXT,                         -- the member blocked the bot (Telegram 403)
     bound_at          TEXT,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL
 );
 
--- One-time codes that bind a Telegram account to a roster member. Only the SHA-256 of a code is kept.
+-- Committee office staff (区政协工作人员).
+CREATE TABLE staff (
+    id                INTEGER PRIMARY KEY,
+    name              TEXT NOT NULL,
+    telegram_user_id  INTEGER UNIQUE,
+    telegram_chat_id  INTEGER,
+    language          TEXT,
+    status            TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+
+-- Department liaisons (承办单位联络员): people who answer for a department.
+CREATE TABLE liaisons (
+    id                INTEGER PRIMARY KEY,
+    department_id     INTEGER NOT NULL REFERENCES departments(id),
+    name              TEXT NOT NULL,
+    telegram_user_id  INTEGER UNIQUE,
+    telegram_chat_id  INTEGER,
+    language          TEXT,
+    status            TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+
+-- One-time codes that bind a Telegram account to a member, a staff member or a liaison.
+-- Only the SHA-256 of a code is kept.
 CREATE TABLE invite_codes (
     id                INTEGER PRIMARY KEY,
     code_hash         TEXT NOT NULL UNIQUE,
-    member_id         INTEGER NOT NULL REFERENCES members(id),
+    member_id         INTEGER REFERENCES members(id),
+    staff_id          INTEGER REFERENCES staff(id),
+    liaison_id        INTEGER REFERENCES liaisons(id),
     created_at        TEXT NOT NULL,
     expires_at        TEXT NOT NULL,
     used_at           TEXT,
-    used_by_telegram  INTEGER
+    used_by_telegram  INTEGER,
+    CHECK ((member_id IS NOT NULL) + (staff_id IS NOT NULL) + (liaison_id IS NOT NULL) = 1)
 );
 
 CREATE TABLE topics (
@@ -72,6 +102,9 @@ CREATE TABLE suggestions (
     title            TEXT NOT NULL,
     body             TEXT NOT NULL,                 -- the points joined, for search and export
     state            TEXT NOT NULL,
+    merged_into      INTEGER REFERENCES suggestions(id),
+    deadline         TEXT,                          -- when the lead department's answer is due
+    adopted_at       TEXT,
     source_update_id INTEGER UNIQUE,                -- the Telegram update that submitted it
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL,
@@ -134,15 +167,22 @@ CREATE TABLE updates (
 CREATE INDEX updates_pending ON updates(update_id) WHERE processed_at IS NULL;
 
 -- Messages to send, written in the same transaction as the change that causes them.
+-- priority: 0 a reply in a conversation, 1 a notification, 2 a broadcast message.
+-- status: pending → sent | failed (gave up) | blocked (the person blocked the bot) |
+-- uncertain (a timeout where it may have gone through: not resent blindly) | cancelled.
 CREATE TABLE outbox (
-    id          INTEGER PRIMARY KEY,
-    chat_id     INTEGER NOT NULL,
-    payload     TEXT NOT NULL,
-    update_id   INTEGER,
-    created_at  TEXT NOT NULL,
-    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    sent_at     TEXT,
-    last_error  TEXT
+    id            INTEGER PRIMARY KEY,
+    chat_id       INTEGER NOT NULL,
+    payload       TEXT NOT NULL,
+    priority      INTEGER NOT NULL DEFAULT 0,
+    update_id     INTEGER,
+    broadcast_id  INTEGER,
+    created_at    TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'pending'
+                  CHECK (status IN ('pending', 'sent', 'failed', 'blocked', 'uncertain', 'cancelled')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    sent_at       TEXT,
+    last_error    TEXT
 );
-CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';
+CREATE INDEX outbox_pending ON outbox(priority, id) WHERE status = 'pending';
+CREATE INDEX outbox_broadcast ON outbox(broadcast_id, status) WHERE broadcast_id IS NOT NULL;

@@ -57,12 +57,12 @@ pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> any
         }
     });
 
-    poll(&app, &bot, &workers, &mut shutdown).await;
+    let polled = poll(&app, &bot, &workers, &mut shutdown).await;
     tracing::info!("stopping: finishing the updates already received");
     sweeper.abort();
     workers.stop(Duration::from_secs(app.config.telegram.shutdown_grace_secs)).await;
     tracing::info!("stopped");
-    Ok(())
+    polled
 }
 
 async fn set_commands(app: &App, bot: &Bot) {
@@ -82,7 +82,7 @@ async fn set_commands(app: &App, bot: &Bot) {
 }
 
 /// Long-polls Telegram, storing each batch before confirming it with the next call's offset.
-async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Receiver<bool>) {
+async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
     let mut offset: Option<i32> = match app.store.last_update_id().await {
         Ok(last) => last.map(|id| id as i32 + 1),
         Err(e) => {
@@ -93,7 +93,7 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
     let mut backoff = Duration::from_millis(500);
     loop {
         if *shutdown.borrow() {
-            return;
+            return Ok(());
         }
         let mut request = bot.get_updates().timeout(app.config.telegram.poll_timeout_secs).allowed_updates([
             AllowedUpdate::Message,
@@ -104,12 +104,15 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
             request = request.offset(offset);
         }
         let updates: Vec<Update> = tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return Ok(()),
             result = request.send() => match result {
                 Ok(updates) => { backoff = Duration::from_millis(500); updates }
+                Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
+                    anyhow::bail!("Telegram does not accept the bot token (JIANYAN_BOT_TOKEN or telegram.token_file): copy it again from @BotFather");
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, ?backoff, "getUpdates failed; retrying");
-                    tokio::select! { _ = shutdown.changed() => return, _ = tokio::time::sleep(backoff) => {} }
+                    tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(backoff) => {} }
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     continue;
                 }
@@ -135,7 +138,7 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
                 Ok(new) => break new,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot store updates; retrying before confirming them");
-                    tokio::select! { _ = shutdown.changed() => return, _ = tokio::time::sleep(Duration::from_secs(1)) => {} }
+                    tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(Duration::from_secs(1)) => {} }
                 }
             }
         };

@@ -20,6 +20,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Io(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("{0}")]

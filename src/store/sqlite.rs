@@ -23,7 +23,7 @@ impl SqliteStore {
     pub async fn open(path: &Path, busy_timeout: Duration, max_connections: u32) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Corrupt(format!("cannot create folder {}: {e}", dir.display())))?;
+                .map_err(|e| StoreError::Io(format!("cannot create folder {}: {e}", dir.display())))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
