@@ -234,7 +234,7 @@ async fn give_up(app: &App, bot: &Bot, in_flight: &InFlight, update: &StoredUpda
             Some(c) => {
                 let lang = app.texts.lang_for(c.person.language_code.as_deref());
                 let text = app.texts.t(lang, "error.internal", &[]);
-                (vec![OutMessage { chat_id: c.person.chat_id, payload: Action::text(text).encode() }], c.callback_id)
+                (vec![OutMessage::reply(c.person.chat_id, Action::text(text).encode())], c.callback_id)
             }
             None => (Vec::new(), None),
         };
@@ -259,6 +259,7 @@ async fn process(app: &App, bot: &Bot, in_flight: &InFlight, stored: &StoredUpda
             dialog: None,
             messages: Vec::new(),
             submission: None,
+            change: None,
             now,
         };
         app.store.commit(commit).await?;
@@ -278,12 +279,16 @@ async fn process(app: &App, bot: &Bot, in_flight: &InFlight, stored: &StoredUpda
         update_id: Some(stored.update_id),
         chat_id,
         dialog: output.state.as_ref().map(serde_json::to_string).transpose()?,
-        messages: output.actions.iter().map(|a| OutMessage { chat_id, payload: a.encode() }).collect(),
+        messages: output.actions.iter().map(|a| OutMessage::reply(chat_id, a.encode())).collect(),
         submission: output.submission,
+        change: output.change,
         now,
     };
     match app.store.commit(commit).await? {
         Committed::AlreadyProcessed => tracing::info!("update was processed before; nothing to do"),
+        // Someone else changed the suggestion meanwhile: fail this attempt so it is planned again
+        // on fresh facts (the retry then says, politely, what the state now allows).
+        Committed::Conflict => anyhow::bail!("the suggestion changed while this update was handled"),
         Committed::Done { outbox, reference } => {
             if let Some(reference) = reference {
                 tracing::info!(%reference, "suggestion submitted");

@@ -140,6 +140,8 @@ pub struct Output {
     /// A short notice for the button press (Telegram's answerCallbackQuery).
     pub toast: Option<String>,
     pub submission: Option<(NewSuggestion, ReceiptFn)>,
+    /// A workflow change to apply with this update (accept, assign, reply, rate, …).
+    pub change: Option<crate::store::Change>,
 }
 
 impl std::fmt::Debug for Output {
@@ -342,7 +344,7 @@ impl Dialogue<'_, '_> {
             .await?;
         let key = match &result {
             Redeemed::Bound(member) | Redeemed::AlreadyBound(member) => {
-                let text = self.ta("register.welcome", &[("name", &member.name)]);
+                let text = self.ta("register.welcome", &[("name", &member.name())]);
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 self.dialog = Dialog { nonce: self.dialog.nonce + 1, ..Dialog::default() };
                 self.out.state = Some(self.dialog.clone());
@@ -352,7 +354,7 @@ impl Dialogue<'_, '_> {
             Redeemed::Expired => "register.code_expired",
             Redeemed::Used => "register.code_used",
             Redeemed::AccountTaken => "register.account_taken",
-            Redeemed::MemberInactive => "register.member_inactive",
+            Redeemed::Inactive => "register.member_inactive",
         };
         let text = self.t(key);
         self.out.say(Action::text(text));
@@ -670,7 +672,7 @@ impl Dialogue<'_, '_> {
         let receipt: ReceiptFn = Box::new(move |reference| {
             let text =
                 texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
-            vec![crate::store::OutMessage { chat_id, payload: Action::with_keyboard(text, menu).encode() }]
+            vec![crate::store::OutMessage::reply(chat_id, Action::with_keyboard(text, menu).encode())]
         });
         self.out.submission = Some((suggestion, receipt));
         self.finish();

@@ -101,6 +101,7 @@ impl Harness {
                 dialog: None,
                 messages: Vec::new(),
                 submission: Some(submission),
+                change: None,
                 now: self.now,
             };
             let Committed::Done { outbox, .. } = self.store.commit(commit).await.unwrap() else {

@@ -62,15 +62,16 @@ pub struct ImportSummary {
 /// What happened to an invite code someone sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Redeemed {
-    Bound(Member),
+    Bound(Identity),
     /// This Telegram account already redeemed this code (a replayed message): nothing changes.
-    AlreadyBound(Member),
+    AlreadyBound(Identity),
     Unknown,
     Expired,
     Used,
-    /// The Telegram account is already bound to another member.
+    /// The Telegram account is already bound to someone else.
     AccountTaken,
-    MemberInactive,
+    /// The member, staff member or liaison is marked inactive.
+    Inactive,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -204,10 +205,233 @@ pub struct OutboxRow {
     pub attempts: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staff {
+    pub id: i64,
+    pub name: String,
+    pub telegram_user_id: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub id: i64,
+    pub name: String,
+    pub short_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Liaison {
+    pub id: i64,
+    pub name: String,
+    pub department_id: i64,
+    pub department_name: String,
+    pub telegram_user_id: Option<i64>,
+    pub active: bool,
+}
+
+/// Who a Telegram account belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Identity {
+    Member(Member),
+    Staff(Staff),
+    Liaison(Liaison),
+}
+
+impl Identity {
+    pub fn name(&self) -> &str {
+        match self {
+            Identity::Member(m) => &m.name,
+            Identity::Staff(s) => &s.name,
+            Identity::Liaison(l) => &l.name,
+        }
+    }
+}
+
+/// Whom an invite code binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteTarget {
+    Member(i64),
+    Staff(i64),
+    Liaison(i64),
+}
+
+/// A chat to notify, with the person's Telegram language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    pub chat_id: i64,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignmentRole {
+    Lead,
+    Co,
+}
+
+impl AssignmentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lead => "lead",
+            Self::Co => "co",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignmentStatus {
+    Active,
+    Returned,
+    Answered,
+    Superseded,
+}
+
+impl AssignmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Returned => "returned",
+            Self::Answered => "answered",
+            Self::Superseded => "superseded",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Returned, Self::Answered, Self::Superseded].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentInfo {
+    pub id: i64,
+    pub department_id: i64,
+    pub department_name: String,
+    pub role: AssignmentRole,
+    pub status: AssignmentStatus,
+    pub deadline: DateTime<Utc>,
+    pub acknowledged: bool,
+}
+
+/// What the workflow needs to know about a suggestion to decide who may do what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub id: i64,
+    pub reference_no: String,
+    pub member_id: i64,
+    pub member: Option<Recipient>,
+    pub title: String,
+    pub state: SuggestionState,
+    pub deadline: Option<DateTime<Utc>>,
+    pub adopted: bool,
+    pub replies: i64,
+    pub assignments: Vec<AssignmentInfo>,
+}
+
+impl Facts {
+    /// The department's assignment that is still being worked on, if any.
+    pub fn active_assignment(&self, department_id: i64) -> Option<&AssignmentInfo> {
+        self.assignments.iter().find(|a| a.department_id == department_id && a.status == AssignmentStatus::Active)
+    }
+    pub fn lead(&self) -> Option<&AssignmentInfo> {
+        self.assignments.iter().find(|a| a.role == AssignmentRole::Lead && a.status != AssignmentStatus::Superseded)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+impl Rating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Satisfied => "satisfied",
+            Self::BasicallySatisfied => "basically_satisfied",
+            Self::Dissatisfied => "dissatisfied",
+        }
+    }
+}
+
+/// One step of a change to a suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeOp {
+    Assign {
+        department_id: i64,
+        role: AssignmentRole,
+        deadline: DateTime<Utc>,
+    },
+    SetAssignmentStatus {
+        assignment_id: i64,
+        status: AssignmentStatus,
+    },
+    Acknowledge {
+        assignment_id: i64,
+    },
+    /// Reopening: the lead department's assignment is active again with a new deadline.
+    ReactivateLead {
+        assignment_id: i64,
+        deadline: DateTime<Utc>,
+    },
+    SetDeadline(Option<DateTime<Utc>>),
+    MergeInto(i64),
+    Adopt,
+    Reply {
+        department_id: i64,
+        reply_class: String,
+        text: String,
+        document: Option<String>,
+    },
+    Opinion {
+        assignment_id: i64,
+        text: String,
+    },
+    Rate {
+        rating: Rating,
+        reason: String,
+    },
+}
+
+/// A change to a suggestion, applied in one transaction if its state is still `expect_state`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub suggestion_id: i64,
+    pub expect_state: SuggestionState,
+    pub new_state: SuggestionState,
+    pub ops: Vec<ChangeOp>,
+    /// The timeline event: who (`actor_kind`, `actor_id`), what (`event`), and the text.
+    pub actor_kind: &'static str,
+    pub actor_id: Option<i64>,
+    pub event: &'static str,
+    pub text: String,
+    pub messages: Vec<OutMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutMessage {
     pub chat_id: i64,
     pub payload: String,
+    pub priority: Priority,
+}
+
+/// Which messages go first when Telegram's rate limits make them wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// A reply in a conversation the person is having right now.
+    Reply = 0,
+    /// A notification of a change (a push).
+    Notification = 1,
+    /// A broadcast message.
+    Broadcast = 2,
+}
+
+impl OutMessage {
+    pub fn reply(chat_id: i64, payload: String) -> Self {
+        Self { chat_id, payload, priority: Priority::Reply }
+    }
+    pub fn notification(chat_id: i64, payload: String) -> Self {
+        Self { chat_id, payload, priority: Priority::Notification }
+    }
 }
 
 pub type ReceiptFn = Box<dyn FnOnce(&ReferenceNo) -> Vec<OutMessage> + Send>;
@@ -222,6 +446,8 @@ pub struct Commit {
     pub messages: Vec<OutMessage>,
     /// A suggestion to file, and the messages to send once its reference number is known.
     pub submission: Option<(NewSuggestion, ReceiptFn)>,
+    /// A change to an existing suggestion (accept, assign, reply, rate, …).
+    pub change: Option<Change>,
     pub now: DateTime<Utc>,
 }
 
@@ -233,6 +459,8 @@ pub enum Committed {
     },
     /// The update had been processed before: nothing was changed.
     AlreadyProcessed,
+    /// The suggestion's state changed since the change was planned: nothing was changed; plan again.
+    Conflict,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,6 +525,34 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<OutboxRow>>;
     async fn commit(&self, commit: Commit) -> Result<Committed>;
+
+    // Staff, departments and their liaisons.
+    async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>>;
+    async fn add_staff(&self, name: &str, now: DateTime<Utc>) -> Result<Staff>;
+    async fn add_department(&self, name: &str, short_name: Option<&str>) -> Result<Department>;
+    async fn departments(&self) -> Result<Vec<Department>>;
+    async fn department(&self, id: i64) -> Result<Option<Department>>;
+    async fn department_by_name(&self, name: &str) -> Result<Option<Department>>;
+    async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison>;
+    async fn create_invite_for(
+        &self,
+        target: InviteTarget,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn staff_recipients(&self) -> Result<Vec<Recipient>>;
+    async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>>;
+
+    // The workflow.
+    async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>>;
+    async fn suggestion_id_by_reference(&self, reference_no: &str) -> Result<Option<i64>>;
+    /// Suggestions waiting for staff to review, oldest first.
+    async fn review_queue(&self, limit: usize) -> Result<Vec<SuggestionSummary>>;
+    /// Suggestions per state.
+    async fn state_counts(&self) -> Result<Vec<(SuggestionState, i64)>>;
+    /// Applies a change on its own (not tied to a Telegram update).
+    async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed>;
 
     // The outbox.
     /// Messages not yet sent; with `retried_only`, just those a first attempt could not send.

@@ -92,6 +92,189 @@ fn state_from(s: &str) -> Result<SuggestionState> {
     SuggestionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("suggestion state {s:?}")))
 }
 
+const STAFF_COLUMNS: &str = "id, name, telegram_user_id, status";
+const LIAISON_COLUMNS: &str = "l.id, l.name, l.department_id, d.name AS department_name, l.telegram_user_id, l.status";
+
+fn staff_from_row(row: &SqliteRow) -> Result<Staff> {
+    Ok(Staff {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        telegram_user_id: row.try_get("telegram_user_id")?,
+        active: row.try_get::<String, _>("status")? == "active",
+    })
+}
+
+fn liaison_from_row(row: &SqliteRow) -> Result<Liaison> {
+    Ok(Liaison {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        department_id: row.try_get("department_id")?,
+        department_name: row.try_get("department_name")?,
+        telegram_user_id: row.try_get("telegram_user_id")?,
+        active: row.try_get::<String, _>("status")? == "active",
+    })
+}
+
+fn department_from_row(row: &SqliteRow) -> Result<Department> {
+    Ok(Department { id: row.try_get("id")?, name: row.try_get("name")?, short_name: row.try_get("short_name")? })
+}
+
+fn recipient_from_row(row: &SqliteRow) -> Result<Recipient> {
+    Ok(Recipient { chat_id: row.try_get("telegram_chat_id")?, language: row.try_get("language")? })
+}
+
+async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table: &str, id: i64) -> Result<Identity> {
+    Ok(match table {
+        "members" => {
+            let sql = format!(
+                "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?"
+            );
+            Identity::Member(member_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
+        }
+        "staff" => {
+            let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?");
+            Identity::Staff(staff_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
+        }
+        _ => {
+            let sql = format!(
+                "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id WHERE l.id = ?"
+            );
+            Identity::Liaison(liaison_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
+        }
+    })
+}
+
+/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state.
+async fn apply_change_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    change: &Change,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let moved = sqlx::query("UPDATE suggestions SET state = ?, updated_at = ? WHERE id = ? AND state = ?")
+        .bind(change.new_state.code())
+        .bind(now)
+        .bind(change.suggestion_id)
+        .bind(change.expect_state.code())
+        .execute(&mut **tx)
+        .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let sid = change.suggestion_id;
+    for op in &change.ops {
+        match op {
+            ChangeOp::Assign { department_id, role, deadline } => {
+                sqlx::query(
+                    "INSERT INTO assignments (suggestion_id, department_id, role, deadline, assigned_at) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(sid)
+                .bind(department_id)
+                .bind(role.as_str())
+                .bind(deadline)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::SetAssignmentStatus { assignment_id, status } => {
+                sqlx::query("UPDATE assignments SET status = ? WHERE id = ? AND suggestion_id = ?")
+                    .bind(status.as_str())
+                    .bind(assignment_id)
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            ChangeOp::Acknowledge { assignment_id } => {
+                sqlx::query(
+                    "UPDATE assignments SET acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ? AND suggestion_id = ?",
+                )
+                .bind(now)
+                .bind(assignment_id)
+                .bind(sid)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::ReactivateLead { assignment_id, deadline } => {
+                sqlx::query(
+                    "UPDATE assignments SET status = 'active', deadline = ? WHERE id = ? AND suggestion_id = ?",
+                )
+                .bind(deadline)
+                .bind(assignment_id)
+                .bind(sid)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::SetDeadline(deadline) => {
+                sqlx::query("UPDATE suggestions SET deadline = ? WHERE id = ?")
+                    .bind(deadline)
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            ChangeOp::MergeInto(target) => {
+                sqlx::query("UPDATE suggestions SET merged_into = ? WHERE id = ?")
+                    .bind(target)
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            ChangeOp::Adopt => {
+                sqlx::query("UPDATE suggestions SET adopted_at = COALESCE(adopted_at, ?) WHERE id = ?")
+                    .bind(now)
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            ChangeOp::Reply { department_id, reply_class, text, document } => {
+                sqlx::query(
+                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(sid)
+                .bind(department_id)
+                .bind(reply_class)
+                .bind(text)
+                .bind(document)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::Opinion { assignment_id, text } => {
+                sqlx::query("INSERT INTO opinions (assignment_id, text, at) VALUES (?, ?, ?)")
+                    .bind(assignment_id)
+                    .bind(text)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            ChangeOp::Rate { rating, reason } => {
+                let reply_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM replies WHERE suggestion_id = ?")
+                    .bind(sid)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                sqlx::query("INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at) VALUES (?, ?, ?, ?, ?)")
+                    .bind(sid)
+                    .bind(reply_id)
+                    .bind(rating.as_str())
+                    .bind(reason)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    sqlx::query(
+        "INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(sid)
+    .bind(now)
+    .bind(change.actor_kind)
+    .bind(change.actor_id)
+    .bind(change.event)
+    .bind(&change.text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
 async fn insert_outbox(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     update_id: Option<i64>,
@@ -101,10 +284,11 @@ async fn insert_outbox(
     let mut rows = Vec::with_capacity(messages.len());
     for m in messages {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO outbox (chat_id, payload, update_id, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO outbox (chat_id, payload, priority, update_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(m.chat_id)
         .bind(&m.payload)
+        .bind(m.priority as i64)
         .bind(update_id)
         .bind(now)
         .fetch_one(&mut **tx)
@@ -240,22 +424,33 @@ impl Store for SqliteStore {
     ) -> Result<Redeemed> {
         let mut tx = self.write().await?;
         let invite = sqlx::query(
-            "SELECT id, member_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?",
+            "SELECT id, member_id, staff_id, liaison_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?",
         )
         .bind(code_hash)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(invite) = invite else { return Ok(Redeemed::Unknown) };
-        let member_id: i64 = invite.try_get("member_id")?;
-        let sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?"
-        );
-        let member = member_from_row(&sqlx::query(&sql).bind(member_id).fetch_one(&mut *tx).await?)?;
+        let (table, id): (&str, i64) = match (
+            invite.try_get::<Option<i64>, _>("member_id")?,
+            invite.try_get::<Option<i64>, _>("staff_id")?,
+            invite.try_get::<Option<i64>, _>("liaison_id")?,
+        ) {
+            (Some(id), _, _) => ("members", id),
+            (_, Some(id), _) => ("staff", id),
+            (_, _, Some(id)) => ("liaisons", id),
+            _ => return Err(StoreError::Corrupt("an invite code for nobody".into())),
+        };
+        let identity = identity_by_id(&mut tx, table, id).await?;
+        let (bound_to, active) = match &identity {
+            Identity::Member(m) => (m.telegram_user_id, m.active),
+            Identity::Staff(s) => (s.telegram_user_id, s.active),
+            Identity::Liaison(l) => (l.telegram_user_id, l.active),
+        };
         let used_at: Option<DateTime<Utc>> = invite.try_get("used_at")?;
         if used_at.is_some() {
             let used_by: Option<i64> = invite.try_get("used_by_telegram")?;
-            return Ok(if used_by == Some(telegram_user_id) && member.telegram_user_id == Some(telegram_user_id) {
-                Redeemed::AlreadyBound(member)
+            return Ok(if used_by == Some(telegram_user_id) && bound_to == Some(telegram_user_id) {
+                Redeemed::AlreadyBound(identity)
             } else {
                 Redeemed::Used
             });
@@ -264,16 +459,22 @@ impl Store for SqliteStore {
         if expires_at <= now {
             return Ok(Redeemed::Expired);
         }
-        if !member.active {
-            return Ok(Redeemed::MemberInactive);
+        if !active {
+            return Ok(Redeemed::Inactive);
         }
-        let other: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE telegram_user_id = ? AND id <> ?")
+        // One Telegram account is one person: it may not already be someone else.
+        for other in ["members", "staff", "liaisons"] {
+            let taken: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT id FROM {other} WHERE telegram_user_id = ? AND NOT ('{other}' = ? AND id = ?)"
+            ))
             .bind(telegram_user_id)
-            .bind(member_id)
+            .bind(table)
+            .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-        if other.is_some() {
-            return Ok(Redeemed::AccountTaken);
+            if taken.is_some() {
+                return Ok(Redeemed::AccountTaken);
+            }
         }
         sqlx::query("UPDATE invite_codes SET used_at = ?, used_by_telegram = ? WHERE id = ?")
             .bind(now)
@@ -281,17 +482,26 @@ impl Store for SqliteStore {
             .bind(invite.try_get::<i64, _>("id")?)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE members SET telegram_user_id = ?, telegram_chat_id = ?, language = ?, bound_at = ?, updated_at = ? WHERE id = ?")
-            .bind(telegram_user_id)
-            .bind(chat_id)
-            .bind(language)
-            .bind(now)
-            .bind(now)
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET telegram_user_id = ?, telegram_chat_id = ?, language = ?, updated_at = ? WHERE id = ?"
+        ))
+        .bind(telegram_user_id)
+        .bind(chat_id)
+        .bind(language)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if table == "members" {
+            sqlx::query("UPDATE members SET bound_at = ?, unreachable_at = NULL WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let identity = identity_by_id(&mut tx, table, id).await?;
         tx.commit().await?;
-        Ok(Redeemed::Bound(Member { telegram_user_id: Some(telegram_user_id), ..member }))
+        Ok(Redeemed::Bound(identity))
     }
 
     async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic> {
@@ -543,7 +753,7 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, commit: Commit) -> Result<Committed> {
-        let Commit { update_id, chat_id, dialog, mut messages, submission, now } = commit;
+        let Commit { update_id, chat_id, dialog, mut messages, submission, change, now } = commit;
         let mut tx = self.write().await?;
         if let Some(update_id) = update_id {
             let processed: Option<Option<DateTime<Utc>>> =
@@ -554,6 +764,12 @@ impl Store for SqliteStore {
             if matches!(processed, Some(Some(_))) {
                 return Ok(Committed::AlreadyProcessed);
             }
+        }
+        if let Some(change) = change {
+            if !apply_change_in(&mut tx, &change, now).await? {
+                return Ok(Committed::Conflict);
+            }
+            messages.extend(change.messages);
         }
         let mut reference = None;
         if let Some((s, receipt)) = submission {
@@ -638,6 +854,239 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(Committed::Done { outbox, reference })
+    }
+
+    async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>> {
+        if let Some(member) = self.member_by_telegram(telegram_user_id).await? {
+            return Ok(Some(Identity::Member(member)));
+        }
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE telegram_user_id = ?");
+        if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
+            return Ok(Some(Identity::Staff(staff_from_row(&row)?)));
+        }
+        let sql = format!(
+            "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id WHERE l.telegram_user_id = ?"
+        );
+        if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
+            return Ok(Some(Identity::Liaison(liaison_from_row(&row)?)));
+        }
+        Ok(None)
+    }
+
+    async fn add_staff(&self, name: &str, now: DateTime<Utc>) -> Result<Staff> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO staff (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING {STAFF_COLUMNS}"
+        ))
+        .bind(name)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let staff = staff_from_row(&row)?;
+        tx.commit().await?;
+        Ok(staff)
+    }
+
+    async fn add_department(&self, name: &str, short_name: Option<&str>) -> Result<Department> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "INSERT INTO departments (name, short_name) VALUES (?, ?)
+             ON CONFLICT(name) DO UPDATE SET short_name = COALESCE(excluded.short_name, short_name) RETURNING *",
+        )
+        .bind(name)
+        .bind(short_name)
+        .fetch_one(&mut *tx)
+        .await?;
+        let department = department_from_row(&row)?;
+        tx.commit().await?;
+        Ok(department)
+    }
+
+    async fn departments(&self) -> Result<Vec<Department>> {
+        let rows = sqlx::query("SELECT * FROM departments ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter().map(department_from_row).collect()
+    }
+
+    async fn department(&self, id: i64) -> Result<Option<Department>> {
+        let row = sqlx::query("SELECT * FROM departments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(department_from_row).transpose()
+    }
+
+    async fn department_by_name(&self, name: &str) -> Result<Option<Department>> {
+        let row =
+            sqlx::query("SELECT * FROM departments WHERE name = ? OR short_name = ? ORDER BY name = ? DESC LIMIT 1")
+                .bind(name)
+                .bind(name)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(department_from_row).transpose()
+    }
+
+    async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison> {
+        let mut tx = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO liaisons (department_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(department_id)
+        .bind(name)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let Identity::Liaison(liaison) = identity_by_id(&mut tx, "liaisons", id).await? else {
+            return Err(StoreError::Corrupt("a liaison that is not one".into()));
+        };
+        tx.commit().await?;
+        Ok(liaison)
+    }
+
+    async fn create_invite_for(
+        &self,
+        target: InviteTarget,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let (member, staff, liaison) = match target {
+            InviteTarget::Member(id) => (Some(id), None, None),
+            InviteTarget::Staff(id) => (None, Some(id), None),
+            InviteTarget::Liaison(id) => (None, None, Some(id)),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO invite_codes (code_hash, member_id, staff_id, liaison_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(code_hash)
+        .bind(member)
+        .bind(staff)
+        .bind(liaison)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn staff_recipients(&self) -> Result<Vec<Recipient>> {
+        let rows = sqlx::query(
+            "SELECT telegram_chat_id, language FROM staff WHERE status = 'active' AND telegram_chat_id IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(recipient_from_row).collect()
+    }
+
+    async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>> {
+        let rows = sqlx::query(
+            "SELECT telegram_chat_id, language FROM liaisons
+             WHERE department_id = ? AND status = 'active' AND telegram_chat_id IS NOT NULL ORDER BY id",
+        )
+        .bind(department_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(recipient_from_row).collect()
+    }
+
+    async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>> {
+        let Some(row) = sqlx::query(
+            "SELECT s.id, s.reference_no, s.member_id, s.title, s.state, s.deadline, s.adopted_at,
+                    m.telegram_chat_id, m.language, m.unreachable_at,
+                    (SELECT COUNT(*) FROM replies r WHERE r.suggestion_id = s.id) AS replies
+             FROM suggestions s JOIN members m ON m.id = s.member_id WHERE s.id = ?",
+        )
+        .bind(suggestion_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let assignments = sqlx::query(
+            "SELECT a.id, a.department_id, d.name AS department_name, a.role, a.status, a.deadline, a.acknowledged_at
+             FROM assignments a JOIN departments d ON d.id = a.department_id WHERE a.suggestion_id = ? ORDER BY a.id",
+        )
+        .bind(suggestion_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|a| {
+            let status: String = a.try_get("status")?;
+            Ok(AssignmentInfo {
+                id: a.try_get("id")?,
+                department_id: a.try_get("department_id")?,
+                department_name: a.try_get("department_name")?,
+                role: if a.try_get::<String, _>("role")? == "lead" { AssignmentRole::Lead } else { AssignmentRole::Co },
+                status: AssignmentStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("assignment status {status:?}")))?,
+                deadline: a.try_get("deadline")?,
+                acknowledged: a.try_get::<Option<DateTime<Utc>>, _>("acknowledged_at")?.is_some(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let chat: Option<i64> = row.try_get("telegram_chat_id")?;
+        let unreachable: Option<DateTime<Utc>> = row.try_get("unreachable_at")?;
+        Ok(Some(Facts {
+            id: row.try_get("id")?,
+            reference_no: row.try_get("reference_no")?,
+            member_id: row.try_get("member_id")?,
+            member: chat
+                .filter(|_| unreachable.is_none())
+                .map(|chat_id| Ok::<_, StoreError>(Recipient { chat_id, language: row.try_get("language")? }))
+                .transpose()?,
+            title: row.try_get("title")?,
+            state: state_from(&row.try_get::<String, _>("state")?)?,
+            deadline: row.try_get("deadline")?,
+            adopted: row.try_get::<Option<DateTime<Utc>>, _>("adopted_at")?.is_some(),
+            replies: row.try_get("replies")?,
+            assignments,
+        }))
+    }
+
+    async fn suggestion_id_by_reference(&self, reference_no: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM suggestions WHERE reference_no = ?")
+            .bind(reference_no)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn review_queue(&self, limit: usize) -> Result<Vec<SuggestionSummary>> {
+        let rows = sqlx::query(
+            "SELECT id, reference_no, title, state, created_at FROM suggestions WHERE state = 'submitted' ORDER BY id LIMIT ?",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SuggestionSummary {
+                    id: r.try_get("id")?,
+                    reference_no: r.try_get("reference_no")?,
+                    title: r.try_get("title")?,
+                    state: state_from(&r.try_get::<String, _>("state")?)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn state_counts(&self) -> Result<Vec<(SuggestionState, i64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM suggestions GROUP BY state").fetch_all(&self.pool).await?;
+        let mut counts = rows.into_iter().map(|(s, n)| Ok((state_from(&s)?, n))).collect::<Result<Vec<_>>>()?;
+        counts.sort_by_key(|(s, _)| SuggestionState::ALL.iter().position(|x| x == s));
+        Ok(counts)
+    }
+
+    async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {
+        let mut tx = self.write().await?;
+        if !apply_change_in(&mut tx, &change, now).await? {
+            return Ok(Committed::Conflict);
+        }
+        let outbox = insert_outbox(&mut tx, None, change.messages, now).await?;
+        tx.commit().await?;
+        Ok(Committed::Done { outbox, reference: None })
     }
 
     async fn pending_outbox(&self, limit: usize, retried_only: bool) -> Result<Vec<OutboxRow>> {
