@@ -21,6 +21,10 @@ pub struct Config {
     pub references: References,
     pub invites: Invites,
     pub limits: Limits,
+    pub workflow: Workflow,
+    pub staff: StaffSettings,
+    pub reminders: Reminders,
+    pub delivery: Delivery,
     pub locale: LocaleSettings,
     pub log: Log,
 }
@@ -70,6 +74,55 @@ pub struct Limits {
     pub max_points: usize,
     pub max_attachments: usize,
     pub my_list_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    pub deadline_months: u32,
+    pub reopen_days: i64,
+    pub reply_classes: Vec<String>,
+}
+
+/// A reply class (答复分类): a short code and its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyClass {
+    pub code: String,
+    pub label: String,
+}
+
+impl Workflow {
+    pub fn reply_classes(&self) -> Vec<ReplyClass> {
+        self.reply_classes
+            .iter()
+            .filter_map(|c| c.split_once(':'))
+            .map(|(code, label)| ReplyClass { code: code.trim().to_string(), label: label.trim().to_string() })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    pub group_chat_id: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminders {
+    pub before_days: i64,
+    pub digest_hour: u32,
+    pub check_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    pub global_per_second: u32,
+    pub per_chat_per_second: u32,
+    pub concurrency: usize,
+    pub max_attempts: i64,
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,6 +305,46 @@ impl Config {
                 "limits",
                 "a limit is 0 or too large (point_max_chars ≤ 3500, my_list_size ≤ 50)",
                 "compare with config/default.toml",
+            ));
+        }
+        let w = &self.workflow;
+        let classes = w.reply_classes();
+        let codes_ok = classes
+            .iter()
+            .all(|c| !c.code.is_empty() && c.code.len() <= 8 && c.code.chars().all(|ch| ch.is_ascii_alphanumeric()));
+        if classes.len() != w.reply_classes.len() || classes.len() < 2 || !codes_ok {
+            return Err(ConfigError::new(
+                "workflow.reply_classes",
+                "each entry must be \"CODE:label\" with a short letter or digit code, at least two",
+                "use [\"A:已解决或基本解决/采纳\", \"B:正在解决或列入计划\", \"C:因条件限制暂时不能解决\", \"D:留作参考\"]",
+            ));
+        }
+        if w.deadline_months == 0 || w.deadline_months > 24 || w.reopen_days < 1 {
+            return Err(ConfigError::new(
+                "workflow",
+                "deadline_months must be 1–24 and reopen_days at least 1",
+                "use 3 and 30",
+            ));
+        }
+        if self.reminders.digest_hour > 23 || self.reminders.before_days < 0 || self.reminders.check_interval_secs == 0
+        {
+            return Err(ConfigError::new(
+                "reminders",
+                "digest_hour must be 0–23, before_days ≥ 0, check_interval_secs ≥ 1",
+                "use 9, 7 and 60",
+            ));
+        }
+        let d = &self.delivery;
+        if d.global_per_second == 0
+            || d.per_chat_per_second == 0
+            || d.concurrency == 0
+            || d.max_attempts < 1
+            || d.request_timeout_secs == 0
+        {
+            return Err(ConfigError::new(
+                "delivery",
+                "every delivery setting must be at least 1",
+                "use 30, 1, 8, 5 and 20",
             ));
         }
         if !["zh-CN", "en"].contains(&self.locale.default.as_str()) {

@@ -21,3 +21,4 @@ pub mod logging;
 pub mod reply;
 pub mod roster;
 pub mod store;
+pub mod workflow;

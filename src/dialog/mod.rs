@@ -13,7 +13,11 @@ use crate::domain::SuggestionKind;
 use crate::invite;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
-use crate::store::{Attachment, Member, NewSuggestion, ReceiptFn, Redeemed, Store, StoreError, Topic};
+use crate::store::{Attachment, Identity, Member, NewSuggestion, ReceiptFn, Redeemed, Store, StoreError, Topic};
+
+mod broadcast;
+mod department;
+mod staff;
 
 /// What the dialog needs from the outside world, passed in (no globals).
 pub struct Ctx<'a> {
@@ -264,10 +268,11 @@ pub async fn handle(ctx: &Ctx<'_>, person: &Person, dialog: Dialog, input: Input
         d.out.say(Action::text(text));
         return Ok(d.out);
     }
-    let member = ctx.store.member_by_telegram(person.user_id).await?.filter(|m| m.active);
-    match member {
-        None => d.unregistered(input).await?,
-        Some(member) => d.member(&member, input).await?,
+    match ctx.store.identity_by_telegram(person.user_id).await? {
+        Some(Identity::Member(member)) if member.active => d.member(&member, input).await?,
+        Some(Identity::Staff(staff)) if staff.active => d.staff(&staff, input).await?,
+        Some(Identity::Liaison(liaison)) if liaison.active => d.department(&liaison, input).await?,
+        _ => d.unregistered(input).await?,
     }
     Ok(d.out)
 }
@@ -276,10 +281,19 @@ pub async fn handle(ctx: &Ctx<'_>, person: &Person, dialog: Dialog, input: Input
 pub fn menu_command(texts: &Texts, text: &str) -> Option<&'static str> {
     let text = text.trim();
     [Lang::Zh, Lang::En].into_iter().find_map(|lang| {
-        [("menu.new", "new"), ("menu.my", "my"), ("menu.topics", "topics"), ("menu.help", "help")]
-            .into_iter()
-            .find(|(key, _)| texts.t(lang, key, &[]) == text)
-            .map(|(_, cmd)| cmd)
+        [
+            ("menu.new", "new"),
+            ("menu.my", "my"),
+            ("menu.topics", "topics"),
+            ("menu.help", "help"),
+            ("menu.review", "review"),
+            ("menu.stats", "stats"),
+            ("menu.broadcast", "broadcast"),
+            ("menu.todo", "todo"),
+        ]
+        .into_iter()
+        .find(|(key, _)| texts.t(lang, key, &[]) == text)
+        .map(|(_, cmd)| cmd)
     })
 }
 
@@ -298,6 +312,17 @@ impl Dialogue<'_, '_> {
 
     fn ta(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         self.ctx.texts.t(self.lang, key, args)
+    }
+
+    fn staff_menu(&self) -> Keyboard {
+        Keyboard::Menu(vec![
+            vec![self.t("menu.review"), self.t("menu.stats")],
+            vec![self.t("menu.broadcast"), self.t("menu.help")],
+        ])
+    }
+
+    fn department_menu(&self) -> Keyboard {
+        Keyboard::Menu(vec![vec![self.t("menu.todo"), self.t("menu.help")]])
     }
 
     fn menu(&self) -> Keyboard {
@@ -343,9 +368,16 @@ impl Dialogue<'_, '_> {
             )
             .await?;
         let key = match &result {
-            Redeemed::Bound(member) | Redeemed::AlreadyBound(member) => {
-                let text = self.ta("register.welcome", &[("name", &member.name())]);
-                self.out.say(Action::with_keyboard(text, self.menu()));
+            Redeemed::Bound(identity) | Redeemed::AlreadyBound(identity) => {
+                let (text, keyboard) = match identity {
+                    Identity::Member(m) => (self.ta("register.welcome", &[("name", &m.name)]), self.menu()),
+                    Identity::Staff(s) => (self.ta("register.welcome_staff", &[("name", &s.name)]), self.staff_menu()),
+                    Identity::Liaison(l) => (
+                        self.ta("register.welcome_liaison", &[("name", &l.name), ("department", &l.department_name)]),
+                        self.department_menu(),
+                    ),
+                };
+                self.out.say(Action::with_keyboard(text, keyboard));
                 self.dialog = Dialog { nonce: self.dialog.nonce + 1, ..Dialog::default() };
                 self.out.state = Some(self.dialog.clone());
                 return Ok(());
@@ -669,10 +701,49 @@ impl Dialogue<'_, '_> {
         let chat_id = self.person.chat_id;
         let menu = self.menu();
         let points = draft.points.len();
-        let receipt: ReceiptFn = Box::new(move |reference| {
+        // Staff hear of every new suggestion, with the review buttons.
+        let staff = crate::workflow::staff_recipients(self.ctx).await?;
+        let topic_title = match topic {
+            Some(id) => self.ctx.store.topic(id).await?.map(|t| t.title),
+            None => None,
+        };
+        let member_name = member.name.clone();
+        let draft_points = draft.points.clone();
+        let receipt: ReceiptFn = Box::new(move |reference, suggestion_id| {
             let text =
                 texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
-            vec![crate::store::OutMessage::reply(chat_id, Action::with_keyboard(text, menu).encode())]
+            let mut messages =
+                vec![crate::store::OutMessage::reply(chat_id, Action::with_keyboard(text, menu).encode())];
+            for r in staff {
+                let lang = texts.lang_for(r.language.as_deref());
+                let topic = topic_title.clone().unwrap_or_else(|| texts.t(lang, "render.no_topic", &[]));
+                let kind_label = texts.t(lang, &format!("kind.{}", kind.code()), &[]);
+                let listed: String =
+                    draft_points.iter().enumerate().map(|(i, p)| format!("{}. {p}\n", i + 1)).collect();
+                let text = texts.t(
+                    lang,
+                    "notify.staff_new",
+                    &[
+                        ("reference", reference),
+                        ("title", &title),
+                        ("member", &member_name),
+                        ("topic", &topic),
+                        ("kind", &kind_label),
+                        ("points", &listed.trim_end()),
+                    ],
+                );
+                let keyboard = crate::workflow::review_keyboard(
+                    &texts,
+                    lang,
+                    suggestion_id,
+                    crate::domain::SuggestionState::Submitted,
+                );
+                messages.push(crate::store::OutMessage::notification(
+                    r.chat_id,
+                    Action::with_keyboard(text, keyboard).encode(),
+                ));
+            }
+            messages
         });
         self.out.submission = Some((suggestion, receipt));
         self.finish();

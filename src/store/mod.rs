@@ -434,7 +434,8 @@ impl OutMessage {
     }
 }
 
-pub type ReceiptFn = Box<dyn FnOnce(&ReferenceNo) -> Vec<OutMessage> + Send>;
+/// Renders the messages that follow a submission, given its reference number and id.
+pub type ReceiptFn = Box<dyn FnOnce(&ReferenceNo, i64) -> Vec<OutMessage> + Send>;
 
 /// Everything one processed update changes, applied in one transaction.
 pub struct Commit {

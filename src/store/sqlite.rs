@@ -833,7 +833,7 @@ impl Store for SqliteStore {
                 .bind(s.member_id)
                 .execute(&mut *tx)
                 .await?;
-            messages.extend(receipt(&r));
+            messages.extend(receipt(&r, id));
             reference = Some(r);
         }
         if let Some(state) = dialog {

@@ -1,0 +1,1 @@
+//! Staff compose topic announcements for members: topic → text → audience → preview → confirm.

@@ -1,0 +1,730 @@
+//! The life of a suggestion after submission: who may do what (one place, deny by default), which
+//! state follows, and who hears about it. Telegram, the console and the API all go through `plan`.
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Months, Utc};
+
+use crate::dialog::Ctx;
+use crate::domain::SuggestionState::{self, *};
+use crate::locale::{Lang, Texts};
+use crate::reply::{Action, Button, Keyboard};
+use crate::store::{
+    AssignmentRole, AssignmentStatus, Attachment, Change, ChangeOp, Facts, Liaison, Member, OutMessage, Rating,
+    Recipient, Staff, StoreError,
+};
+
+/// Who asks.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Member(&'a Member),
+    Staff(&'a Staff),
+    Liaison(&'a Liaison),
+    Unregistered,
+}
+
+/// What can be done to a suggestion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Act {
+    View,
+    Accept,
+    Reject,
+    Merge,
+    Assign,
+    Instruct,
+    Adopt,
+    Acknowledge,
+    Return,
+    Reply,
+    CoOpinion,
+    Rate,
+    Withdraw,
+}
+
+impl Act {
+    pub const ALL: [Act; 13] = [
+        Act::View,
+        Act::Accept,
+        Act::Reject,
+        Act::Merge,
+        Act::Assign,
+        Act::Instruct,
+        Act::Adopt,
+        Act::Acknowledge,
+        Act::Return,
+        Act::Reply,
+        Act::CoOpinion,
+        Act::Rate,
+        Act::Withdraw,
+    ];
+}
+
+/// The permission rules of shared/domain.md. Everything not listed is refused.
+pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
+    match actor {
+        Actor::Unregistered => false,
+        Actor::Staff(staff) => {
+            staff.active
+                && matches!(
+                    act,
+                    Act::View | Act::Accept | Act::Reject | Act::Merge | Act::Assign | Act::Instruct | Act::Adopt
+                )
+        }
+        Actor::Member(member) => {
+            member.active && member.id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
+        }
+        Actor::Liaison(liaison) => {
+            if !liaison.active {
+                return false;
+            }
+            let active = facts.active_assignment(liaison.department_id);
+            match act {
+                Act::View => facts
+                    .assignments
+                    .iter()
+                    .any(|a| a.department_id == liaison.department_id && a.status != AssignmentStatus::Superseded),
+                Act::Acknowledge | Act::Return => active.is_some(),
+                Act::Reply => active.is_some_and(|a| a.role == AssignmentRole::Lead),
+                Act::CoOpinion => active.is_some_and(|a| a.role == AssignmentRole::Co),
+                _ => false,
+            }
+        }
+    }
+}
+
+/// States in which an act makes sense (permission aside).
+pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
+    match act {
+        Act::View => true,
+        Act::Accept | Act::Reject | Act::Withdraw => state == Submitted,
+        Act::Merge => matches!(state, Submitted | Accepted),
+        Act::Assign => state == Accepted,
+        Act::Instruct => !matches!(state, NotAccepted | Merged | Withdrawn),
+        Act::Adopt => matches!(state, Accepted | Assigned | InProgress | Replied | Reopened | Closed),
+        Act::Acknowledge | Act::Return | Act::CoOpinion => matches!(state, Assigned | InProgress | Reopened),
+        Act::Reply => matches!(state, Assigned | InProgress | Reopened),
+        Act::Rate => state == Replied,
+    }
+}
+
+/// A request to change a suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Accept,
+    Reject {
+        reason: String,
+    },
+    Merge {
+        into_reference: String,
+    },
+    Assign {
+        lead: i64,
+        co: Vec<i64>,
+        deadline: Option<DateTime<Utc>>,
+    },
+    Instruct {
+        text: String,
+    },
+    Adopt,
+    Acknowledge,
+    Return {
+        reason: String,
+    },
+    CoOpinion {
+        text: String,
+    },
+    Reply {
+        class: String,
+        text: String,
+        document: Option<Attachment>,
+    },
+    /// `reply_no` is which reply the member rates (1 for the first); a stale button names an old one.
+    Rate {
+        reply_no: i64,
+        rating: Rating,
+        reason: String,
+    },
+    Withdraw,
+}
+
+impl Command {
+    pub fn act(&self) -> Act {
+        match self {
+            Command::Accept => Act::Accept,
+            Command::Reject { .. } => Act::Reject,
+            Command::Merge { .. } => Act::Merge,
+            Command::Assign { .. } => Act::Assign,
+            Command::Instruct { .. } => Act::Instruct,
+            Command::Adopt => Act::Adopt,
+            Command::Acknowledge => Act::Acknowledge,
+            Command::Return { .. } => Act::Return,
+            Command::CoOpinion { .. } => Act::CoOpinion,
+            Command::Reply { .. } => Act::Reply,
+            Command::Rate { .. } => Act::Rate,
+            Command::Withdraw => Act::Withdraw,
+        }
+    }
+}
+
+/// Why a request was refused; each is said politely to the person (`workflow.refused.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotFound,
+    Denied,
+    WrongState(SuggestionState),
+    AlreadyDone,
+    EmptyText,
+    TooLong(usize),
+    UnknownDepartment,
+    UnknownReplyClass,
+    UnknownReference,
+    MergeIntoItself,
+    MergeTargetClosed,
+    StaleRating,
+}
+
+impl Refusal {
+    pub fn render(&self, ctx: &Ctx<'_>, lang: Lang) -> String {
+        let t = |key: &str, args: &[(&str, &dyn std::fmt::Display)]| ctx.texts.t(lang, key, args);
+        match self {
+            Refusal::NotFound => t("workflow.refused.not_found", &[]),
+            Refusal::Denied => t("workflow.refused.denied", &[]),
+            Refusal::WrongState(state) => {
+                let state = t(&format!("state.{}", state.code()), &[]);
+                t("workflow.refused.wrong_state", &[("state", &state)])
+            }
+            Refusal::AlreadyDone => t("workflow.refused.already_done", &[]),
+            Refusal::EmptyText => t("workflow.refused.empty_text", &[]),
+            Refusal::TooLong(max) => t("workflow.refused.too_long", &[("max", max)]),
+            Refusal::UnknownDepartment => t("workflow.refused.unknown_department", &[]),
+            Refusal::UnknownReplyClass => t("workflow.refused.unknown_reply_class", &[]),
+            Refusal::UnknownReference => t("workflow.refused.unknown_reference", &[]),
+            Refusal::MergeIntoItself => t("workflow.refused.merge_into_itself", &[]),
+            Refusal::MergeTargetClosed => t("workflow.refused.merge_target_closed", &[]),
+            Refusal::StaleRating => t("workflow.refused.stale_rating", &[]),
+        }
+    }
+}
+
+/// Longest reason, instruction, opinion or reply text, in characters.
+pub const TEXT_MAX_CHARS: usize = 3000;
+
+fn text_of(s: &str) -> Result<String, Refusal> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(Refusal::EmptyText);
+    }
+    if s.chars().count() > TEXT_MAX_CHARS {
+        return Err(Refusal::TooLong(TEXT_MAX_CHARS));
+    }
+    Ok(s.to_string())
+}
+
+/// Callback data of the buttons that notifications carry.
+pub mod buttons {
+    use crate::store::Rating;
+
+    pub fn staff(action: char, suggestion_id: i64) -> String {
+        format!("r:{action}:{suggestion_id}")
+    }
+    pub fn department(action: char, suggestion_id: i64) -> String {
+        format!("d:{action}:{suggestion_id}")
+    }
+    pub fn rating(suggestion_id: i64, reply_no: i64, rating: Rating) -> String {
+        let r = match rating {
+            Rating::Satisfied => 's',
+            Rating::BasicallySatisfied => 'b',
+            Rating::Dissatisfied => 'd',
+        };
+        format!("rt:{suggestion_id}:{reply_no}:{r}")
+    }
+}
+
+/// Checks a request and, if it may go ahead, returns the change to apply and the notifications it
+/// causes. Nothing is written: the caller applies the change in its own transaction.
+pub async fn plan(
+    ctx: &Ctx<'_>,
+    actor: &Actor<'_>,
+    suggestion_id: i64,
+    command: Command,
+) -> Result<Result<Change, Refusal>, StoreError> {
+    let Some(facts) = ctx.store.facts(suggestion_id).await? else { return Ok(Err(Refusal::NotFound)) };
+    let act = command.act();
+    if !permitted(actor, act, &facts) {
+        // Someone who may not even see it is not told it exists.
+        let refusal = if permitted(actor, Act::View, &facts) { Refusal::Denied } else { Refusal::NotFound };
+        return Ok(Err(refusal));
+    }
+    if !allowed_in(act, facts.state) {
+        return Ok(Err(Refusal::WrongState(facts.state)));
+    }
+    let mut planner = Planner { ctx, facts: &facts, messages: Vec::new() };
+    planner.plan(actor, command).await
+}
+
+struct Planner<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    facts: &'a Facts,
+    messages: Vec<OutMessage>,
+}
+
+impl Planner<'_, '_> {
+    fn lang(&self, recipient: &Recipient) -> Lang {
+        self.ctx.texts.lang_for(recipient.language.as_deref())
+    }
+
+    fn date(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.ctx.config.offset()).format("%Y-%m-%d").to_string()
+    }
+
+    /// Pushes a notification to the member, with the reference number, the new state and what next.
+    fn notify_member(
+        &mut self,
+        key: &str,
+        new_state: SuggestionState,
+        args: &[(&str, &dyn std::fmt::Display)],
+        keyboard: Keyboard,
+    ) {
+        let Some(member) = self.facts.member.clone() else { return };
+        let lang = self.lang(&member);
+        let t = self.ctx.texts;
+        let state = t.t(lang, &format!("state.{}", new_state.code()), &[]);
+        let body = t.t(lang, key, args);
+        let text = t.t(
+            lang,
+            "notify.member_frame",
+            &[
+                ("reference", &self.facts.reference_no),
+                ("title", &self.facts.title),
+                ("state", &state),
+                ("body", &body),
+            ],
+        );
+        self.messages.push(OutMessage::notification(member.chat_id, Action::with_keyboard(text, keyboard).encode()));
+    }
+
+    async fn notify_staff(
+        &mut self,
+        key: &str,
+        args: &[(&str, &dyn std::fmt::Display)],
+        with_review_buttons: bool,
+    ) -> Result<(), StoreError> {
+        for r in staff_recipients(self.ctx).await? {
+            let lang = self.lang(&r);
+            let text = self.ctx.texts.t(lang, key, args);
+            let keyboard = if with_review_buttons {
+                review_keyboard(self.ctx.texts, lang, self.facts.id, Accepted)
+            } else {
+                Keyboard::None
+            };
+            self.messages.push(OutMessage::notification(r.chat_id, Action::with_keyboard(text, keyboard).encode()));
+        }
+        Ok(())
+    }
+
+    async fn notify_department(
+        &mut self,
+        department_id: i64,
+        key: &str,
+        args: &[(&str, &dyn std::fmt::Display)],
+        role: Option<AssignmentRole>,
+    ) -> Result<(), StoreError> {
+        for r in self.ctx.store.liaison_recipients(department_id).await? {
+            let lang = self.lang(&r);
+            let text = self.ctx.texts.t(lang, key, args);
+            let keyboard = match role {
+                Some(role) => department_keyboard(self.ctx.texts, lang, self.facts.id, role),
+                None => Keyboard::None,
+            };
+            self.messages.push(OutMessage::notification(r.chat_id, Action::with_keyboard(text, keyboard).encode()));
+        }
+        Ok(())
+    }
+
+    fn change(
+        &mut self,
+        actor: &Actor<'_>,
+        new_state: SuggestionState,
+        event: &'static str,
+        text: String,
+        ops: Vec<ChangeOp>,
+    ) -> Change {
+        let (actor_kind, actor_id) = match actor {
+            Actor::Member(m) => ("member", Some(m.id)),
+            Actor::Staff(s) => ("staff", Some(s.id)),
+            Actor::Liaison(l) => ("department", Some(l.id)),
+            Actor::Unregistered => ("system", None),
+        };
+        Change {
+            suggestion_id: self.facts.id,
+            expect_state: self.facts.state,
+            new_state,
+            ops,
+            actor_kind,
+            actor_id,
+            event,
+            text,
+            messages: std::mem::take(&mut self.messages),
+        }
+    }
+
+    async fn plan(&mut self, actor: &Actor<'_>, command: Command) -> Result<Result<Change, Refusal>, StoreError> {
+        let f = self.facts;
+        let now = self.ctx.now;
+        let change = match command {
+            Command::Accept => {
+                self.notify_member("notify.accepted", Accepted, &[], Keyboard::None);
+                self.change(actor, Accepted, "accepted", String::new(), vec![])
+            }
+            Command::Reject { reason } => {
+                let reason = match text_of(&reason) {
+                    Ok(r) => r,
+                    Err(e) => return Ok(Err(e)),
+                };
+                self.notify_member("notify.not_accepted", NotAccepted, &[("reason", &reason)], Keyboard::None);
+                self.change(actor, NotAccepted, "not_accepted", reason, vec![])
+            }
+            Command::Merge { into_reference } => {
+                let reference = into_reference.trim().to_uppercase();
+                let Some(target) = self.ctx.store.suggestion_id_by_reference(&reference).await? else {
+                    return Ok(Err(Refusal::UnknownReference));
+                };
+                if target == f.id {
+                    return Ok(Err(Refusal::MergeIntoItself));
+                }
+                let target_state = self.ctx.store.facts(target).await?.map(|t| t.state);
+                if matches!(target_state, Some(Merged | Withdrawn | NotAccepted) | None) {
+                    return Ok(Err(Refusal::MergeTargetClosed));
+                }
+                self.notify_member("notify.merged", Merged, &[("into", &reference)], Keyboard::None);
+                self.change(actor, Merged, "merged", reference, vec![ChangeOp::MergeInto(target)])
+            }
+            Command::Assign { lead, co, deadline } => {
+                let deadline = deadline.unwrap_or_else(|| {
+                    now.checked_add_months(Months::new(self.ctx.config.workflow.deadline_months)).unwrap_or(now)
+                });
+                let Some(lead_dept) = self.ctx.store.department(lead).await? else {
+                    return Ok(Err(Refusal::UnknownDepartment));
+                };
+                let mut co_depts = Vec::new();
+                for id in co {
+                    if id == lead || co_depts.iter().any(|d: &crate::store::Department| d.id == id) {
+                        continue;
+                    }
+                    match self.ctx.store.department(id).await? {
+                        Some(d) => co_depts.push(d),
+                        None => return Ok(Err(Refusal::UnknownDepartment)),
+                    }
+                }
+                let date = self.date(deadline);
+                let co_names = co_depts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("、");
+                let departments = if co_names.is_empty() {
+                    lead_dept.name.clone()
+                } else {
+                    format!("{}（协办：{co_names}）", lead_dept.name)
+                };
+                self.notify_member(
+                    "notify.assigned",
+                    Assigned,
+                    &[("departments", &departments), ("deadline", &date)],
+                    Keyboard::None,
+                );
+                let suggestion = self.suggestion_text().await?;
+                self.notify_department(
+                    lead,
+                    "notify.dept_assigned_lead",
+                    &[("suggestion", &suggestion), ("deadline", &date), ("co", &co_names)],
+                    Some(AssignmentRole::Lead),
+                )
+                .await?;
+                for d in &co_depts {
+                    self.notify_department(
+                        d.id,
+                        "notify.dept_assigned_co",
+                        &[("suggestion", &suggestion), ("deadline", &date), ("lead", &lead_dept.name)],
+                        Some(AssignmentRole::Co),
+                    )
+                    .await?;
+                }
+                let mut ops = vec![ChangeOp::Assign { department_id: lead, role: AssignmentRole::Lead, deadline }];
+                ops.extend(co_depts.iter().map(|d| ChangeOp::Assign {
+                    department_id: d.id,
+                    role: AssignmentRole::Co,
+                    deadline,
+                }));
+                // Earlier routings (returned by a department) are finished with.
+                ops.extend(f.assignments.iter().filter(|a| a.status != AssignmentStatus::Superseded).map(|a| {
+                    ChangeOp::SetAssignmentStatus { assignment_id: a.id, status: AssignmentStatus::Superseded }
+                }));
+                ops.push(ChangeOp::SetDeadline(Some(deadline)));
+                self.change(actor, Assigned, "assigned", departments, ops)
+            }
+            Command::Instruct { text } => {
+                let text = match text_of(&text) {
+                    Ok(t) => t,
+                    Err(e) => return Ok(Err(e)),
+                };
+                self.notify_member("notify.instructed", f.state, &[("text", &text)], Keyboard::None);
+                if let Some(lead) = f.lead().filter(|a| a.status == AssignmentStatus::Active) {
+                    let reference = f.reference_no.clone();
+                    self.notify_department(
+                        lead.department_id,
+                        "notify.dept_instructed",
+                        &[("reference", &reference), ("text", &text)],
+                        None,
+                    )
+                    .await?;
+                }
+                self.change(actor, f.state, "instructed", text, vec![])
+            }
+            Command::Adopt => {
+                if f.adopted {
+                    return Ok(Err(Refusal::AlreadyDone));
+                }
+                self.notify_member("notify.adopted", f.state, &[], Keyboard::None);
+                self.change(actor, f.state, "adopted", String::new(), vec![ChangeOp::Adopt])
+            }
+            Command::Acknowledge => {
+                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                    return Ok(Err(Refusal::Denied));
+                };
+                if assignment.acknowledged {
+                    return Ok(Err(Refusal::AlreadyDone));
+                }
+                let new_state =
+                    if assignment.role == AssignmentRole::Lead && f.state == Assigned { InProgress } else { f.state };
+                if assignment.role == AssignmentRole::Lead {
+                    self.notify_member(
+                        "notify.acknowledged",
+                        new_state,
+                        &[("department", &assignment.department_name)],
+                        Keyboard::None,
+                    );
+                }
+                self.change(
+                    actor,
+                    new_state,
+                    "acknowledged",
+                    assignment.department_name.clone(),
+                    vec![ChangeOp::Acknowledge { assignment_id: assignment.id }],
+                )
+            }
+            Command::Return { reason } => {
+                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                    return Ok(Err(Refusal::Denied));
+                };
+                let reason = match text_of(&reason) {
+                    Ok(r) => r,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let reference = f.reference_no.clone();
+                self.notify_staff(
+                    "notify.staff_returned",
+                    &[("reference", &reference), ("department", &assignment.department_name), ("reason", &reason)],
+                    false,
+                )
+                .await?;
+                let text = format!("{}：{reason}", assignment.department_name);
+                if assignment.role == AssignmentRole::Lead {
+                    // The whole routing goes back to staff to be done again.
+                    let mut ops: Vec<ChangeOp> = f
+                        .assignments
+                        .iter()
+                        .filter(|a| a.status == AssignmentStatus::Active && a.id != assignment.id)
+                        .map(|a| ChangeOp::SetAssignmentStatus {
+                            assignment_id: a.id,
+                            status: AssignmentStatus::Superseded,
+                        })
+                        .collect();
+                    ops.push(ChangeOp::SetAssignmentStatus {
+                        assignment_id: assignment.id,
+                        status: AssignmentStatus::Returned,
+                    });
+                    ops.push(ChangeOp::SetDeadline(None));
+                    self.change(actor, Accepted, "returned", text, ops)
+                } else {
+                    let ops = vec![ChangeOp::SetAssignmentStatus {
+                        assignment_id: assignment.id,
+                        status: AssignmentStatus::Returned,
+                    }];
+                    self.change(actor, f.state, "returned", text, ops)
+                }
+            }
+            Command::CoOpinion { text } => {
+                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                    return Ok(Err(Refusal::Denied));
+                };
+                let text = match text_of(&text) {
+                    Ok(t) => t,
+                    Err(e) => return Ok(Err(e)),
+                };
+                if let Some(lead) = f.lead() {
+                    let reference = f.reference_no.clone();
+                    self.notify_department(
+                        lead.department_id,
+                        "notify.dept_co_opinion",
+                        &[("reference", &reference), ("department", &assignment.department_name), ("text", &text)],
+                        None,
+                    )
+                    .await?;
+                }
+                let ops = vec![
+                    ChangeOp::Opinion { assignment_id: assignment.id, text: text.clone() },
+                    ChangeOp::Acknowledge { assignment_id: assignment.id },
+                    ChangeOp::SetAssignmentStatus { assignment_id: assignment.id, status: AssignmentStatus::Answered },
+                ];
+                self.change(actor, f.state, "co_opinion", format!("{}：{text}", assignment.department_name), ops)
+            }
+            Command::Reply { class, text, document } => {
+                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                    return Ok(Err(Refusal::Denied));
+                };
+                let Some(class) = self.ctx.config.workflow.reply_classes().into_iter().find(|c| c.code == class) else {
+                    return Ok(Err(Refusal::UnknownReplyClass));
+                };
+                let text = match text_of(&text) {
+                    Ok(t) => t,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let reply_no = f.replies + 1;
+                let lang = f.member.as_ref().map(|m| self.lang(m)).unwrap_or(Lang::Zh);
+                let rate = |key: &str, rating| {
+                    Button::new(self.ctx.texts.t(lang, key, &[]), buttons::rating(f.id, reply_no, rating))
+                };
+                let keyboard = Keyboard::Inline(vec![vec![
+                    rate("rating.satisfied", Rating::Satisfied),
+                    rate("rating.basically_satisfied", Rating::BasicallySatisfied),
+                    rate("rating.dissatisfied", Rating::Dissatisfied),
+                ]]);
+                let class_label = format!("{} {}", class.code, class.label);
+                let has_document = if document.is_some() {
+                    self.ctx.texts.t(lang, "notify.reply_has_document", &[])
+                } else {
+                    String::new()
+                };
+                self.notify_member(
+                    "notify.replied",
+                    Replied,
+                    &[
+                        ("department", &assignment.department_name),
+                        ("class", &class_label),
+                        ("text", &text),
+                        ("document", &has_document),
+                    ],
+                    keyboard,
+                );
+                let document_json = document.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default());
+                let ops = vec![
+                    ChangeOp::Reply {
+                        department_id: assignment.department_id,
+                        reply_class: class.code.clone(),
+                        text: text.clone(),
+                        document: document_json,
+                    },
+                    ChangeOp::Acknowledge { assignment_id: assignment.id },
+                    ChangeOp::SetAssignmentStatus { assignment_id: assignment.id, status: AssignmentStatus::Answered },
+                ];
+                self.change(actor, Replied, "replied", format!("{class_label}：{text}"), ops)
+            }
+            Command::Rate { reply_no, rating, reason } => {
+                if reply_no != f.replies {
+                    return Ok(Err(Refusal::StaleRating));
+                }
+                let reason = reason.trim().chars().take(TEXT_MAX_CHARS).collect::<String>();
+                let member_lang = f.member.as_ref().map(|m| self.lang(m)).unwrap_or(Lang::Zh);
+                let label = self.ctx.texts.t(member_lang, &format!("rating.{}", rating.as_str()), &[]);
+                let event_text = if reason.is_empty() { label.clone() } else { format!("{label}：{reason}") };
+                let ops = vec![ChangeOp::Rate { rating, reason: reason.clone() }];
+                match rating {
+                    Rating::Satisfied | Rating::BasicallySatisfied => {
+                        self.notify_member("notify.closed", Closed, &[("rating", &label)], Keyboard::None);
+                        self.change(actor, Closed, "closed", event_text, ops)
+                    }
+                    Rating::Dissatisfied => {
+                        let Some(lead) = f.lead().cloned() else { return Ok(Err(Refusal::WrongState(f.state))) };
+                        let deadline = now + chrono::Duration::days(self.ctx.config.workflow.reopen_days);
+                        let date = self.date(deadline);
+                        self.notify_member("notify.reopened", Reopened, &[("deadline", &date)], Keyboard::None);
+                        let reference = f.reference_no.clone();
+                        let shown_reason = if reason.is_empty() { "—".to_string() } else { reason.clone() };
+                        self.notify_department(
+                            lead.department_id,
+                            "notify.dept_reopened",
+                            &[("reference", &reference), ("reason", &shown_reason), ("deadline", &date)],
+                            Some(AssignmentRole::Lead),
+                        )
+                        .await?;
+                        self.notify_staff(
+                            "notify.staff_dissatisfied",
+                            &[
+                                ("reference", &reference),
+                                ("department", &lead.department_name),
+                                ("reason", &shown_reason),
+                            ],
+                            false,
+                        )
+                        .await?;
+                        let mut ops = ops;
+                        ops.push(ChangeOp::ReactivateLead { assignment_id: lead.id, deadline });
+                        ops.push(ChangeOp::SetDeadline(Some(deadline)));
+                        self.change(actor, Reopened, "reopened", event_text, ops)
+                    }
+                }
+            }
+            Command::Withdraw => {
+                self.notify_member("notify.withdrawn", Withdrawn, &[], Keyboard::None);
+                self.change(actor, Withdrawn, "withdrawn", String::new(), vec![])
+            }
+        };
+        Ok(Ok(change))
+    }
+
+    /// The suggestion as a department reads it: reference, title, points.
+    async fn suggestion_text(&self) -> Result<String, StoreError> {
+        let Some(s) = self.ctx.store.suggestion(self.facts.id).await? else {
+            return Ok(self.facts.reference_no.clone());
+        };
+        let mut out = format!("{}《{}》", s.reference_no, s.title);
+        for (i, p) in s.points.iter().enumerate() {
+            out.push_str(&format!("\n{}. {p}", i + 1));
+        }
+        Ok(out)
+    }
+}
+
+/// Where staff hear of news: the staff group chat if one is configured, else each staff member.
+pub async fn staff_recipients(ctx: &Ctx<'_>) -> Result<Vec<Recipient>, StoreError> {
+    if ctx.config.staff.group_chat_id != 0 {
+        return Ok(vec![Recipient { chat_id: ctx.config.staff.group_chat_id, language: None }]);
+    }
+    ctx.store.staff_recipients().await
+}
+
+/// The staff's buttons for a suggestion in a given state.
+pub fn review_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64, state: SuggestionState) -> Keyboard {
+    let b = |key: &str, action| Button::new(texts.t(lang, key, &[]), buttons::staff(action, suggestion_id));
+    let mut rows = Vec::new();
+    if state == Submitted {
+        rows.push(vec![b("review.accept", 'a'), b("review.reject", 'r'), b("review.merge", 'm')]);
+    }
+    if state == Accepted {
+        rows.push(vec![b("review.assign", 's'), b("review.merge", 'm')]);
+    }
+    rows.push(vec![b("review.instruct", 'i'), b("review.adopt", 'd')]);
+    Keyboard::Inline(rows)
+}
+
+/// A department's buttons for an assignment.
+pub fn department_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64, role: AssignmentRole) -> Keyboard {
+    let b = |key: &str, action| Button::new(texts.t(lang, key, &[]), buttons::department(action, suggestion_id));
+    let answer = match role {
+        AssignmentRole::Lead => b("department.reply", 'y'),
+        AssignmentRole::Co => b("department.opinion", 'o'),
+    };
+    Keyboard::Inline(vec![vec![b("department.acknowledge", 'k'), answer, b("department.return", 'r')]])
+}
