@@ -9,7 +9,7 @@ use crate::domain::{MemberNo, TopicClass};
 use crate::invite;
 use crate::locale::Lang;
 use crate::roster;
-use crate::store::NewTopic;
+use crate::store::{InviteTarget, NewTopic};
 
 /// A command's outcome: the text to print, and whether it succeeded.
 #[derive(Debug)]
@@ -76,26 +76,84 @@ pub async fn members_invite(app: &App, member_no: &str, bot_username: Option<&st
     let Some(member) = member else {
         return Ok(Outcome::failed(texts.t(lang, "cli.member_not_found", &[("member_no", &member_no)])));
     };
+    let who = format!("{}（{}）", member.name, member.member_no);
+    invite_for(app, InviteTarget::Member(member.id), &who, bot_username).await
+}
+
+/// Creates a staff account and its invite code.
+pub async fn staff_invite(app: &App, name: &str, bot_username: Option<&str>) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_name", &[])));
+    }
+    let staff = app.store.add_staff(name, app.clock.now()).await?;
+    let who = texts.t(lang, "cli.who_staff", &[("name", &staff.name)]);
+    invite_for(app, InviteTarget::Staff(staff.id), &who, bot_username).await
+}
+
+pub async fn departments_add(app: &App, name: &str, short: Option<&str>) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_name", &[])));
+    }
+    let short = short.map(str::trim).filter(|s| !s.is_empty());
+    let department = app.store.add_department(name, short).await?;
+    Ok(Outcome::ok(texts.t(lang, "cli.department_added", &[("id", &department.id), ("name", &department.name)])))
+}
+
+pub async fn departments_list(app: &App) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let departments = app.store.departments().await?;
+    if departments.is_empty() {
+        return Ok(Outcome::ok(texts.t(lang, "cli.departments_empty", &[])));
+    }
+    let lines: Vec<String> = departments
+        .iter()
+        .map(|d| {
+            format!(
+                "#{:<4} {}{}",
+                d.id,
+                d.name,
+                d.short_name.as_deref().map(|s| format!("（{s}）")).unwrap_or_default()
+            )
+        })
+        .collect();
+    Ok(Outcome::ok(lines.join("\n")))
+}
+
+/// Creates a liaison account for a department (by name or short name) and its invite code.
+pub async fn departments_invite(
+    app: &App,
+    department: &str,
+    name: Option<&str>,
+    bot_username: Option<&str>,
+) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let Some(department) = app.store.department_by_name(department.trim()).await? else {
+        return Ok(Outcome::failed(texts.t(lang, "cli.department_not_found", &[("name", &department)])));
+    };
+    let default_name = texts.t(lang, "cli.default_liaison_name", &[]);
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&default_name);
+    let liaison = app.store.add_liaison(department.id, name, app.clock.now()).await?;
+    let who = texts.t(lang, "cli.who_liaison", &[("name", &liaison.name), ("department", &department.name)]);
+    invite_for(app, InviteTarget::Liaison(liaison.id), &who, bot_username).await
+}
+
+async fn invite_for(app: &App, target: InviteTarget, who: &str, bot_username: Option<&str>) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
     let code = invite::generate(&mut rand::thread_rng());
     let now = app.clock.now();
     let expires = now + Duration::days(app.config.invites.ttl_days);
-    app.store.create_invite(member.id, &invite::hash(&code), now, expires).await?;
+    app.store.create_invite_for(target, &invite::hash(&code), now, expires).await?;
     let link = match bot_username {
         Some(username) => invite::deep_link(username, &code),
         None => texts.t(lang, "cli.invite_no_link", &[]),
     };
     let expires = expires.with_timezone(&app.config.offset()).format("%Y-%m-%d %H:%M");
-    let text = texts.t(
-        lang,
-        "cli.invite_done",
-        &[
-            ("name", &member.name),
-            ("member_no", &member.member_no),
-            ("expires", &expires),
-            ("code", &code),
-            ("link", &link),
-        ],
-    );
+    let text =
+        texts.t(lang, "cli.invite_done", &[("who", &who), ("expires", &expires), ("code", &code), ("link", &link)]);
     Ok(Outcome::ok(text))
 }
 

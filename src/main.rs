@@ -37,6 +37,39 @@ enum Command {
     /// Member workstations (委员工作站).
     #[command(subcommand)]
     Workstations(Workstations),
+    /// Committee office staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCmd),
+    /// Departments (承办单位) and their liaisons.
+    #[command(subcommand)]
+    Departments(Departments),
+}
+
+#[derive(Subcommand)]
+enum StaffCmd {
+    /// Create a staff account and print its one-time invite code and deep link.
+    Invite { name: String },
+}
+
+#[derive(Subcommand)]
+enum Departments {
+    /// Add a department (or update its short name).
+    Add {
+        name: String,
+        /// A short name staff can also use, e.g. 区发改委.
+        #[arg(long)]
+        short: Option<String>,
+    },
+    /// List the departments.
+    List,
+    /// Create a liaison account for a department and print its invite code and deep link.
+    Invite {
+        /// The department's name or short name.
+        department: String,
+        /// The liaison's name.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,19 +170,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
             cli::members_import(&app, &file, skip_invalid).await?
         }
         Command::Members(Members::Invite { member_no }) => {
-            let username = if !config.telegram.bot_username.is_empty() {
-                Some(config.telegram.bot_username.clone())
-            } else {
-                match bot_settings() {
-                    Ok(client) => match tokio::time::timeout(std::time::Duration::from_secs(10), client.get_me()).await
-                    {
-                        Ok(Ok(me)) => me.user.username.clone(),
-                        _ => None,
-                    },
-                    Err(_) => None,
-                }
-            };
-            cli::members_invite(&app, &member_no, username.as_deref()).await?
+            cli::members_invite(&app, &member_no, bot_username(&config, bot_settings).await.as_deref()).await?
+        }
+        Command::Staff(StaffCmd::Invite { name }) => {
+            cli::staff_invite(&app, &name, bot_username(&config, bot_settings).await.as_deref()).await?
+        }
+        Command::Departments(Departments::Add { name, short }) => {
+            cli::departments_add(&app, &name, short.as_deref()).await?
+        }
+        Command::Departments(Departments::List) => cli::departments_list(&app).await?,
+        Command::Departments(Departments::Invite { department, name }) => {
+            let username = bot_username(&config, bot_settings).await;
+            cli::departments_invite(&app, &department, name.as_deref(), username.as_deref()).await?
         }
         Command::Topics(Topics::Add { title, class, description, form, closes, pin }) => {
             cli::topics_add(&app, TopicArgs { title, class, description, form, closes, pin }).await?
@@ -164,6 +196,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         eprintln!("{}", outcome.text);
     }
     Ok(outcome.ok)
+}
+
+/// The bot's @username for deep links: from the settings, else asked from Telegram if it can be.
+async fn bot_username(config: &Config, client: impl FnOnce() -> anyhow::Result<teloxide::Bot>) -> Option<String> {
+    if !config.telegram.bot_username.is_empty() {
+        return Some(config.telegram.bot_username.clone());
+    }
+    let client = client().ok()?;
+    match tokio::time::timeout(std::time::Duration::from_secs(10), client.get_me()).await {
+        Ok(Ok(me)) => me.user.username.clone(),
+        _ => None,
+    }
 }
 
 async fn shutdown_signal() {
