@@ -18,6 +18,7 @@ pub mod domain;
 pub mod invite;
 pub mod locale;
 pub mod logging;
+pub mod reminders;
 pub mod reply;
 pub mod roster;
 pub mod store;

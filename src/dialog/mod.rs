@@ -92,6 +92,25 @@ pub struct Dialog {
     pub nonce: u32,
     pub step: Step,
     pub draft: Draft,
+    /// A staff member's action waiting for more input (a reason, a reference number, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_task: Option<staff::StaffTask>,
+    /// A liaison's action waiting for more input (a reply being written, a reason, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_task: Option<department::DepartmentTask>,
+    /// A broadcast being composed by staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<broadcast::BroadcastDraft>,
+    /// A member's "dissatisfied" rating waiting for the optional reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_task: Option<RatingTask>,
+}
+
+/// The member tapped 不满意 on a reply: the reason is asked for (it may be skipped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingTask {
+    pub suggestion_id: i64,
+    pub reply_no: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -454,7 +473,7 @@ impl Dialogue<'_, '_> {
     }
 
     async fn start_new(&mut self, topic_id: Option<i64>) -> Result<(), StoreError> {
-        self.dialog = Dialog { nonce: self.dialog.nonce, step: Step::Topic, draft: Draft::default() };
+        self.dialog = Dialog { nonce: self.dialog.nonce, step: Step::Topic, ..Dialog::default() };
         if let Some(id) = topic_id {
             match self.ctx.store.topic(id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {

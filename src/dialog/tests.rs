@@ -522,7 +522,7 @@ async fn english_speakers_get_english() {
 
 #[test]
 fn dialog_state_round_trips_through_json() {
-    let mut d = Dialog { nonce: 9, step: Step::Preview, draft: Draft::default() };
+    let mut d = Dialog { nonce: 9, step: Step::Preview, ..Dialog::default() };
     for topic in [None, Some(TopicChoice::General), Some(TopicChoice::Topic(3))] {
         d.draft.topic = topic;
         let back: Dialog = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
