@@ -181,6 +181,7 @@ CREATE TABLE outbox (
     status        TEXT NOT NULL DEFAULT 'pending'
                   CHECK (status IN ('pending', 'sent', 'failed', 'blocked', 'uncertain', 'cancelled')),
     attempts      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER,                    -- unix milliseconds before which it waits (a retry)
     sent_at       TEXT,
     last_error    TEXT
 );

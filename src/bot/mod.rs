@@ -5,10 +5,9 @@
 //! kill at any moment loses nothing and a replayed update has no second effect.
 
 pub mod convert;
+pub mod delivery;
 pub mod send;
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use teloxide::prelude::*;
@@ -21,46 +20,53 @@ use crate::app::App;
 use crate::dialog::{self, Ctx, Dialog};
 use crate::locale::Lang;
 use crate::reply::Action;
-use crate::store::{Commit, Committed, DeliveryResult, IncomingUpdate, OutMessage, OutboxRow, StoredUpdate};
+use crate::store::{Commit, Committed, IncomingUpdate, OutMessage, StoredUpdate};
+use delivery::Delivery;
 
 /// Processing attempts before an update is set aside with its error (and the member told).
 const MAX_ATTEMPTS: i64 = 3;
-/// Rounds of sending (each with its own retries) before a message is marked failed.
-const MAX_DELIVERY_ATTEMPTS: i64 = 20;
 
 /// Builds the Bot API client from the settings and the environment's token and API URL.
 pub fn client(token: &str, api_url: url::Url) -> Bot {
     Bot::new(token).set_api_url(api_url)
 }
 
-/// Runs intake, workers and the outbox until `shutdown` turns true, then finishes what it can.
-pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    set_commands(&app, &bot).await;
-    let in_flight = Arc::new(Mutex::new(HashSet::new()));
-    let workers = Workers::start(&app, &bot, &in_flight);
+/// The same bot with an HTTP client whose timeout is `timeout` (teloxide's default is 17 s, shorter
+/// than a long poll, and a send's timeout decides when it counts as uncertain).
+fn with_timeout(bot: &Bot, timeout: Duration) -> Bot {
+    match teloxide::net::default_reqwest_settings().timeout(timeout).build() {
+        Ok(client) => Bot::with_client(bot.token(), client).set_api_url(bot.api_url()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build an HTTP client; using the default one");
+            bot.clone()
+        }
+    }
+}
 
-    // Finish what the last run left: messages not yet sent, then updates not yet processed.
-    sweep_outbox(&app, &bot, &in_flight, false).await;
+/// Runs intake, workers, delivery and reminders until `shutdown` turns true, then finishes what it
+/// can: updates already received are processed (or stay stored), messages under way are sent.
+pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let poller = with_timeout(&bot, Duration::from_secs(u64::from(app.config.telegram.poll_timeout_secs) + 15));
+    let sender = with_timeout(&bot, Duration::from_secs(app.config.delivery.request_timeout_secs));
+    set_commands(&app, &sender).await;
+    let (stop_delivery, delivery_shutdown) = watch::channel(false);
+    let (delivery, delivery_task) = delivery::start(app.clone(), sender.clone(), delivery_shutdown);
+    let workers = Workers::start(&app, &sender, &delivery);
+    tokio::spawn(crate::reminders::run(app.clone(), shutdown.clone()));
+
+    // Updates a previous run stored but did not process come first.
     for update in app.store.pending_updates().await? {
         workers.dispatch(update);
     }
 
-    let sweeper = tokio::spawn({
-        let (app, bot, in_flight, mut shutdown) = (app.clone(), bot.clone(), in_flight.clone(), shutdown.clone());
-        async move {
-            loop {
-                tokio::select! {
-                    _ = shutdown.changed() => break,
-                    _ = tokio::time::sleep(Duration::from_secs(10)) => sweep_outbox(&app, &bot, &in_flight, true).await,
-                }
-            }
-        }
-    });
-
-    let polled = poll(&app, &bot, &workers, &mut shutdown).await;
+    let polled = poll(&app, &poller, &workers, &mut shutdown).await;
     tracing::info!("stopping: finishing the updates already received");
-    sweeper.abort();
-    workers.stop(Duration::from_secs(app.config.telegram.shutdown_grace_secs)).await;
+    let grace = Duration::from_secs(app.config.telegram.shutdown_grace_secs);
+    workers.stop(grace).await;
+    let _ = stop_delivery.send(true);
+    if tokio::time::timeout(grace, delivery_task).await.is_err() {
+        tracing::warn!("messages still under way at shutdown stay in the outbox for the next start");
+    }
     tracing::info!("stopped");
     polled
 }
@@ -154,8 +160,6 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
     }
 }
 
-type InFlight = Arc<Mutex<HashSet<i64>>>;
-
 /// Worker tasks; one chat always goes to the same worker, so its messages are handled in order.
 struct Workers {
     senders: Vec<mpsc::UnboundedSender<StoredUpdate>>,
@@ -163,16 +167,16 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(app: &App, bot: &Bot, in_flight: &InFlight) -> Self {
+    fn start(app: &App, bot: &Bot, delivery: &Delivery) -> Self {
         let mut senders = Vec::new();
         let mut tasks = JoinSet::new();
         for _ in 0..app.config.telegram.workers {
             let (tx, mut rx) = mpsc::unbounded_channel::<StoredUpdate>();
             senders.push(tx);
-            let (app, bot, in_flight) = (app.clone(), bot.clone(), in_flight.clone());
+            let (app, bot, delivery) = (app.clone(), bot.clone(), delivery.clone());
             tasks.spawn(async move {
                 while let Some(update) = rx.recv().await {
-                    process_with_retries(&app, &bot, &in_flight, update).await;
+                    process_with_retries(&app, &bot, &delivery, update).await;
                 }
             });
         }
@@ -199,12 +203,12 @@ impl Workers {
     }
 }
 
-async fn process_with_retries(app: &App, bot: &Bot, in_flight: &InFlight, update: StoredUpdate) {
+async fn process_with_retries(app: &App, bot: &Bot, delivery: &Delivery, update: StoredUpdate) {
     let span = tracing::info_span!("update", update_id = update.update_id, chat_id = update.chat_id);
     async {
         let mut attempts = update.attempts;
         loop {
-            match process(app, bot, in_flight, &update).await {
+            match process(app, bot, delivery, &update).await {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::error!(error = %e, attempts = attempts + 1, "processing an update failed");
@@ -214,7 +218,7 @@ async fn process_with_retries(app: &App, bot: &Bot, in_flight: &InFlight, update
                         .await
                         .unwrap_or(attempts + 1);
                     if attempts >= MAX_ATTEMPTS {
-                        give_up(app, bot, in_flight, &update).await;
+                        give_up(app, bot, delivery, &update).await;
                         return;
                     }
                     tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;
@@ -228,7 +232,7 @@ async fn process_with_retries(app: &App, bot: &Bot, in_flight: &InFlight, update
 
 /// Sets an update aside after repeated failures: it stays stored with its error, and the person
 /// is told politely that something went wrong on our side.
-async fn give_up(app: &App, bot: &Bot, in_flight: &InFlight, update: &StoredUpdate) {
+async fn give_up(app: &App, bot: &Bot, delivery: &Delivery, update: &StoredUpdate) {
     let (messages, callback) =
         match serde_json::from_str::<Update>(&update.payload).ok().and_then(|u| convert::convert(&u, &app.texts)) {
             Some(c) => {
@@ -239,7 +243,7 @@ async fn give_up(app: &App, bot: &Bot, in_flight: &InFlight, update: &StoredUpda
             None => (Vec::new(), None),
         };
     match app.store.abandon_update(update.update_id, messages, app.clock.now()).await {
-        Ok(rows) => deliver(app, bot, in_flight, rows).await,
+        Ok(_) => delivery.wake(),
         Err(e) => {
             tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start")
         }
@@ -249,7 +253,7 @@ async fn give_up(app: &App, bot: &Bot, in_flight: &InFlight, update: &StoredUpda
     }
 }
 
-async fn process(app: &App, bot: &Bot, in_flight: &InFlight, stored: &StoredUpdate) -> anyhow::Result<()> {
+async fn process(app: &App, bot: &Bot, delivery: &Delivery, stored: &StoredUpdate) -> anyhow::Result<()> {
     let now = app.clock.now();
     let update: Update = serde_json::from_str(&stored.payload)?;
     let Some(converted) = convert::convert(&update, &app.texts) else {
@@ -302,46 +306,10 @@ async fn process(app: &App, bot: &Bot, in_flight: &InFlight, stored: &StoredUpda
                     tracing::debug!(error = %e, "cannot answer a callback query");
                 }
             }
-            deliver(app, bot, in_flight, outbox).await;
+            if !outbox.is_empty() {
+                delivery.wake();
+            }
         }
     }
     Ok(())
-}
-
-/// Sends outbox rows in order and records each result.
-async fn deliver(app: &App, bot: &Bot, in_flight: &InFlight, rows: Vec<OutboxRow>) {
-    for row in rows {
-        if !in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(row.id) {
-            continue;
-        }
-        let (mut result, error) = match Action::decode(&row.payload) {
-            Ok(action) => send::perform(bot, row.chat_id, &action).await,
-            Err(e) => (DeliveryResult::Failed, Some(format!("unreadable outbox payload: {e}"))),
-        };
-        if result == DeliveryResult::Retry && row.attempts + 1 >= MAX_DELIVERY_ATTEMPTS {
-            tracing::error!(
-                outbox_id = row.id,
-                chat_id = row.chat_id,
-                "a message could not be sent after repeated attempts; marked failed"
-            );
-            result = DeliveryResult::Failed;
-        }
-        if let Err(e) = app.store.outbox_result(row.id, result, error.as_deref(), app.clock.now()).await {
-            tracing::error!(outbox_id = row.id, error = %e, "cannot record a delivery; the message may be sent again");
-        }
-        in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&row.id);
-    }
-}
-
-/// Sends messages that an earlier run left in the outbox (`retried_only` false, at start-up, before
-/// any worker runs) or that a worker could not send at its first attempt (`retried_only` true).
-async fn sweep_outbox(app: &App, bot: &Bot, in_flight: &InFlight, retried_only: bool) {
-    match app.store.pending_outbox(500, retried_only).await {
-        Ok(rows) if !rows.is_empty() => {
-            tracing::info!(count = rows.len(), "sending messages left in the outbox");
-            deliver(app, bot, in_flight, rows).await;
-        }
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot read the outbox"),
-    }
 }

@@ -1,4 +1,4 @@
-//! Sends the outbox's actions to Telegram: long texts split, 429 waited out, final refusals recorded.
+//! Performs one outbox action with Telegram (long texts split) and classifies how it ended.
 
 use std::time::Duration;
 
@@ -10,42 +10,50 @@ use teloxide::types::{
 };
 
 use crate::reply::{Action, Keyboard, MAX_TEXT_UTF16, split_text};
-use crate::store::DeliveryResult;
 
-const MAX_TRIES: u32 = 4;
+/// How one attempt to perform an action ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    Sent,
+    /// 429: Telegram asks this chat's sends to wait.
+    RetryAfter(Duration),
+    /// 403: the person blocked the bot, or cannot be written to.
+    Blocked(String),
+    /// A refusal that will not change (chat not found, bad request).
+    Rejected(String),
+    /// A server or network error before the message could have arrived: worth retrying.
+    Transient(String),
+    /// The request timed out after it left: the message may have arrived.
+    Uncertain(String),
+}
 
-/// Performs one action, retrying what can be retried; says how it ended.
-pub async fn perform(bot: &Bot, chat_id: i64, action: &Action) -> (DeliveryResult, Option<String>) {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let result = match action {
-            Action::Send { text, keyboard } => send_text(bot, chat_id, text, keyboard).await,
-            Action::ClearButtons { message_id } => clear_buttons(bot, chat_id, *message_id).await,
-        };
-        let error = match result {
-            Ok(()) => return (DeliveryResult::Sent, None),
-            Err(e) => e,
-        };
-        let wait = match &error {
-            RequestError::RetryAfter(secs) => secs.duration(),
-            RequestError::Network(_) | RequestError::Io(_) => Duration::from_millis(250 * 2u64.pow(tries)),
-            RequestError::Api(ApiError::Unknown(_)) => Duration::from_millis(250 * 2u64.pow(tries)),
-            RequestError::Api(api) => {
-                tracing::warn!(chat_id, error = %api, "Telegram refused a message");
-                return (DeliveryResult::Failed, Some(api.to_string()));
-            }
-            other => {
-                tracing::warn!(chat_id, error = %other, "cannot send a message");
-                return (DeliveryResult::Failed, Some(other.to_string()));
-            }
-        };
-        if tries >= MAX_TRIES {
-            tracing::warn!(chat_id, error = %error, tries, "giving up on a message for now; it stays in the outbox");
-            return (DeliveryResult::Retry, Some(error.to_string()));
-        }
-        tracing::debug!(chat_id, error = %error, ?wait, "retrying a message");
-        tokio::time::sleep(wait).await;
+/// Performs one action once and says how it ended; retrying is the caller's business.
+pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
+    let result = match action {
+        Action::Send { text, keyboard } => send_text(bot, chat_id, text, keyboard).await,
+        Action::ClearButtons { message_id } => clear_buttons(bot, chat_id, *message_id).await,
+    };
+    match result {
+        Ok(()) => Attempt::Sent,
+        Err(RequestError::RetryAfter(secs)) => Attempt::RetryAfter(secs.duration()),
+        Err(RequestError::Api(
+            e @ (ApiError::BotBlocked
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots),
+        )) => Attempt::Blocked(e.to_string()),
+        // Telegram's 5xx answers and errors teloxide does not know: try again later.
+        Err(RequestError::Api(e @ ApiError::Unknown(_))) => Attempt::Transient(e.to_string()),
+        Err(RequestError::Api(e)) => Attempt::Rejected(e.to_string()),
+        Err(RequestError::Network(e)) if e.is_timeout() => Attempt::Uncertain(e.to_string()),
+        Err(RequestError::Network(e)) => Attempt::Transient(e.to_string()),
+        Err(RequestError::Io(e)) => Attempt::Transient(e.to_string()),
+        // Telegram answered but the answer could not be read: it most likely went through.
+        Err(RequestError::InvalidJson { source, .. }) => Attempt::Uncertain(source.to_string()),
+        Err(e) => Attempt::Rejected(e.to_string()),
     }
 }
 

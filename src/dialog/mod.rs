@@ -17,7 +17,9 @@ use crate::store::{Attachment, Identity, Member, NewSuggestion, ReceiptFn, Redee
 
 mod broadcast;
 mod department;
+mod rating;
 mod staff;
+mod workflow_ui;
 
 /// What the dialog needs from the outside world, passed in (no globals).
 pub struct Ctx<'a> {
@@ -111,6 +113,9 @@ pub struct Dialog {
 pub struct RatingTask {
     pub suggestion_id: i64,
     pub reply_no: i64,
+    /// The answer whose rating buttons were pressed: they are removed once the rating is made.
+    #[serde(default)]
+    pub message_id: i32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -415,6 +420,9 @@ impl Dialogue<'_, '_> {
     // ---- members ----
 
     async fn member(&mut self, member: &Member, input: Input) -> Result<(), StoreError> {
+        if self.rating_input(member, &input).await? {
+            return Ok(());
+        }
         match input {
             Input::NotPrivate => unreachable!("handled before"),
             Input::Command { name, arg } => self.command(member, &name, arg).await,
@@ -594,6 +602,10 @@ impl Dialogue<'_, '_> {
     }
 
     async fn button(&mut self, member: &Member, message_id: i32, data: &str) -> Result<(), StoreError> {
+        // Rating buttons, and staff or department buttons a member should not have.
+        if let Some(button) = workflow_ui::WorkflowButton::parse(data) {
+            return self.member_workflow_button(member, message_id, button).await;
+        }
         let Some(data) = ButtonData::parse(data) else {
             self.out.toast = Some(self.t("button.invalid"));
             return Ok(());
@@ -912,7 +924,14 @@ impl Dialogue<'_, '_> {
         match suggestion {
             Some(s) if s.member_id == member.id => {
                 let text = render::suggestion(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
-                self.out.say(Action::text(text));
+                // An answer waiting for the member's rating can be rated from here too.
+                let keyboard = match self.ctx.store.facts(s.id).await? {
+                    Some(f) if f.state == crate::domain::SuggestionState::Replied => {
+                        self.rating_keyboard(f.id, f.replies)
+                    }
+                    _ => Keyboard::None,
+                };
+                self.out.say(Action::with_keyboard(text, keyboard));
             }
             _ => {
                 tracing::warn!(

@@ -1,15 +1,93 @@
 //! Staff in Telegram: the review queue, accepting, not accepting, merging, assigning, instructions,
 //! adoption, statistics and looking a suggestion up by its reference number.
+//!
+//! Every change goes through `workflow::plan`; this module only collects what the change needs
+//! (a reason, a reference number, the departments and the deadline) and says how it went.
 
+use std::fmt::Write;
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Dialogue, Input};
-use crate::reply::Action;
-use crate::store::{Staff, StoreError};
+use super::workflow_ui::{WorkflowButton, input_refusal, parse_reference};
+use super::{Dialogue, Input, render};
+use crate::domain::SuggestionState;
+use crate::reply::{Action, Button, Keyboard};
+use crate::store::{AssignmentRole, Change, ChangeOp, Staff, StoreError};
+use crate::workflow::{self, Act, Actor, Command, Refusal};
 
-/// A staff action waiting for more input.
+/// Suggestions shown per page of the review queue.
+const PAGE: usize = 5;
+/// Most suggestions looked at to count what is left of the queue.
+const QUEUE_SCAN: usize = 1000;
+
+/// A staff action waiting for more input. `message_id` is the message whose buttons started it:
+/// its keyboard is removed once the action is done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum StaffTask {}
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum StaffTask {
+    /// 不予受理: the reason is asked for.
+    RejectReason { suggestion_id: i64, message_id: i32 },
+    /// 并案: the reference number of the suggestion to merge into is asked for.
+    MergeTarget { suggestion_id: i64, message_id: i32 },
+    /// 领导批示: the instruction's text is asked for.
+    Instruction { suggestion_id: i64, message_id: i32 },
+    /// 交办: lead department → co-departments → deadline → confirmation.
+    Assign(AssignDraft),
+}
+
+impl StaffTask {
+    fn suggestion_id(&self) -> i64 {
+        match self {
+            Self::RejectReason { suggestion_id, .. }
+            | Self::MergeTarget { suggestion_id, .. }
+            | Self::Instruction { suggestion_id, .. } => *suggestion_id,
+            Self::Assign(d) => d.suggestion_id,
+        }
+    }
+
+    fn message_id(&self) -> i32 {
+        match self {
+            Self::RejectReason { message_id, .. }
+            | Self::MergeTarget { message_id, .. }
+            | Self::Instruction { message_id, .. } => *message_id,
+            Self::Assign(d) => d.message_id,
+        }
+    }
+}
+
+/// An assignment being put together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignDraft {
+    pub suggestion_id: i64,
+    pub message_id: i32,
+    pub step: AssignStep,
+    pub lead: Option<i64>,
+    #[serde(default)]
+    pub co: Vec<i64>,
+    /// `None`: the default deadline (`workflow.deadline_months` from when it is assigned).
+    #[serde(default)]
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignStep {
+    Lead,
+    Co,
+    Deadline,
+    Confirm,
+}
+
+/// Callback data of the staff's own question buttons: `w:<nonce>:<op>`; the nonce makes old ones stale.
+fn wizard(nonce: u32, op: &str) -> String {
+    format!("w:{nonce}:{op}")
+}
+
+/// Callback data of the review queue's "next page" button: the last suggestion shown.
+fn queue_page(after_id: i64) -> String {
+    format!("q:{after_id}")
+}
 
 impl Dialogue<'_, '_> {
     pub(super) async fn staff(&mut self, staff: &Staff, input: Input) -> Result<(), StoreError> {
@@ -23,7 +101,534 @@ impl Dialogue<'_, '_> {
         if is_broadcast {
             return self.broadcast_input(staff, input).await;
         }
+        match input {
+            Input::Command { name, arg } => self.staff_command(staff, &name, arg).await?,
+            Input::Button { message_id, data } => self.staff_button(staff, message_id, &data).await?,
+            Input::Text(text) => self.staff_text(staff, &text).await?,
+            Input::Attachment { .. } | Input::Unsupported(_) | Input::Edited | Input::NotPrivate => {
+                if self.dialog.staff_task.is_some() {
+                    let text = self.t("task.use_text");
+                    self.out.say(Action::text(text));
+                    self.staff_ask().await?;
+                } else {
+                    self.staff_help();
+                }
+            }
+        }
+        self.out.state = Some(self.dialog.clone());
+        Ok(())
+    }
+
+    fn staff_help(&mut self) {
         let text = self.t("help.staff");
+        self.out.say(Action::with_keyboard(text, self.staff_menu()));
+    }
+
+    /// Leaves an unfinished task when something else is started, and says so.
+    fn drop_staff_task(&mut self) {
+        if self.dialog.staff_task.take().is_some() {
+            let text = self.t("task.dropped");
+            self.out.say(Action::text(text));
+        }
+    }
+
+    async fn staff_command(&mut self, staff: &Staff, name: &str, _arg: Option<String>) -> Result<(), StoreError> {
+        match name {
+            "cancel" => {
+                let busy = self.dialog.staff_task.is_some() || self.dialog.broadcast.is_some();
+                self.finish();
+                let key = if busy { "task.cancelled" } else { "dialog.nothing_to_cancel" };
+                let text = self.t(key);
+                self.out.say(Action::with_keyboard(text, self.staff_menu()));
+            }
+            "help" => {
+                self.staff_help();
+                self.staff_ask().await?;
+            }
+            "start" => {
+                self.drop_staff_task();
+                let text = self.ta("register.welcome_staff", &[("name", &staff.name)]);
+                self.out.say(Action::with_keyboard(text, self.staff_menu()));
+            }
+            "review" => {
+                self.drop_staff_task();
+                self.review_page(0).await?;
+            }
+            "stats" => {
+                self.drop_staff_task();
+                self.staff_stats().await?;
+            }
+            _ => {
+                let text = self.ta("input.unknown_command", &[("command", &name)]);
+                self.out.say(Action::with_keyboard(text, self.staff_menu()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn staff_button(&mut self, staff: &Staff, message_id: i32, data: &str) -> Result<(), StoreError> {
+        if let Some(after) = data.strip_prefix("q:") {
+            let Ok(after) = after.parse::<i64>() else {
+                self.out.toast = Some(self.t("button.invalid"));
+                return Ok(());
+            };
+            self.drop_staff_task();
+            self.clear_buttons(&[message_id]);
+            return self.review_page(after).await;
+        }
+        if let Some(rest) = data.strip_prefix("w:") {
+            return self.staff_wizard_button(staff, message_id, rest).await;
+        }
+        match WorkflowButton::parse(data) {
+            Some(WorkflowButton::Staff { act, suggestion_id }) => {
+                self.review_button(staff, message_id, act, suggestion_id).await
+            }
+            Some(other) => self.refuse_foreign(&Actor::Staff(staff), other).await,
+            None => {
+                self.out.toast = Some(self.t("button.invalid"));
+                Ok(())
+            }
+        }
+    }
+
+    /// A review button (`r:…`) on a notification, a queue entry or a looked-up suggestion.
+    async fn review_button(
+        &mut self,
+        staff: &Staff,
+        message_id: i32,
+        act: Act,
+        suggestion_id: i64,
+    ) -> Result<(), StoreError> {
+        self.drop_staff_task();
+        match act {
+            Act::Accept => self.staff_act(staff, suggestion_id, Command::Accept, &[message_id], true).await,
+            Act::Adopt => self.staff_act(staff, suggestion_id, Command::Adopt, &[message_id], true).await,
+            Act::Reject | Act::Merge | Act::Instruct | Act::Assign => {
+                if let Err(refusal) = self.precheck(&Actor::Staff(staff), suggestion_id, act).await? {
+                    self.refuse(&refusal, true);
+                    return Ok(());
+                }
+                let task = match act {
+                    Act::Reject => StaffTask::RejectReason { suggestion_id, message_id },
+                    Act::Merge => StaffTask::MergeTarget { suggestion_id, message_id },
+                    Act::Instruct => StaffTask::Instruction { suggestion_id, message_id },
+                    _ => {
+                        if self.ctx.store.departments().await?.is_empty() {
+                            let text = self.t("staff.assign_no_departments");
+                            self.out.toast = Some(text.clone());
+                            self.out.say(Action::text(text));
+                            return Ok(());
+                        }
+                        StaffTask::Assign(AssignDraft {
+                            suggestion_id,
+                            message_id,
+                            step: AssignStep::Lead,
+                            lead: None,
+                            co: Vec::new(),
+                            deadline: None,
+                        })
+                    }
+                };
+                self.dialog.staff_task = Some(task);
+                self.staff_ask().await
+            }
+            _ => {
+                self.out.toast = Some(self.t("button.invalid"));
+                Ok(())
+            }
+        }
+    }
+
+    /// The staff's own question buttons: `w:<nonce>:<op>`.
+    async fn staff_wizard_button(&mut self, staff: &Staff, message_id: i32, rest: &str) -> Result<(), StoreError> {
+        let parts: Vec<&str> = rest.split(':').collect();
+        let Some(nonce) = parts.first().and_then(|n| n.parse::<u32>().ok()) else {
+            self.out.toast = Some(self.t("button.invalid"));
+            return Ok(());
+        };
+        let Some(task) = self.dialog.staff_task.clone().filter(|_| nonce == self.dialog.nonce) else {
+            let text = self.t("button.stale");
+            self.out.toast = Some(text.clone());
+            self.out.say(Action::text(text));
+            return self.staff_ask().await;
+        };
+        let op = &parts[1..];
+        if op == ["x"] {
+            self.dialog.staff_task = None;
+            self.clear_buttons(&[message_id]);
+            let text = self.t("task.cancelled");
+            self.out.say(Action::with_keyboard(text, self.staff_menu()));
+            return Ok(());
+        }
+        let StaffTask::Assign(mut d) = task else {
+            self.out.toast = Some(self.t("button.stale"));
+            return Ok(());
+        };
+        let id = |s: &str| s.parse::<i64>().ok();
+        match (d.step, op) {
+            (AssignStep::Lead, ["l", lead]) if id(lead).is_some() => {
+                let lead = id(lead).unwrap_or_default();
+                d.lead = Some(lead);
+                d.co.retain(|c| *c != lead);
+                d.step = AssignStep::Co;
+            }
+            (AssignStep::Co, ["c", co]) if id(co).is_some() => {
+                let co = id(co).unwrap_or_default();
+                if d.co.contains(&co) {
+                    d.co.retain(|c| *c != co);
+                } else if Some(co) != d.lead {
+                    d.co.push(co);
+                }
+            }
+            (AssignStep::Co, ["n"]) => d.step = AssignStep::Deadline,
+            (AssignStep::Deadline, ["d"]) => {
+                d.deadline = None;
+                d.step = AssignStep::Confirm;
+            }
+            (AssignStep::Confirm, ["ok"]) => {
+                let Some(lead) = d.lead else {
+                    return Err(StoreError::Corrupt("an assignment confirmed without a lead department".into()));
+                };
+                let command = Command::Assign { lead, co: d.co.clone(), deadline: d.deadline };
+                return self.staff_act(staff, d.suggestion_id, command, &[message_id, d.message_id], true).await;
+            }
+            _ => {
+                let text = self.t("button.stale");
+                self.out.toast = Some(text.clone());
+                self.out.say(Action::text(text));
+                return self.staff_ask().await;
+            }
+        }
+        self.clear_buttons(&[message_id]);
+        self.dialog.staff_task = Some(StaffTask::Assign(d));
+        self.staff_ask().await
+    }
+
+    async fn staff_text(&mut self, staff: &Staff, text: &str) -> Result<(), StoreError> {
+        let Some(task) = self.dialog.staff_task.clone() else {
+            return match parse_reference(text) {
+                Some(reference) => self.staff_lookup(&reference).await,
+                None => {
+                    self.staff_help();
+                    Ok(())
+                }
+            };
+        };
+        let id = task.suggestion_id();
+        let clear = [task.message_id()];
+        match task {
+            StaffTask::RejectReason { .. } => {
+                self.staff_act(staff, id, Command::Reject { reason: text.to_string() }, &clear, false).await
+            }
+            StaffTask::MergeTarget { .. } => {
+                self.staff_act(staff, id, Command::Merge { into_reference: text.to_string() }, &clear, false).await
+            }
+            StaffTask::Instruction { .. } => {
+                self.staff_act(staff, id, Command::Instruct { text: text.to_string() }, &clear, false).await
+            }
+            StaffTask::Assign(mut d) if d.step == AssignStep::Deadline => {
+                let offset = self.ctx.config.offset();
+                let typed = text.trim();
+                let Some(date) = NaiveDate::parse_from_str(&typed.replace(['/', '.'], "-"), "%Y-%m-%d").ok() else {
+                    let text = self.ta("staff.assign_bad_date", &[("value", &typed)]);
+                    self.out.say(Action::text(text));
+                    return Ok(());
+                };
+                let today = self.ctx.now.with_timezone(&offset).date_naive();
+                // Due at the end of that day, the committee's time.
+                let deadline = date
+                    .and_hms_opt(23, 59, 59)
+                    .and_then(|t| t.and_local_timezone(offset).single())
+                    .map(|t| t.with_timezone(&Utc));
+                match deadline {
+                    Some(deadline) if date > today => {
+                        d.deadline = Some(deadline);
+                        d.step = AssignStep::Confirm;
+                        self.dialog.staff_task = Some(StaffTask::Assign(d));
+                        self.staff_ask().await
+                    }
+                    _ => {
+                        let text = self.ta("staff.assign_past_date", &[("date", &date)]);
+                        self.out.say(Action::text(text));
+                        Ok(())
+                    }
+                }
+            }
+            StaffTask::Assign(_) => {
+                let text = self.t("task.use_buttons");
+                self.out.say(Action::text(text));
+                self.staff_ask().await
+            }
+        }
+    }
+
+    /// Plans `command` as this staff member; on success the change goes with this update, the
+    /// staff member is told in a line and the buttons of `clear` are removed.
+    async fn staff_act(
+        &mut self,
+        staff: &Staff,
+        suggestion_id: i64,
+        command: Command,
+        clear: &[i32],
+        button: bool,
+    ) -> Result<(), StoreError> {
+        let act = command.act();
+        let before = self.ctx.store.facts(suggestion_id).await?;
+        let change = match workflow::plan(self.ctx, &Actor::Staff(staff), suggestion_id, command).await? {
+            Ok(change) => change,
+            Err(refusal) => {
+                // A reason or a reference number can simply be sent again; anything else ends the task.
+                if !(input_refusal(&refusal) && self.dialog.staff_task.is_some()) {
+                    self.dialog.staff_task = None;
+                }
+                self.refuse(&refusal, button);
+                return Ok(());
+            }
+        };
+        let Some(facts) = before else { return Err(StoreError::Corrupt("a planned change without facts".into())) };
+        let reference = facts.reference_no.clone();
+        let text = match act {
+            Act::Accept => self.ta("staff.accepted", &[("reference", &reference)]),
+            Act::Reject => self.ta("staff.rejected", &[("reference", &reference)]),
+            Act::Merge => self.ta("staff.merged", &[("reference", &reference), ("into", &change.text)]),
+            Act::Instruct => self.ta("staff.instructed", &[("reference", &reference)]),
+            Act::Adopt => self.ta("staff.adopted", &[("reference", &reference)]),
+            Act::Assign => self.assigned_text(&reference, &change).await?,
+            _ => return Err(StoreError::Corrupt(format!("staff cannot {act:?}"))),
+        };
+        let adopted = facts.adopted || act == Act::Adopt;
+        let keyboard = self.staff_keyboard(suggestion_id, change.new_state, adopted);
+        self.out.change = Some(change);
+        self.dialog.staff_task = None;
+        self.clear_buttons(clear);
+        if button {
+            self.out.toast = Some(text.clone());
+        }
+        self.out.say(Action::with_keyboard(text, keyboard));
+        Ok(())
+    }
+
+    async fn assigned_text(&mut self, reference: &str, change: &Change) -> Result<String, StoreError> {
+        let (mut lead, mut co, mut deadline) = (String::new(), Vec::new(), String::new());
+        for op in &change.ops {
+            if let ChangeOp::Assign { department_id, role, deadline: due } = op {
+                let name = self.ctx.store.department(*department_id).await?.map(|d| d.name).unwrap_or_default();
+                match role {
+                    AssignmentRole::Lead => lead = name,
+                    AssignmentRole::Co => co.push(name),
+                }
+                deadline = self.local_date(*due);
+            }
+        }
+        let co = if co.is_empty() { self.t("task.none") } else { co.join("、") };
+        Ok(self
+            .ta("staff.assigned", &[("reference", &reference), ("lead", &lead), ("co", &co), ("deadline", &deadline)]))
+    }
+
+    /// The review buttons that make sense for a suggestion now.
+    fn staff_keyboard(&self, suggestion_id: i64, state: SuggestionState, adopted: bool) -> Keyboard {
+        let keyboard = workflow::review_keyboard(self.ctx.texts, self.lang, suggestion_id, state);
+        Self::filter_keyboard(keyboard, |act| workflow::allowed_in(act, state) && !(act == Act::Adopt && adopted))
+    }
+
+    /// Asks the current task's question again, with fresh buttons.
+    async fn staff_ask(&mut self) -> Result<(), StoreError> {
+        let Some(task) = self.dialog.staff_task.clone() else { return Ok(()) };
+        self.dialog.nonce += 1;
+        let nonce = self.dialog.nonce;
+        let Some(facts) = self.ctx.store.facts(task.suggestion_id()).await? else {
+            self.dialog.staff_task = None;
+            self.refuse(&Refusal::NotFound, false);
+            return Ok(());
+        };
+        let (reference, title) = (facts.reference_no.as_str(), facts.title.as_str());
+        let cancel = Button::new(self.t("task.cancel_button"), wizard(nonce, "x"));
+        let (text, mut rows) = match &task {
+            StaffTask::RejectReason { .. } => {
+                (self.ta("staff.ask_reject_reason", &[("reference", &reference), ("title", &title)]), Vec::new())
+            }
+            StaffTask::MergeTarget { .. } => {
+                (self.ta("staff.ask_merge_target", &[("reference", &reference), ("title", &title)]), Vec::new())
+            }
+            StaffTask::Instruction { .. } => {
+                (self.ta("staff.ask_instruction", &[("reference", &reference), ("title", &title)]), Vec::new())
+            }
+            StaffTask::Assign(d) => {
+                let departments = self.ctx.store.departments().await?;
+                let name =
+                    |id: i64| departments.iter().find(|x| x.id == id).map(|x| x.name.clone()).unwrap_or_default();
+                let co_names = if d.co.is_empty() {
+                    self.t("task.none")
+                } else {
+                    d.co.iter().map(|c| name(*c)).collect::<Vec<_>>().join("、")
+                };
+                let lead = d.lead.map(name).unwrap_or_default();
+                let months = self.ctx.config.workflow.deadline_months;
+                let default_deadline = self.ctx.now.checked_add_months(Months::new(months)).unwrap_or(self.ctx.now);
+                match d.step {
+                    AssignStep::Lead => {
+                        let buttons = departments
+                            .iter()
+                            .map(|x| Button::new(x.name.clone(), wizard(nonce, &format!("l:{}", x.id))))
+                            .collect();
+                        (
+                            self.ta("staff.assign_lead", &[("reference", &reference), ("title", &title)]),
+                            Self::button_rows(buttons, 2),
+                        )
+                    }
+                    AssignStep::Co => {
+                        let buttons = departments
+                            .iter()
+                            .filter(|x| Some(x.id) != d.lead)
+                            .map(|x| {
+                                let label =
+                                    if d.co.contains(&x.id) { format!("✓ {}", x.name) } else { x.name.clone() };
+                                Button::new(label, wizard(nonce, &format!("c:{}", x.id)))
+                            })
+                            .collect();
+                        let mut rows = Self::button_rows(buttons, 2);
+                        rows.push(vec![Button::new(self.t("staff.assign_next"), wizard(nonce, "n"))]);
+                        (self.ta("staff.assign_co", &[("lead", &lead), ("co", &co_names)]), rows)
+                    }
+                    AssignStep::Deadline => {
+                        let date = self.local_date(default_deadline);
+                        let label = self.ta("staff.assign_default_deadline", &[("months", &months), ("date", &date)]);
+                        (
+                            self.ta("staff.assign_deadline", &[("months", &months), ("date", &date)]),
+                            vec![vec![Button::new(label, wizard(nonce, "d"))]],
+                        )
+                    }
+                    AssignStep::Confirm => {
+                        let deadline = self.local_date(d.deadline.unwrap_or(default_deadline));
+                        let text = self.ta(
+                            "staff.assign_preview",
+                            &[
+                                ("reference", &reference),
+                                ("title", &title),
+                                ("lead", &lead),
+                                ("co", &co_names),
+                                ("deadline", &deadline),
+                            ],
+                        );
+                        (text, vec![vec![Button::new(self.t("staff.assign_confirm"), wizard(nonce, "ok"))]])
+                    }
+                }
+            }
+        };
+        rows.push(vec![cancel]);
+        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        self.out.state = Some(self.dialog.clone());
+        Ok(())
+    }
+
+    /// One page of the review queue: the suggestions after `after_id`, oldest first, each with its buttons.
+    async fn review_page(&mut self, after_id: i64) -> Result<(), StoreError> {
+        let queue = self.ctx.store.review_queue_after(after_id, QUEUE_SCAN).await?;
+        if queue.is_empty() {
+            let text = self.t("staff.queue_empty");
+            self.out.say(Action::with_keyboard(text, self.staff_menu()));
+            return Ok(());
+        }
+        if after_id == 0 {
+            let text = self.ta("staff.queue_header", &[("count", &queue.len())]);
+            self.out.say(Action::text(text));
+        }
+        for s in queue.iter().take(PAGE) {
+            self.queue_item(s.id).await?;
+        }
+        if queue.len() > PAGE {
+            let last = queue[PAGE - 1].id;
+            let text = self.ta("staff.queue_more", &[("count", &(queue.len() - PAGE))]);
+            let keyboard = Keyboard::Inline(vec![vec![Button::new(self.t("task.more_button"), queue_page(last))]]);
+            self.out.say(Action::with_keyboard(text, keyboard));
+        }
+        Ok(())
+    }
+
+    async fn queue_item(&mut self, suggestion_id: i64) -> Result<(), StoreError> {
+        let (Some(s), Some(facts)) =
+            (self.ctx.store.suggestion(suggestion_id).await?, self.ctx.store.facts(suggestion_id).await?)
+        else {
+            return Ok(());
+        };
+        let member = self.ctx.store.member_by_id(s.member_id).await?.map(|m| m.name).unwrap_or_default();
+        let topic = s.topic_title.clone().unwrap_or_else(|| self.t("render.no_topic"));
+        let kind = self.t(&format!("kind.{}", s.kind.code()));
+        let date = s.created_at.with_timezone(&self.ctx.config.offset()).format("%Y-%m-%d %H:%M").to_string();
+        let mut points: String = s.points.iter().enumerate().map(|(i, p)| format!("{}. {p}\n", i + 1)).collect();
+        if !s.attachments.is_empty() {
+            let _ = write!(points, "\n{}", self.ta("staff.queue_attachments", &[("count", &s.attachments.len())]));
+        }
+        let text = self.ta(
+            "staff.queue_item",
+            &[
+                ("reference", &s.reference_no),
+                ("title", &s.title),
+                ("member", &member),
+                ("topic", &topic),
+                ("kind", &kind),
+                ("date", &date),
+                ("points", &points.trim_end()),
+            ],
+        );
+        let keyboard = self.staff_keyboard(s.id, s.state, facts.adopted);
+        self.out.say(Action::with_keyboard(text, keyboard));
+        Ok(())
+    }
+
+    /// A suggestion looked up by its reference number: all of it, where it is, and its buttons.
+    async fn staff_lookup(&mut self, reference: &str) -> Result<(), StoreError> {
+        let store = self.ctx.store;
+        let Some(id) = store.suggestion_id_by_reference(reference).await? else {
+            self.refuse(&Refusal::UnknownReference, false);
+            return Ok(());
+        };
+        let (Some(s), Some(facts)) = (store.suggestion(id).await?, store.facts(id).await?) else {
+            self.refuse(&Refusal::NotFound, false);
+            return Ok(());
+        };
+        let member = store.member_by_id(s.member_id).await?.map(|m| m.name).unwrap_or_default();
+        let mut text = render::suggestion(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
+        let _ = write!(text, "\n\n{}", self.ta("staff.detail_member", &[("member", &member)]));
+        if let Some(assignments) = self.assignments_text(&facts) {
+            let _ = write!(text, "\n\n{assignments}");
+        }
+        let opinions = store.co_opinions(id).await?;
+        if let Some(opinions) = self.opinions_text(&opinions) {
+            let _ = write!(text, "\n\n{opinions}");
+        }
+        let keyboard = self.staff_keyboard(id, s.state, facts.adopted);
+        self.out.say(Action::with_keyboard(text, keyboard));
+        Ok(())
+    }
+
+    async fn staff_stats(&mut self) -> Result<(), StoreError> {
+        let counts = self.ctx.store.state_counts().await?;
+        let totals = self.ctx.store.totals(self.ctx.now).await?;
+        if totals.suggestions == 0 {
+            let text = self.t("staff.stats_empty");
+            self.out.say(Action::with_keyboard(text, self.staff_menu()));
+            return Ok(());
+        }
+        let lines = counts
+            .iter()
+            .map(|(state, count)| {
+                let state = self.t(&format!("state.{}", state.code()));
+                self.ta("staff.stats_line", &[("state", &state), ("count", count)])
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let text = self.ta(
+            "staff.stats",
+            &[
+                ("date", &self.local_date(self.ctx.now)),
+                ("lines", &lines),
+                ("total", &totals.suggestions),
+                ("points", &totals.points),
+                ("adopted", &totals.adopted),
+                ("overdue", &totals.overdue),
+            ],
+        );
         self.out.say(Action::with_keyboard(text, self.staff_menu()));
         Ok(())
     }

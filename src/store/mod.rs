@@ -2,6 +2,7 @@
 //!
 //! SQLite (`sqlite::SqliteStore`) is the embedded default; another backend implements the same trait.
 
+mod outreach;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -10,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
 
+pub use outreach::{
+    Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
+    ReminderKind, RenderFn,
+};
 pub use sqlite::SqliteStore;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -202,6 +207,7 @@ pub struct OutboxRow {
     pub id: i64,
     pub chat_id: i64,
     pub payload: String,
+    pub priority: i64,
     pub attempts: i64,
 }
 
@@ -392,6 +398,36 @@ pub enum ChangeOp {
     },
 }
 
+/// A department's assignment as its to-do list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepartmentAssignment {
+    pub assignment_id: i64,
+    pub suggestion_id: i64,
+    pub reference_no: String,
+    pub title: String,
+    pub state: SuggestionState,
+    pub role: AssignmentRole,
+    pub deadline: DateTime<Utc>,
+    pub acknowledged: bool,
+}
+
+/// A co-department's view on a suggestion (协办意见), as the lead department reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoOpinion {
+    pub department_name: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Totals for staff's statistics: suggestions (篇), their points (条), adopted, past their deadline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub suggestions: i64,
+    pub points: i64,
+    pub adopted: i64,
+    pub overdue: i64,
+}
+
 /// A change to a suggestion, applied in one transaction if its state is still `expect_state`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
@@ -464,13 +500,24 @@ pub enum Committed {
     Conflict,
 }
 
+/// How an attempt to send an outbox message ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryResult {
     Sent,
-    /// Telegram refused it for good (blocked, chat not found, bad request).
+    /// Telegram refused it for good (chat not found, bad request), or attempts ran out.
     Failed,
-    /// Try again later.
-    Retry,
+    /// The person blocked the bot (403): not retried, and a member is marked unreachable.
+    Blocked,
+    /// A timeout after the request left: it may have arrived, so it is not sent again.
+    Uncertain,
+    /// A server or network error: counted as an attempt, tried again at `at_ms` (unix ms).
+    Retry {
+        at_ms: i64,
+    },
+    /// Telegram asked to wait (429): tried again at `at_ms`, not counted as an attempt.
+    Postpone {
+        at_ms: i64,
+    },
 }
 
 #[async_trait]
@@ -554,10 +601,26 @@ pub trait Store: Send + Sync {
     async fn state_counts(&self) -> Result<Vec<(SuggestionState, i64)>>;
     /// Applies a change on its own (not tied to a Telegram update).
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed>;
+    /// A page of the review queue: suggestions waiting for staff with an id above `after_id`, oldest first.
+    async fn review_queue_after(&self, after_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>>;
+    async fn member_by_id(&self, id: i64) -> Result<Option<Member>>;
+    /// A department's assignments still being worked on (status active) with an id above
+    /// `after_id`, oldest first.
+    async fn department_assignments(
+        &self,
+        department_id: i64,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<DepartmentAssignment>>;
+    /// The co-departments' views on a suggestion, oldest first.
+    async fn co_opinions(&self, suggestion_id: i64) -> Result<Vec<CoOpinion>>;
+    /// Totals over all suggestions; `overdue` counts those still with a department past `now`.
+    async fn totals(&self, now: DateTime<Utc>) -> Result<Totals>;
 
     // The outbox.
-    /// Messages not yet sent; with `retried_only`, just those a first attempt could not send.
-    async fn pending_outbox(&self, limit: usize, retried_only: bool) -> Result<Vec<OutboxRow>>;
+    /// Messages due to be sent at `now_ms` (unix ms), replies first, then notifications, then
+    /// broadcasts, each oldest first.
+    async fn pending_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<OutboxRow>>;
     async fn outbox_result(
         &self,
         id: i64,
@@ -565,4 +628,47 @@ pub trait Store: Send + Sync {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()>;
+
+    // Broadcasts.
+    /// The levels, workstations or sectors an audience can be narrowed to, each with how many
+    /// members it reaches now (`All` gives one option).
+    async fn audience_options(&self, kind: AudienceKind) -> Result<Vec<AudienceOption>>;
+    /// Members a broadcast to `audience` reaches now: bound to Telegram, active, not unreachable.
+    async fn audience_reach(&self, audience: &Audience) -> Result<i64>;
+    /// In one transaction: the broadcast, one pending outbox message (priority broadcast, rendered
+    /// by `render` from the member's language) per member reached, and the composing chat's dialog
+    /// state. Returns the broadcast's id and the number of messages.
+    async fn create_broadcast(
+        &self,
+        broadcast: NewBroadcast,
+        render: RenderFn<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, usize)>;
+    async fn broadcast_progress(&self, id: i64) -> Result<Option<BroadcastProgress>>;
+    /// The newest broadcasts first.
+    async fn recent_broadcasts(&self, limit: usize) -> Result<Vec<BroadcastProgress>>;
+    /// Marks the broadcast cancelled and its messages not yet sent `cancelled`; returns how many
+    /// were stopped, or `None` if there is no such broadcast.
+    async fn cancel_broadcast(&self, id: i64) -> Result<Option<i64>>;
+
+    // Reminders.
+    /// Active assignments (of suggestions still being handled) due a reminder at `now` that has not
+    /// been recorded for their current deadline: `Overdue` once the deadline has passed, `Before`
+    /// when it falls within `before` of `now`.
+    async fn due_reminders(&self, now: DateTime<Utc>, before: chrono::Duration) -> Result<Vec<DueReminder>>;
+    /// Records the reminder and queues its messages in one transaction; `false` (and nothing
+    /// queued) if it was recorded before.
+    async fn record_reminder(
+        &self,
+        assignment_id: i64,
+        deadline: DateTime<Utc>,
+        kind: ReminderKind,
+        messages: Vec<OutMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Suggestions whose active lead assignment is past its deadline, the longest overdue first.
+    async fn overdue_suggestions(&self, now: DateTime<Utc>) -> Result<Vec<OverdueSuggestion>>;
+    /// Records the day's digest (`day` as YYYY-MM-DD, local) and queues its messages in one
+    /// transaction; `false` (and nothing queued) if that day's digest was recorded before.
+    async fn record_digest(&self, day: &str, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<bool>;
 }

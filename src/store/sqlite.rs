@@ -11,6 +11,8 @@ use sqlx::{Row, SqlitePool};
 
 use super::*;
 
+mod outreach;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Clone)]
@@ -293,7 +295,7 @@ async fn insert_outbox(
         .bind(now)
         .fetch_one(&mut **tx)
         .await?;
-        rows.push(OutboxRow { id, chat_id: m.chat_id, payload: m.payload, attempts: 0 });
+        rows.push(OutboxRow { id, chat_id: m.chat_id, payload: m.payload, priority: m.priority as i64, attempts: 0 });
     }
     Ok(rows)
 }
@@ -846,6 +848,13 @@ impl Store for SqliteStore {
         }
         let outbox = insert_outbox(&mut tx, update_id, messages, now).await?;
         if let Some(update_id) = update_id {
+            // Someone who writes to the bot has not (or no longer) blocked it.
+            sqlx::query(
+                "UPDATE members SET unreachable_at = NULL WHERE telegram_user_id = ? AND unreachable_at IS NOT NULL",
+            )
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("UPDATE updates SET processed_at = ?, error = NULL WHERE update_id = ?")
                 .bind(now)
                 .bind(update_id)
@@ -1079,6 +1088,106 @@ impl Store for SqliteStore {
         Ok(counts)
     }
 
+    async fn review_queue_after(&self, after_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>> {
+        let rows = sqlx::query(
+            "SELECT id, reference_no, title, state, created_at FROM suggestions
+             WHERE state = 'submitted' AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after_id)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SuggestionSummary {
+                    id: r.try_get("id")?,
+                    reference_no: r.try_get("reference_no")?,
+                    title: r.try_get("title")?,
+                    state: state_from(&r.try_get::<String, _>("state")?)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn member_by_id(&self, id: i64) -> Result<Option<Member>> {
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?"
+        );
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    async fn department_assignments(
+        &self,
+        department_id: i64,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<DepartmentAssignment>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.suggestion_id, s.reference_no, s.title, s.state, a.role, a.deadline, a.acknowledged_at
+             FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id
+             WHERE a.department_id = ? AND a.status = 'active' AND a.id > ? ORDER BY a.id LIMIT ?",
+        )
+        .bind(department_id)
+        .bind(after_id)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DepartmentAssignment {
+                    assignment_id: r.try_get("id")?,
+                    suggestion_id: r.try_get("suggestion_id")?,
+                    reference_no: r.try_get("reference_no")?,
+                    title: r.try_get("title")?,
+                    state: state_from(&r.try_get::<String, _>("state")?)?,
+                    role: if r.try_get::<String, _>("role")? == "lead" {
+                        AssignmentRole::Lead
+                    } else {
+                        AssignmentRole::Co
+                    },
+                    deadline: r.try_get("deadline")?,
+                    acknowledged: r.try_get::<Option<DateTime<Utc>>, _>("acknowledged_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn co_opinions(&self, suggestion_id: i64) -> Result<Vec<CoOpinion>> {
+        let rows = sqlx::query(
+            "SELECT d.name AS department_name, o.text, o.at
+             FROM opinions o JOIN assignments a ON a.id = o.assignment_id JOIN departments d ON d.id = a.department_id
+             WHERE a.suggestion_id = ? ORDER BY o.id",
+        )
+        .bind(suggestion_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CoOpinion {
+                    department_name: r.try_get("department_name")?,
+                    text: r.try_get("text")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn totals(&self, now: DateTime<Utc>) -> Result<Totals> {
+        let (suggestions, adopted, overdue): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*),
+                    COALESCE(SUM(adopted_at IS NOT NULL), 0),
+                    COALESCE(SUM(state IN ('assigned', 'in_progress', 'reopened') AND deadline IS NOT NULL AND deadline < ?), 0)
+             FROM suggestions",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let points: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM suggestion_points").fetch_one(&self.pool).await?;
+        Ok(Totals { suggestions, points, adopted, overdue })
+    }
+
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {
         let mut tx = self.write().await?;
         if !apply_change_in(&mut tx, &change, now).await? {
@@ -1089,18 +1198,23 @@ impl Store for SqliteStore {
         Ok(Committed::Done { outbox, reference: None })
     }
 
-    async fn pending_outbox(&self, limit: usize, retried_only: bool) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query("SELECT id, chat_id, payload, attempts FROM outbox WHERE status = 'pending' AND attempts >= ? ORDER BY id LIMIT ?")
-            .bind(retried_only as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+    async fn pending_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(
+            "SELECT id, chat_id, payload, priority, attempts FROM outbox
+             WHERE status = 'pending' AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?)
+             ORDER BY priority, id LIMIT ?",
+        )
+        .bind(now_ms)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(OutboxRow {
                     id: r.try_get("id")?,
                     chat_id: r.try_get("chat_id")?,
                     payload: r.try_get("payload")?,
+                    priority: r.try_get("priority")?,
                     attempts: r.try_get("attempts")?,
                 })
             })
@@ -1115,19 +1229,92 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write().await?;
-        let (status, sent_at) = match result {
-            DeliveryResult::Sent => ("sent", Some(now)),
-            DeliveryResult::Failed => ("failed", None),
-            DeliveryResult::Retry => ("pending", None),
+        let (status, sent_at, next, counted) = match result {
+            DeliveryResult::Sent => ("sent", Some(now), None, 1),
+            DeliveryResult::Failed => ("failed", None, None, 1),
+            DeliveryResult::Blocked => ("blocked", None, None, 1),
+            DeliveryResult::Uncertain => ("uncertain", None, None, 1),
+            DeliveryResult::Retry { at_ms } => ("pending", None, Some(at_ms), 1),
+            DeliveryResult::Postpone { at_ms } => ("pending", None, Some(at_ms), 0),
         };
-        sqlx::query("UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
-            .bind(status)
-            .bind(sent_at)
-            .bind(error)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // A cancelled message stays cancelled even if an attempt was under way.
+        let chat_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE outbox SET status = CASE WHEN status = 'cancelled' AND ? = 'pending' THEN 'cancelled' ELSE ? END,
+                    sent_at = ?, next_attempt_ms = ?, attempts = attempts + ?, last_error = ?
+             WHERE id = ? RETURNING chat_id",
+        )
+        .bind(status)
+        .bind(status)
+        .bind(sent_at)
+        .bind(next)
+        .bind(counted)
+        .bind(error)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let (DeliveryResult::Blocked, Some(chat_id)) = (result, chat_id) {
+            // Private chats have the user's id: the member who blocked the bot is unreachable.
+            sqlx::query("UPDATE members SET unreachable_at = ? WHERE telegram_user_id = ? AND unreachable_at IS NULL")
+                .bind(now)
+                .bind(chat_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    // Broadcasts and reminders: see `outreach`.
+
+    async fn audience_options(&self, kind: AudienceKind) -> Result<Vec<AudienceOption>> {
+        outreach::audience_options(self, kind).await
+    }
+
+    async fn audience_reach(&self, audience: &Audience) -> Result<i64> {
+        outreach::audience_reach(self, audience).await
+    }
+
+    async fn create_broadcast(
+        &self,
+        broadcast: NewBroadcast,
+        render: RenderFn<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, usize)> {
+        outreach::create_broadcast(self, broadcast, render, now).await
+    }
+
+    async fn broadcast_progress(&self, id: i64) -> Result<Option<BroadcastProgress>> {
+        outreach::broadcast_progress(self, id).await
+    }
+
+    async fn recent_broadcasts(&self, limit: usize) -> Result<Vec<BroadcastProgress>> {
+        outreach::recent_broadcasts(self, limit).await
+    }
+
+    async fn cancel_broadcast(&self, id: i64) -> Result<Option<i64>> {
+        outreach::cancel_broadcast(self, id).await
+    }
+
+    async fn due_reminders(&self, now: DateTime<Utc>, before: chrono::Duration) -> Result<Vec<DueReminder>> {
+        outreach::due_reminders(self, now, before).await
+    }
+
+    async fn record_reminder(
+        &self,
+        assignment_id: i64,
+        deadline: DateTime<Utc>,
+        kind: ReminderKind,
+        messages: Vec<OutMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        outreach::record_reminder(self, assignment_id, deadline, kind, messages, now).await
+    }
+
+    async fn overdue_suggestions(&self, now: DateTime<Utc>) -> Result<Vec<OverdueSuggestion>> {
+        outreach::overdue_suggestions(self, now).await
+    }
+
+    async fn record_digest(&self, day: &str, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<bool> {
+        outreach::record_digest(self, day, messages, now).await
     }
 }

@@ -263,6 +263,12 @@ pub async fn plan(
     planner.plan(actor, command).await
 }
 
+/// Placeholder values for `Texts::t`. The notifiers take `Sync` ones: they are held across
+/// awaits, and `plan` runs inside the bot's `Send` worker tasks.
+fn plain_args<'x>(args: &[(&'x str, &'x (dyn std::fmt::Display + Sync))]) -> Vec<(&'x str, &'x dyn std::fmt::Display)> {
+    args.iter().map(|(k, v)| (*k, *v as &dyn std::fmt::Display)).collect()
+}
+
 struct Planner<'a, 'c> {
     ctx: &'a Ctx<'c>,
     facts: &'a Facts,
@@ -307,12 +313,12 @@ impl Planner<'_, '_> {
     async fn notify_staff(
         &mut self,
         key: &str,
-        args: &[(&str, &dyn std::fmt::Display)],
+        args: &[(&str, &(dyn std::fmt::Display + Sync))],
         with_review_buttons: bool,
     ) -> Result<(), StoreError> {
         for r in staff_recipients(self.ctx).await? {
             let lang = self.lang(&r);
-            let text = self.ctx.texts.t(lang, key, args);
+            let text = self.ctx.texts.t(lang, key, &plain_args(args));
             let keyboard = if with_review_buttons {
                 review_keyboard(self.ctx.texts, lang, self.facts.id, Accepted)
             } else {
@@ -327,12 +333,12 @@ impl Planner<'_, '_> {
         &mut self,
         department_id: i64,
         key: &str,
-        args: &[(&str, &dyn std::fmt::Display)],
+        args: &[(&str, &(dyn std::fmt::Display + Sync))],
         role: Option<AssignmentRole>,
     ) -> Result<(), StoreError> {
         for r in self.ctx.store.liaison_recipients(department_id).await? {
             let lang = self.lang(&r);
-            let text = self.ctx.texts.t(lang, key, args);
+            let text = self.ctx.texts.t(lang, key, &plain_args(args));
             let keyboard = match role {
                 Some(role) => department_keyboard(self.ctx.texts, lang, self.facts.id, role),
                 None => Keyboard::None,

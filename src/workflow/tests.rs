@@ -1,1 +1,418 @@
+//! The workflow's rules written out as tables, and `plan`'s refusals against a real SQLite store.
+//!
+//! The expected tables are typed in by hand from shared/domain.md ("Permissions" and "The life of
+//! a suggestion"), not computed: a change to the rules has to change them here too.
 
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+use crate::config::Config;
+use crate::domain::{MemberLevel, MemberNo, SuggestionKind};
+use crate::store::{AssignmentInfo, Commit, Committed, Department, NewSuggestion, RosterRow, SqliteStore, Store};
+
+const Y: bool = true;
+const N: bool = false;
+
+fn member(id: i64, active: bool) -> Member {
+    Member {
+        id,
+        member_no: MemberNo::parse(&format!("PD{id:03}")).unwrap(),
+        name: format!("委员{id}"),
+        level: MemberLevel::District,
+        workstation: None,
+        sector: String::new(),
+        phone: String::new(),
+        telegram_user_id: Some(1000 + id),
+        active,
+    }
+}
+
+fn liaison(id: i64, department_id: i64) -> Liaison {
+    Liaison {
+        id,
+        name: format!("联络员{id}"),
+        department_id,
+        department_name: format!("单位{department_id}"),
+        telegram_user_id: Some(2000 + id),
+        active: true,
+    }
+}
+
+fn assignment(id: i64, department_id: i64, role: AssignmentRole, status: AssignmentStatus) -> AssignmentInfo {
+    AssignmentInfo {
+        id,
+        department_id,
+        department_name: format!("单位{department_id}"),
+        role,
+        status,
+        deadline: Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap(),
+        acknowledged: false,
+    }
+}
+
+/// Suggestion 1 of member 1, assigned to department 10 (lead) and department 11 (co).
+fn assigned_facts() -> Facts {
+    Facts {
+        id: 1,
+        reference_no: "PD-2025-0001".into(),
+        member_id: 1,
+        member: None,
+        title: "标题".into(),
+        state: InProgress,
+        deadline: None,
+        adopted: false,
+        replies: 0,
+        assignments: vec![
+            assignment(1, 10, AssignmentRole::Lead, AssignmentStatus::Active),
+            assignment(2, 11, AssignmentRole::Co, AssignmentStatus::Active),
+        ],
+    }
+}
+
+/// The columns of the permission tables, in this order.
+const ACTS: [Act; 13] = [
+    Act::View,
+    Act::Accept,
+    Act::Reject,
+    Act::Merge,
+    Act::Assign,
+    Act::Instruct,
+    Act::Adopt,
+    Act::Acknowledge,
+    Act::Return,
+    Act::Reply,
+    Act::CoOpinion,
+    Act::Rate,
+    Act::Withdraw,
+];
+
+fn check_row(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 13]) -> Vec<String> {
+    ACTS.iter()
+        .zip(expected)
+        .filter(|(act, want)| permitted(actor, **act, facts) != *want)
+        .map(|(act, want)| format!("{who} {act:?}: expected {}", if want { "allowed" } else { "refused" }))
+        .collect()
+}
+
+#[test]
+fn the_acts_in_the_table_are_all_of_them() {
+    assert_eq!(ACTS.len(), Act::ALL.len());
+    for act in Act::ALL {
+        assert!(ACTS.contains(&act), "{act:?} is missing from the tables");
+    }
+}
+
+#[test]
+fn permission_matrix_every_act_for_every_role() {
+    let facts = assigned_facts();
+    let (owner, other_member) = (member(1, true), member(2, true));
+    let staff = Staff { id: 1, name: "王工作人员".into(), telegram_user_id: Some(3001), active: true };
+    let (lead, co, other_dept) = (liaison(1, 10), liaison(2, 11), liaison(3, 12));
+    #[rustfmt::skip]
+    let table: [(&str, Actor<'_>, [bool; 13]); 7] = [
+        //                                           View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr
+        ("owner member",       Actor::Member(&owner),        [Y, N, N, N, N, N, N, N, N, N, N, Y, Y]),
+        ("another member",     Actor::Member(&other_member), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("staff",              Actor::Staff(&staff),         [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N]),
+        ("lead department",    Actor::Liaison(&lead),        [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N]),
+        ("co-department",      Actor::Liaison(&co),          [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N]),
+        ("another department", Actor::Liaison(&other_dept),  [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("unregistered",       Actor::Unregistered,          [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+    ];
+    let wrong: Vec<String> =
+        table.iter().flat_map(|(who, actor, expected)| check_row(who, actor, &facts, *expected)).collect();
+    assert!(wrong.is_empty(), "permissions differ from the table:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn inactive_people_and_finished_assignments_lose_their_rights() {
+    let facts = assigned_facts();
+    let owner = member(1, false);
+    let staff = Staff { id: 1, name: "王".into(), telegram_user_id: None, active: false };
+    let mut lead = liaison(1, 10);
+    lead.active = false;
+    #[rustfmt::skip]
+    let table: [(&str, Actor<'_>, [bool; 13]); 3] = [
+        //                                              View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr
+        ("inactive owner",          Actor::Member(&owner), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive staff",          Actor::Staff(&staff),  [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive lead liaison",   Actor::Liaison(&lead), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+    ];
+    let mut wrong: Vec<String> =
+        table.iter().flat_map(|(who, actor, expected)| check_row(who, actor, &facts, *expected)).collect();
+
+    // The lead answered, the co-department returned its part, an earlier lead was replaced.
+    let mut later = assigned_facts();
+    later.assignments = vec![
+        assignment(1, 10, AssignmentRole::Lead, AssignmentStatus::Answered),
+        assignment(2, 11, AssignmentRole::Co, AssignmentStatus::Returned),
+        assignment(3, 12, AssignmentRole::Lead, AssignmentStatus::Superseded),
+    ];
+    let (lead, co, replaced) = (liaison(1, 10), liaison(2, 11), liaison(3, 12));
+    #[rustfmt::skip]
+    let later_table: [(&str, Actor<'_>, [bool; 13]); 3] = [
+        //                                              View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr
+        ("lead after answering",    Actor::Liaison(&lead),     [Y, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("co after returning",      Actor::Liaison(&co),       [Y, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("replaced lead",           Actor::Liaison(&replaced), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
+    ];
+    wrong.extend(later_table.iter().flat_map(|(who, actor, expected)| check_row(who, actor, &later, *expected)));
+    assert!(wrong.is_empty(), "permissions differ from the table:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn state_rules_every_act_in_every_state() {
+    let states = [Submitted, Accepted, NotAccepted, Merged, Withdrawn, Assigned, InProgress, Replied, Reopened, Closed];
+    assert_eq!(states.len(), SuggestionState::ALL.len());
+    #[rustfmt::skip]
+    let table: [(Act, [bool; 10]); 13] = [
+        //                   Sub Acc NAc Mrg Wdr Asg InP Rep Reo Clo
+        (Act::View,        [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Accept,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Reject,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Merge,       [Y,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Assign,      [N,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Instruct,    [Y,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Adopt,       [N,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Acknowledge, [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
+        (Act::Return,      [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
+        (Act::Reply,       [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
+        (Act::CoOpinion,   [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
+        (Act::Rate,        [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
+        (Act::Withdraw,    [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+    ];
+    assert_eq!(table.len(), Act::ALL.len());
+    let mut wrong = Vec::new();
+    for (act, row) in table {
+        for (state, want) in states.iter().zip(row) {
+            if allowed_in(act, *state) != want {
+                wrong.push(format!("{act:?} in {state:?}: expected {}", if want { "allowed" } else { "refused" }));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "state rules differ from the table:\n{}", wrong.join("\n"));
+}
+
+// ---- plan, against a real store ----
+
+struct World {
+    store: SqliteStore,
+    texts: Texts,
+    config: Config,
+    now: DateTime<Utc>,
+    owner: Member,
+    other: Member,
+    staff: Staff,
+    lead: Liaison,
+    co: Liaison,
+    stranger: Liaison,
+    lead_dept: Department,
+    co_dept: Department,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("w.db"), std::time::Duration::from_secs(5), 4).await.unwrap();
+        let now = Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap();
+        let row = |no: &str, name: &str| RosterRow {
+            member_no: MemberNo::parse(no).unwrap(),
+            name: name.into(),
+            level: MemberLevel::District,
+            workstation: None,
+            sector: String::new(),
+            phone: String::new(),
+        };
+        store.import_members(&[row("PD001", "张三"), row("PD002", "李四")], now).await.unwrap();
+        let owner = store.member_by_no(&MemberNo::parse("PD001").unwrap()).await.unwrap().unwrap();
+        let other = store.member_by_no(&MemberNo::parse("PD002").unwrap()).await.unwrap().unwrap();
+        let staff = store.add_staff("王工作人员", now).await.unwrap();
+        let lead_dept = store.add_department("区教育局", None).await.unwrap();
+        let co_dept = store.add_department("区财政局", None).await.unwrap();
+        let stranger_dept = store.add_department("区绿化市容局", None).await.unwrap();
+        let lead = store.add_liaison(lead_dept.id, "教育局联络员", now).await.unwrap();
+        let co = store.add_liaison(co_dept.id, "财政局联络员", now).await.unwrap();
+        let stranger = store.add_liaison(stranger_dept.id, "绿化局联络员", now).await.unwrap();
+        let config = Config::from_layers(None, Vec::new()).unwrap();
+        Self {
+            store,
+            texts: Texts::built_in(),
+            config,
+            now,
+            owner,
+            other,
+            staff,
+            lead,
+            co,
+            stranger,
+            lead_dept,
+            co_dept,
+            _dir: dir,
+        }
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx { store: &self.store, texts: &self.texts, config: &self.config, now: self.now }
+    }
+
+    async fn submit(&self, title: &str) -> i64 {
+        let suggestion = NewSuggestion {
+            member_id: self.owner.id,
+            topic_id: None,
+            kind: SuggestionKind::Advice,
+            title: title.into(),
+            points: vec!["第一条".into()],
+            attachments: Vec::new(),
+            year: 2025,
+            prefix: "PD".into(),
+        };
+        let commit = Commit {
+            update_id: None,
+            chat_id: 1,
+            dialog: None,
+            messages: Vec::new(),
+            submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
+            change: None,
+            now: self.now,
+        };
+        let Committed::Done { reference: Some(reference), .. } = self.store.commit(commit).await.unwrap() else {
+            panic!("not submitted")
+        };
+        self.store.suggestion_id_by_reference(&reference.to_string()).await.unwrap().unwrap()
+    }
+
+    async fn plan(&self, actor: Actor<'_>, id: i64, command: Command) -> Result<Change, Refusal> {
+        plan(&self.ctx(), &actor, id, command).await.unwrap()
+    }
+
+    /// Plans and applies; panics on a refusal.
+    async fn run(&self, actor: Actor<'_>, id: i64, command: Command) {
+        let change = self.plan(actor, id, command.clone()).await.unwrap_or_else(|r| panic!("{command:?}: {r:?}"));
+        assert!(matches!(self.store.apply_change(change, self.now).await.unwrap(), Committed::Done { .. }));
+    }
+
+    /// A suggestion taken to 已答复 with one reply from the lead department.
+    async fn replied(&self) -> i64 {
+        let id = self.submit("已答复的建言").await;
+        self.run(Actor::Staff(&self.staff), id, Command::Accept).await;
+        let assign = Command::Assign { lead: self.lead_dept.id, co: vec![self.co_dept.id], deadline: None };
+        self.run(Actor::Staff(&self.staff), id, assign).await;
+        let reply = Command::Reply { class: "B".into(), text: "正在解决".into(), document: None };
+        self.run(Actor::Liaison(&self.lead), id, reply).await;
+        id
+    }
+}
+
+#[tokio::test]
+async fn plan_refuses_empty_reasons_and_bad_merge_targets() {
+    let w = World::new().await;
+    let id = w.submit("第一篇").await;
+    let staff = Actor::Staff(&w.staff);
+    for reason in ["", "   \n "] {
+        assert_eq!(w.plan(staff, id, Command::Reject { reason: reason.into() }).await, Err(Refusal::EmptyText));
+    }
+    let long = "长".repeat(TEXT_MAX_CHARS + 1);
+    assert_eq!(w.plan(staff, id, Command::Reject { reason: long }).await, Err(Refusal::TooLong(TEXT_MAX_CHARS)));
+    assert_eq!(
+        w.plan(staff, id, Command::Merge { into_reference: "PD-2025-9999".into() }).await,
+        Err(Refusal::UnknownReference)
+    );
+    // Its own number, typed in lower case, is still itself.
+    assert_eq!(
+        w.plan(staff, id, Command::Merge { into_reference: " pd-2025-0001 ".into() }).await,
+        Err(Refusal::MergeIntoItself)
+    );
+    // A target that was not accepted cannot take another suggestion.
+    let target = w.submit("第二篇").await;
+    w.run(staff, target, Command::Reject { reason: "不属于协商范围".into() }).await;
+    assert_eq!(
+        w.plan(staff, id, Command::Merge { into_reference: "PD-2025-0002".into() }).await,
+        Err(Refusal::MergeTargetClosed)
+    );
+    // Nothing was changed by the refusals.
+    assert_eq!(w.store.facts(id).await.unwrap().unwrap().state, Submitted);
+    assert_eq!(w.store.suggestion(id).await.unwrap().unwrap().timeline.len(), 1);
+}
+
+#[tokio::test]
+async fn plan_refuses_the_wrong_people_without_telling_strangers_it_exists() {
+    let w = World::new().await;
+    let id = w.submit("第一篇").await;
+    assert_eq!(w.plan(Actor::Member(&w.owner), id, Command::Accept).await, Err(Refusal::Denied));
+    assert_eq!(w.plan(Actor::Member(&w.other), id, Command::Accept).await, Err(Refusal::NotFound));
+    assert_eq!(w.plan(Actor::Unregistered, id, Command::Accept).await, Err(Refusal::NotFound));
+    assert_eq!(w.plan(Actor::Liaison(&w.lead), id, Command::Accept).await, Err(Refusal::NotFound));
+    assert_eq!(w.plan(Actor::Staff(&w.staff), 9999, Command::Accept).await, Err(Refusal::NotFound));
+    // Permission is checked before the text: a stranger learns nothing from an empty reason.
+    assert_eq!(
+        w.plan(Actor::Member(&w.other), id, Command::Reject { reason: String::new() }).await,
+        Err(Refusal::NotFound)
+    );
+
+    w.run(Actor::Staff(&w.staff), id, Command::Accept).await;
+    assert_eq!(w.plan(Actor::Staff(&w.staff), id, Command::Accept).await, Err(Refusal::WrongState(Accepted)));
+    let unknown = Command::Assign { lead: 9999, co: Vec::new(), deadline: None };
+    assert_eq!(w.plan(Actor::Staff(&w.staff), id, unknown).await, Err(Refusal::UnknownDepartment));
+    let assign = Command::Assign { lead: w.lead_dept.id, co: vec![w.co_dept.id], deadline: None };
+    w.run(Actor::Staff(&w.staff), id, assign).await;
+
+    let reply = || Command::Reply { class: "B".into(), text: "答复".into(), document: None };
+    assert_eq!(w.plan(Actor::Liaison(&w.stranger), id, reply()).await, Err(Refusal::NotFound));
+    assert_eq!(w.plan(Actor::Liaison(&w.co), id, reply()).await, Err(Refusal::Denied));
+    assert_eq!(w.plan(Actor::Staff(&w.staff), id, reply()).await, Err(Refusal::Denied));
+    assert_eq!(w.plan(Actor::Member(&w.owner), id, reply()).await, Err(Refusal::Denied));
+    let bad_class = Command::Reply { class: "Z".into(), text: "答复".into(), document: None };
+    assert_eq!(w.plan(Actor::Liaison(&w.lead), id, bad_class).await, Err(Refusal::UnknownReplyClass));
+    let co_view = Command::CoOpinion { text: "同意".into() };
+    assert_eq!(w.plan(Actor::Liaison(&w.lead), id, co_view.clone()).await, Err(Refusal::Denied));
+    assert!(w.plan(Actor::Liaison(&w.co), id, co_view).await.is_ok());
+
+    w.run(Actor::Staff(&w.staff), id, Command::Adopt).await;
+    assert_eq!(w.plan(Actor::Staff(&w.staff), id, Command::Adopt).await, Err(Refusal::AlreadyDone));
+}
+
+#[tokio::test]
+async fn plan_refuses_stale_and_foreign_ratings() {
+    let w = World::new().await;
+    let id = w.replied().await;
+    let rate = |reply_no, rating| Command::Rate { reply_no, rating, reason: String::new() };
+    // Only the latest reply (the first, here) can be rated.
+    for reply_no in [0, 2, 7] {
+        assert_eq!(
+            w.plan(Actor::Member(&w.owner), id, rate(reply_no, Rating::Satisfied)).await,
+            Err(Refusal::StaleRating),
+            "reply {reply_no}"
+        );
+    }
+    assert_eq!(w.plan(Actor::Member(&w.other), id, rate(1, Rating::Satisfied)).await, Err(Refusal::NotFound));
+    assert_eq!(w.plan(Actor::Staff(&w.staff), id, rate(1, Rating::Satisfied)).await, Err(Refusal::Denied));
+    assert_eq!(w.plan(Actor::Liaison(&w.lead), id, rate(1, Rating::Satisfied)).await, Err(Refusal::Denied));
+
+    // Dissatisfied reopens; the first reply's buttons are then stale, the new reply's work.
+    w.run(Actor::Member(&w.owner), id, rate(1, Rating::Dissatisfied)).await;
+    assert_eq!(w.store.facts(id).await.unwrap().unwrap().state, Reopened);
+    assert_eq!(
+        w.plan(Actor::Member(&w.owner), id, rate(1, Rating::Satisfied)).await,
+        Err(Refusal::WrongState(Reopened))
+    );
+    let reply = Command::Reply { class: "A".into(), text: "已解决".into(), document: None };
+    w.run(Actor::Liaison(&w.lead), id, reply).await;
+    assert_eq!(w.plan(Actor::Member(&w.owner), id, rate(1, Rating::Satisfied)).await, Err(Refusal::StaleRating));
+    w.run(Actor::Member(&w.owner), id, rate(2, Rating::BasicallySatisfied)).await;
+    assert_eq!(w.store.facts(id).await.unwrap().unwrap().state, Closed);
+    assert_eq!(w.plan(Actor::Member(&w.owner), id, rate(2, Rating::Satisfied)).await, Err(Refusal::WrongState(Closed)));
+}
+
+#[tokio::test]
+async fn a_planned_change_names_its_new_state_and_event() {
+    let w = World::new().await;
+    let id = w.submit("第一篇").await;
+    let change = w.plan(Actor::Staff(&w.staff), id, Command::Accept).await.unwrap();
+    assert_eq!((change.expect_state, change.new_state, change.event), (Submitted, Accepted, "accepted"));
+    assert_eq!((change.actor_kind, change.actor_id), ("staff", Some(w.staff.id)));
+    // The member has no Telegram chat here, so nobody is notified.
+    assert!(change.messages.is_empty());
+    // Planning wrote nothing.
+    assert_eq!(w.store.facts(id).await.unwrap().unwrap().state, Submitted);
+}

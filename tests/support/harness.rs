@@ -9,7 +9,7 @@ use jianyan::clock::ManualClock;
 use jianyan::config::Config;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
 use jianyan::invite;
-use jianyan::store::{NewTopic, RosterRow, SqliteStore, Store};
+use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -35,6 +35,8 @@ pub fn config_for(dir: &std::path::Path) -> Config {
         ("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS".to_string(), "1".to_string()),
         ("JIANYAN_TELEGRAM__WORKERS".to_string(), "4".to_string()),
         ("JIANYAN_TELEGRAM__SHUTDOWN_GRACE_SECS".to_string(), "5".to_string()),
+        // The fake server does not enforce Telegram's limits unless a test asks it to.
+        ("JIANYAN_DELIVERY__GLOBAL_PER_SECOND".to_string(), "10000".to_string()),
     ];
     Config::from_layers(None, env).expect("test settings are valid")
 }
@@ -118,6 +120,33 @@ impl TestBot {
     /// Binds `user` to the roster member through a deep link and returns the greeting.
     pub async fn register(&self, user: &TgUser, member_no: &str) -> SentMessage {
         let code = self.invite(member_no).await;
+        let replies = self.say(user, &format!("/start {code}")).await;
+        replies.last().cloned().expect("a greeting")
+    }
+
+    /// Adds a staff member named `name` and binds `user` to them with `/start CODE`; returns the greeting.
+    pub async fn register_staff(&self, user: &TgUser, name: &str) -> SentMessage {
+        let now = self.clock.now_utc();
+        let staff = self.store.add_staff(name, now).await.unwrap();
+        self.redeem_role_invite(user, InviteTarget::Staff(staff.id)).await
+    }
+
+    /// Adds the department `department` (if it is new) and a liaison `name` for it, and binds
+    /// `user` to the liaison with `/start CODE`; returns the greeting and the department's id.
+    pub async fn register_liaison(&self, user: &TgUser, department: &str, name: &str) -> (SentMessage, i64) {
+        let now = self.clock.now_utc();
+        let department = self.store.add_department(department, None).await.unwrap();
+        let liaison = self.store.add_liaison(department.id, name, now).await.unwrap();
+        (self.redeem_role_invite(user, InviteTarget::Liaison(liaison.id)).await, department.id)
+    }
+
+    async fn redeem_role_invite(&self, user: &TgUser, target: InviteTarget) -> SentMessage {
+        let now = self.clock.now_utc();
+        let code = invite::generate(&mut rand::thread_rng());
+        self.store
+            .create_invite_for(target, &invite::hash(&code), now, now + chrono::Duration::days(14))
+            .await
+            .unwrap();
         let replies = self.say(user, &format!("/start {code}")).await;
         replies.last().cloned().expect("a greeting")
     }
@@ -213,4 +242,31 @@ pub fn last(messages: &[SentMessage]) -> &SentMessage {
 
 pub fn joined(messages: &[SentMessage]) -> String {
     messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n---\n")
+}
+
+/// Imports `n` members PD0001… and binds them to Telegram users `first_user_id`…; returns their chats.
+pub async fn seed_bound_members(store: &SqliteStore, n: i64, first_user_id: i64) -> Vec<i64> {
+    let now = Utc::now();
+    let rows: Vec<RosterRow> = (1..=n)
+        .map(|i| RosterRow {
+            member_no: MemberNo::parse(&format!("PD{i:04}")).unwrap(),
+            name: format!("委员{i}"),
+            level: MemberLevel::District,
+            workstation: None,
+            sector: String::new(),
+            phone: String::new(),
+        })
+        .collect();
+    store.import_members(&rows, now).await.unwrap();
+    let mut chats = Vec::new();
+    for i in 1..=n {
+        let member = store.member_by_no(&MemberNo::parse(&format!("PD{i:04}")).unwrap()).await.unwrap().unwrap();
+        let code = invite::generate(&mut rand::thread_rng());
+        store.create_invite(member.id, &invite::hash(&code), now, now + chrono::Duration::days(1)).await.unwrap();
+        let user = first_user_id + i - 1;
+        let r = store.redeem_invite(&invite::hash(&code), user, user, None, now).await.unwrap();
+        assert!(matches!(r, jianyan::store::Redeemed::Bound(_)), "{r:?}");
+        chats.push(user);
+    }
+    chats
 }

@@ -1,0 +1,240 @@
+//! The delivery worker: sends the outbox at Telegram's pace. Replies go first, then notifications,
+//! then broadcasts; at most `delivery.global_per_second` messages in any second and, for
+//! notifications and broadcasts, `delivery.per_chat_per_second` per chat; a 429 holds back only that
+//! chat; 403 marks the person unreachable; server and network errors are retried with backoff up to
+//! `delivery.max_attempts`; a timeout after the request left is recorded as uncertain, not resent.
+//!
+//! The outbox table is the queue, so a restart picks up exactly what was not recorded as sent.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::Bot;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+
+use super::send::{self, Attempt};
+use crate::app::App;
+use crate::reply::{Action, MAX_TEXT_UTF16, split_text};
+use crate::store::{DeliveryResult, OutboxRow, Priority};
+
+/// Rows looked at per pass.
+const BATCH: usize = 256;
+/// Kept between a chat's or the whole bot's sends on top of Telegram's limits, so that network
+/// jitter never makes two sends land inside one of Telegram's windows.
+const MARGIN: Duration = Duration::from_millis(20);
+/// With nothing to do, the outbox is looked at this often (for rows other processes add).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// A handle to wake the worker when new rows are committed.
+#[derive(Clone, Default)]
+pub struct Delivery {
+    wake: Arc<Notify>,
+}
+
+impl Delivery {
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Starts the worker; it stops when `shutdown` turns true, after the sends under way finish.
+pub fn start(app: App, bot: Bot, shutdown: watch::Receiver<bool>) -> (Delivery, tokio::task::JoinHandle<()>) {
+    let delivery = Delivery::default();
+    let task = tokio::spawn(run(app, bot, delivery.wake.clone(), shutdown));
+    (delivery, task)
+}
+
+#[derive(Default)]
+struct ChatState {
+    busy: bool,
+    /// Earliest next notification or broadcast (per-chat pacing).
+    paced_until: Option<Instant>,
+    /// Telegram's 429 for this chat: nothing before this.
+    held_until: Option<Instant>,
+}
+
+/// At most `per_second` sends in any window of one second (plus the margin).
+struct Window {
+    per_second: usize,
+    starts: VecDeque<Instant>,
+}
+
+impl Window {
+    /// Takes `n` slots now, or says when they will be free.
+    fn take(&mut self, n: usize, now: Instant) -> Result<(), Instant> {
+        let span = Duration::from_secs(1) + MARGIN;
+        while self.starts.front().is_some_and(|t| now.duration_since(*t) >= span) {
+            self.starts.pop_front();
+        }
+        let n = n.min(self.per_second);
+        if self.starts.len() + n <= self.per_second {
+            self.starts.extend(std::iter::repeat_n(now, n));
+            Ok(())
+        } else {
+            Err(self.starts[self.starts.len() + n - self.per_second - 1] + span)
+        }
+    }
+}
+
+struct Done {
+    chat_id: i64,
+    row_id: i64,
+    /// Telegram asked this chat to wait until then.
+    held_until: Option<Instant>,
+}
+
+async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let settings = app.config.delivery.clone();
+    let per_chat = Duration::from_secs_f64(1.0 / settings.per_chat_per_second as f64) + MARGIN;
+    let mut window = Window { per_second: settings.global_per_second as usize, starts: VecDeque::new() };
+    let mut chats: HashMap<i64, ChatState> = HashMap::new();
+    let mut in_flight: HashSet<i64> = HashSet::new();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    loop {
+        let stopping = *shutdown.borrow();
+        if stopping && in_flight.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let mut next_wake = now + IDLE_POLL;
+        if !stopping {
+            let rows = match app.store.pending_outbox(BATCH, app.clock.now().timestamp_millis()).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox");
+                    Vec::new()
+                }
+            };
+            let mut passed_over: HashSet<i64> = HashSet::new();
+            for row in rows {
+                if in_flight.len() >= settings.concurrency {
+                    break;
+                }
+                // One message per chat at a time, in order: a chat held back holds its later rows.
+                if in_flight.contains(&row.id) || passed_over.contains(&row.chat_id) {
+                    passed_over.insert(row.chat_id);
+                    continue;
+                }
+                let chat = chats.entry(row.chat_id).or_default();
+                let paced = if row.priority >= Priority::Notification as i64 { chat.paced_until } else { None };
+                let ready_at = [paced, chat.held_until].into_iter().flatten().max();
+                if chat.busy || ready_at.is_some_and(|t| t > now) {
+                    if let Some(t) = ready_at.filter(|t| *t > now) {
+                        next_wake = next_wake.min(t);
+                    }
+                    passed_over.insert(row.chat_id);
+                    continue;
+                }
+                let action = Action::decode(&row.payload);
+                let sends = match &action {
+                    Ok(Action::Send { text, .. }) => split_text(text, MAX_TEXT_UTF16).len(),
+                    _ => 1,
+                };
+                if let Err(free_at) = window.take(sends, now) {
+                    next_wake = next_wake.min(free_at);
+                    break;
+                }
+                chat.busy = true;
+                chat.paced_until = Some(now + per_chat * sends as u32);
+                in_flight.insert(row.id);
+                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, action, done_tx.clone()));
+            }
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            Some(done) = done_rx.recv() => finish(&mut chats, &mut in_flight, done),
+            _ = tokio::time::sleep_until(next_wake) => {}
+            _ = shutdown.changed(), if !stopping => {}
+        }
+        while let Ok(done) = done_rx.try_recv() {
+            finish(&mut chats, &mut in_flight, done);
+        }
+        // Forget idle chats whose limits have passed, so the map stays small.
+        if chats.len() > 10_000 {
+            let now = Instant::now();
+            chats.retain(|_, c| c.busy || [c.paced_until, c.held_until].into_iter().flatten().any(|t| t > now));
+        }
+    }
+}
+
+fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, done: Done) {
+    in_flight.remove(&done.row_id);
+    let chat = chats.entry(done.chat_id).or_default();
+    chat.busy = false;
+    if done.held_until.is_some() {
+        chat.held_until = done.held_until;
+    }
+}
+
+/// Sends one row, records the outcome, and reports back to the scheduler.
+async fn deliver_one(
+    app: App,
+    bot: Bot,
+    row: OutboxRow,
+    action: serde_json::Result<Action>,
+    done: mpsc::UnboundedSender<Done>,
+) {
+    let settings = &app.config.delivery;
+    let attempt = match &action {
+        Ok(action) => send::attempt(&bot, row.chat_id, action).await,
+        Err(e) => Attempt::Rejected(format!("unreadable outbox payload: {e}")),
+    };
+    let now = app.clock.now();
+    let mut held_until = None;
+    let (result, error) = match attempt {
+        Attempt::Sent => (DeliveryResult::Sent, None),
+        Attempt::RetryAfter(wait) => {
+            tracing::warn!(chat_id = row.chat_id, ?wait, "Telegram asked to slow down (429) for this chat");
+            held_until = Some(Instant::now() + wait);
+            let at_ms = now.timestamp_millis() + wait.as_millis() as i64;
+            (DeliveryResult::Postpone { at_ms }, Some(format!("429: retry after {wait:?}")))
+        }
+        Attempt::Blocked(e) => {
+            tracing::info!(chat_id = row.chat_id, "the person blocked the bot; marked unreachable");
+            (DeliveryResult::Blocked, Some(e))
+        }
+        Attempt::Rejected(e) => {
+            tracing::warn!(chat_id = row.chat_id, outbox_id = row.id, error = %e, "Telegram refused a message");
+            (DeliveryResult::Failed, Some(e))
+        }
+        Attempt::Uncertain(e) => {
+            tracing::warn!(chat_id = row.chat_id, outbox_id = row.id, error = %e, "a send timed out; it may have arrived, so it is not repeated");
+            (DeliveryResult::Uncertain, Some(e))
+        }
+        Attempt::Transient(e) if row.attempts + 1 >= settings.max_attempts => {
+            tracing::error!(chat_id = row.chat_id, outbox_id = row.id, error = %e, attempts = row.attempts + 1, "giving up on a message");
+            (DeliveryResult::Failed, Some(e))
+        }
+        Attempt::Transient(e) => {
+            let backoff = Duration::from_secs(1 << row.attempts.clamp(0, 8));
+            tracing::warn!(chat_id = row.chat_id, outbox_id = row.id, error = %e, ?backoff, "send failed; will retry");
+            (DeliveryResult::Retry { at_ms: now.timestamp_millis() + backoff.as_millis() as i64 }, Some(e))
+        }
+    };
+    if let Err(e) = app.store.outbox_result(row.id, result, error.as_deref(), now).await {
+        tracing::error!(outbox_id = row.id, error = %e, "cannot record a delivery; the message may be sent again");
+    }
+    let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_never_allows_more_than_the_limit_in_a_second() {
+        let start = Instant::now();
+        let mut w = Window { per_second: 3, starts: VecDeque::new() };
+        assert!(w.take(1, start).is_ok());
+        assert!(w.take(2, start).is_ok());
+        let free = w.take(1, start + Duration::from_millis(500)).unwrap_err();
+        assert_eq!(free, start + Duration::from_secs(1) + MARGIN);
+        assert!(w.take(1, free).is_ok());
+        // A message split in more pieces than the limit still goes, alone.
+        let mut w = Window { per_second: 2, starts: VecDeque::new() };
+        assert!(w.take(5, start).is_ok());
+        assert!(w.take(1, start).is_err());
+    }
+}

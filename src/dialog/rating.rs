@@ -1,0 +1,141 @@
+//! Members rate a department's answer: 满意 / 基本满意 close the suggestion; 不满意 asks for an
+//! optional reason and reopens it. Every rating goes through `workflow::plan`.
+
+use super::workflow_ui::{RatingChoice, WorkflowButton, rating_skip_data};
+use super::{Dialogue, Input, RatingTask};
+use crate::reply::{Action, Button, Keyboard};
+use crate::store::{Member, Rating, StoreError};
+use crate::workflow::{self, Act, Actor, Command, Refusal};
+
+impl Dialogue<'_, '_> {
+    /// The rating buttons for the member's latest reply (`reply_no`, 1 for the first).
+    pub(super) fn rating_keyboard(&self, suggestion_id: i64, reply_no: i64) -> Keyboard {
+        let b =
+            |key: &str, rating| Button::new(self.t(key), workflow::buttons::rating(suggestion_id, reply_no, rating));
+        Keyboard::Inline(vec![vec![
+            b("rating.satisfied", Rating::Satisfied),
+            b("rating.basically_satisfied", Rating::BasicallySatisfied),
+            b("rating.dissatisfied", Rating::Dissatisfied),
+        ]])
+    }
+
+    /// Input while the member is asked why they are dissatisfied; `false` if it is not for the
+    /// rating and the usual handling goes on.
+    pub(super) async fn rating_input(&mut self, member: &Member, input: &Input) -> Result<bool, StoreError> {
+        let Some(task) = self.dialog.rating_task.clone() else { return Ok(false) };
+        match input {
+            Input::Text(reason) => {
+                let clear = [task.message_id];
+                self.rate(member, task.suggestion_id, task.reply_no, Rating::Dissatisfied, reason, &clear, false)
+                    .await?;
+                Ok(true)
+            }
+            Input::Command { name, .. } if name == "cancel" => {
+                self.dialog.rating_task = None;
+                let text = self.t("rating.cancelled");
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                self.out.state = Some(self.dialog.clone());
+                self.reask().await?;
+                Ok(true)
+            }
+            Input::Command { name, .. } if name == "help" => Ok(false),
+            // Another command: the member moved on; the rating buttons are still under the answer.
+            Input::Command { .. } => {
+                self.dialog.rating_task = None;
+                self.out.state = Some(self.dialog.clone());
+                Ok(false)
+            }
+            Input::Attachment { .. } | Input::Unsupported(_) => {
+                let text = self.t("rating.reason_needs_text");
+                let keyboard = self.skip_keyboard(&task);
+                self.out.say(Action::with_keyboard(text, keyboard));
+                Ok(true)
+            }
+            Input::Button { .. } | Input::Edited | Input::NotPrivate => Ok(false),
+        }
+    }
+
+    fn skip_keyboard(&self, task: &RatingTask) -> Keyboard {
+        Keyboard::Inline(vec![vec![Button::new(
+            self.t("rating.skip"),
+            rating_skip_data(task.suggestion_id, task.reply_no),
+        )]])
+    }
+
+    /// A workflow button pressed by a member: a rating, or a staff or department button that is
+    /// not theirs (refused).
+    pub(super) async fn member_workflow_button(
+        &mut self,
+        member: &Member,
+        message_id: i32,
+        button: WorkflowButton,
+    ) -> Result<(), StoreError> {
+        let WorkflowButton::Rating { suggestion_id, reply_no, choice } = button else {
+            return self.refuse_foreign(&Actor::Member(member), button).await;
+        };
+        match choice {
+            RatingChoice::Rate(Rating::Dissatisfied) => {
+                let refusal = match self.precheck(&Actor::Member(member), suggestion_id, Act::Rate).await? {
+                    Err(refusal) => Some(refusal),
+                    Ok(facts) if facts.replies != reply_no => Some(Refusal::StaleRating),
+                    Ok(_) => None,
+                };
+                if let Some(refusal) = refusal {
+                    self.refuse(&refusal, true);
+                    return Ok(());
+                }
+                let task = RatingTask { suggestion_id, reply_no, message_id };
+                let text = self.t("rating.ask_reason");
+                let keyboard = self.skip_keyboard(&task);
+                self.out.say(Action::with_keyboard(text, keyboard));
+                self.dialog.rating_task = Some(task);
+                self.out.state = Some(self.dialog.clone());
+                Ok(())
+            }
+            RatingChoice::Rate(rating) => {
+                self.rate(member, suggestion_id, reply_no, rating, "", &[message_id], true).await
+            }
+            RatingChoice::SkipReason => match self.dialog.rating_task.clone() {
+                Some(task) if task.suggestion_id == suggestion_id && task.reply_no == reply_no => {
+                    let clear = [task.message_id, message_id];
+                    self.rate(member, suggestion_id, reply_no, Rating::Dissatisfied, "", &clear, true).await
+                }
+                _ => {
+                    let text = self.t("button.stale");
+                    self.out.toast = Some(text.clone());
+                    self.out.say(Action::text(text));
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn rate(
+        &mut self,
+        member: &Member,
+        suggestion_id: i64,
+        reply_no: i64,
+        rating: Rating,
+        reason: &str,
+        clear: &[i32],
+        button: bool,
+    ) -> Result<(), StoreError> {
+        let command = Command::Rate { reply_no, rating, reason: reason.to_string() };
+        let planned = workflow::plan(self.ctx, &Actor::Member(member), suggestion_id, command).await?;
+        self.dialog.rating_task = None;
+        self.out.state = Some(self.dialog.clone());
+        match planned {
+            // The workflow's own notification tells the member the new state.
+            Ok(change) => {
+                self.out.change = Some(change);
+                self.clear_buttons(clear);
+                if button {
+                    self.out.toast = Some(self.t("rating.thanks"));
+                }
+            }
+            Err(refusal) => self.refuse(&refusal, button),
+        }
+        Ok(())
+    }
+}

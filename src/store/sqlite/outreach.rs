@@ -1,0 +1,361 @@
+//! SQLite for broadcasts, reminders and the overdue digest (the `Store` methods delegate here).
+
+use std::collections::HashMap;
+
+use super::*;
+
+/// A member a broadcast can reach: bound to Telegram, active, not known to have blocked the bot.
+const REACHABLE: &str = "m.status = 'active' AND m.telegram_chat_id IS NOT NULL AND m.unreachable_at IS NULL";
+
+/// Suggestion states in which a department is still expected to answer.
+const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
+
+/// Outbox rows per INSERT statement when queueing a broadcast (5 parameters each).
+const INSERT_CHUNK: usize = 200;
+
+/// The `WHERE` condition on `members m` for an audience, and the value it binds, if any.
+enum Bound<'a> {
+    None,
+    Text(&'a str),
+    Int(i64),
+}
+
+fn audience_condition(audience: &Audience) -> (&'static str, Bound<'_>) {
+    match audience {
+        Audience::All => ("1 = 1", Bound::None),
+        Audience::Level(level) => ("m.level = ?", Bound::Text(level.label())),
+        Audience::Workstation(id) => ("m.workstation_id = ?", Bound::Int(*id)),
+        Audience::Sector(sector) => ("m.sector = ?", Bound::Text(sector)),
+    }
+}
+
+fn bind_audience<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    bound: Bound<'q>,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+    match bound {
+        Bound::None => query,
+        Bound::Text(s) => query.bind(s),
+        Bound::Int(n) => query.bind(n),
+    }
+}
+
+pub(super) async fn audience_options(store: &SqliteStore, kind: AudienceKind) -> Result<Vec<AudienceOption>> {
+    let pool = &store.pool;
+    Ok(match kind {
+        AudienceKind::All => {
+            let reachable = audience_reach(store, &Audience::All).await?;
+            vec![AudienceOption { audience: Audience::All, label: String::new(), reachable }]
+        }
+        AudienceKind::Level => {
+            let sql = format!("SELECT m.level, COUNT(*) FROM members m WHERE {REACHABLE} GROUP BY m.level");
+            let counts: HashMap<String, i64> = sqlx::query_as(&sql).fetch_all(pool).await?.into_iter().collect();
+            MemberLevel::ALL
+                .iter()
+                .map(|l| AudienceOption {
+                    audience: Audience::Level(*l),
+                    label: l.label().to_string(),
+                    reachable: counts.get(l.label()).copied().unwrap_or(0),
+                })
+                .collect()
+        }
+        AudienceKind::Workstation => {
+            let sql = format!(
+                "SELECT w.id, w.name, COUNT(m.id) FROM workstations w
+                 LEFT JOIN members m ON m.workstation_id = w.id AND {REACHABLE}
+                 GROUP BY w.id ORDER BY w.id"
+            );
+            let rows: Vec<(i64, String, i64)> = sqlx::query_as(&sql).fetch_all(pool).await?;
+            rows.into_iter()
+                .map(|(id, name, reachable)| AudienceOption {
+                    audience: Audience::Workstation(id),
+                    label: name,
+                    reachable,
+                })
+                .collect()
+        }
+        AudienceKind::Sector => {
+            // Every sector of an active member, even one nobody can be reached in yet.
+            let sql = format!(
+                "SELECT m.sector, SUM(CASE WHEN {REACHABLE} THEN 1 ELSE 0 END) FROM members m
+                 WHERE m.status = 'active' AND m.sector <> '' GROUP BY m.sector ORDER BY m.sector"
+            );
+            let rows: Vec<(String, i64)> = sqlx::query_as(&sql).fetch_all(pool).await?;
+            rows.into_iter()
+                .map(|(sector, reachable)| AudienceOption {
+                    audience: Audience::Sector(sector.clone()),
+                    label: sector,
+                    reachable,
+                })
+                .collect()
+        }
+    })
+}
+
+pub(super) async fn audience_reach(store: &SqliteStore, audience: &Audience) -> Result<i64> {
+    let (condition, bound) = audience_condition(audience);
+    let sql = format!("SELECT COUNT(*) FROM members m WHERE {REACHABLE} AND {condition}");
+    let (n,): (i64,) = bind_audience(sqlx::query_as(&sql), bound).fetch_one(&store.pool).await?;
+    Ok(n)
+}
+
+pub(super) async fn create_broadcast(
+    store: &SqliteStore,
+    broadcast: NewBroadcast,
+    render: RenderFn<'_>,
+    now: DateTime<Utc>,
+) -> Result<(i64, usize)> {
+    let mut tx = store.write().await?;
+    let (condition, bound) = audience_condition(&broadcast.audience);
+    let sql =
+        format!("SELECT m.telegram_chat_id, m.language FROM members m WHERE {REACHABLE} AND {condition} ORDER BY m.id");
+    let recipients: Vec<(i64, Option<String>)> = bind_audience(sqlx::query_as(&sql), bound).fetch_all(&mut *tx).await?;
+    let audience_value = match &broadcast.audience {
+        Audience::All => String::new(),
+        Audience::Level(level) => level.label().to_string(),
+        Audience::Sector(sector) => sector.clone(),
+        Audience::Workstation(id) => sqlx::query_scalar("SELECT name FROM workstations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("workstation {id}")))?,
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO broadcasts (topic_id, text, audience_kind, audience_value, staff_id, total, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(broadcast.topic_id)
+    .bind(&broadcast.text)
+    .bind(broadcast.audience.kind().as_str())
+    .bind(&audience_value)
+    .bind(broadcast.staff_id)
+    .bind(recipients.len() as i64)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    // One rendering per language, however many members share it.
+    let mut payloads: HashMap<Option<&str>, String> = HashMap::new();
+    for (_, language) in &recipients {
+        payloads.entry(language.as_deref()).or_insert_with(|| render(language.as_deref()));
+    }
+    let priority = Priority::Broadcast as i64;
+    for chunk in recipients.chunks(INSERT_CHUNK) {
+        let mut sql = String::from("INSERT INTO outbox (chat_id, payload, priority, broadcast_id, created_at) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+        let mut query = sqlx::query(&sql);
+        for (chat_id, language) in chunk {
+            let payload = payloads.get(&language.as_deref()).map(String::as_str).unwrap_or_default();
+            query = query.bind(chat_id).bind(payload).bind(priority).bind(id).bind(now);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    if let Some((chat_id, state)) = &broadcast.dialog {
+        sqlx::query(
+            "INSERT INTO dialogs (chat_id, state, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(chat_id)
+        .bind(state)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((id, recipients.len()))
+}
+
+const PROGRESS_SQL: &str = "SELECT b.id, b.topic_id, t.title AS topic_title, b.text, b.audience_kind, b.audience_value,
+        b.total, b.status, b.created_at,
+        COALESCE(SUM(o.status = 'sent'), 0) AS sent,
+        COALESCE(SUM(o.status = 'pending'), 0) AS pending,
+        COALESCE(SUM(o.status = 'failed'), 0) AS failed,
+        COALESCE(SUM(o.status = 'blocked'), 0) AS blocked,
+        COALESCE(SUM(o.status = 'uncertain'), 0) AS uncertain,
+        COALESCE(SUM(o.status = 'cancelled'), 0) AS not_sent
+    FROM broadcasts b
+    LEFT JOIN topics t ON t.id = b.topic_id
+    LEFT JOIN outbox o ON o.broadcast_id = b.id";
+
+fn progress_from_row(row: &SqliteRow) -> Result<BroadcastProgress> {
+    let kind: String = row.try_get("audience_kind")?;
+    Ok(BroadcastProgress {
+        id: row.try_get("id")?,
+        topic_id: row.try_get("topic_id")?,
+        topic_title: row.try_get("topic_title")?,
+        text: row.try_get("text")?,
+        audience_kind: AudienceKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("broadcast audience {kind:?}")))?,
+        audience_value: row.try_get("audience_value")?,
+        total: row.try_get("total")?,
+        cancelled: row.try_get::<String, _>("status")? == "cancelled",
+        created_at: row.try_get("created_at")?,
+        sent: row.try_get("sent")?,
+        pending: row.try_get("pending")?,
+        failed: row.try_get("failed")?,
+        blocked: row.try_get("blocked")?,
+        uncertain: row.try_get("uncertain")?,
+        not_sent: row.try_get("not_sent")?,
+    })
+}
+
+pub(super) async fn broadcast_progress(store: &SqliteStore, id: i64) -> Result<Option<BroadcastProgress>> {
+    let sql = format!("{PROGRESS_SQL} WHERE b.id = ? GROUP BY b.id");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&store.pool).await?;
+    row.as_ref().map(progress_from_row).transpose()
+}
+
+pub(super) async fn recent_broadcasts(store: &SqliteStore, limit: usize) -> Result<Vec<BroadcastProgress>> {
+    let sql = format!(
+        "{PROGRESS_SQL} WHERE b.id IN (SELECT id FROM broadcasts ORDER BY id DESC LIMIT ?) GROUP BY b.id ORDER BY b.id DESC"
+    );
+    let rows = sqlx::query(&sql).bind(limit as i64).fetch_all(&store.pool).await?;
+    rows.iter().map(progress_from_row).collect()
+}
+
+pub(super) async fn cancel_broadcast(store: &SqliteStore, id: i64) -> Result<Option<i64>> {
+    let mut tx = store.write().await?;
+    let found: Option<i64> = sqlx::query_scalar("UPDATE broadcasts SET status = 'cancelled' WHERE id = ? RETURNING id")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let stopped = sqlx::query(
+        "UPDATE outbox SET status = 'cancelled', last_error = 'broadcast cancelled by staff'
+         WHERE broadcast_id = ? AND status = 'pending'",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(Some(stopped as i64))
+}
+
+pub(super) async fn due_reminders(
+    store: &SqliteStore,
+    now: DateTime<Utc>,
+    before: chrono::Duration,
+) -> Result<Vec<DueReminder>> {
+    let sql = format!(
+        "SELECT a.id, a.suggestion_id, s.reference_no, s.title, a.department_id, d.name AS department_name,
+                a.role, a.deadline,
+                EXISTS (SELECT 1 FROM reminders r
+                        WHERE r.assignment_id = a.id AND r.deadline = a.deadline AND r.kind = 'before') AS had_before,
+                EXISTS (SELECT 1 FROM reminders r
+                        WHERE r.assignment_id = a.id AND r.deadline = a.deadline AND r.kind = 'overdue') AS had_overdue
+         FROM assignments a
+         JOIN suggestions s ON s.id = a.suggestion_id
+         JOIN departments d ON d.id = a.department_id
+         WHERE a.status = 'active' AND s.state IN {BEING_HANDLED}
+         ORDER BY a.id"
+    );
+    let rows = sqlx::query(&sql).fetch_all(&store.pool).await?;
+    let mut due = Vec::new();
+    for row in &rows {
+        let deadline: DateTime<Utc> = row.try_get("deadline")?;
+        // Compared here, not in SQL, so that stored time formats never matter.
+        let kind = if deadline <= now {
+            if row.try_get::<bool, _>("had_overdue")? {
+                continue;
+            }
+            ReminderKind::Overdue
+        } else if deadline <= now + before {
+            if row.try_get::<bool, _>("had_before")? {
+                continue;
+            }
+            ReminderKind::Before
+        } else {
+            continue;
+        };
+        due.push(DueReminder {
+            assignment_id: row.try_get("id")?,
+            kind,
+            suggestion_id: row.try_get("suggestion_id")?,
+            reference_no: row.try_get("reference_no")?,
+            title: row.try_get("title")?,
+            department_id: row.try_get("department_id")?,
+            department_name: row.try_get("department_name")?,
+            role: if row.try_get::<String, _>("role")? == "lead" { AssignmentRole::Lead } else { AssignmentRole::Co },
+            deadline,
+        });
+    }
+    Ok(due)
+}
+
+pub(super) async fn record_reminder(
+    store: &SqliteStore,
+    assignment_id: i64,
+    deadline: DateTime<Utc>,
+    kind: ReminderKind,
+    messages: Vec<OutMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = store.write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO reminders (assignment_id, deadline, kind, sent_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (assignment_id, deadline, kind) DO NOTHING",
+    )
+    .bind(assignment_id)
+    .bind(deadline)
+    .bind(kind.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    insert_outbox(&mut tx, None, messages, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub(super) async fn overdue_suggestions(store: &SqliteStore, now: DateTime<Utc>) -> Result<Vec<OverdueSuggestion>> {
+    let sql = format!(
+        "SELECT s.id, s.reference_no, s.title, d.name AS department_name, a.deadline
+         FROM assignments a
+         JOIN suggestions s ON s.id = a.suggestion_id
+         JOIN departments d ON d.id = a.department_id
+         WHERE a.status = 'active' AND a.role = 'lead' AND s.state IN {BEING_HANDLED}
+         ORDER BY s.id"
+    );
+    let rows = sqlx::query(&sql).fetch_all(&store.pool).await?;
+    let mut overdue = Vec::new();
+    for row in &rows {
+        let deadline: DateTime<Utc> = row.try_get("deadline")?;
+        if deadline <= now {
+            overdue.push(OverdueSuggestion {
+                suggestion_id: row.try_get("id")?,
+                reference_no: row.try_get("reference_no")?,
+                title: row.try_get("title")?,
+                department_name: row.try_get("department_name")?,
+                deadline,
+            });
+        }
+    }
+    overdue.sort_by_key(|o| (o.deadline, o.suggestion_id));
+    Ok(overdue)
+}
+
+pub(super) async fn record_digest(
+    store: &SqliteStore,
+    day: &str,
+    messages: Vec<OutMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = store.write().await?;
+    let inserted = sqlx::query("INSERT INTO digests (day, sent_at) VALUES (?, ?) ON CONFLICT (day) DO NOTHING")
+        .bind(day)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    insert_outbox(&mut tx, None, messages, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
