@@ -275,19 +275,35 @@ async fn one_suggestion_s_whole_life() {
     let stale = bot.tap(&p.member, &reply, "满意").await;
     assert_eq!(stale[0].text, "这条建言目前的状态是「重新办理」，不能进行这项操作。");
 
-    // 8. The lead replies again (class A).
+    // 8. The lead replies again (class A), this time with a document; a document sent before the
+    // text is refused, and the reply can be started over from the preview.
     at(&bot, "2025-05-06 11:00");
     let classes = bot.tap(&p.lead, &lead_news[0], "答复").await;
-    let ask_text = bot.tap(&p.lead, last(&classes), "A 已解决").await;
-    let ask_doc = bot.say(&p.lead, "经研究，将于2025年底前在全区36个街镇全面推开。").await;
+    bot.tap(&p.lead, last(&classes), "D 留作参考").await;
+    let early = bot.handle(&p.lead, |f| f.push_document(&p.lead, "答复函.pdf", "application/pdf")).await;
+    assert_eq!(early[0].text, bot.t("department.reply_text_first"));
+    let ask_doc = bot.say(&p.lead, "先这样答复。").await;
     let preview = bot.tap(&p.lead, last(&ask_doc), "不附文件").await;
-    let _ = ask_text;
+    let classes = bot.tap(&p.lead, last(&preview), "重写").await;
+    bot.tap(&p.lead, last(&classes), "A 已解决").await;
+    let ask_doc = bot.say(&p.lead, "经研究，将于2025年底前在全区36个街镇全面推开。").await;
+    assert_eq!(last(&ask_doc).button_texts(), vec!["不附文件", "取消"]);
+    let preview = bot.handle(&p.lead, |f| f.push_document(&p.lead, "答复函.pdf", "application/pdf")).await;
+    let pv = &last(&preview).text;
+    for part in ["答复分类：A 已解决或基本解决/采纳", "36个街镇", "附件：答复函.pdf"] {
+        assert!(pv.contains(part), "the reply preview lacks {part}: {pv}");
+    }
+    assert!(!pv.contains("先这样答复"), "{pv}");
     let w = Watch::new(&bot, &everyone);
     bot.tap(&p.lead, last(&preview), "发送答复").await;
     let push = w.new_for(&bot, &p.member);
     assert_eq!(push.len(), 1);
     let second = push[0].clone();
-    assert!(second.text.contains("答复分类：A 已解决或基本解决/采纳") && second.text.contains("36个街镇"));
+    for part in ["答复分类：A 已解决或基本解决/采纳", "36个街镇", "（附答复文件）"] {
+        assert!(second.text.contains(part), "the second answer lacks {part}: {}", second.text);
+    }
+    let document: String = text_of(&bot, "SELECT document FROM replies ORDER BY id DESC LIMIT 1").await;
+    assert!(document.contains("答复函.pdf"), "{document}");
     // The first answer's buttons are stale now.
     let old = bot
         .handle(&p.member, |f| f.push_callback(&p.member, reply.message_id, &reply.callback_for("满意").unwrap()))
@@ -413,6 +429,13 @@ async fn forged_staff_and_department_buttons_are_refused_and_change_nothing() {
         }
     }
     assert!(bot.fake.calls_of("editMessageReplyMarkup").iter().all(|c| c.body["message_id"].as_i64() != Some(1)));
+
+    // Looking a suggestion up by its number: a department sees only its own.
+    let other = bot.say(&p.other_dept, "PD-2025-0002").await;
+    assert_eq!(other[0].text, not_found);
+    let mine = bot.say(&p.lead, "pd-2025-0002").await;
+    assert!(last(&mine).text.contains("编号：PD-2025-0002") && last(&mine).text.contains("主办：区教育局（未签收"));
+    assert_eq!(last(&mine).button_texts(), vec!["📥 签收", "✍️ 答复", "↩️ 退回"]);
     bot.stop().await;
 }
 

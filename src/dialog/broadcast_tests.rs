@@ -691,3 +691,51 @@ fn a_draft_round_trips_through_json() {
     // A state saved before broadcasts existed still reads.
     assert_eq!(serde_json::from_str::<Dialog>(r#"{"nonce":4,"step":"idle","draft":{"topic":null,"kind":null,"title":null,"points":[],"attachments":[],"editing":false}}"#).unwrap().broadcast, None);
 }
+
+#[tokio::test]
+async fn a_broadcast_to_ten_thousand_members_is_queued_in_one_quick_transaction() {
+    let h = Harness::new().await;
+    // 10,000 more registered members at one workstation, half of them with English Telegram.
+    h.sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+         INSERT INTO members (member_no, name, level, workstation_id, sector, telegram_user_id, telegram_chat_id,
+                              language, bound_at, created_at, updated_at)
+         SELECT printf('BULK%05d', i), '委员' || i, '区', (SELECT id FROM workstations WHERE name = '第02镇'), '经济界',
+                500000 + i, 500000 + i, CASE WHEN i % 2 = 0 THEN 'en' ELSE 'zh-hans' END,
+                '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00'
+         FROM n",
+    )
+    .await;
+    let ws: i64 = h.count("SELECT id FROM workstations WHERE name = '第02镇'").await;
+    let audience = Audience::Workstation(ws);
+    assert_eq!(h.store.audience_reach(&audience).await.unwrap(), 10_000);
+    let texts = &h.texts;
+    let rendered = std::sync::atomic::AtomicUsize::new(0);
+    let render = |language: Option<&str>| {
+        rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        member_copy(texts, texts.lang_for(language), ANNOUNCEMENT, None).encode()
+    };
+    let new = NewBroadcast { topic_id: None, text: ANNOUNCEMENT.into(), audience, staff_id: None, dialog: None };
+    let started = std::time::Instant::now();
+    let (id, count) = h.store.create_broadcast(new, &render, h.now).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(count, 10_000);
+    // One rendering per language, not per member.
+    assert_eq!(rendered.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(
+        h.count(&format!(
+            "SELECT COUNT(DISTINCT chat_id) FROM outbox WHERE broadcast_id = {id} AND priority = 2 AND status = 'pending'"
+        ))
+        .await,
+        10_000
+    );
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM outbox WHERE chat_id = 500002 AND payload LIKE '%From the district committee%'")
+            .await,
+        1
+    );
+    assert_eq!(h.count(&format!("SELECT total FROM broadcasts WHERE id = {id}")).await, 10_000);
+    // Generous for a debug build on a slow machine; it takes well under a second in release.
+    assert!(took < std::time::Duration::from_secs(10), "queueing 10,000 took {took:?}");
+    println!("queued 10,000 broadcast messages in {took:?}");
+}

@@ -457,7 +457,7 @@ impl Dialogue<'_, '_> {
                 ReplyStep::Preview => {
                     let document = match &d.document {
                         Some(doc) => {
-                            let name = doc.file_name.clone().unwrap_or_else(|| self.t("media.other"));
+                            let name = doc.file_name.clone().unwrap_or_else(|| self.t("department.reply_photo"));
                             self.ta("department.reply_document_line", &[("name", &name)])
                         }
                         None => String::new(),

@@ -132,8 +132,14 @@ impl Dialogue<'_, '_> {
         }
     }
 
-    async fn staff_command(&mut self, staff: &Staff, name: &str, _arg: Option<String>) -> Result<(), StoreError> {
+    async fn staff_command(&mut self, staff: &Staff, name: &str, arg: Option<String>) -> Result<(), StoreError> {
         match name {
+            // The broadcast module lists recent broadcasts for /broadcasts (only /broadcast is
+            // routed to it above).
+            "broadcasts" => {
+                self.drop_staff_task();
+                self.broadcast_input(staff, Input::Command { name: name.to_string(), arg }).await?;
+            }
             "cancel" => {
                 let busy = self.dialog.staff_task.is_some() || self.dialog.broadcast.is_some();
                 self.finish();
