@@ -338,7 +338,7 @@ mod tests {
     fn text(action: &Action) -> &str {
         match action {
             Action::Send { text, .. } => text,
-            Action::ClearButtons { .. } => "",
+            Action::ClearButtons { .. } | Action::File { .. } => "",
         }
     }
 

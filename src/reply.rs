@@ -14,6 +14,12 @@ pub enum Action {
     ClearButtons {
         message_id: i32,
     },
+    /// A photo or document already on Telegram's servers, sent again by its file id.
+    File {
+        file_id: String,
+        photo: bool,
+        caption: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

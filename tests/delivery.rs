@@ -35,7 +35,12 @@ struct Running {
 
 async fn start_bot(fake: &FakeTelegram, store: &SqliteStore, config: Config) -> Running {
     let texts = load_texts(&config).unwrap();
-    let app = App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock: Arc::new(SystemClock) };
+    let app = App {
+        config: Arc::new(config),
+        store: Arc::new(store.clone()),
+        texts: Arc::new(texts),
+        clock: Arc::new(SystemClock),
+    };
     let (stop, rx) = watch::channel(false);
     let client = jianyan::bot::client("123456:TEST-token", url::Url::parse(&fake.api_url()).unwrap());
     let task = tokio::spawn(jianyan::bot::run(app, client, rx));
@@ -55,7 +60,8 @@ async fn queue(store: &SqliteStore, chats: &[i64], text: &str, priority: Priorit
         .iter()
         .map(|c| OutMessage { chat_id: *c, payload: Action::text(format!("{text} #{c}")).encode(), priority })
         .collect();
-    let commit = Commit { update_id: None, chat_id: 0, dialog: None, messages, submission: None, change: None, now: Utc::now() };
+    let commit =
+        Commit { update_id: None, chat_id: 0, dialog: None, messages, submission: None, change: None, now: Utc::now() };
     store.commit(commit).await.unwrap();
 }
 
@@ -134,7 +140,8 @@ async fn notifications_overtake_a_running_broadcast() {
     let notified = chats[149];
     queue(&store, &[notified], "您的建言已受理", Priority::Notification).await;
     fake.wait_for_sent(notified, 1, Duration::from_secs(10)).await;
-    let sends: Vec<i64> = fake.calls_of("sendMessage").iter().filter(|c| c.ok()).map(|c| c.chat_id().unwrap()).collect();
+    let sends: Vec<i64> =
+        fake.calls_of("sendMessage").iter().filter(|c| c.ok()).map(|c| c.chat_id().unwrap()).collect();
     let position = sends.iter().position(|c| *c == notified).unwrap();
     assert!(position < 60, "the notification waited behind {position} broadcast messages");
     wait_until_no_pending(&store, Duration::from_secs(30)).await;
@@ -143,7 +150,8 @@ async fn notifications_overtake_a_running_broadcast() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_that_times_out_is_uncertain_and_not_repeated() {
-    let fake = FakeTelegram::start_with(FakeConfig { latency: Duration::from_millis(1500), ..FakeConfig::default() }).await;
+    let fake =
+        FakeTelegram::start_with(FakeConfig { latency: Duration::from_millis(1500), ..FakeConfig::default() }).await;
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 4).await.unwrap();
     let chats = seed_bound_members(&store, 1, 30_001).await;

@@ -33,13 +33,12 @@ pub fn convert(update: &Update, texts: &Texts) -> Option<Converted> {
                 chat_id: q.from.id.0 as i64,
                 language_code: q.from.language_code.clone(),
             };
+            // A button pressed in a group (the staff group's alerts) is the presser's own action:
+            // the dialog checks who they are, and answers in their private chat. Only buttons in
+            // the private chat itself are cleared after use.
             let private = q.message.as_ref().is_none_or(|m| m.chat().is_private());
-            let input = match (&q.data, &q.message, private) {
-                (_, _, false) => Input::NotPrivate,
-                (Some(data), Some(message), true) => Input::Button { message_id: message.id().0, data: data.clone() },
-                (Some(data), None, true) => Input::Button { message_id: 0, data: data.clone() },
-                (None, _, true) => Input::Button { message_id: 0, data: String::new() },
-            };
+            let message_id = q.message.as_ref().filter(|_| private).map_or(0, |m| m.id().0);
+            let input = Input::Button { message_id, data: q.data.clone().unwrap_or_default() };
             Some(Converted { person, input, callback_id: Some(q.id.to_string()) })
         }
         _ => None,

@@ -6,7 +6,8 @@ use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, MessageId, ReplyMarkup,
+    ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, KeyboardMarkup, MessageId,
+    ReplyMarkup,
 };
 
 use crate::reply::{Action, Keyboard, MAX_TEXT_UTF16, split_text};
@@ -32,6 +33,7 @@ pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
     let result = match action {
         Action::Send { text, keyboard } => send_text(bot, chat_id, text, keyboard).await,
         Action::ClearButtons { message_id } => clear_buttons(bot, chat_id, *message_id).await,
+        Action::File { file_id, photo, caption } => send_file(bot, chat_id, file_id, *photo, caption).await,
     };
     match result {
         Ok(()) => Attempt::Sent,
@@ -66,6 +68,18 @@ async fn send_text(bot: &Bot, chat_id: i64, text: &str, keyboard: &Keyboard) -> 
             request = request.reply_markup(markup);
         }
         request.await?;
+    }
+    Ok(())
+}
+
+async fn send_file(bot: &Bot, chat_id: i64, file_id: &str, photo: bool, caption: &str) -> Result<(), RequestError> {
+    let file = InputFile::file_id(FileId(file_id.to_string()));
+    // Captions are limited to 1024 characters: a longer one is cut (the text went in its own message).
+    let caption: String = caption.chars().take(1000).collect();
+    if photo {
+        bot.send_photo(ChatId(chat_id), file).caption(caption).await?;
+    } else {
+        bot.send_document(ChatId(chat_id), file).caption(caption).await?;
     }
     Ok(())
 }

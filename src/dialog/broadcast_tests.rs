@@ -196,7 +196,7 @@ fn texts(out: &Output) -> Vec<String> {
         .iter()
         .filter_map(|a| match a {
             Action::Send { text, .. } => Some(text.clone()),
-            Action::ClearButtons { .. } => None,
+            Action::ClearButtons { .. } | Action::File { .. } => None,
         })
         .collect()
 }

@@ -923,7 +923,7 @@ impl Dialogue<'_, '_> {
         let suggestion = self.ctx.store.suggestion(suggestion_id).await?;
         match suggestion {
             Some(s) if s.member_id == member.id => {
-                let text = render::suggestion(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
+                let text = render::suggestion_for_member(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
                 // An answer waiting for the member's rating can be rated from here too.
                 let keyboard = match self.ctx.store.facts(s.id).await? {
                     Some(f) if f.state == crate::domain::SuggestionState::Replied => {

@@ -61,6 +61,17 @@ pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], offset: Fi
     out
 }
 
+/// Timeline events between the committee and departments that members do not see.
+const INTERNAL_EVENTS: &[&str] = &["co_opinion", "returned"];
+
+/// A suggestion as its member sees it: internal routing events left out.
+pub fn suggestion_for_member(texts: &Texts, lang: Lang, s: &Suggestion, offset: FixedOffset) -> String {
+    let mut visible = s.clone();
+    visible.timeline.retain(|e| !INTERNAL_EVENTS.contains(&e.event.as_str()));
+    suggestion(texts, lang, &visible, offset)
+}
+
+/// A suggestion with its whole timeline, as staff and departments see it.
 pub fn suggestion(texts: &Texts, lang: Lang, s: &Suggestion, offset: FixedOffset) -> String {
     let none = texts.t(lang, "render.no_topic", &[]);
     let topic = s.topic_title.as_deref().unwrap_or(&none);

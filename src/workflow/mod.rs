@@ -425,10 +425,17 @@ impl Planner<'_, '_> {
                 }
                 let date = self.date(deadline);
                 let co_names = co_depts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("、");
+                let member_lang =
+                    f.member.as_ref().map(|m| self.lang(m)).unwrap_or_else(|| self.ctx.texts.lang_for(None));
                 let departments = if co_names.is_empty() {
                     lead_dept.name.clone()
                 } else {
-                    format!("{}（协办：{co_names}）", lead_dept.name)
+                    self.ctx.texts.t(member_lang, "notify.with_co", &[("lead", &lead_dept.name), ("co", &co_names)])
+                };
+                let co_names = if co_names.is_empty() {
+                    self.ctx.texts.t(self.ctx.texts.lang_for(None), "notify.no_co", &[])
+                } else {
+                    co_names
                 };
                 self.notify_member(
                     "notify.assigned",
@@ -624,6 +631,14 @@ impl Planner<'_, '_> {
                     ],
                     keyboard,
                 );
+                // The department's file follows the reply, sent again by its Telegram file id.
+                if let (Some(doc), Some(member)) = (&document, &f.member) {
+                    let caption =
+                        self.ctx.texts.t(lang, "notify.reply_document_caption", &[("reference", &f.reference_no)]);
+                    let photo = doc.kind == crate::store::AttachmentKind::Photo;
+                    let action = Action::File { file_id: doc.file_id.clone(), photo, caption };
+                    self.messages.push(OutMessage::notification(member.chat_id, action.encode()));
+                }
                 let document_json = document.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default());
                 let ops = vec![
                     ChangeOp::Reply {
@@ -714,14 +729,24 @@ pub async fn staff_recipients(ctx: &Ctx<'_>) -> Result<Vec<Recipient>, StoreErro
 /// The staff's buttons for a suggestion in a given state.
 pub fn review_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64, state: SuggestionState) -> Keyboard {
     let b = |key: &str, action| Button::new(texts.t(lang, key, &[]), buttons::staff(action, suggestion_id));
-    let mut rows = Vec::new();
-    if state == Submitted {
-        rows.push(vec![b("review.accept", 'a'), b("review.reject", 'r'), b("review.merge", 'm')]);
-    }
-    if state == Accepted {
-        rows.push(vec![b("review.assign", 's'), b("review.merge", 'm')]);
-    }
-    rows.push(vec![b("review.instruct", 'i'), b("review.adopt", 'd')]);
+    let offer = |acts: &[(Act, &str, char)]| -> Vec<Button> {
+        acts.iter().filter(|(act, _, _)| allowed_in(*act, state)).map(|(_, key, c)| b(key, *c)).collect()
+    };
+    let rows: Vec<Vec<Button>> = [
+        offer(&[
+            (Act::Accept, "review.accept", 'a'),
+            (Act::Reject, "review.reject", 'r'),
+            (Act::Assign, "review.assign", 's'),
+        ]),
+        offer(&[
+            (Act::Merge, "review.merge", 'm'),
+            (Act::Instruct, "review.instruct", 'i'),
+            (Act::Adopt, "review.adopt", 'd'),
+        ]),
+    ]
+    .into_iter()
+    .filter(|row| !row.is_empty())
+    .collect();
     Keyboard::Inline(rows)
 }
 

@@ -37,6 +37,7 @@ pub fn config_for(dir: &std::path::Path) -> Config {
         ("JIANYAN_TELEGRAM__SHUTDOWN_GRACE_SECS".to_string(), "5".to_string()),
         // The fake server does not enforce Telegram's limits unless a test asks it to.
         ("JIANYAN_DELIVERY__GLOBAL_PER_SECOND".to_string(), "10000".to_string()),
+        ("JIANYAN_DELIVERY__PER_CHAT_PER_SECOND".to_string(), "1000".to_string()),
     ];
     Config::from_layers(None, env).expect("test settings are valid")
 }
