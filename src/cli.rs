@@ -80,6 +80,23 @@ pub async fn members_invite(app: &App, member_no: &str, bot_username: Option<&st
     invite_for(app, InviteTarget::Member(member.id), &who, bot_username).await
 }
 
+/// Lists the members who blocked the bot.
+pub async fn members_unreachable(app: &App) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let members = app.store.unreachable_members().await?;
+    if members.is_empty() {
+        return Ok(Outcome::ok(texts.t(lang, "cli.unreachable_none", &[])));
+    }
+    let offset = app.config.offset();
+    let mut text = texts.t(lang, "cli.unreachable_header", &[("count", &members.len())]);
+    for (m, since) in &members {
+        let since = since.with_timezone(&offset).format("%Y-%m-%d %H:%M");
+        let workstation = m.workstation.as_deref().unwrap_or("-");
+        text.push_str(&format!("\n{} {} {} {} {since}", m.member_no, m.name, workstation, m.phone));
+    }
+    Ok(Outcome::ok(text))
+}
+
 /// Creates a staff account and its invite code.
 pub async fn staff_invite(app: &App, name: &str, bot_username: Option<&str>) -> anyhow::Result<Outcome> {
     let (texts, lang) = (&app.texts, lang(app));

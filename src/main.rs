@@ -83,6 +83,8 @@ enum Members {
     },
     /// Print a one-time invite code and deep link for a member.
     Invite { member_no: String },
+    /// List the members who blocked the bot (pushes cannot reach them).
+    Unreachable,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +174,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         Command::Members(Members::Invite { member_no }) => {
             cli::members_invite(&app, &member_no, bot_username(&config, bot_settings).await.as_deref()).await?
         }
+        Command::Members(Members::Unreachable) => cli::members_unreachable(&app).await?,
         Command::Staff(StaffCmd::Invite { name }) => {
             cli::staff_invite(&app, &name, bot_username(&config, bot_settings).await.as_deref()).await?
         }

@@ -120,7 +120,12 @@ async fn a_broadcast_to_500_members_at_telegrams_pace() {
     }
     assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await, 490);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox WHERE status = 'blocked'").await, 10);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL").await, 10);
+    // Staff see who cannot be reached (the /stats count and the `members unreachable` list).
+    let unreachable = store.unreachable_members().await.unwrap();
+    let mut unreachable_chats: Vec<i64> = unreachable.iter().map(|(m, _)| m.telegram_user_id.unwrap()).collect();
+    unreachable_chats.sort();
+    assert_eq!(unreachable_chats, blocked);
+    assert_eq!(store.totals(Utc::now()).await.unwrap().unreachable_members, 10);
     // Only the injected 429s: our own pace never exceeded Telegram's limits.
     assert_eq!(fake.count_429(), 3, "429s beyond the 3 injected ones mean the pace was too fast");
     let rate = 490.0 / took.as_secs_f64();

@@ -633,6 +633,8 @@ impl Dialogue<'_, '_> {
                 ("points", &totals.points),
                 ("adopted", &totals.adopted),
                 ("overdue", &totals.overdue),
+                ("unreachable", &totals.unreachable_members),
+                ("undelivered", &totals.undelivered),
             ],
         );
         self.out.say(Action::with_keyboard(text, self.staff_menu()));

@@ -426,6 +426,10 @@ pub struct Totals {
     pub points: i64,
     pub adopted: i64,
     pub overdue: i64,
+    /// Members who blocked the bot (Telegram 403): pushes cannot reach them.
+    pub unreachable_members: i64,
+    /// Messages that could not be delivered (failed after retries, or uncertain after a timeout).
+    pub undelivered: i64,
 }
 
 /// A change to a suggestion, applied in one transaction if its state is still `expect_state`.
@@ -528,6 +532,8 @@ pub trait Store: Send + Sync {
     async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>>;
     async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>>;
     async fn members(&self) -> Result<Vec<Member>>;
+    /// Members who blocked the bot, with when it was noticed.
+    async fn unreachable_members(&self) -> Result<Vec<(Member, DateTime<Utc>)>>;
     async fn create_invite(
         &self,
         member_id: i64,

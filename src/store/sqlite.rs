@@ -397,6 +397,15 @@ impl Store for SqliteStore {
         rows.iter().map(member_from_row).collect()
     }
 
+    async fn unreachable_members(&self) -> Result<Vec<(Member, DateTime<Utc>)>> {
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS}, m.unreachable_at FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE m.unreachable_at IS NOT NULL ORDER BY m.unreachable_at, m.member_no"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((member_from_row(r)?, r.try_get("unreachable_at")?))).collect()
+    }
+
     async fn create_invite(
         &self,
         member_id: i64,
@@ -1185,7 +1194,15 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         let points: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM suggestion_points").fetch_one(&self.pool).await?;
-        Ok(Totals { suggestions, points, adopted, overdue })
+        let unreachable_members: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL AND status = 'active'")
+                .fetch_one(&self.pool)
+                .await?;
+        let undelivered: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'uncertain')")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered })
     }
 
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {
