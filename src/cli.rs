@@ -9,7 +9,7 @@ use crate::domain::{MemberNo, TopicClass};
 use crate::invite;
 use crate::locale::Lang;
 use crate::roster;
-use crate::store::{InviteTarget, NewTopic};
+use crate::store::{InviteTarget, NewTopic, NewUser, Role};
 
 /// A command's outcome: the text to print, and whether it succeeded.
 #[derive(Debug)]
@@ -95,6 +95,53 @@ pub async fn members_unreachable(app: &App) -> anyhow::Result<Outcome> {
         text.push_str(&format!("\n{} {} {} {} {since}", m.member_no, m.name, workstation, m.phone));
     }
     Ok(Outcome::ok(text))
+}
+
+/// Creates a console account.
+pub async fn users_add(
+    app: &App,
+    role: &str,
+    username: &str,
+    name: &str,
+    department: Option<&str>,
+    password: &str,
+) -> anyhow::Result<Outcome> {
+    let (texts, lang) = (&app.texts, lang(app));
+    let Some(role) = Role::parse(role.trim()) else {
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_role", &[("value", &role)])));
+    };
+    let username = username.trim();
+    let username_ok = (2..=32).contains(&username.len())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !username_ok {
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_username", &[])));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_name", &[])));
+    }
+    let department_id = match (role, department.map(str::trim).filter(|d| !d.is_empty())) {
+        (Role::Department, Some(d)) => match app.store.department_by_name(d).await? {
+            Some(dep) => Some(dep.id),
+            None => return Ok(Outcome::failed(texts.t(lang, "cli.department_not_found", &[("name", &d)]))),
+        },
+        (Role::Department, None) => return Ok(Outcome::failed(texts.t(lang, "cli.department_needed", &[]))),
+        (_, Some(_)) => return Ok(Outcome::failed(texts.t(lang, "cli.department_only_for_departments", &[]))),
+        (_, None) => None,
+    };
+    if !crate::web::auth::password_is_acceptable(password) {
+        return Ok(Outcome::failed(texts.t(lang, "cli.weak_password", &[])));
+    }
+    let password_hash = crate::web::auth::hash_password(password)?;
+    let new = NewUser { username: username.to_string(), name: name.to_string(), role, department_id, password_hash };
+    match app.store.add_user(new, app.clock.now()).await? {
+        Some(user) => Ok(Outcome::ok(texts.t(
+            lang,
+            "cli.user_added",
+            &[("username", &user.username), ("role", &texts.t(lang, &format!("cli.role_{}", role.as_str()), &[]))],
+        ))),
+        None => Ok(Outcome::failed(texts.t(lang, "cli.username_taken", &[("username", &username)]))),
+    }
 }
 
 /// Creates a staff account and its invite code.

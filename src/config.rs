@@ -10,7 +10,7 @@ use serde::Deserialize;
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "JIANYAN_";
 /// Environment variables with the `JIANYAN_` prefix that are not settings paths.
-const ENV_NOT_SETTINGS: &[&str] = &["JIANYAN_BOT_TOKEN", "JIANYAN_CONFIG"];
+const ENV_NOT_SETTINGS: &[&str] = &["JIANYAN_BOT_TOKEN", "JIANYAN_CONFIG", "JIANYAN_NEW_PASSWORD"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +25,7 @@ pub struct Config {
     pub staff: StaffSettings,
     pub reminders: Reminders,
     pub delivery: Delivery,
+    pub web: Web,
     pub locale: LocaleSettings,
     pub log: Log,
 }
@@ -123,6 +124,16 @@ pub struct Delivery {
     pub concurrency: usize,
     pub max_attempts: i64,
     pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    pub listen: String,
+    pub public_url: String,
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    pub max_failed_logins: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -345,6 +356,20 @@ impl Config {
                 "delivery",
                 "every delivery setting must be at least 1",
                 "use 30, 1, 8, 5 and 20",
+            ));
+        }
+        if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::new(
+                "web.listen",
+                format!("`{}` is not an address like 127.0.0.1:8080", self.web.listen),
+                "use 127.0.0.1:8080, or 0.0.0.0:8080 to listen on every interface",
+            ));
+        }
+        if self.web.session_hours < 1 || self.web.max_failed_logins == 0 {
+            return Err(ConfigError::new(
+                "web",
+                "session_hours and max_failed_logins must be at least 1",
+                "use 12 and 5",
             ));
         }
         if !["zh-CN", "en"].contains(&self.locale.default.as_str()) {

@@ -22,4 +22,5 @@ pub mod reminders;
 pub mod reply;
 pub mod roster;
 pub mod store;
+pub mod web;
 pub mod workflow;

@@ -9,6 +9,7 @@ use jianyan::app::App;
 use jianyan::cli::{self, Outcome, TopicArgs};
 use jianyan::clock::SystemClock;
 use jianyan::config::Config;
+use jianyan::web::{self, WebState};
 use jianyan::{bot, logging};
 use teloxide::requests::Requester;
 
@@ -43,6 +44,27 @@ enum Command {
     /// Departments (承办单位) and their liaisons.
     #[command(subcommand)]
     Departments(Departments),
+    /// Accounts for the web console.
+    #[command(subcommand)]
+    Users(Users),
+}
+
+#[derive(Subcommand)]
+enum Users {
+    /// Create a console account. The password is read from JIANYAN_NEW_PASSWORD or, if that is
+    /// not set, from the first line of standard input.
+    Add {
+        /// admin | staff | department
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// For department accounts: the department's name or short name.
+        #[arg(long)]
+        department: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,15 +172,40 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         Ok(bot::client(token.expose(), url))
     };
     if let Command::Run = command {
-        let client = bot_settings()?;
+        // Without a token the console still runs, and says how to turn the bot on.
+        let client = match bot_settings() {
+            Ok(client) => Some(client),
+            Err(e) if env("JIANYAN_BOT_TOKEN").is_none() && config.telegram.token_file.is_empty() => {
+                tracing::warn!("{e}");
+                tracing::warn!("the Telegram bot is off; the web console runs alone");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let listener = tokio::net::TcpListener::bind(&config.web.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (setting web.listen): {e}", config.web.listen))?;
         let app = App::open(config, Arc::new(SystemClock)).await?;
-        tracing::info!(database = %app.config.database.path.display(), "jianyan is running; stop it with Ctrl-C");
+        if app.store.count_admins().await? == 0 {
+            tracing::warn!(
+                "no console account yet: create the first one with `jianyan users add --role admin --username admin --name 管理员`"
+            );
+        }
+        tracing::info!(
+            database = %app.config.database.path.display(),
+            console = %app.config.web.public_url,
+            "jianyan is running; stop it with Ctrl-C"
+        );
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
             let _ = tx.send(true);
         });
-        bot::run(app, client, rx).await?;
+        let web = tokio::spawn(web::serve(WebState::new(app.clone(), client.is_some()), listener, rx.clone()));
+        if let Some(client) = client {
+            bot::run(app, client, rx).await?;
+        }
+        web.await??;
         return Ok(true);
     }
     let app = App::open(config.clone(), Arc::new(SystemClock)).await?;
@@ -175,6 +222,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
             cli::members_invite(&app, &member_no, bot_username(&config, bot_settings).await.as_deref()).await?
         }
         Command::Members(Members::Unreachable) => cli::members_unreachable(&app).await?,
+        Command::Users(Users::Add { role, username, name, department }) => {
+            let password = match env("JIANYAN_NEW_PASSWORD") {
+                Some(p) => p,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            cli::users_add(&app, &role, &username, &name, department.as_deref(), &password).await?
+        }
         Command::Staff(StaffCmd::Invite { name }) => {
             cli::staff_invite(&app, &name, bot_username(&config, bot_settings).await.as_deref()).await?
         }

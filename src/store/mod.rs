@@ -2,7 +2,10 @@
 //!
 //! SQLite (`sqlite::SqliteStore`) is the embedded default; another backend implements the same trait.
 
+pub mod console;
+pub mod inbox;
 mod outreach;
+pub mod reports;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -11,10 +14,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
 
+pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
+pub use inbox::InboxStore;
 pub use outreach::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
     ReminderKind, RenderFn,
 };
+pub use reports::ReportStore;
 pub use sqlite::SqliteStore;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -524,8 +530,9 @@ pub enum DeliveryResult {
     },
 }
 
+/// Everything jianyan keeps. The console's part is `ConsoleStore`.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     // The roster.
     async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize>;
     async fn import_members(&self, rows: &[RosterRow], now: DateTime<Utc>) -> Result<ImportSummary>;

@@ -11,7 +11,10 @@ use sqlx::{Row, SqlitePool};
 
 use super::*;
 
+mod console;
+mod inbox;
 mod outreach;
+mod reports;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -49,7 +52,7 @@ impl SqliteStore {
         &self.pool
     }
 
-    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }

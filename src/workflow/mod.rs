@@ -11,8 +11,8 @@ use crate::domain::SuggestionState::{self, *};
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
 use crate::store::{
-    AssignmentRole, AssignmentStatus, Attachment, Change, ChangeOp, Facts, Liaison, Member, OutMessage, Rating,
-    Recipient, Staff, StoreError,
+    ApiToken, AssignmentRole, AssignmentStatus, Attachment, Change, ChangeOp, Facts, Liaison, Member, OutMessage,
+    Rating, Recipient, Role, Staff, StoreError, User,
 };
 
 /// Who asks.
@@ -21,7 +21,57 @@ pub enum Actor<'a> {
     Member(&'a Member),
     Staff(&'a Staff),
     Liaison(&'a Liaison),
+    /// Someone logged in to the web console: admins and staff act as staff, department accounts
+    /// as their department's liaison.
+    User(&'a User),
+    /// A department's system calling the HTTP API with the department's token.
+    Token(&'a ApiToken),
     Unregistered,
+}
+
+/// In what capacity an actor acts; the rules below are written once per capacity.
+enum Capacity {
+    Staff,
+    Member(i64),
+    Department(i64),
+    None,
+}
+
+impl Actor<'_> {
+    fn capacity(&self) -> Capacity {
+        match self {
+            Actor::Staff(s) if s.active => Capacity::Staff,
+            Actor::Member(m) if m.active => Capacity::Member(m.id),
+            Actor::Liaison(l) if l.active => Capacity::Department(l.department_id),
+            Actor::User(u) if u.active => match (u.role, u.department_id) {
+                (Role::Admin | Role::Staff, _) => Capacity::Staff,
+                (Role::Department, Some(d)) => Capacity::Department(d),
+                (Role::Department, None) => Capacity::None,
+            },
+            Actor::Token(t) if t.revoked_at.is_none() => Capacity::Department(t.department_id),
+            _ => Capacity::None,
+        }
+    }
+
+    /// The department an actor answers for, if any.
+    pub fn department_id(&self) -> Option<i64> {
+        match self.capacity() {
+            Capacity::Department(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// How the timeline names the actor: a kind and an id.
+    fn timeline_name(&self) -> (&'static str, Option<i64>) {
+        match self {
+            Actor::Member(m) => ("member", Some(m.id)),
+            Actor::Staff(s) => ("staff", Some(s.id)),
+            Actor::Liaison(l) => ("department", Some(l.id)),
+            Actor::User(u) => ("console_user", Some(u.id)),
+            Actor::Token(t) => ("api_token", Some(t.id)),
+            Actor::Unregistered => ("system", None),
+        }
+    }
 }
 
 /// What can be done to a suggestion.
@@ -62,28 +112,21 @@ impl Act {
 
 /// The permission rules of shared/domain.md. Everything not listed is refused.
 pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
-    match actor {
-        Actor::Unregistered => false,
-        Actor::Staff(staff) => {
-            staff.active
-                && matches!(
-                    act,
-                    Act::View | Act::Accept | Act::Reject | Act::Merge | Act::Assign | Act::Instruct | Act::Adopt
-                )
+    match actor.capacity() {
+        Capacity::None => false,
+        Capacity::Staff => {
+            matches!(act, Act::View | Act::Accept | Act::Reject | Act::Merge | Act::Assign | Act::Instruct | Act::Adopt)
         }
-        Actor::Member(member) => {
-            member.active && member.id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
+        Capacity::Member(member_id) => {
+            member_id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
         }
-        Actor::Liaison(liaison) => {
-            if !liaison.active {
-                return false;
-            }
-            let active = facts.active_assignment(liaison.department_id);
+        Capacity::Department(department_id) => {
+            let active = facts.active_assignment(department_id);
             match act {
                 Act::View => facts
                     .assignments
                     .iter()
-                    .any(|a| a.department_id == liaison.department_id && a.status != AssignmentStatus::Superseded),
+                    .any(|a| a.department_id == department_id && a.status != AssignmentStatus::Superseded),
                 Act::Acknowledge | Act::Return => active.is_some(),
                 Act::Reply => active.is_some_and(|a| a.role == AssignmentRole::Lead),
                 Act::CoOpinion => active.is_some_and(|a| a.role == AssignmentRole::Co),
@@ -356,12 +399,7 @@ impl Planner<'_, '_> {
         text: String,
         ops: Vec<ChangeOp>,
     ) -> Change {
-        let (actor_kind, actor_id) = match actor {
-            Actor::Member(m) => ("member", Some(m.id)),
-            Actor::Staff(s) => ("staff", Some(s.id)),
-            Actor::Liaison(l) => ("department", Some(l.id)),
-            Actor::Unregistered => ("system", None),
-        };
+        let (actor_kind, actor_id) = actor.timeline_name();
         Change {
             suggestion_id: self.facts.id,
             expect_state: self.facts.state,
@@ -499,8 +537,8 @@ impl Planner<'_, '_> {
                 self.change(actor, f.state, "adopted", String::new(), vec![ChangeOp::Adopt])
             }
             Command::Acknowledge => {
-                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
-                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                let Some(department_id) = actor.department_id() else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(department_id).cloned() else {
                     return Ok(Err(Refusal::Denied));
                 };
                 if assignment.acknowledged {
@@ -525,8 +563,8 @@ impl Planner<'_, '_> {
                 )
             }
             Command::Return { reason } => {
-                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
-                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                let Some(department_id) = actor.department_id() else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(department_id).cloned() else {
                     return Ok(Err(Refusal::Denied));
                 };
                 let reason = match text_of(&reason) {
@@ -567,8 +605,8 @@ impl Planner<'_, '_> {
                 }
             }
             Command::CoOpinion { text } => {
-                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
-                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                let Some(department_id) = actor.department_id() else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(department_id).cloned() else {
                     return Ok(Err(Refusal::Denied));
                 };
                 let text = match text_of(&text) {
@@ -593,8 +631,8 @@ impl Planner<'_, '_> {
                 self.change(actor, f.state, "co_opinion", format!("{}：{text}", assignment.department_name), ops)
             }
             Command::Reply { class, text, document } => {
-                let Actor::Liaison(liaison) = actor else { return Ok(Err(Refusal::Denied)) };
-                let Some(assignment) = f.active_assignment(liaison.department_id).cloned() else {
+                let Some(department_id) = actor.department_id() else { return Ok(Err(Refusal::Denied)) };
+                let Some(assignment) = f.active_assignment(department_id).cloned() else {
                     return Ok(Err(Refusal::Denied));
                 };
                 let Some(class) = self.ctx.config.workflow.reply_classes().into_iter().find(|c| c.code == class) else {

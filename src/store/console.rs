@@ -1,0 +1,127 @@
+//! What the store keeps for the web console and the department API: accounts, sessions, API
+//! tokens and the audit log.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Admin,
+    Staff,
+    Department,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+            Role::Department => "department",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Admin, Role::Staff, Role::Department].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    /// Set for department accounts: the department they answer for.
+    pub department_id: Option<i64>,
+    pub department_name: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    pub department_id: Option<i64>,
+    /// An argon2 PHC string, never the password.
+    pub password_hash: String,
+}
+
+/// A logged-in session, found by the hash of its cookie.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub department_id: i64,
+    pub department_name: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub user: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auditor {
+    User(i64),
+    Token(i64),
+}
+
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// `None` if the username is taken.
+    async fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> Result<Option<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// The user and their password hash, for logging in.
+    async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn set_user_active(&self, id: i64, active: bool, now: DateTime<Utc>) -> Result<bool>;
+    async fn set_password(&self, id: i64, password_hash: &str, now: DateTime<Utc>) -> Result<bool>;
+    async fn count_admins(&self) -> Result<i64>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The session if it exists, has not expired and its user is active.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends every session of a user (deactivated, password changed).
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<()>;
+
+    async fn create_api_token(
+        &self,
+        department_id: i64,
+        name: &str,
+        token_hash: &str,
+        created_by: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken>;
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The token if it exists and is not revoked; records its use.
+    async fn use_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>>;
+    async fn revoke_api_token(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+
+    async fn audit(&self, who: Auditor, action: &str, target: &str, detail: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+}

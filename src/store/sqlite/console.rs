@@ -1,0 +1,278 @@
+//! SQLite for the console's accounts, sessions, API tokens and audit log.
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::store::console::*;
+
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.name, u.role, u.department_id, d.name AS department_name, u.active, u.password_hash";
+
+fn user_from_row(row: &SqliteRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user role {role:?}")))?,
+        department_id: row.try_get("department_id")?,
+        department_name: row.try_get("department_name")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+fn token_from_row(row: &SqliteRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        department_id: row.try_get("department_id")?,
+        department_name: row.try_get("department_name")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "t.id, t.department_id, d.name AS department_name, t.name, t.created_at, t.last_used_at, t.revoked_at";
+
+#[async_trait]
+impl ConsoleStore for SqliteStore {
+    async fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> Result<Option<User>> {
+        let mut tx = self.write().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO users (username, name, role, department_id, password_hash, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING RETURNING id",
+        )
+        .bind(&user.username)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(user.department_id)
+        .bind(&user.password_hash)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        match id {
+            Some(id) => self.user(id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN departments d ON d.id = u.department_id ORDER BY u.role, u.username"
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN departments d ON d.id = u.department_id WHERE u.id = ?"
+        );
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN departments d ON d.id = u.department_id WHERE u.username = ?"
+        );
+        let row = sqlx::query(&sql).bind(username).fetch_optional(self.pool()).await?;
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?))).transpose()
+    }
+
+    async fn set_user_active(&self, id: i64, active: bool, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let r = sqlx::query("UPDATE users SET active = ?, updated_at = ? WHERE id = ?")
+            .bind(active as i64)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn set_password(&self, id: i64, password_hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let r = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn count_admins(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        // Expired sessions are cleaned up as new ones are made.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let Some(row) = sqlx::query("SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+        if expires_at <= now {
+            return Ok(None);
+        }
+        let Some(user) = self.user(row.try_get("user_id")?).await?.filter(|u| u.active) else { return Ok(None) };
+        Ok(Some(Session { user, csrf_token: row.try_get("csrf_token")?, expires_at }))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_api_token(
+        &self,
+        department_id: i64,
+        name: &str,
+        token_hash: &str,
+        created_by: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken> {
+        let mut tx = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (department_id, name, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(department_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(created_by)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN departments d ON d.id = t.department_id WHERE t.id = ?"
+        );
+        let token = token_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?)?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN departments d ON d.id = t.department_id ORDER BY t.id DESC"
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn use_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN departments d ON d.id = t.department_id
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+        );
+        let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(self.pool()).await? else { return Ok(None) };
+        let token = token_from_row(&row)?;
+        // Recording the last use is best effort: a busy database must not refuse the request.
+        let _ = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(token.id)
+            .execute(self.pool())
+            .await;
+        Ok(Some(token))
+    }
+
+    async fn revoke_api_token(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let r = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn audit(&self, who: Auditor, action: &str, target: &str, detail: &str, now: DateTime<Utc>) -> Result<()> {
+        let (user, token) = match who {
+            Auditor::User(id) => (Some(id), None),
+            Auditor::Token(id) => (None, Some(id)),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO audit_log (at, user_id, token_id, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(now)
+            .bind(user)
+            .bind(token)
+            .bind(action)
+            .bind(target)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT a.at, COALESCE(u.username, 'token:' || t.name) AS who, a.action, a.target, a.detail
+             FROM audit_log a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN api_tokens t ON t.id = a.token_id
+             ORDER BY a.id DESC LIMIT ?",
+        )
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: r.try_get("at")?,
+                    user: r.try_get("who")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}

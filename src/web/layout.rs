@@ -1,0 +1,78 @@
+//! The page frame every console page shares: header, navigation by role, and the error page.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::WebState;
+use crate::store::{Role, User};
+
+/// Navigation entries: path, locale key, who sees it.
+const NAV: &[(&str, &str, &[Role])] = &[
+    ("/", "web.nav.dashboard", &[Role::Admin, Role::Staff, Role::Department]),
+    ("/suggestions", "web.nav.suggestions", &[Role::Admin, Role::Staff, Role::Department]),
+    ("/topics", "web.nav.topics", &[Role::Admin, Role::Staff]),
+    ("/departments", "web.nav.departments", &[Role::Admin, Role::Staff]),
+    ("/members", "web.nav.members", &[Role::Admin, Role::Staff]),
+    ("/preview", "web.nav.preview", &[Role::Admin, Role::Staff]),
+    ("/users", "web.nav.users", &[Role::Admin]),
+    ("/audit", "web.nav.audit", &[Role::Admin]),
+];
+
+/// A whole page. `csrf` is the session's token, for the logout form.
+pub fn page(state: &WebState, user: Option<(&User, &str)>, current: &str, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(if state.lang() == crate::locale::Lang::Zh { "zh-CN" } else { "en" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (state.t("web.brand")) }
+                link rel="stylesheet" href="/assets/style.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (state.t("web.brand")) }
+                    @if let Some((user, csrf)) = user {
+                        nav {
+                            @for (path, key, roles) in NAV {
+                                @if roles.contains(&user.role) {
+                                    a href=(path) class=[(*path == current).then_some("current")] { (state.t(key)) }
+                                }
+                            }
+                        }
+                        span { (user.name) }
+                        form.inline method="post" action="/logout" {
+                            (csrf_field(csrf))
+                            button type="submit" { (state.t("web.logout")) }
+                        }
+                    }
+                }
+                main {
+                    @if user.is_some() && !state.bot_enabled {
+                        div.banner.warn { (state.t("web.bot_off")) }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The hidden field every form carries.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(token); }
+}
+
+pub fn error_page(state: &WebState, key: &str, detail: Option<&str>) -> Markup {
+    let title = state.t(key);
+    page(
+        state,
+        None,
+        "",
+        &title,
+        html! {
+            h1 { (title) }
+            @if let Some(detail) = detail { p { (detail) } }
+            p { a href="/" { (state.t("web.error.back")) } }
+        },
+    )
+}
