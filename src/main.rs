@@ -186,11 +186,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (setting web.listen): {e}", config.web.listen))?;
         let app = App::open(config, Arc::new(SystemClock)).await?;
-        if app.store.count_admins().await? == 0 {
-            tracing::warn!(
-                "no console account yet: create the first one with `jianyan users add --role admin --username admin --name 管理员`"
-            );
-        }
+        first_admin(&app).await?;
         tracing::info!(
             database = %app.config.database.path.display(),
             console = %app.config.web.public_url,
@@ -257,6 +253,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         eprintln!("{}", outcome.text);
     }
     Ok(outcome.ok)
+}
+
+/// On the very first start there is no console account: make an `admin` with a random password
+/// and print it once on the terminal (not in the log), so the console can be used at once.
+async fn first_admin(app: &App) -> anyhow::Result<()> {
+    use jianyan::store::{NewUser, Role};
+    if app.store.count_admins().await? > 0 {
+        return Ok(());
+    }
+    let password = format!("Jy-{}", &jianyan::web::auth::random_token()[..16]);
+    let user = NewUser {
+        username: "admin".into(),
+        name: app.texts.t(app.texts.lang_for(None), "cli.role_admin", &[]),
+        role: Role::Admin,
+        department_id: None,
+        password_hash: jianyan::web::auth::hash_password(&password)?,
+    };
+    if app.store.add_user(user, app.clock.now()).await?.is_some() {
+        tracing::warn!("created the first console account `admin`; its password is printed on the terminal once");
+        eprintln!(
+            "\n  ┌ {}\n  │ {} admin\n  │ {} {password}\n  └ {}\n",
+            app.config.web.public_url,
+            app.texts.t(app.texts.lang_for(None), "web.login.username", &[]),
+            app.texts.t(app.texts.lang_for(None), "web.login.password", &[]),
+            app.texts.t(app.texts.lang_for(None), "cli.first_admin_hint", &[]),
+        );
+    }
+    Ok(())
 }
 
 /// The bot's @username for deep links: from the settings, else asked from Telegram if it can be.

@@ -122,6 +122,8 @@ impl Jianyan {
         // The fake Telegram server is on loopback: never go through a proxy to reach it.
         cmd.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
         cmd.env("JIANYAN_DATABASE__PATH", self.db());
+        // `jianyan run` also serves the console: on a free port, never one a developer uses.
+        cmd.env("JIANYAN_WEB__LISTEN", "127.0.0.1:0");
         cmd.envs(env.iter().copied());
         cmd
     }
@@ -719,13 +721,55 @@ fn config_local_toml_is_read_and_the_environment_wins() {
     run.expect_code(0).stdout_has(&format!("https://t.me/from_env_bot?start={}", run.invite_code()));
 }
 
+/// Starts `jianyan run`, waits until its stderr shows `ready`, sends SIGINT and returns how it
+/// ended with its stdout and stderr.
+#[cfg(unix)]
+fn run_until_ready_then_interrupt(j: &Jianyan, env: &[(&str, &str)], ready: &str) -> (std::process::ExitStatus, String, String) {
+    let (out, err) = (j.path("out.txt"), j.path("err.txt"));
+    let mut child = j
+        .command(&["run"], env)
+        .stdout(File::create(&out).unwrap())
+        .stderr(File::create(&err).unwrap())
+        .spawn()
+        .expect("start jianyan run");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !read(&err).contains(ready) {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("jianyan run did not get ready ({ready})\n--- stderr:\n{}", read(&err));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("jianyan run did not stop on SIGINT\n--- stderr:\n{}", read(&err));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status, read(&out), read(&err))
+}
+
+/// Without a token the console runs alone, says the bot is off and how to turn it on, and makes
+/// the first admin account with a password shown once.
+#[cfg(unix)]
 #[test]
-fn run_without_a_token_says_how_to_set_one() {
+fn run_without_a_token_serves_the_console_and_says_how_to_turn_the_bot_on() {
     let j = Jianyan::new();
-    let run = j.run(&["run"]);
-    assert_ne!(run.code, Some(0), "{run:?}");
-    run.stderr_has("JIANYAN_BOT_TOKEN").stderr_has("no Telegram bot token is configured").stderr_has("@BotFather");
-    assert!(!j.db().exists(), "the token is checked before the database is touched");
+    let (status, _, stderr) = run_until_ready_then_interrupt(&j, &[], "jianyan is running");
+    assert_eq!(status.code(), Some(0), "--- stderr:\n{stderr}");
+    for part in ["JIANYAN_BOT_TOKEN", "@BotFather", "the Telegram bot is off", "admin", "Jy-"] {
+        assert!(stderr.contains(part), "stderr lacks {part}:\n{stderr}");
+    }
+    assert!(j.db().exists());
 }
 
 #[test]

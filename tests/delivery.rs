@@ -19,6 +19,10 @@ use support::fake_telegram::{FakeConfig, FakeTelegram};
 use support::harness::seed_bound_members;
 use tokio::sync::watch;
 
+/// These tests measure pace against wall-clock limits: they run one at a time, so that they do
+/// not share two cores with each other.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
     let mut env = vec![
         ("JIANYAN_DATABASE__PATH".to_string(), dir.join("jianyan.db").display().to_string()),
@@ -88,6 +92,7 @@ fn received(fake: &FakeTelegram) -> HashMap<i64, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_to_500_members_at_telegrams_pace() {
+    let _serial = SERIAL.lock().await;
     let fake = FakeTelegram::start_with(FakeConfig {
         max_per_second_global: Some(30),
         max_per_second_per_chat: Some(1),
@@ -135,6 +140,7 @@ async fn a_broadcast_to_500_members_at_telegrams_pace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_overtake_a_running_broadcast() {
+    let _serial = SERIAL.lock().await;
     let fake = FakeTelegram::start_with(FakeConfig { max_per_second_global: Some(30), ..FakeConfig::default() }).await;
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 4).await.unwrap();
@@ -155,6 +161,7 @@ async fn notifications_overtake_a_running_broadcast() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_that_times_out_is_uncertain_and_not_repeated() {
+    let _serial = SERIAL.lock().await;
     let fake =
         FakeTelegram::start_with(FakeConfig { latency: Duration::from_millis(1500), ..FakeConfig::default() }).await;
     let dir = tempfile::tempdir().unwrap();
@@ -172,6 +179,7 @@ async fn a_send_that_times_out_is_uncertain_and_not_repeated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_in_the_middle_of_a_broadcast_skips_and_repeats_no_one() {
+    let _serial = SERIAL.lock().await;
     let fake = FakeTelegram::start_with(FakeConfig {
         max_per_second_global: Some(30),
         max_per_second_per_chat: Some(1),
@@ -194,6 +202,7 @@ async fn kill_9_in_the_middle_of_a_broadcast_skips_and_repeats_no_one() {
             .env("TELOXIDE_API_URL", fake.api_url())
             .env("JIANYAN_DATABASE__PATH", dir.path().join("jianyan.db"))
             .env("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS", "1")
+            .env("JIANYAN_WEB__LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
