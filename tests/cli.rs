@@ -724,7 +724,11 @@ fn config_local_toml_is_read_and_the_environment_wins() {
 /// Starts `jianyan run`, waits until its stderr shows `ready`, sends SIGINT and returns how it
 /// ended with its stdout and stderr.
 #[cfg(unix)]
-fn run_until_ready_then_interrupt(j: &Jianyan, env: &[(&str, &str)], ready: &str) -> (std::process::ExitStatus, String, String) {
+fn run_until_ready_then_interrupt(
+    j: &Jianyan,
+    env: &[(&str, &str)],
+    ready: &str,
+) -> (std::process::ExitStatus, String, String) {
     let (out, err) = (j.path("out.txt"), j.path("err.txt"));
     let mut child = j
         .command(&["run"], env)

@@ -25,7 +25,7 @@ fn spawn_bot(fake: &FakeTelegram, dir: &std::path::Path) -> Child {
         .env("TELOXIDE_API_URL", fake.api_url())
         .env("JIANYAN_DATABASE__PATH", dir.join("jianyan.db"))
         .env("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS", "1")
-            .env("JIANYAN_WEB__LISTEN", "127.0.0.1:0")
+        .env("JIANYAN_WEB__LISTEN", "127.0.0.1:0")
         // This test is about durability, not Telegram's pace.
         .env("JIANYAN_DELIVERY__GLOBAL_PER_SECOND", "10000")
         .env("RUST_LOG", "error")

@@ -15,7 +15,7 @@ use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
 use crate::store::{Attachment, Identity, Member, NewSuggestion, ReceiptFn, Redeemed, Store, StoreError, Topic};
 
-mod broadcast;
+pub mod broadcast;
 mod department;
 mod rating;
 mod staff;
@@ -292,13 +292,48 @@ pub async fn handle(ctx: &Ctx<'_>, person: &Person, dialog: Dialog, input: Input
         d.out.say(Action::text(text));
         return Ok(d.out);
     }
-    match ctx.store.identity_by_telegram(person.user_id).await? {
-        Some(Identity::Member(member)) if member.active => d.member(&member, input).await?,
-        Some(Identity::Staff(staff)) if staff.active => d.staff(&staff, input).await?,
-        Some(Identity::Liaison(liaison)) if liaison.active => d.department(&liaison, input).await?,
-        _ => d.unregistered(input).await?,
-    }
+    let identity = ctx.store.identity_by_telegram(person.user_id).await?;
+    d.dispatch(identity, input).await?;
     Ok(d.out)
+}
+
+/// Handles one input as `identity`, without looking the person up by their Telegram account.
+///
+/// This is `handle` after its lookup: the same dialog, the same rules, the same output. It exists
+/// for the web console's dialog preview (`web::preview`), where staff chat in the browser as a
+/// chosen test member who may have no Telegram account; `person` then carries a synthetic chat id
+/// that cannot be a Telegram chat. An inactive identity is treated as unregistered, as in `handle`.
+pub async fn handle_as(
+    ctx: &Ctx<'_>,
+    person: &Person,
+    identity: Identity,
+    dialog: Dialog,
+    input: Input,
+) -> Result<Output, StoreError> {
+    let lang = ctx.texts.lang_for(person.language_code.as_deref());
+    let mut d = Dialogue { ctx, person, lang, dialog, out: Output::default() };
+    if input == Input::NotPrivate {
+        let text = d.t("chat.private_only");
+        d.out.say(Action::text(text));
+        return Ok(d.out);
+    }
+    d.dispatch(Some(identity), input).await?;
+    Ok(d.out)
+}
+
+/// What a typed message means, by the same rules as the Telegram adapter: `/name arg` is a
+/// command, a menu key's text stands for its command, anything else is text.
+pub fn text_input(texts: &Texts, text: &str) -> Input {
+    if let Some(rest) = text.strip_prefix('/') {
+        let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let name = word.split('@').next().unwrap_or_default().to_lowercase();
+        let arg = arg.trim();
+        return Input::Command { name, arg: (!arg.is_empty()).then(|| arg.to_string()) };
+    }
+    if let Some(cmd) = menu_command(texts, text) {
+        return Input::Command { name: cmd.to_string(), arg: None };
+    }
+    Input::Text(text.to_string())
 }
 
 /// Maps a menu key's text (in any language) to the command it stands for.
@@ -330,6 +365,16 @@ struct Dialogue<'a, 'c> {
 }
 
 impl Dialogue<'_, '_> {
+    /// Runs the dialog of whoever `identity` is (the inactive and the unknown are unregistered).
+    async fn dispatch(&mut self, identity: Option<Identity>, input: Input) -> Result<(), StoreError> {
+        match identity {
+            Some(Identity::Member(member)) if member.active => self.member(&member, input).await,
+            Some(Identity::Staff(staff)) if staff.active => self.staff(&staff, input).await,
+            Some(Identity::Liaison(liaison)) if liaison.active => self.department(&liaison, input).await,
+            _ => self.unregistered(input).await,
+        }
+    }
+
     fn t(&self, key: &str) -> String {
         self.ctx.texts.t(self.lang, key, &[])
     }

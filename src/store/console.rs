@@ -124,4 +124,23 @@ pub trait ConsoleStore: Send + Sync {
 
     async fn audit(&self, who: Auditor, action: &str, target: &str, detail: &str, now: DateTime<Utc>) -> Result<()>;
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    // ---- The dialog preview (`web::preview`) ----
+
+    /// Marks the pending outbox messages of a preview chat (see [`is_preview_chat`]) cancelled, so
+    /// that the delivery worker never sends them; returns how many. Rows of any other chat are
+    /// never touched, whatever `chat_id` is given.
+    async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64>;
+}
+
+// ---- The dialog preview (`web::preview`) ----
+
+/// Chat ids at or below `-PREVIEW_CHAT_BASE` belong to the console's dialog preview. No Telegram
+/// chat has such an id (users are positive, groups and channels stay above -1.1e12), so nothing
+/// addressed to one may ever be sent.
+pub const PREVIEW_CHAT_BASE: i64 = 9_000_000_000_000;
+
+/// Whether a chat id is a console preview chat rather than a Telegram chat.
+pub fn is_preview_chat(chat_id: i64) -> bool {
+    chat_id <= -PREVIEW_CHAT_BASE
 }

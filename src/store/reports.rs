@@ -1,6 +1,77 @@
 //! What the store answers for the dashboard and the console's topic, department and roster pages.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Liaison, NewTopic, Result, Topic};
+use crate::domain::{SuggestionKind, SuggestionState, TopicStatus};
+
+/// Which suggestions a dashboard counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every suggestion (staff and admin).
+    #[default]
+    All,
+    /// Only suggestions assigned to this department (not counting superseded routings), and only its
+    /// own assignments in the overdue list.
+    Department(i64),
+}
+
+/// An active assignment past its deadline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverdueAssignment {
+    pub suggestion_id: i64,
+    pub reference_no: String,
+    pub title: String,
+    pub department_name: String,
+    pub lead: bool,
+    pub deadline: DateTime<Utc>,
+}
+
+/// Everything the dashboard shows, within a scope.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DashboardData {
+    pub by_state: Vec<(SuggestionState, i64)>,
+    /// Topic title (`None`: no particular topic) and count, the largest first.
+    pub by_topic: Vec<(Option<String>, i64)>,
+    pub by_kind: Vec<(SuggestionKind, i64)>,
+    /// Workstation name of the member (`None`: no workstation) and count, the largest first.
+    pub by_workstation: Vec<(Option<String>, i64)>,
+    /// For each suggestion the lead department replied to: when it was assigned to that department
+    /// and when the first reply came.
+    pub answer_times: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Active assignments past their deadline, the longest overdue first.
+    pub overdue: Vec<OverdueAssignment>,
+    pub adopted: i64,
+    /// Suggestions that were accepted, whatever happened after (assigned, answered, closed, …).
+    pub accepted_or_later: i64,
+}
+
+/// One workstation's answer to a topic (同题共答).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkstationAnswer {
+    pub workstation_id: i64,
+    pub name: String,
+    /// Members of the workstation who sent at least one suggestion on the topic.
+    pub members: i64,
+    pub suggestions: i64,
+    /// Points (条) in those suggestions.
+    pub points: i64,
+    pub adopted: i64,
+}
 
 #[async_trait]
-pub trait ReportStore: Send + Sync {}
+pub trait ReportStore: Send + Sync {
+    /// The dashboard's numbers at `now`. Withdrawn suggestions are not counted in the charts.
+    async fn dashboard(&self, scope: Scope, now: DateTime<Utc>) -> Result<DashboardData>;
+    /// Every workstation (also those with nothing yet) and what its members sent on the topic.
+    async fn topic_by_workstation(&self, topic_id: i64) -> Result<Vec<WorkstationAnswer>>;
+    /// Changes a topic's title, description, class, form, closing time and pin; pinning it unpins
+    /// the others. `None` if there is no such topic.
+    async fn update_topic(&self, id: i64, topic: NewTopic, now: DateTime<Utc>) -> Result<Option<Topic>>;
+    /// Opens or closes a topic (closing also unpins it); `false` if there is no such topic or it
+    /// already had that status.
+    async fn set_topic_status(&self, id: i64, status: TopicStatus, now: DateTime<Utc>) -> Result<bool>;
+    /// Every department liaison, by department.
+    async fn liaisons(&self) -> Result<Vec<Liaison>>;
+}

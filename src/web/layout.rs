@@ -13,6 +13,7 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/departments", "web.nav.departments", &[Role::Admin, Role::Staff]),
     ("/members", "web.nav.members", &[Role::Admin, Role::Staff]),
     ("/preview", "web.nav.preview", &[Role::Admin, Role::Staff]),
+    ("/api-tokens", "web.nav.api_tokens", &[Role::Admin, Role::Staff]),
     ("/users", "web.nav.users", &[Role::Admin]),
     ("/audit", "web.nav.audit", &[Role::Admin]),
 ];

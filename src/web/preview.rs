@@ -1,9 +1,563 @@
 //! The member-dialog preview: chat in the browser with the same dialog engine as a chosen test member.
+//!
+//! Staff (and admins) pick a member from the roster and talk to `dialog::handle_as` as that member:
+//! text, the bot's inline buttons, the persistent menu keys, and a reset. A newcomer without a
+//! Telegram token sees exactly what members see.
+//!
+//! Each console user has their own preview chat with each member, under a synthetic chat id that
+//! cannot be a Telegram chat (`store::console::is_preview_chat`). Its dialog state lives in the
+//! `dialogs` table like any chat's, with the conversation so far kept beside it in the same JSON
+//! (`preview_transcript`; the dialog ignores the extra field). Every input is committed through
+//! `store.commit` like the bot does, so a suggestion submitted here is a real suggestion of that
+//! member and staff are alerted as usual. Nothing meant for the member is ever sent to Telegram:
+//! messages addressed to the preview chat, or to the member's own Telegram chat, are taken out of
+//! the commit and shown on the page instead; whatever might still reach the outbox for the preview
+//! chat is marked cancelled right after (`discard_preview_outbox`).
 
-use axum::Router;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
-use super::WebState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{self, CurrentUser};
+use super::{WebError, WebState, layout};
+use crate::dialog::{self, Ctx, Dialog, Input, Person};
+use crate::reply::{Action, Keyboard};
+use crate::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
+use crate::store::{Commit, Committed, Identity, Member, OutMessage, ReceiptFn, Role};
+
+/// Conversation entries kept per preview chat; older ones are dropped.
+const MAX_BUBBLES: usize = 200;
+/// Telegram's limit for one message, in characters (a longer one cannot be sent there either).
+const MAX_TEXT_CHARS: usize = 4096;
+/// Members' ids must stay below this to give every (user, member) pair its own chat id.
+const MEMBER_ID_SPAN: i64 = 100_000;
+/// The key beside the dialog state that holds the conversation.
+const TRANSCRIPT_KEY: &str = "preview_transcript";
+/// Planning again after the suggestion changed meanwhile, as the bot's retries do.
+const CONFLICT_RETRIES: usize = 3;
 
 pub fn router() -> Router<WebState> {
     Router::new()
+        .route("/preview", get(page))
+        .route("/preview/{member_id}/send", post(send))
+        .route("/preview/{member_id}/button", post(button))
+        .route("/preview/{member_id}/reset", post(reset))
+}
+
+/// Inputs to one preview chat are handled one at a time, as the bot's per-chat worker does for a
+/// Telegram chat: a double click on 提交 must not file the suggestion twice. The console runs in
+/// one process, so a lock per chat in it is enough; unused locks are dropped.
+async fn lock_chat(chat_id: i64) -> tokio::sync::OwnedMutexGuard<()> {
+    static LOCKS: LazyLock<Mutex<HashMap<i64, Weak<tokio::sync::Mutex<()>>>>> = LazyLock::new(Default::default);
+    let lock = {
+        let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+        locks.retain(|_, l| l.strong_count() > 0);
+        match locks.get(&chat_id).and_then(Weak::upgrade) {
+            Some(lock) => lock,
+            None => {
+                let lock = Arc::new(tokio::sync::Mutex::new(()));
+                locks.insert(chat_id, Arc::downgrade(&lock));
+                lock
+            }
+        }
+    };
+    lock.lock_owned().await
+}
+
+/// The preview chat of console user `user_id` with member `member_id`: never a Telegram chat.
+pub fn preview_chat_id(user_id: i64, member_id: i64) -> Option<i64> {
+    if !(0..MEMBER_ID_SPAN).contains(&member_id) || user_id < 0 {
+        return None;
+    }
+    let id = user_id.checked_mul(MEMBER_ID_SPAN)?.checked_add(member_id)?.checked_add(PREVIEW_CHAT_BASE)?;
+    Some(-id)
+}
+
+/// One entry of the conversation as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+enum Bubble {
+    /// What the member typed, or the label of the button they pressed.
+    Member { text: String },
+    /// What the bot said or sent; `id` stands for Telegram's message id (buttons carry it).
+    Bot { id: i32, action: Action },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Transcript {
+    next_id: i32,
+    bubbles: Vec<Bubble>,
+    /// The short notice of the last button press (Telegram shows it as a toast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    toast: Option<String>,
+}
+
+impl Transcript {
+    fn member(&mut self, text: String) {
+        self.bubbles.push(Bubble::Member { text });
+    }
+
+    /// Adds what the bot did: messages become bubbles, `ClearButtons` removes an earlier keyboard.
+    fn bot(&mut self, action: Action) {
+        match action {
+            Action::ClearButtons { message_id } => {
+                for b in &mut self.bubbles {
+                    if let Bubble::Bot { id, action: Action::Send { keyboard, .. } } = b
+                        && *id == message_id
+                        && matches!(keyboard, Keyboard::Inline(_))
+                    {
+                        *keyboard = Keyboard::None;
+                    }
+                }
+            }
+            action => {
+                self.next_id += 1;
+                self.bubbles.push(Bubble::Bot { id: self.next_id, action });
+            }
+        }
+        let excess = self.bubbles.len().saturating_sub(MAX_BUBBLES);
+        self.bubbles.drain(..excess);
+    }
+
+    /// The persistent menu: the last one the bot sent stays until another replaces it.
+    fn menu(&self) -> Option<&Vec<Vec<String>>> {
+        self.bubbles.iter().rev().find_map(|b| match b {
+            Bubble::Bot { action: Action::Send { keyboard: Keyboard::Menu(rows), .. }, .. } => Some(rows),
+            _ => None,
+        })
+    }
+
+    /// The label of button `data` on bubble `message_id`, if it is still there to press.
+    fn button_label(&self, message_id: i32, data: &str) -> Option<String> {
+        self.bubbles.iter().find_map(|b| match b {
+            Bubble::Bot { id, action: Action::Send { keyboard: Keyboard::Inline(rows), .. } } if *id == message_id => {
+                rows.iter().flatten().find(|button| button.data == data).map(|button| button.text.clone())
+            }
+            _ => None,
+        })
+    }
+}
+
+/// The dialog state and the conversation of one preview chat, as kept in the `dialogs` table.
+struct Chat {
+    dialog: Dialog,
+    transcript: Transcript,
+}
+
+impl Chat {
+    async fn load(state: &WebState, chat_id: i64) -> Result<Self, WebError> {
+        let Some(json) = state.app.store.dialog_state(chat_id).await? else {
+            return Ok(Self { dialog: Dialog::default(), transcript: Transcript::default() });
+        };
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        let transcript = value
+            .as_object_mut()
+            .and_then(|o| o.remove(TRANSCRIPT_KEY))
+            .and_then(|t| serde_json::from_value(t).ok())
+            .unwrap_or_default();
+        let dialog = serde_json::from_value(value).unwrap_or_else(|e| {
+            tracing::error!(error = %e, chat_id, "a saved preview dialog cannot be read; starting over");
+            Dialog::default()
+        });
+        Ok(Self { dialog, transcript })
+    }
+
+    /// The dialog state with the conversation beside it.
+    fn encode(dialog: &Dialog, transcript: &Transcript) -> Result<String, WebError> {
+        let mut value = serde_json::to_value(dialog)?;
+        if let Some(o) = value.as_object_mut() {
+            o.insert(TRANSCRIPT_KEY.to_string(), serde_json::to_value(transcript)?);
+        }
+        Ok(serde_json::to_string(&value)?)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    member: Option<String>,
+}
+
+/// Members the preview can speak as, in roster order.
+async fn active_members(state: &WebState) -> Result<Vec<Member>, WebError> {
+    Ok(state.app.store.members().await?.into_iter().filter(|m| m.active).collect())
+}
+
+/// The chosen member, if they exist and are active; `NotFound` otherwise.
+async fn chosen_member(state: &WebState, member_id: i64) -> Result<Member, WebError> {
+    match state.app.store.member_by_id(member_id).await? {
+        Some(m) if m.active => Ok(m),
+        Some(_) => Err(WebError::BadRequest(state.t("web.preview.inactive"))),
+        None => Err(WebError::NotFound),
+    }
+}
+
+fn chat_id_for(state: &WebState, user: &CurrentUser, member_id: i64) -> Result<i64, WebError> {
+    preview_chat_id(user.user.id, member_id)
+        .ok_or_else(|| WebError::BadRequest(state.t("web.preview.unsupported_member")))
+}
+
+pub async fn page(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(query): Query<PageQuery>,
+) -> Result<Markup, WebError> {
+    user.require(&[Role::Admin, Role::Staff])?;
+    let member_id = query.member.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::parse::<i64>);
+    let member_id = match member_id {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return Err(WebError::BadRequest(state.t("web.preview.bad_member"))),
+    };
+    render(&state, &user, member_id, None, "").await
+}
+
+/// The whole page: the member picker, and the chosen member's chat.
+async fn render(
+    state: &WebState,
+    user: &CurrentUser,
+    member_id: Option<i64>,
+    problem: Option<String>,
+    typed: &str,
+) -> Result<Markup, WebError> {
+    let title = state.t("web.preview.title");
+    let members = active_members(state).await?;
+    let chosen = match member_id {
+        Some(id) => Some(chosen_member(state, id).await?),
+        None => None,
+    };
+    let chat = match &chosen {
+        Some(m) => Some(Chat::load(state, chat_id_for(state, user, m.id)?).await?),
+        None => None,
+    };
+    let body = html! {
+        h1 { (title) }
+        p.muted { (state.t("web.preview.intro")) }
+        form.filters method="get" action="/preview" {
+            label {
+                (state.t("web.preview.member"))
+                select name="member" id="preview-member" {
+                    option value="" { (state.t("web.preview.choose")) }
+                    @for m in &members {
+                        option value=(m.id) selected[chosen.as_ref().is_some_and(|c| c.id == m.id)] {
+                            (m.name) " · " (m.member_no.to_string())
+                            @if let Some(w) = &m.workstation { " · " (w) }
+                        }
+                    }
+                }
+            }
+            button type="submit" { (state.t("web.preview.open")) }
+        }
+        @if members.is_empty() {
+            div.banner.warn { (state.t("web.preview.no_members")) }
+        }
+        @if let (Some(member), Some(chat)) = (&chosen, &chat) {
+            (chat_pane(state, user, member, chat, problem.as_deref(), typed))
+        }
+    };
+    Ok(layout::page(state, Some((&user.user, &user.csrf)), "/preview", &title, body))
+}
+
+fn chat_pane(
+    state: &WebState,
+    user: &CurrentUser,
+    member: &Member,
+    chat: &Chat,
+    problem: Option<&str>,
+    typed: &str,
+) -> Markup {
+    let base = format!("/preview/{}", member.id);
+    let default_menu;
+    let menu = match chat.transcript.menu() {
+        Some(menu) => menu,
+        None => {
+            // Before the bot has said anything here: the menu a registered member already has.
+            let t = |k: &str| state.t(k);
+            default_menu = vec![vec![t("menu.new"), t("menu.my")], vec![t("menu.topics"), t("menu.help")]];
+            &default_menu
+        }
+    };
+    html! {
+        div.banner.warn { (state.ta("web.preview.real", &[("name", &member.name)])) }
+        section.chat-pane aria-label=(state.ta("web.preview.chat_with", &[("name", &member.name)])) {
+            h2 { (state.ta("web.preview.chat_with", &[("name", &member.name)])) }
+            @if chat.transcript.bubbles.is_empty() {
+                p.muted { (state.t("web.preview.empty")) }
+            }
+            div.chat {
+                @for bubble in &chat.transcript.bubbles {
+                    @match bubble {
+                        Bubble::Member { text } => div.bubble.me { (text) },
+                        Bubble::Bot { id, action } => (bot_bubble(state, user, &base, *id, action)),
+                    }
+                }
+            }
+            @if let Some(toast) = &chat.transcript.toast {
+                p.toast role="status" { (toast) }
+            }
+            @if let Some(problem) = problem {
+                div.banner.error role="alert" { (problem) }
+            }
+            form.composer id="latest" method="post" action=(format!("{base}/send")) {
+                (auth::csrf(user))
+                input name="text" value=(typed) maxlength=(MAX_TEXT_CHARS) autocomplete="off"
+                    aria-label=(state.t("web.preview.message")) placeholder=(state.t("web.preview.message"));
+                button type="submit" { (state.t("web.preview.send")) }
+            }
+            form.menu-keys method="post" action=(format!("{base}/send")) aria-label=(state.t("web.preview.menu")) {
+                (auth::csrf(user))
+                @for row in menu {
+                    div.keyrow {
+                        @for key in row {
+                            button.secondary type="submit" name="text" value=(key) { (key) }
+                        }
+                    }
+                }
+            }
+            form.inline method="post" action=(format!("{base}/reset")) {
+                (auth::csrf(user))
+                button.secondary type="submit" { (state.t("web.preview.reset")) }
+            }
+        }
+    }
+}
+
+fn bot_bubble(state: &WebState, user: &CurrentUser, base: &str, id: i32, action: &Action) -> Markup {
+    html! {
+        div.bubble.bot {
+            @match action {
+                Action::Send { text, keyboard } => {
+                    (text)
+                    @if let Keyboard::Inline(rows) = keyboard {
+                        div.inline-keys {
+                            @for row in rows {
+                                div.keyrow {
+                                    @for b in row {
+                                        form.inline method="post" action=(format!("{base}/button")) {
+                                            (auth::csrf(user))
+                                            input type="hidden" name="message_id" value=(id);
+                                            input type="hidden" name="data" value=(b.data);
+                                            button.key type="submit" { (b.text) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Action::File { photo, caption, .. } => {
+                    span.muted { (state.t(if *photo { "web.preview.photo" } else { "web.preview.document" })) }
+                    @if !caption.is_empty() { "\n" (caption) }
+                }
+                Action::ClearButtons { .. } => {}
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SendForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+pub struct ButtonForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    message_id: String,
+    #[serde(default)]
+    data: String,
+}
+
+fn back_to(member_id: i64) -> Response {
+    Redirect::to(&format!("/preview?member={member_id}#latest")).into_response()
+}
+
+pub async fn send(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path(member_id): Path<i64>,
+    Form(form): Form<SendForm>,
+) -> Result<Response, WebError> {
+    user.require(&[Role::Admin, Role::Staff])?;
+    user.check_csrf(&form.csrf)?;
+    let member = chosen_member(&state, member_id).await?;
+    let text = form.text.trim();
+    let problem = if text.is_empty() {
+        Some(state.t("web.preview.text_empty"))
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        Some(state.ta("web.preview.text_too_long", &[("max", &MAX_TEXT_CHARS), ("len", &text.chars().count())]))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let page = render(&state, &user, Some(member.id), Some(problem), &form.text).await?;
+        return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+    }
+    let input = dialog::text_input(&state.app.texts, text);
+    converse(&state, &user, &member, input, text.to_string()).await?;
+    Ok(back_to(member.id))
+}
+
+pub async fn button(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path(member_id): Path<i64>,
+    Form(form): Form<ButtonForm>,
+) -> Result<Response, WebError> {
+    user.require(&[Role::Admin, Role::Staff])?;
+    user.check_csrf(&form.csrf)?;
+    let member = chosen_member(&state, member_id).await?;
+    let Ok(message_id) = form.message_id.trim().parse::<i32>() else {
+        return Err(WebError::BadRequest(state.t("web.preview.bad_button")));
+    };
+    let chat = Chat::load(&state, chat_id_for(&state, &user, member.id)?).await?;
+    // The member's bubble shows the label pressed; a button no longer shown still goes to the
+    // dialog (as a stale keyboard in Telegram would), which answers it politely.
+    let label =
+        chat.transcript.button_label(message_id, &form.data).unwrap_or_else(|| state.t("web.preview.old_button"));
+    let input = Input::Button { message_id, data: form.data.clone() };
+    converse(&state, &user, &member, input, format!("[{label}]")).await?;
+    Ok(back_to(member.id))
+}
+
+pub async fn reset(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path(member_id): Path<i64>,
+    Form(form): Form<auth::CsrfOnly>,
+) -> Result<Response, WebError> {
+    user.require(&[Role::Admin, Role::Staff])?;
+    user.check_csrf(&form.csrf)?;
+    let member = chosen_member(&state, member_id).await?;
+    let chat_id = chat_id_for(&state, &user, member.id)?;
+    let _one_at_a_time = lock_chat(chat_id).await;
+    let now = state.app.clock.now();
+    let old = Chat::load(&state, chat_id).await?;
+    // A fresh dialog; the nonce keeps counting so that no old button matches again.
+    let dialog = Dialog { nonce: old.dialog.nonce + 1, ..Dialog::default() };
+    let commit = Commit {
+        update_id: None,
+        chat_id,
+        dialog: Some(Chat::encode(&dialog, &Transcript::default())?),
+        messages: Vec::new(),
+        submission: None,
+        change: None,
+        now,
+    };
+    state.app.store.commit(commit).await?;
+    state.app.store.audit(user.auditor(), "preview_reset", &member.member_no.to_string(), "", now).await?;
+    Ok(back_to(member.id))
+}
+
+/// Runs one input through the member dialog and commits it like the bot does, keeping everything
+/// meant for the member on the page.
+async fn converse(
+    state: &WebState,
+    user: &CurrentUser,
+    member: &Member,
+    input: Input,
+    shown: String,
+) -> Result<(), WebError> {
+    let chat_id = chat_id_for(state, user, member.id)?;
+    let _one_at_a_time = lock_chat(chat_id).await;
+    let person = Person { user_id: chat_id, chat_id, language_code: None };
+    // Messages for the member: to the preview chat, or to the member's own Telegram chat.
+    let own_chat = member.telegram_user_id;
+    let for_member =
+        move |m: &OutMessage| m.chat_id == chat_id || Some(m.chat_id) == own_chat || is_preview_chat(m.chat_id);
+    let app = &state.app;
+    for _ in 0..CONFLICT_RETRIES {
+        let now = app.clock.now();
+        let chat = Chat::load(state, chat_id).await?;
+        let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+        let mut output =
+            dialog::handle_as(&ctx, &person, Identity::Member(member.clone()), chat.dialog.clone(), input.clone())
+                .await?;
+        let mut transcript = chat.transcript.clone();
+        transcript.member(shown.clone());
+        transcript.toast = output.toast.take();
+        for action in output.actions.drain(..) {
+            transcript.bot(action);
+        }
+        // Pushes a change would send the member (a rating's new state) are shown here instead.
+        if let Some(change) = output.change.as_mut() {
+            let (mine, others): (Vec<_>, Vec<_>) = change.messages.drain(..).partition(|m| for_member(m));
+            change.messages = others;
+            for m in mine {
+                if let Ok(action) = Action::decode(&m.payload) {
+                    transcript.bot(action);
+                }
+            }
+        }
+        // The receipt is rendered inside the commit, once the reference number is known: the
+        // member's part is kept back for the page, staff's alerts go out as usual.
+        let receipt_for_member: Arc<Mutex<Vec<OutMessage>>> = Arc::default();
+        let submission = output.submission.take().map(|(suggestion, receipt)| {
+            let keep = receipt_for_member.clone();
+            let wrapped: ReceiptFn = Box::new(move |reference, id| {
+                let (mine, others): (Vec<_>, Vec<_>) = receipt(reference, id).into_iter().partition(|m| for_member(m));
+                *keep.lock().unwrap_or_else(|e| e.into_inner()) = mine;
+                others
+            });
+            (suggestion, wrapped)
+        });
+        let next = output.state.clone().unwrap_or_else(|| chat.dialog.clone());
+        let commit = Commit {
+            update_id: None,
+            chat_id,
+            dialog: Some(Chat::encode(&next, &transcript)?),
+            messages: Vec::new(),
+            submission,
+            change: output.change.take(),
+            now,
+        };
+        match app.store.commit(commit).await? {
+            Committed::Conflict => continue,
+            Committed::AlreadyProcessed => {
+                return Err(WebError::Internal(anyhow::anyhow!("a preview commit without an update")));
+            }
+            Committed::Done { reference, .. } => {
+                let kept = std::mem::take(&mut *receipt_for_member.lock().unwrap_or_else(|e| e.into_inner()));
+                if !kept.is_empty() {
+                    for m in kept {
+                        if let Ok(action) = Action::decode(&m.payload) {
+                            transcript.bot(action);
+                        }
+                    }
+                    let commit = Commit {
+                        update_id: None,
+                        chat_id,
+                        dialog: Some(Chat::encode(&next, &transcript)?),
+                        messages: Vec::new(),
+                        submission: None,
+                        change: None,
+                        now,
+                    };
+                    app.store.commit(commit).await?;
+                }
+                // Nothing for the preview chat may wait in the outbox to be sent.
+                app.store.discard_preview_outbox(chat_id, now).await?;
+                let target = member.member_no.to_string();
+                let detail = match &reference {
+                    Some(r) => format!("{shown} → {r}"),
+                    None => shown.clone(),
+                };
+                let action = if reference.is_some() { "preview_submit" } else { "preview_input" };
+                app.store.audit(user.auditor(), action, &target, &dialog::truncate(&detail, 200), now).await?;
+                return Ok(());
+            }
+        }
+    }
+    Err(WebError::BadRequest(state.t("web.preview.conflict")))
 }

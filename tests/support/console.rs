@@ -196,3 +196,217 @@ pub fn set_cookie_value(page: &Page, name: &str) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find_map(|v| v.strip_prefix(&format!("{name}="))?.split(';').next().map(str::to_string))
 }
+
+// --- department API helpers (tests/web_api.rs) ---------------------------------------------------
+
+/// An answer of the JSON API: status, headers, the body and the body parsed as JSON.
+#[derive(Debug)]
+pub struct ApiAnswer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+    pub json: serde_json::Value,
+}
+
+impl ApiAnswer {
+    /// `error.code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Console {
+    /// Creates a token for a department the way the token page does (only its hash is kept);
+    /// returns its id and the token.
+    pub async fn api_token_for(&self, department_id: i64, name: &str) -> (i64, String) {
+        let token = jianyan::web::api::tokens::new_token();
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let created = self.store.create_api_token(department_id, name, &auth::token_hash(&token), None, now).await;
+        (created.unwrap().id, token)
+    }
+
+    /// Calls the API: `token` as a bearer token (none: no Authorization header), `body` as the raw
+    /// request body (sent as application/json).
+    pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> ApiAnswer {
+        let mut r = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            r = r.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            r = r.header(header::CONTENT_TYPE, "application/json");
+        }
+        let page = self.request(r.body(Body::from(body.unwrap_or("").to_string())).unwrap()).await;
+        let json = serde_json::from_slice(&page.bytes).unwrap_or(serde_json::Value::Null);
+        ApiAnswer { status: page.status, headers: page.headers, body: page.body, json }
+    }
+
+    /// Binds a member to a Telegram chat (their invite redeemed), so pushes to them reach the outbox.
+    pub async fn api_bind_member(&self, member_no: &str, chat_id: i64) {
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let member = self.store.member_by_no(&MemberNo::parse(member_no).unwrap()).await.unwrap().unwrap();
+        let hash = auth::token_hash(&format!("invite-{member_no}"));
+        self.store.create_invite(member.id, &hash, now, now + chrono::Duration::days(1)).await.unwrap();
+        let redeemed = self.store.redeem_invite(&hash, chat_id, chat_id, None, now).await.unwrap();
+        assert!(matches!(redeemed, jianyan::store::Redeemed::Bound(_)), "{redeemed:?}");
+    }
+
+    /// Files a suggestion by a member on the topic, as the bot does; returns its id and reference.
+    pub async fn api_submit(&self, member_no: &str, title: &str, points: &[&str]) -> (i64, String) {
+        use jianyan::store::{Commit, Committed, NewSuggestion};
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let member = self.store.member_by_no(&MemberNo::parse(member_no).unwrap()).await.unwrap().unwrap();
+        let suggestion = NewSuggestion {
+            member_id: member.id,
+            topic_id: Some(self.topic_id),
+            kind: jianyan::domain::SuggestionKind::Advice,
+            title: title.into(),
+            points: points.iter().map(|p| p.to_string()).collect(),
+            attachments: Vec::new(),
+            year: 2025,
+            prefix: "PD".into(),
+        };
+        let commit = Commit {
+            update_id: None,
+            chat_id: member.telegram_user_id.unwrap_or(1),
+            dialog: None,
+            messages: Vec::new(),
+            submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
+            change: None,
+            now,
+        };
+        let Committed::Done { reference: Some(reference), .. } = self.store.commit(commit).await.unwrap() else {
+            panic!("not submitted")
+        };
+        let reference = reference.to_string();
+        (self.store.suggestion_id_by_reference(&reference).await.unwrap().unwrap(), reference)
+    }
+
+    /// Plans and applies a command as a console account, through the workflow; panics if refused.
+    pub async fn api_run_as(&self, username: &str, id: i64, command: jianyan::workflow::Command) {
+        use jianyan::workflow::{Actor, plan};
+        let (user, _) = self.store.user_for_login(username).await.unwrap().unwrap();
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let ctx = jianyan::dialog::Ctx {
+            store: self.app.store.as_ref(),
+            texts: &self.app.texts,
+            config: &self.app.config,
+            now,
+        };
+        let change = plan(&ctx, &Actor::User(&user), id, command.clone()).await.unwrap();
+        let change = change.unwrap_or_else(|r| panic!("{command:?} refused: {r:?}"));
+        let done = self.store.apply_change(change, now).await.unwrap();
+        assert!(matches!(done, jianyan::store::Committed::Done { .. }), "{done:?}");
+    }
+
+    /// A suggestion by PD001 accepted by staff and assigned to 区教育局 (`dept`) as lead, with
+    /// 区财政局 (`dept2`) as co-department if `with_co`.
+    pub async fn api_assigned(&self, title: &str, with_co: bool) -> (i64, String) {
+        use jianyan::workflow::Command;
+        let (id, reference) = self.api_submit("PD001", title, &["第一条建议", "第二条建议"]).await;
+        self.api_run_as("staff", id, Command::Accept).await;
+        let co = if with_co { vec![self.other_department_id] } else { Vec::new() };
+        self.api_run_as("staff", id, Command::Assign { lead: self.department_id, co, deadline: None }).await;
+        (id, reference)
+    }
+}
+
+// --- inbox helpers (tests/web_inbox.rs) -----------------------------------------------------------
+
+impl Console {
+    /// Files a suggestion by a member on the console's topic, as the bot does (`store.commit` with a
+    /// `NewSuggestion`); returns its id and reference number.
+    pub async fn inbox_submit(
+        &self,
+        member_no: &str,
+        kind: jianyan::domain::SuggestionKind,
+        title: &str,
+        points: &[&str],
+        attachments: Vec<jianyan::store::Attachment>,
+    ) -> (i64, String) {
+        use jianyan::store::{Commit, Committed, NewSuggestion};
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let member = self.store.member_by_no(&MemberNo::parse(member_no).unwrap()).await.unwrap().unwrap();
+        let suggestion = NewSuggestion {
+            member_id: member.id,
+            topic_id: Some(self.topic_id),
+            kind,
+            title: title.into(),
+            points: points.iter().map(|p| p.to_string()).collect(),
+            attachments,
+            year: 2025,
+            prefix: "PD".into(),
+        };
+        let commit = Commit {
+            update_id: None,
+            chat_id: member.telegram_user_id.unwrap_or(1),
+            dialog: None,
+            messages: Vec::new(),
+            submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
+            change: None,
+            now,
+        };
+        let Committed::Done { reference: Some(reference), .. } = self.store.commit(commit).await.unwrap() else {
+            panic!("not submitted")
+        };
+        let reference = reference.to_string();
+        (self.store.suggestion_id_by_reference(&reference).await.unwrap().unwrap(), reference)
+    }
+
+    /// Binds a member to a Telegram chat, so pushes to them are queued in the outbox.
+    pub async fn inbox_bind(&self, member_no: &str, chat_id: i64) {
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let member = self.store.member_by_no(&MemberNo::parse(member_no).unwrap()).await.unwrap().unwrap();
+        let hash = auth::token_hash(&format!("inbox-invite-{member_no}"));
+        self.store.create_invite(member.id, &hash, now, now + chrono::Duration::days(1)).await.unwrap();
+        let redeemed = self.store.redeem_invite(&hash, chat_id, chat_id, None, now).await.unwrap();
+        assert!(matches!(redeemed, jianyan::store::Redeemed::Bound(_)), "{redeemed:?}");
+    }
+
+    /// The payloads queued in the outbox for a chat, oldest first.
+    pub async fn inbox_outbox(&self, chat_id: i64) -> Vec<String> {
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = ? ORDER BY id")
+            .bind(chat_id)
+            .fetch_all(self.store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// A suggestion's state now.
+    pub async fn inbox_state(&self, id: i64) -> jianyan::domain::SuggestionState {
+        self.store.facts(id).await.unwrap().unwrap().state
+    }
+
+    /// Plans and applies a command as a console account, through the workflow; panics if refused.
+    pub async fn inbox_run_as(&self, username: &str, id: i64, command: jianyan::workflow::Command) {
+        use jianyan::workflow::{Actor, plan};
+        let (user, _) = self.store.user_for_login(username).await.unwrap().unwrap();
+        let now = jianyan::clock::Clock::now(self.clock.as_ref());
+        let ctx = jianyan::dialog::Ctx {
+            store: self.app.store.as_ref(),
+            texts: &self.app.texts,
+            config: &self.app.config,
+            now,
+        };
+        let change = plan(&ctx, &Actor::User(&user), id, command.clone()).await.unwrap();
+        let change = change.unwrap_or_else(|r| panic!("{command:?} refused: {r:?}"));
+        let done = self.store.apply_change(change, now).await.unwrap();
+        assert!(matches!(done, jianyan::store::Committed::Done { .. }), "{done:?}");
+    }
+
+    /// A suggestion by PD001, accepted and assigned by staff to 区教育局 (`dept`) as lead, with
+    /// 区财政局 (`dept2`) as co-department if `with_co`.
+    pub async fn inbox_assigned(&self, title: &str, with_co: bool) -> (i64, String) {
+        use jianyan::workflow::Command;
+        let kind = jianyan::domain::SuggestionKind::Advice;
+        let (id, reference) = self.inbox_submit("PD001", kind, title, &["第一条建议", "第二条建议"], Vec::new()).await;
+        self.inbox_run_as("staff", id, Command::Accept).await;
+        let co = if with_co { vec![self.other_department_id] } else { Vec::new() };
+        self.inbox_run_as("staff", id, Command::Assign { lead: self.department_id, co, deadline: None }).await;
+        (id, reference)
+    }
+
+    /// The audit log's actions, newest first.
+    pub async fn inbox_audit_actions(&self) -> Vec<String> {
+        self.store.audit_log(1000).await.unwrap().into_iter().map(|e| format!("{} {}", e.action, e.target)).collect()
+    }
+}

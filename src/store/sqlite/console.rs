@@ -275,4 +275,25 @@ impl ConsoleStore for SqliteStore {
             })
             .collect()
     }
+
+    // ---- The dialog preview (`web::preview`) ----
+
+    async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64> {
+        if !is_preview_chat(chat_id) {
+            return Ok(0);
+        }
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'cancelled', last_error = 'console preview: never sent to Telegram', sent_at = NULL
+             WHERE chat_id = ? AND chat_id <= ? AND status = 'pending'",
+        )
+        .bind(chat_id)
+        .bind(-PREVIEW_CHAT_BASE)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        tracing::debug!(chat_id, done, at = %now, "preview outbox discarded");
+        Ok(done)
+    }
 }

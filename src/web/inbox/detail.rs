@@ -1,0 +1,516 @@
+//! One suggestion: everything the member sent, who handles it, what happened, and the actions the
+//! viewer may take, each decided by `workflow::permitted` and `workflow::allowed_in`.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Months, NaiveDate, Utc};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{local_date, local_time, visibility};
+use crate::dialog::Ctx;
+use crate::domain::ReferenceNo;
+use crate::store::{AssignmentRole, AssignmentStatus, Committed, Facts};
+use crate::web::auth::{self, CurrentUser};
+use crate::web::{WebError, WebState, layout};
+use crate::workflow::{self, Act, Actor, Command};
+
+/// The actions the detail page offers, in the order it shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    Reject,
+    Merge,
+    Assign,
+    Instruct,
+    Adopt,
+    Acknowledge,
+    Return,
+    Reply,
+    CoOpinion,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::Accept,
+        Action::Reject,
+        Action::Merge,
+        Action::Assign,
+        Action::Instruct,
+        Action::Adopt,
+        Action::Acknowledge,
+        Action::Return,
+        Action::Reply,
+        Action::CoOpinion,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::Merge => "merge",
+            Action::Assign => "assign",
+            Action::Instruct => "instruct",
+            Action::Adopt => "adopt",
+            Action::Acknowledge => "acknowledge",
+            Action::Return => "return",
+            Action::Reply => "reply",
+            Action::CoOpinion => "co_opinion",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.slug() == s)
+    }
+
+    pub fn act(self) -> Act {
+        match self {
+            Action::Accept => Act::Accept,
+            Action::Reject => Act::Reject,
+            Action::Merge => Act::Merge,
+            Action::Assign => Act::Assign,
+            Action::Instruct => Act::Instruct,
+            Action::Adopt => Act::Adopt,
+            Action::Acknowledge => Act::Acknowledge,
+            Action::Return => Act::Return,
+            Action::Reply => Act::Reply,
+            Action::CoOpinion => Act::CoOpinion,
+        }
+    }
+
+    fn label(self, state: &WebState) -> String {
+        state.t(&format!("web.inbox.detail.act_{}", self.slug()))
+    }
+}
+
+/// The posted fields of a form, every value of a repeated name kept (the co-departments).
+#[derive(Debug, Clone, Default)]
+pub struct Fields(HashMap<String, Vec<String>>);
+
+impl Fields {
+    fn parse(body: &[u8]) -> Self {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in url::form_urlencoded::parse(body) {
+            map.entry(k.into_owned()).or_default().push(v.into_owned());
+        }
+        Self(map)
+    }
+    fn get(&self, name: &str) -> &str {
+        self.0.get(name).and_then(|v| v.first()).map(String::as_str).unwrap_or("")
+    }
+    fn all(&self, name: &str) -> &[String] {
+        self.0.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// What the page says above everything: a success, or a refusal with the form kept as typed.
+enum Outcome {
+    None,
+    Done(Action),
+    Refused { action: Action, message: String, fields: Fields },
+}
+
+fn ctx(state: &WebState) -> Ctx<'_> {
+    Ctx {
+        store: state.app.store.as_ref(),
+        texts: &state.app.texts,
+        config: &state.app.config,
+        now: state.app.clock.now(),
+    }
+}
+
+/// The suggestion's facts if this user may see it; otherwise not found (never "forbidden": a
+/// department is not told that another department's suggestion exists).
+async fn visible_facts(state: &WebState, user: &CurrentUser, id: i64) -> Result<Facts, WebError> {
+    visibility(user)?;
+    let facts = state.app.store.facts(id).await?.ok_or(WebError::NotFound)?;
+    if workflow::permitted(&Actor::User(&user.user), Act::View, &facts) { Ok(facts) } else { Err(WebError::NotFound) }
+}
+
+/// Whether the page offers this action to this viewer now.
+fn offered(user: &CurrentUser, facts: &Facts, action: Action) -> bool {
+    let actor = Actor::User(&user.user);
+    let act = action.act();
+    if !(workflow::permitted(&actor, act, facts) && workflow::allowed_in(act, facts.state)) {
+        return false;
+    }
+    // What has been done already is not offered again (`plan` refuses it too).
+    match action {
+        Action::Adopt => !facts.adopted,
+        Action::Acknowledge => {
+            actor.department_id().and_then(|d| facts.active_assignment(d)).is_some_and(|a| !a.acknowledged)
+        }
+        _ => true,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn page(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let facts = visible_facts(&state, &user, id).await?;
+    let outcome = Action::parse(&q.done).map(Outcome::Done).unwrap_or(Outcome::None);
+    Ok(render(&state, &user, facts, outcome).await?.into_response())
+}
+
+pub async fn by_reference(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+) -> Result<Response, WebError> {
+    visibility(&user)?;
+    let reference = reference.trim().to_uppercase();
+    let id = match ReferenceNo::parse(&reference) {
+        Some(r) => state.app.store.suggestion_id_by_reference(&r.to_string()).await?,
+        None => None,
+    };
+    let Some(id) = id else { return Ok(not_found_reference(&state, &user, &reference)) };
+    match visible_facts(&state, &user, id).await {
+        Ok(facts) => Ok(render(&state, &user, facts, Outcome::None).await?.into_response()),
+        Err(WebError::NotFound) => Ok(not_found_reference(&state, &user, &reference)),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    reference: String,
+}
+
+/// The lookup box: goes to the suggestion with that reference number.
+pub async fn lookup(user: CurrentUser, Query(q): Query<LookupQuery>) -> Result<Response, WebError> {
+    visibility(&user)?;
+    let reference = q.reference.trim().to_uppercase();
+    let encoded: String = url::form_urlencoded::byte_serialize(reference.as_bytes()).collect();
+    Ok(Redirect::to(&format!("/suggestions/ref/{encoded}")).into_response())
+}
+
+fn not_found_reference(state: &WebState, user: &CurrentUser, reference: &str) -> Response {
+    let title = state.t("web.error.not_found");
+    let body = html! {
+        h1 { (title) }
+        div.banner.error role="alert" { (state.ta("web.inbox.lookup_not_found", &[("reference", &reference)])) }
+        p { a href="/suggestions" { (state.t("web.inbox.detail.back")) } }
+    };
+    (StatusCode::NOT_FOUND, layout::page(state, Some((&user.user, &user.csrf)), "/suggestions", &title, body))
+        .into_response()
+}
+
+/// Turns a form into the workflow command, or says what is wrong with it.
+fn command(state: &WebState, action: Action, f: &Fields) -> Result<Command, String> {
+    Ok(match action {
+        Action::Accept => Command::Accept,
+        Action::Reject => Command::Reject { reason: f.get("reason").to_string() },
+        Action::Merge => Command::Merge { into_reference: f.get("reference").to_string() },
+        Action::Assign => {
+            let lead = f.get("lead").trim().parse::<i64>().map_err(|_| state.t("web.inbox.detail.choose_lead"))?;
+            let mut co = Vec::new();
+            for c in f.all("co") {
+                if c.trim().is_empty() {
+                    continue;
+                }
+                co.push(c.trim().parse::<i64>().map_err(|_| state.t("workflow.refused.unknown_department"))?);
+            }
+            let typed = f.get("deadline").trim();
+            let deadline = if typed.is_empty() {
+                None
+            } else {
+                let offset = state.app.config.offset();
+                let now = state.app.clock.now();
+                let date = NaiveDate::parse_from_str(&typed.replace(['/', '.'], "-"), "%Y-%m-%d")
+                    .map_err(|_| state.ta("web.inbox.detail.bad_deadline", &[("value", &typed)]))?;
+                if date <= now.with_timezone(&offset).date_naive() {
+                    return Err(state.ta("web.inbox.detail.past_deadline", &[("date", &date)]));
+                }
+                // Due at the end of that day, the committee's time (as in the Telegram dialog).
+                date.and_hms_opt(23, 59, 59)
+                    .and_then(|t| t.and_local_timezone(offset).single())
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            Command::Assign { lead, co, deadline }
+        }
+        Action::Instruct => Command::Instruct { text: f.get("text").to_string() },
+        Action::Adopt => Command::Adopt,
+        Action::Acknowledge => Command::Acknowledge,
+        Action::Return => Command::Return { reason: f.get("reason").to_string() },
+        Action::Reply => {
+            Command::Reply { class: f.get("class").trim().to_string(), text: f.get("text").to_string(), document: None }
+        }
+        Action::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
+    })
+}
+
+/// What the audit log records of a command.
+fn audit_detail(c: &Command) -> String {
+    match c {
+        Command::Reject { reason } | Command::Return { reason } => reason.trim().to_string(),
+        Command::Merge { into_reference } => into_reference.trim().to_uppercase(),
+        Command::Assign { lead, co, deadline } => {
+            let co = co.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let deadline = deadline.map(|d| d.to_rfc3339()).unwrap_or_default();
+            format!("lead={lead} co={co} deadline={deadline}")
+        }
+        Command::Instruct { text } | Command::CoOpinion { text } => text.trim().to_string(),
+        Command::Reply { class, text, .. } => format!("{class}：{}", text.trim()),
+        _ => String::new(),
+    }
+}
+
+pub async fn act(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let fields = Fields::parse(&body);
+    user.check_csrf(fields.get("_csrf"))?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let action = Action::parse(&action).ok_or(WebError::NotFound)?;
+    let facts = visible_facts(&state, &user, id).await?;
+    let refused = |message: String, facts: Facts, fields: Fields| {
+        let state = state.clone();
+        let user = user.clone();
+        async move {
+            let page = render(&state, &user, facts, Outcome::Refused { action, message, fields }).await?;
+            Ok::<_, WebError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    };
+    let command = match command(&state, action, &fields) {
+        Ok(c) => c,
+        Err(message) => return refused(message, facts, fields).await,
+    };
+    let detail = audit_detail(&command);
+    let ctx = ctx(&state);
+    let now = ctx.now;
+    let lang = state.lang();
+    let change = match workflow::plan(&ctx, &Actor::User(&user.user), id, command).await? {
+        Ok(change) => change,
+        Err(workflow::Refusal::NotFound) => return Err(WebError::NotFound),
+        Err(refusal) => return refused(refusal.render(&ctx, lang), facts, fields).await,
+    };
+    match state.app.store.apply_change(change, now).await? {
+        Committed::Done { .. } => {
+            state
+                .app
+                .store
+                .audit(user.auditor(), &format!("suggestion.{}", action.slug()), &facts.reference_no, &detail, now)
+                .await?;
+            Ok(Redirect::to(&format!("/suggestions/{id}?done={}", action.slug())).into_response())
+        }
+        Committed::Conflict | Committed::AlreadyProcessed => {
+            let facts = visible_facts(&state, &user, id).await?;
+            refused(state.t("web.inbox.detail.conflict"), facts, fields).await
+        }
+    }
+}
+
+fn file_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
+        b if b >= 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Outcome) -> Result<Markup, WebError> {
+    let store = &state.app.store;
+    let s = store.suggestion(facts.id).await?.ok_or(WebError::NotFound)?;
+    let member = store.member_by_id(s.member_id).await?;
+    let replies = store.replies_of(facts.id).await?;
+    let opinions = store.co_opinions(facts.id).await?;
+    let timeline = store.timeline_of(facts.id).await?;
+    let offered: Vec<Action> = Action::ALL.into_iter().filter(|a| offered(user, &facts, *a)).collect();
+    let needs_departments = offered.contains(&Action::Assign);
+    let departments = if needs_departments { store.departments().await? } else { Vec::new() };
+    let t = |k: &str| state.t(k);
+    let title = format!("{} {}", s.reference_no, s.title);
+    let body = html! {
+        p { a href="/suggestions" { "← " (t("web.inbox.detail.back")) } }
+        @match &outcome {
+            Outcome::Done(a) => { div.banner.ok role="status" { (state.ta("web.inbox.detail.done", &[("action", &a.label(state))])) } }
+            Outcome::Refused { action, message, .. } => {
+                div.banner.error role="alert" { (action.label(state)) "：" (message) }
+            }
+            Outcome::None => {}
+        }
+        h1 { span.muted { (s.reference_no) } " " (s.title) }
+        dl.facts {
+            dt { (t("web.inbox.col_state")) } dd { span.state { (t(&format!("state.{}", s.state.code()))) }
+                @if facts.adopted { " " span.state { (t("web.inbox.detail.adopted")) } } }
+            dt { (t("web.inbox.col_member")) }
+            dd { @if let Some(m) = &member { (m.name) " · " (m.member_no) " · " (m.workstation.as_deref().unwrap_or("—")) } @else { "—" } }
+            dt { (t("web.inbox.col_topic")) } dd { (s.topic_title.as_deref().unwrap_or("—")) }
+            dt { (t("web.inbox.col_kind")) } dd { (t(&format!("kind.{}", s.kind.code()))) }
+            dt { (t("web.inbox.col_submitted")) } dd { (local_time(state, s.created_at)) }
+            dt { (t("web.inbox.col_deadline")) } dd { @match facts.deadline { Some(d) => (local_date(state, d)), None => "—" } }
+        }
+        h2 { (state.ta("web.inbox.detail.points", &[("count", &s.points.len())])) }
+        ol.points { @for p in &s.points { li { (p) } } }
+        h2 { (t("web.inbox.detail.attachments")) }
+        @if s.attachments.is_empty() {
+            p.muted { (t("web.inbox.detail.no_attachments")) }
+        } @else {
+            p.muted { (t("web.inbox.detail.attachments_note")) }
+            div.table-wrap { table {
+                thead { tr { th { (t("web.inbox.detail.att_name")) } th { (t("web.inbox.detail.att_type")) } th { (t("web.inbox.detail.att_size")) } } }
+                tbody { @for a in &s.attachments { tr {
+                    td { (a.file_name.as_deref().unwrap_or("—")) }
+                    td {
+                        (t(&format!("web.inbox.detail.att_{}", a.kind.as_str())))
+                        @if let Some(m) = &a.mime_type { " · " (m) }
+                        @if let (Some(w), Some(h)) = (a.width, a.height) { " · " (w) "×" (h) }
+                    }
+                    td { @match a.file_size { Some(b) => (file_size(b)), None => "—" } }
+                } } }
+            } }
+        }
+        h2 { (t("web.inbox.detail.assignments")) }
+        @if facts.assignments.is_empty() {
+            p.muted { (t("web.inbox.detail.no_assignments")) }
+        } @else {
+            div.table-wrap { table {
+                thead { tr {
+                    th { (t("web.inbox.col_department")) } th { (t("web.inbox.detail.role")) } th { (t("web.inbox.col_deadline")) }
+                    th { (t("web.inbox.detail.acknowledged")) } th { (t("web.inbox.detail.status")) }
+                } }
+                tbody { @for a in &facts.assignments { tr {
+                    td { (a.department_name) }
+                    td { (t(match a.role { AssignmentRole::Lead => "assignment.role_lead", AssignmentRole::Co => "assignment.role_co" })) }
+                    td { (local_date(state, a.deadline)) }
+                    td { (t(if a.acknowledged { "web.inbox.detail.yes" } else { "web.inbox.detail.no" })) }
+                    td { (t(match a.status {
+                        AssignmentStatus::Active => "assignment.active",
+                        AssignmentStatus::Returned => "assignment.returned",
+                        AssignmentStatus::Answered => "assignment.answered",
+                        AssignmentStatus::Superseded => "assignment.superseded",
+                    })) }
+                } } }
+            } }
+        }
+        @if !opinions.is_empty() {
+            h2 { (t("web.inbox.detail.co_opinions")) }
+            ul { @for o in &opinions { li { strong { (o.department_name) } " · " span.muted { (local_time(state, o.at)) } div.text { (o.text) } } } }
+        }
+        @if !replies.is_empty() {
+            h2 { (t("web.inbox.detail.replies")) }
+            @for r in &replies {
+                div.card.reply {
+                    div { strong { (r.department_name) } " · " (t("web.inbox.detail.reply_class")) " " (r.reply_class) " · " span.muted { (local_time(state, r.at)) } }
+                    div.text { (r.text) }
+                    @if let Some(d) = &r.document {
+                        div.muted { (t("web.inbox.detail.reply_document")) "：" (d.file_name.as_deref().unwrap_or("—"))
+                            @if let Some(b) = d.file_size { " · " (file_size(b)) } }
+                    }
+                    div { (t("web.inbox.detail.rating")) "："
+                        @match &r.rating {
+                            Some((code, reason, at)) => {
+                                (t(&format!("rating.{code}")))
+                                @if !reason.is_empty() { "（" (reason) "）" }
+                                " " span.muted { (local_time(state, *at)) }
+                            }
+                            None => span.muted { (t("web.inbox.detail.not_rated")) },
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (t("web.inbox.detail.timeline")) }
+        ol.timeline { @for e in &timeline { li {
+            span.muted { (local_time(state, e.at)) } " · "
+            (t(&format!("web.inbox.detail.actor_{}", actor_kind(&e.actor_kind))))
+            @if let Some(n) = &e.actor_name { " " (n) } " · "
+            strong { (t(&format!("event.{}", e.event))) }
+            @if !e.text.is_empty() { div.text { (e.text) } }
+        } } }
+        h2 { (t("web.inbox.detail.actions")) }
+        @if offered.is_empty() {
+            p.muted { (t("web.inbox.detail.no_actions")) }
+        } @else {
+            div.actions {
+                @for a in &offered {
+                    @let prefill = match &outcome { Outcome::Refused { action, fields, .. } if action == a => Some(fields), _ => None };
+                    (action_form(state, user, &facts, *a, prefill, &departments))
+                }
+            }
+        }
+    };
+    Ok(layout::page(state, Some((&user.user, &user.csrf)), "/suggestions", &title, body))
+}
+
+fn actor_kind(kind: &str) -> &str {
+    match kind {
+        "member" | "staff" | "department" | "console_user" | "api_token" => kind,
+        _ => "system",
+    }
+}
+
+fn action_form(
+    state: &WebState,
+    user: &CurrentUser,
+    facts: &Facts,
+    action: Action,
+    prefill: Option<&Fields>,
+    departments: &[crate::store::Department],
+) -> Markup {
+    let t = |k: &str| state.t(k);
+    let empty = Fields::default();
+    let f = prefill.unwrap_or(&empty);
+    let path = format!("/suggestions/{}/act/{}", facts.id, action.slug());
+    let text_area = |name: &str, label_key: &str| {
+        html! { label { (t(label_key)) textarea name=(name) required maxlength=(workflow::TEXT_MAX_CHARS) { (f.get(name)) } } }
+    };
+    html! {
+        form.stack.action id=(format!("act-{}", action.slug())) method="post" action=(path) {
+            (auth::csrf(user))
+            h3 { (action.label(state)) }
+            @match action {
+                Action::Reject => { (text_area("reason", "web.inbox.detail.reason")) }
+                Action::Return => { (text_area("reason", "web.inbox.detail.return_reason")) }
+                Action::Instruct => { (text_area("text", "web.inbox.detail.instruction")) }
+                Action::CoOpinion => { (text_area("text", "web.inbox.detail.opinion")) }
+                Action::Merge => {
+                    label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder="PD-2025-0001" required; }
+                }
+                Action::Reply => {
+                    label { (t("web.inbox.detail.reply_class")) select name="class" required {
+                        option value="" { (t("web.inbox.detail.choose")) }
+                        @for c in state.app.config.workflow.reply_classes() {
+                            option value=(c.code) selected[f.get("class") == c.code] { (c.code) " " (c.label) }
+                        }
+                    } }
+                    (text_area("text", "web.inbox.detail.reply_text"))
+                }
+                Action::Assign => {
+                    @let now = state.app.clock.now();
+                    @let months = state.app.config.workflow.deadline_months;
+                    @let default = local_date(state, now.checked_add_months(Months::new(months)).unwrap_or(now));
+                    @let deadline = if prefill.is_some() { f.get("deadline").to_string() } else { default };
+                    label { (t("web.inbox.detail.lead")) select name="lead" required {
+                        option value="" { (t("web.inbox.detail.choose")) }
+                        @for d in departments { option value=(d.id) selected[f.get("lead") == d.id.to_string()] { (d.name) } }
+                    } }
+                    label { (t("web.inbox.detail.co")) select name="co" multiple size=(departments.len().clamp(2, 8)) {
+                        @for d in departments { option value=(d.id) selected[f.all("co").contains(&d.id.to_string())] { (d.name) } }
+                    } }
+                    label { (state.ta("web.inbox.detail.deadline", &[("months", &months)])) input type="date" name="deadline" value=(deadline); }
+                }
+                _ => {}
+            }
+            button type="submit" { (action.label(state)) }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Exports of a filtered list: CSV (UTF-8 with a BOM, so Excel reads Chinese) and XLSX. Same
+//! filters and the same permission restriction as the inbox.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::{ListQuery, local_date, local_time, visibility};
+use crate::store::inbox::{InboxRow, PageCursor};
+use crate::web::auth::CurrentUser;
+use crate::web::{WebError, WebState};
+
+/// The most rows one export holds; a bigger list asks for narrower filters.
+pub const EXPORT_MAX: usize = 200_000;
+const CHUNK: usize = 5_000;
+
+/// Column header keys (`web.inbox.export.*`), in order.
+const COLUMNS: [&str; 13] = [
+    "reference",
+    "title",
+    "member",
+    "member_no",
+    "workstation",
+    "topic",
+    "kind",
+    "points",
+    "state",
+    "departments",
+    "submitted",
+    "deadline",
+    "body",
+];
+
+/// The rows of the filtered list, in the list's order, fetched in chunks by keyset.
+async fn rows(state: &WebState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<InboxRow>, WebError> {
+    let restriction = visibility(user)?;
+    let (filter, problems) = query.filter(state, restriction);
+    if let Some(p) = problems.into_iter().next() {
+        return Err(WebError::BadRequest(p));
+    }
+    let sort = query.sort();
+    let mut out: Vec<InboxRow> = Vec::new();
+    let mut cursor = PageCursor::First;
+    loop {
+        let page = state.app.store.inbox(&filter, sort, &cursor, CHUNK).await?;
+        let Some(last) = page.rows.last() else { break };
+        cursor = PageCursor::After(last.cursor(sort));
+        out.extend(page.rows);
+        if out.len() > EXPORT_MAX {
+            return Err(WebError::BadRequest(state.ta("web.inbox.export_too_many", &[("max", &EXPORT_MAX)])));
+        }
+        if !page.has_next {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn cells(state: &WebState, r: &InboxRow) -> [String; 13] {
+    [
+        r.reference_no.clone(),
+        r.title.clone(),
+        r.member_name.clone(),
+        r.member_no.clone(),
+        r.workstation.clone().unwrap_or_default(),
+        r.topic_title.clone().unwrap_or_default(),
+        r.kind.label().to_string(),
+        r.points.to_string(),
+        state.t(&format!("state.{}", r.state.code())),
+        r.departments.clone(),
+        local_time(state, r.created_at),
+        r.deadline.map(|d| local_date(state, d)).unwrap_or_default(),
+        r.body.clone(),
+    ]
+}
+
+fn headers(state: &WebState) -> Vec<String> {
+    COLUMNS.iter().map(|c| state.t(&format!("web.inbox.export.{c}"))).collect()
+}
+
+/// A cell a spreadsheet would take for a formula gets a leading `'` (formula injection).
+pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+fn file_name(state: &WebState, ext: &str) -> String {
+    let day = state.app.clock.now().with_timezone(&state.app.config.offset()).format("%Y%m%d");
+    format!("attachment; filename=\"suggestions-{day}.{ext}\"")
+}
+
+async fn audit(state: &WebState, user: &CurrentUser, what: &str, query: &ListQuery, n: usize) -> Result<(), WebError> {
+    let detail = format!("rows={n} {}", query.filters_query());
+    state.app.store.audit(user.auditor(), what, "", &detail, state.app.clock.now()).await?;
+    Ok(())
+}
+
+pub async fn csv(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let rows = rows(&state, &user, &query).await?;
+    let mut buf: Vec<u8> = Vec::with_capacity(64 + rows.len() * 400);
+    buf.extend_from_slice("\u{feff}".as_bytes());
+    {
+        let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Necessary).from_writer(&mut buf);
+        w.write_record(headers(&state))?;
+        for r in &rows {
+            let c = cells(&state, r);
+            w.write_record(c.iter().map(|v| defuse(v).into_owned()))?;
+        }
+        w.flush()?;
+    }
+    audit(&state, &user, "suggestions.export_csv", &query, rows.len()).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, file_name(&state, "csv")),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+pub async fn xlsx(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let rows = rows(&state, &user, &query).await?;
+    let headers = headers(&state);
+    let cells: Vec<[String; 13]> = rows.iter().map(|r| cells(&state, r)).collect();
+    let n = rows.len();
+    drop(rows);
+    // Building the workbook is CPU work: keep it off the async threads.
+    let bytes = tokio::task::spawn_blocking(move || build_xlsx(&headers, &cells)).await??;
+    audit(&state, &user, "suggestions.export_xlsx", &query, n).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, file_name(&state, "xlsx")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn build_xlsx(headers: &[String], rows: &[[String; 13]]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let bold = Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (c, v) in row.iter().enumerate() {
+            // The points count (column 8) is a number; everything else is text, never a formula.
+            if c == 7
+                && let Ok(n) = v.parse::<f64>()
+            {
+                sheet.write_number(r, c as u16, n)?;
+            } else if !v.is_empty() {
+                sheet.write_string(r, c as u16, v)?;
+            }
+        }
+    }
+    for (c, width) in [14, 30, 10, 12, 14, 24, 12, 8, 10, 20, 17, 12, 60].into_iter().enumerate() {
+        sheet.set_column_width(c as u16, width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    workbook.save_to_buffer()
+}

@@ -1,0 +1,341 @@
+//! The member roster: list with filters, CSV import with a per-row report, invites, and the members
+//! who blocked the bot.
+
+use std::collections::HashMap;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::departments::{invite_shown, new_invite};
+use super::{local, page, require_staff};
+use crate::domain::MemberLevel;
+use crate::roster::{self, RowError};
+use crate::store::{InviteTarget, Member};
+use crate::web::auth::{self, CurrentUser};
+use crate::web::{WebError, WebState};
+
+pub fn router() -> Router<WebState> {
+    Router::new()
+        .route("/members", get(list))
+        .route("/members/import", get(import_form).post(import))
+        .route("/members/unreachable", get(unreachable))
+        .route("/members/{id}/invite", post(invite))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Filter {
+    #[serde(default)]
+    workstation: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    sector: String,
+    /// `yes`: bound to Telegram; `no`: not yet.
+    #[serde(default)]
+    bound: String,
+    /// `yes`: only members who blocked the bot.
+    #[serde(default)]
+    unreachable: String,
+}
+
+impl Filter {
+    fn keeps(&self, m: &Member, unreachable: bool) -> bool {
+        (self.workstation.is_empty() || m.workstation.as_deref() == Some(self.workstation.as_str()))
+            && MemberLevel::parse(&self.level).is_none_or(|l| l == m.level)
+            && (self.sector.is_empty() || m.sector == self.sector)
+            && match self.bound.as_str() {
+                "yes" => m.telegram_user_id.is_some(),
+                "no" => m.telegram_user_id.is_none(),
+                _ => true,
+            }
+            && (self.unreachable != "yes" || unreachable)
+    }
+}
+
+fn sorted_unique<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = values.filter(|s| !s.is_empty()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The member table, with an invite button on each row.
+fn member_table(
+    state: &WebState,
+    user: &CurrentUser,
+    members: &[&Member],
+    unreachable: &HashMap<i64, DateTime<Utc>>,
+) -> Markup {
+    html! {
+        div.table-wrap { table {
+            thead { tr {
+                th { (state.t("web.members.col_no")) }
+                th { (state.t("web.members.col_name")) }
+                th { (state.t("web.members.col_level")) }
+                th { (state.t("web.members.col_workstation")) }
+                th { (state.t("web.members.col_sector")) }
+                th { (state.t("web.members.col_telegram")) }
+                th { (state.t("web.members.col_invite")) }
+            } }
+            tbody { @for m in members {
+                tr {
+                    td { (m.member_no) }
+                    td { (m.name) @if !m.active { " " span.muted { (state.t("web.members.inactive")) } } }
+                    td { (m.level.label()) }
+                    td { (m.workstation.as_deref().unwrap_or("")) }
+                    td { (m.sector) }
+                    td {
+                        @if let Some(since) = unreachable.get(&m.id) {
+                            span.state.bad { (state.ta("web.members.unreachable_since", &[("since", &local(state, *since, "%Y-%m-%d"))])) }
+                        } @else if m.telegram_user_id.is_some() {
+                            span.state { (state.t("web.members.bound")) }
+                        } @else {
+                            span.muted { (state.t("web.members.not_bound")) }
+                        }
+                    }
+                    td {
+                        form.inline method="post" action=(format!("/members/{}/invite", m.id)) {
+                            (auth::csrf(user))
+                            button.secondary type="submit" { (state.t("web.members.invite")) }
+                        }
+                    }
+                }
+            } }
+        } }
+    }
+}
+
+async fn list(State(state): State<WebState>, user: CurrentUser, Query(f): Query<Filter>) -> Result<Markup, WebError> {
+    require_staff(&user)?;
+    let members = state.app.store.members().await?;
+    let unreachable: HashMap<i64, DateTime<Utc>> =
+        state.app.store.unreachable_members().await?.into_iter().map(|(m, at)| (m.id, at)).collect();
+    let workstations = sorted_unique(members.iter().filter_map(|m| m.workstation.as_deref()));
+    let sectors = sorted_unique(members.iter().map(|m| m.sector.as_str()));
+    let shown: Vec<&Member> = members.iter().filter(|m| f.keeps(m, unreachable.contains_key(&m.id))).collect();
+    let bound = members.iter().filter(|m| m.telegram_user_id.is_some()).count();
+    let title = state.t("web.members.title");
+    let body = html! {
+        h1 { (title) }
+        p {
+            (state.ta("web.members.summary", &[("total", &members.len()), ("bound", &bound), ("unreachable", &unreachable.len())]))
+        }
+        p {
+            a.button href="/members/import" { (state.t("web.members.import")) } " "
+            a.button.secondary href="/members/unreachable" { (state.t("web.members.unreachable_title")) }
+        }
+        form.filters method="get" action="/members" {
+            label { (state.t("web.members.col_workstation"))
+                select name="workstation" {
+                    option value="" { (state.t("web.members.any")) }
+                    @for w in &workstations { option value=(w) selected[f.workstation == *w] { (w) } }
+                }
+            }
+            label { (state.t("web.members.col_level"))
+                select name="level" {
+                    option value="" { (state.t("web.members.any")) }
+                    @for l in MemberLevel::ALL { option value=(l.code()) selected[MemberLevel::parse(&f.level) == Some(*l)] { (l.label()) } }
+                }
+            }
+            label { (state.t("web.members.col_sector"))
+                select name="sector" {
+                    option value="" { (state.t("web.members.any")) }
+                    @for s in &sectors { option value=(s) selected[f.sector == *s] { (s) } }
+                }
+            }
+            label { (state.t("web.members.col_telegram"))
+                select name="bound" {
+                    option value="" { (state.t("web.members.any")) }
+                    option value="yes" selected[f.bound == "yes"] { (state.t("web.members.bound")) }
+                    option value="no" selected[f.bound == "no"] { (state.t("web.members.not_bound")) }
+                }
+            }
+            label.check { input type="checkbox" name="unreachable" value="yes" checked[f.unreachable == "yes"]; (state.t("web.members.only_unreachable")) }
+            button type="submit" { (state.t("web.members.filter")) }
+        }
+        p.muted { (state.ta("web.members.shown", &[("count", &shown.len())])) }
+        @if shown.is_empty() {
+            p.muted { (state.t("web.members.none")) }
+        } @else {
+            (member_table(&state, &user, &shown, &unreachable))
+        }
+    };
+    Ok(page(&state, &user, "/members", &title, body))
+}
+
+async fn unreachable(State(state): State<WebState>, user: CurrentUser) -> Result<Markup, WebError> {
+    require_staff(&user)?;
+    let list = state.app.store.unreachable_members().await?;
+    let title = state.t("web.members.unreachable_title");
+    let body = html! {
+        h1 { (title) }
+        p.muted { (state.t("web.members.unreachable_hint")) }
+        @if list.is_empty() {
+            p { (state.t("cli.unreachable_none")) }
+        } @else {
+            div.table-wrap { table {
+                thead { tr {
+                    th { (state.t("web.members.col_no")) }
+                    th { (state.t("web.members.col_name")) }
+                    th { (state.t("web.members.col_workstation")) }
+                    th { (state.t("web.members.col_phone")) }
+                    th { (state.t("web.members.col_since")) }
+                } }
+                tbody { @for (m, since) in &list {
+                    tr {
+                        td { (m.member_no) }
+                        td { (m.name) }
+                        td { (m.workstation.as_deref().unwrap_or("")) }
+                        td { (m.phone) }
+                        td { (local(&state, *since, "%Y-%m-%d %H:%M")) }
+                    }
+                } }
+            } }
+        }
+        p { a href="/members" { (state.t("web.members.back")) } }
+    };
+    Ok(page(&state, &user, "/members", &title, body))
+}
+
+fn import_page(state: &WebState, user: &CurrentUser, report: Option<Markup>) -> Markup {
+    let title = state.t("web.members.import_title");
+    let body = html! {
+        h1 { (title) }
+        @if let Some(report) = report { (report) }
+        p.muted { (state.t("web.members.import_hint")) }
+        form.stack method="post" action="/members/import" enctype="multipart/form-data" {
+            (auth::csrf(user))
+            label { (state.t("web.members.file")) input type="file" name="file" accept=".csv,text/csv" required; }
+            label.check { input type="checkbox" name="skip_invalid" value="on"; (state.t("web.members.skip_invalid")) }
+            div {
+                button type="submit" { (state.t("web.members.import_submit")) } " "
+                a.button.secondary href="/members" { (state.t("web.manage.cancel")) }
+            }
+        }
+    };
+    page(state, user, "/members", &title, body)
+}
+
+async fn import_form(State(state): State<WebState>, user: CurrentUser) -> Result<Markup, WebError> {
+    require_staff(&user)?;
+    Ok(import_page(&state, &user, None))
+}
+
+/// Every problem found, one row each, with its line in the file.
+fn problem_table(state: &WebState, errors: &[RowError]) -> Markup {
+    html! {
+        div.table-wrap { table.problems {
+            thead { tr { th { (state.t("web.members.col_line")) } th { (state.t("web.members.col_problem")) } } }
+            tbody { @for e in errors {
+                tr {
+                    td { @if e.line > 0 { (e.line) } }
+                    // The problem alone: its line is in the first column.
+                    td { (RowError { line: 0, problem: e.problem.clone() }.render(&state.app.texts, state.lang())) }
+                }
+            } }
+        } }
+    }
+}
+
+async fn import(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    require_staff(&user)?;
+    let (mut csrf, mut bytes, mut skip_invalid) = (String::new(), None, false);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(state.ta("web.members.upload_failed", &[("error", &e)])))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| WebError::BadRequest(state.ta("web.members.upload_failed", &[("error", &e)])))?;
+        match name.as_str() {
+            "_csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
+            "file" => bytes = Some(data),
+            "skip_invalid" => skip_invalid = !data.is_empty(),
+            _ => {}
+        }
+    }
+    user.check_csrf(&csrf)?;
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        let report = html! { div.banner.error role="alert" { (state.t("web.members.no_file")) } };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, import_page(&state, &user, Some(report))).into_response());
+    };
+    let parsed = roster::parse(&bytes);
+    let file_level = parsed.rows.is_empty();
+    if !parsed.errors.is_empty() && (!skip_invalid || file_level) {
+        let hint = if file_level || skip_invalid { "web.members.import_fix" } else { "web.members.import_hint_skip" };
+        let report = html! {
+            div.banner.error role="alert" {
+                p { (state.ta("web.members.import_failed", &[("count", &parsed.errors.len())])) }
+                p { (state.t(hint)) }
+            }
+            (problem_table(&state, &parsed.errors))
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, import_page(&state, &user, Some(report))).into_response());
+    }
+    let now = state.app.clock.now();
+    let summary = state.app.store.import_members(&parsed.rows, now).await?;
+    let detail = format!(
+        "inserted {}, updated {}, workstations created {}, rows skipped {}",
+        summary.inserted,
+        summary.updated,
+        summary.workstations_created,
+        parsed.errors.len()
+    );
+    state.app.store.audit(user.auditor(), "members.import", "roster", &detail, now).await?;
+    let report = html! {
+        div.banner.ok role="status" {
+            (state.ta("web.members.import_done", &[
+                ("inserted", &summary.inserted),
+                ("updated", &summary.updated),
+                ("workstations", &summary.workstations_created),
+            ]))
+        }
+        @if !parsed.errors.is_empty() {
+            div.banner.warn { (state.ta("web.members.import_skipped", &[("count", &parsed.errors.len())])) }
+            (problem_table(&state, &parsed.errors))
+        }
+    };
+    Ok(import_page(&state, &user, Some(report)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+async fn invite(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    require_staff(&user)?;
+    user.check_csrf(&f.csrf)?;
+    let member = state.app.store.member_by_id(id).await?.ok_or(WebError::NotFound)?;
+    let (code, expires) = new_invite(&state, InviteTarget::Member(member.id)).await?;
+    let now = state.app.clock.now();
+    state.app.store.audit(user.auditor(), "member.invite", &format!("member:{}", member.member_no), "", now).await?;
+    let who = format!("{}（{}）", member.name, member.member_no);
+    let title = state.t("web.invite.title");
+    let body = html! {
+        h1 { (title) }
+        (invite_shown(&state, &who, &code, expires))
+        p { a href="/members" { (state.t("web.members.back")) } }
+    };
+    let markup = page(&state, &user, "/members", &title, body);
+    Ok(([(header::CACHE_CONTROL, "no-store")], markup).into_response())
+}

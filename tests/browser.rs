@@ -1,0 +1,815 @@
+//! Browser tests: headless Chromium, driven through chromedriver (WebDriver), against the real app —
+//! the bot runtime (`jianyan::bot::run`) on the fake Telegram server and the web console
+//! (`jianyan::web::serve`) on a loopback port, on one fresh database.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `apt-get install chromium
+//! chromium-driver`; `.ci/run` installs them), or `JIANYAN_CHROMIUM` / `JIANYAN_CHROMEDRIVER`.
+//! Without them the tests fail and say so: they are never skipped silently.
+//!
+//! `cargo test --test browser -- --ignored screenshots` writes the console's screenshots to
+//! `docs/screenshots/`.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jianyan::domain::{MemberNo, TopicClass};
+use jianyan::store::{ConsoleStore, NewTopic, NewUser, Role, Store};
+use jianyan::web::{WebState, auth};
+use support::fake_telegram::TgUser;
+use support::harness::{NowUtc, TestBot, last};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use webdriver::Browser;
+
+const PASSWORD: &str = "Test-password-1";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A minimal WebDriver client: just what these tests use, over plain HTTP to a chromedriver on
+/// loopback that the test starts itself.
+mod webdriver {
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use base64::Engine;
+    use serde_json::{Value, json};
+
+    const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+    fn program(env: &str, default: &str) -> PathBuf {
+        let path = PathBuf::from(std::env::var(env).unwrap_or_else(|_| default.to_string()));
+        assert!(
+            path.exists(),
+            "{} not found: the browser tests need Chromium and chromedriver. Install them with \
+             `apt-get install -y chromium chromium-driver` (Debian; .ci/run does this), or point {env} at them.",
+            path.display()
+        );
+        path
+    }
+
+    /// A WebDriver error, as chromedriver reports it.
+    #[derive(Debug)]
+    pub struct WdError {
+        pub error: String,
+        pub message: String,
+    }
+
+    impl std::fmt::Display for WdError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}: {}", self.error, self.message)
+        }
+    }
+
+    /// Chromium under chromedriver, with a fresh profile; both end when this is dropped.
+    pub struct Browser {
+        chromedriver: Child,
+        http: reqwest::Client,
+        session: String,
+        _profile: tempfile::TempDir,
+    }
+
+    impl Browser {
+        pub async fn start() -> Self {
+            let chromium = program("JIANYAN_CHROMIUM", "/usr/bin/chromium");
+            let driver = program("JIANYAN_CHROMEDRIVER", "/usr/bin/chromedriver");
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let chromedriver = Command::new(&driver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+            let root = format!("http://127.0.0.1:{port}");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let ready = match http.get(format!("{root}/status")).send().await {
+                    Ok(r) => r.json::<Value>().await.ok().is_some_and(|v| v["value"]["ready"] == json!(true)),
+                    Err(_) => false,
+                };
+                if ready {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "chromedriver did not start on port {port}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let profile = tempfile::tempdir().unwrap();
+            let args = [
+                "--headless".to_string(),
+                "--no-sandbox".to_string(),
+                "--disable-gpu".to_string(),
+                "--disable-background-networking".to_string(),
+                "--disable-component-update".to_string(),
+                "--no-first-run".to_string(),
+                "--disable-sync".to_string(),
+                "--disable-dev-shm-usage".to_string(),
+                "--lang=zh-CN".to_string(),
+                "--window-size=1280,900".to_string(),
+                format!("--user-data-dir={}", profile.path().display()),
+            ];
+            let capabilities = json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": chromium, "args": args},
+            }}});
+            let mut browser = Browser { chromedriver, http, session: format!("{root}/session"), _profile: profile };
+            let created = browser.call(reqwest::Method::POST, "", Some(capabilities)).await;
+            let id = match created {
+                Ok(v) => v["sessionId"].as_str().expect("a session id").to_string(),
+                Err(e) => panic!("chromedriver cannot start Chromium ({}): {e}", chromium.display()),
+            };
+            browser.session = format!("{root}/session/{id}");
+            browser
+        }
+
+        async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, WdError> {
+            let mut request = self.http.request(method, format!("{}{path}", self.session));
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response =
+                request.send().await.map_err(|e| WdError { error: "http".into(), message: e.to_string() })?;
+            let v: Value =
+                response.json().await.map_err(|e| WdError { error: "json".into(), message: e.to_string() })?;
+            match v["value"].get("error").and_then(Value::as_str) {
+                Some(error) => Err(WdError {
+                    error: error.to_string(),
+                    message: v["value"]["message"].as_str().unwrap_or_default().to_string(),
+                }),
+                None => Ok(v["value"].clone()),
+            }
+        }
+
+        async fn ok(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+            let what = format!("{method} {path}");
+            self.call(method, path, body).await.unwrap_or_else(|e| panic!("WebDriver {what} failed: {e}"))
+        }
+
+        pub async fn goto(&self, url: &str) {
+            self.ok(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+        }
+
+        pub async fn url(&self) -> String {
+            self.ok(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+        }
+
+        pub async fn set_window(&self, width: u32, height: u32) {
+            self.ok(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+        }
+
+        pub async fn try_find(&self, css: &str) -> Option<Element<'_>> {
+            let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
+            match v.await {
+                Ok(v) => Some(Element { browser: self, id: v[ELEMENT].as_str().unwrap_or_default().to_string() }),
+                Err(e) if e.error == "no such element" => None,
+                Err(e) => panic!("finding {css}: {e}"),
+            }
+        }
+
+        /// The first element matching `css`, waiting for it to appear.
+        pub async fn find(&self, css: &str) -> Element<'_> {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Some(e) = self.try_find(css).await {
+                    return e;
+                }
+                if Instant::now() > deadline {
+                    panic!("no element «{css}» on {}:\n{}", self.url().await, self.body_text().await);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        pub async fn find_all(&self, css: &str) -> Vec<Element<'_>> {
+            let v =
+                self.ok(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css}))).await;
+            v.as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|e| Element { browser: self, id: e[ELEMENT].as_str().unwrap_or_default().to_string() })
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+
+        /// The first element matching `css` whose text contains `text`, waiting for it.
+        pub async fn find_with_text(&self, css: &str, text: &str) -> Element<'_> {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                for e in self.find_all(css).await {
+                    if e.text().await.contains(text) {
+                        return e;
+                    }
+                }
+                if Instant::now() > deadline {
+                    panic!("no «{css}» with «{text}» on {}:\n{}", self.url().await, self.body_text().await);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        /// What a person reads on the page.
+        pub async fn body_text(&self) -> String {
+            match self.try_find("body").await {
+                Some(body) => body.text().await,
+                None => String::new(),
+            }
+        }
+
+        /// Waits until the page shows `text`.
+        pub async fn wait_for_text(&self, text: &str) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let body = self.body_text().await;
+                if body.contains(text) {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    panic!("the page {} never showed «{text}»; it shows:\n{body}", self.url().await);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        pub async fn source(&self) -> String {
+            self.ok(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
+        }
+
+        pub async fn execute(&self, script: &str) -> Value {
+            self.ok(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+        }
+
+        /// The text of an open alert, confirm or prompt dialog, if there is one.
+        pub async fn alert_text(&self) -> Option<String> {
+            match self.call(reqwest::Method::GET, "/alert/text", None).await {
+                Ok(v) => Some(v.as_str().unwrap_or_default().to_string()),
+                Err(e) if e.error == "no such alert" => None,
+                Err(e) => panic!("asking for an alert: {e}"),
+            }
+        }
+
+        /// A PNG of the whole page (the window is stretched to the page's height first).
+        pub async fn screenshot_full(&self, width: u32) -> Vec<u8> {
+            self.set_window(width, 900).await;
+            let height = self.execute("return document.documentElement.scrollHeight").await.as_u64().unwrap_or(900);
+            // The window's frame takes some of its height: make room for the whole page.
+            self.set_window(width, (height as u32 + 140).clamp(600, 6000)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let png = self.ok(reqwest::Method::GET, "/screenshot", None).await;
+            base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).expect("a PNG")
+        }
+    }
+
+    impl Drop for Browser {
+        fn drop(&mut self) {
+            // Ends the session (and Chromium) politely, then the chromedriver this test started.
+            let url = self.session.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build();
+                        if let Ok(client) = client {
+                            let _ = client.delete(url).send().await;
+                        }
+                    });
+                }
+            })
+            .join();
+            let _ = self.chromedriver.kill();
+            let _ = self.chromedriver.wait();
+        }
+    }
+
+    pub struct Element<'a> {
+        browser: &'a Browser,
+        id: String,
+    }
+
+    impl Element<'_> {
+        pub async fn click(&self) {
+            self.browser.ok(reqwest::Method::POST, &format!("/element/{}/click", self.id), Some(json!({}))).await;
+        }
+
+        pub async fn type_text(&self, text: &str) {
+            let path = format!("/element/{}/value", self.id);
+            self.browser.ok(reqwest::Method::POST, &path, Some(json!({ "text": text }))).await;
+        }
+
+        pub async fn text(&self) -> String {
+            let v = self.browser.call(reqwest::Method::GET, &format!("/element/{}/text", self.id), None).await;
+            // An element that went away with a page load has no text any more.
+            v.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        }
+    }
+}
+
+/// The real app: the bot on the fake Telegram server and the console on a loopback port.
+struct World {
+    bot: TestBot,
+    base: String,
+    stop_web: watch::Sender<bool>,
+}
+
+impl World {
+    async fn start() -> Self {
+        let bot = TestBot::start().await;
+        let now = bot.clock.now_utc();
+        let department_id = bot.store.add_department("区教育局", Some("教育局")).await.unwrap().id;
+        bot.store.add_department("区财政局", Some("财政局")).await.unwrap();
+        let hash = auth::hash_password(PASSWORD).unwrap();
+        for (username, name, role, dep) in [
+            ("admin", "系统管理员", Role::Admin, None),
+            ("staff", "王工作人员", Role::Staff, None),
+            ("dept", "教育局联络员", Role::Department, Some(department_id)),
+        ] {
+            let user = NewUser {
+                username: username.into(),
+                name: name.into(),
+                role,
+                department_id: dep,
+                password_hash: hash.clone(),
+            };
+            bot.store.add_user(user, now).await.unwrap().unwrap();
+        }
+        // The console on plain HTTP: its cookies must not require HTTPS.
+        let mut config = (*bot.app.config).clone();
+        config.web.secure_cookies = false;
+        let app = jianyan::app::App { config: Arc::new(config), ..bot.app.clone() };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_web, rx) = watch::channel(false);
+        tokio::spawn(jianyan::web::serve(WebState::new(app, true), listener, rx));
+        Self { bot, base, stop_web }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A member bound to a fake Telegram user, who files one suggestion on the pinned topic.
+    async fn member_submits(&self, user: &TgUser, member_no: &str, title: &str, points: &[&str]) -> String {
+        self.bot.register(user, member_no).await;
+        let asked = self.bot.say(user, "/new").await;
+        let kinds = self.bot.tap(user, last(&asked), "十五五").await;
+        let title_q = self.bot.tap(user, last(&kinds), &self.bot.t("kind.advice")).await;
+        assert!(!title_q.is_empty());
+        self.bot.say(user, title).await;
+        let mut after = Vec::new();
+        for p in points {
+            after = self.bot.say(user, p).await;
+        }
+        let preview = self.bot.tap(user, last(&after), &self.bot.t("dialog.done_button")).await;
+        let receipt = self.bot.tap(user, last(&preview), &self.bot.t("preview.submit")).await;
+        let text = &last(&receipt).text;
+        let at = text.find("PD-").unwrap_or_else(|| panic!("a reference number in {text}"));
+        text[at..at + "PD-2025-0001".len()].to_string()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = self.stop_web.send(true);
+    }
+}
+
+async fn login(b: &Browser, w: &World, username: &str) {
+    b.goto(&w.url("/login")).await;
+    b.find("input[name=username]").await.type_text(username).await;
+    b.find("input[name=password]").await.type_text(PASSWORD).await;
+    b.find("form[action='/login'] button[type=submit]").await.click().await;
+    b.find("form[action='/logout']").await;
+}
+
+async fn wait_for_url(b: &Browser, part: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !b.url().await.contains(part) {
+        assert!(Instant::now() < deadline, "never went to a page with «{part}»: {}", b.url().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn logout(b: &Browser) {
+    b.find("form[action='/logout'] button").await.click().await;
+    b.find("input[name=username]").await;
+}
+
+/// Sends a message in the preview's text box and waits for the page to come back.
+async fn preview_say(b: &Browser, text: &str) {
+    let before = b.find_all(".chat .bubble").await.len();
+    let input = b.find("form.composer input[name=text]").await;
+    input.type_text(text).await;
+    b.find("form.composer button[type=submit]").await.click().await;
+    wait_for_more_bubbles(b, before).await;
+}
+
+async fn wait_for_more_bubbles(b: &Browser, before: usize) {
+    let deadline = Instant::now() + WAIT;
+    while b.find_all(".chat .bubble").await.len() <= before {
+        assert!(Instant::now() < deadline, "the preview did not answer:\n{}", b.body_text().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Presses an inline button (its label containing `label`) on the newest bot bubble that has it.
+async fn preview_tap(b: &Browser, label: &str) {
+    let before = b.find_all(".chat .bubble").await.len();
+    let buttons = b.find_all(".chat .bubble.bot button.key").await;
+    let mut chosen = None;
+    for button in buttons.into_iter().rev() {
+        if button.text().await.contains(label) {
+            chosen = Some(button);
+            break;
+        }
+    }
+    let button = chosen.unwrap_or_else(|| panic!("no inline button «{label}»"));
+    button.click().await;
+    wait_for_more_bubbles(b, before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_submits_a_suggestion_in_the_dialog_preview_and_nothing_reaches_telegram() {
+    let w = World::start().await;
+    let staff_tg = TgUser::new(9001, "王工作人员");
+    w.bot.register_staff(&staff_tg, "王工作人员").await;
+    let staff_before = w.bot.fake.sent_to(staff_tg.chat_id()).len();
+    let b = Browser::start().await;
+    login(&b, &w, "staff").await;
+    b.find_with_text("header nav a", "对话预览").await.click().await;
+    b.find("select[name=member]").await;
+    b.find_with_text("select[name=member] option", "张三").await.click().await;
+    b.find("form[action='/preview'] button[type=submit]").await.click().await;
+    b.wait_for_text("不会发到 Telegram").await;
+
+    // The menu key, as the member taps it in Telegram.
+    let before = b.find_all(".chat .bubble").await.len();
+    b.find_with_text("form.menu-keys button", &w.bot.t("menu.new")).await.click().await;
+    wait_for_more_bubbles(&b, before).await;
+    b.wait_for_text(&w.bot.t("dialog.ask_topic")).await;
+    preview_tap(&b, "十五五").await;
+    preview_tap(&b, &w.bot.t("kind.advice")).await;
+    preview_say(&b, "加快推进老旧小区加装电梯").await;
+    preview_say(&b, "简化审批流程，推行一站式办理").await;
+    preview_say(&b, "设立专项补贴，减轻低层住户顾虑").await;
+    preview_tap(&b, &w.bot.t("dialog.done_button")).await;
+    b.wait_for_text("加快推进老旧小区加装电梯").await;
+    preview_tap(&b, &w.bot.t("preview.submit")).await;
+    b.wait_for_text("PD-2025-0001").await;
+
+    // A real suggestion of the member, and staff hear of it on Telegram as usual.
+    let filed = w.bot.count("SELECT COUNT(*) FROM suggestions WHERE title = '加快推进老旧小区加装电梯'").await;
+    assert_eq!(filed, 1);
+    let alerts = w.bot.fake.wait_for_sent(staff_tg.chat_id(), staff_before + 1, WAIT).await;
+    assert!(alerts.last().unwrap().text.contains("PD-2025-0001"), "{:?}", alerts.last());
+    // Nothing for the preview chat was ever sent to Telegram, nor waits to be.
+    let pending =
+        w.bot.count("SELECT COUNT(*) FROM outbox WHERE chat_id <= -9000000000000 AND status = 'pending'").await;
+    assert_eq!(pending, 0);
+    let calls = w.bot.fake.calls();
+    let leaked: Vec<_> = calls.iter().filter(|c| c.chat_id().is_some_and(|id| id <= -9_000_000_000_000)).collect();
+    assert!(leaked.is_empty(), "sent to Telegram from the preview: {leaked:?}");
+
+    // Reset starts over with an empty chat.
+    b.find("form[action$='/reset'] button").await.click().await;
+    b.wait_for_text(&w.bot.t("web.preview.empty")).await;
+    assert!(b.find_all(".chat .bubble").await.is_empty());
+}
+
+/// Clicks the submit button of the detail page's action form `act-{slug}` and waits for the result.
+async fn act(b: &Browser, slug: &str) {
+    b.find(&format!("form#act-{slug} button[type=submit]")).await.click().await;
+    b.find(".banner.ok").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_route_a_suggestion_and_the_department_answer_reaches_the_member() {
+    let w = World::start().await;
+    let zhang = TgUser::new(7001, "张三");
+    let li = TgUser::new(7002, "李四");
+    let reference = w
+        .member_submits(&zhang, "PD001", "关于增加中小学课后托管服务的建议", &["延长课后服务时间", "引入社会力量参与"])
+        .await;
+    let other = w.member_submits(&li, "PD002", "优化地铁接驳公交线路", &["增加晚间班次"]).await;
+    assert_ne!(reference, other);
+    let b = Browser::start().await;
+
+    // Staff find it in the inbox with the filters.
+    login(&b, &w, "staff").await;
+    b.find_with_text("header nav a", "建言").await.click().await;
+    b.wait_for_text(&other).await;
+    b.find("form[action='/suggestions'] input[name=q]").await.type_text("托管").await;
+    b.find_with_text("select[name=state] option", &w.bot.t("state.submitted")).await.click().await;
+    b.find("form[action='/suggestions'] button[type=submit]").await.click().await;
+    wait_for_url(&b, "q=").await;
+    let rows = b.find_all("table.inbox tbody tr").await;
+    assert_eq!(rows.len(), 1, "the filters leave one suggestion:\n{}", b.body_text().await);
+    assert!(rows[0].text().await.contains(&reference));
+    assert!(!b.body_text().await.contains(&other), "the other suggestion is filtered out");
+
+    // Open it, accept it, and assign it to 区教育局.
+    b.find_with_text("table.inbox a", &reference).await.click().await;
+    b.wait_for_text("延长课后服务时间").await;
+    let member_before = w.bot.fake.sent_to(zhang.chat_id()).len();
+    act(&b, "accept").await;
+    b.find_with_text("form#act-assign select[name=lead] option", "区教育局").await.click().await;
+    act(&b, "assign").await;
+    b.wait_for_text(&w.bot.t("state.assigned")).await;
+    let pushes = w.bot.fake.wait_for_sent(zhang.chat_id(), member_before + 2, WAIT).await;
+    assert!(pushes.last().unwrap().text.contains("区教育局"), "the member hears where it went: {:?}", pushes.last());
+    logout(&b).await;
+
+    // The department answers.
+    login(&b, &w, "dept").await;
+    b.find_with_text("header nav a", "建言").await.click().await;
+    b.find_with_text("table.inbox a", &reference).await.click().await;
+    assert!(!b.body_text().await.contains(&other));
+    b.find_with_text("form#act-reply select[name=class] option", "A").await.click().await;
+    let answer = "已会同各街镇研究，2025年秋季学期起课后服务延长至18:30。";
+    b.find("form#act-reply textarea[name=text]").await.type_text(answer).await;
+    let before = w.bot.fake.sent_to(zhang.chat_id()).len();
+    act(&b, "reply").await;
+    b.wait_for_text(&w.bot.t("state.replied")).await;
+
+    // The member's push arrives at Telegram, with the answer and the rating buttons.
+    let pushes = w.bot.fake.wait_for_sent(zhang.chat_id(), before + 1, WAIT).await;
+    let push = pushes.last().unwrap();
+    assert!(push.text.contains(answer) && push.text.contains(&reference), "{push:?}");
+    assert!(push.button_texts().iter().any(|t| t.contains(&w.bot.t("rating.satisfied"))), "{push:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_title_is_shown_as_text() {
+    let w = World::start().await;
+    let zhang = TgUser::new(7001, "张三");
+    let hostile = "<script>alert('xss')</script><img src=x onerror=alert(1)>";
+    let reference = w.member_submits(&zhang, "PD001", hostile, &["<b>粗体</b>"]).await;
+    let b = Browser::start().await;
+    login(&b, &w, "staff").await;
+    b.goto(&w.url("/suggestions")).await;
+    b.wait_for_text(hostile).await;
+    assert_eq!(b.alert_text().await, None, "no script ran in the inbox");
+    b.find_with_text("table.inbox a", &reference).await.click().await;
+    b.wait_for_text(hostile).await;
+    b.wait_for_text("<b>粗体</b>").await;
+    assert_eq!(b.alert_text().await, None, "no script ran on the detail page");
+    assert!(b.find_all("main img").await.is_empty(), "no element was made from the title");
+    assert!(b.find_all("main script").await.is_empty());
+    let source = b.source().await;
+    assert!(!source.contains("<script>alert"), "the title is escaped in the page");
+}
+
+/// Files a suggestion as the member would, straight through the store.
+async fn seed_suggestion(
+    w: &World,
+    member_no: &str,
+    topic_id: Option<i64>,
+    kind: jianyan::domain::SuggestionKind,
+    title: &str,
+    points: &[&str],
+) -> i64 {
+    let store = &w.bot.store;
+    let member = store.member_by_no(&MemberNo::parse(member_no).unwrap()).await.unwrap().unwrap();
+    let now = w.bot.clock.now_utc();
+    let suggestion = jianyan::store::NewSuggestion {
+        member_id: member.id,
+        topic_id,
+        kind,
+        title: title.into(),
+        points: points.iter().map(|p| p.to_string()).collect(),
+        attachments: Vec::new(),
+        year: 2025,
+        prefix: "PD".into(),
+    };
+    let commit = jianyan::store::Commit {
+        update_id: None,
+        chat_id: 0,
+        dialog: None,
+        messages: Vec::new(),
+        submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
+        change: None,
+        now,
+    };
+    store.commit(commit).await.unwrap();
+    store.review_queue(1000).await.unwrap().iter().find(|s| s.title == title).unwrap().id
+}
+
+/// Applies a workflow command as `actor`, as the console or the bot would.
+async fn seed_act(w: &World, actor: &jianyan::workflow::Actor<'_>, id: i64, command: jianyan::workflow::Command) {
+    let app = &w.bot.app;
+    let now = w.bot.clock.now_utc();
+    let ctx = jianyan::dialog::Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+    let change = jianyan::workflow::plan(&ctx, actor, id, command.clone()).await.unwrap();
+    let change = change.unwrap_or_else(|r| panic!("{command:?} refused: {r:?}"));
+    let done = app.store.apply_change(change, now).await.unwrap();
+    assert!(matches!(done, jianyan::store::Committed::Done { .. }), "{done:?}");
+}
+
+fn advance(w: &World, hours: i64) {
+    w.bot.clock.set(w.bot.clock.now_utc() + chrono::Duration::hours(hours));
+}
+
+fn save(name: &str, png: &[u8]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+    eprintln!("wrote docs/screenshots/{name} ({} bytes)", png.len());
+}
+
+/// Screenshots of the console for the docs, with realistic Chinese data: the sample roster, topics
+/// from the committee's 2025 list, and suggestions in several states.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes docs/screenshots/; run with --ignored screenshots"]
+async fn screenshots() {
+    use jianyan::domain::SuggestionKind as K;
+    use jianyan::store::Rating;
+    use jianyan::workflow::{Actor, Command as C};
+
+    let w = World::start().await;
+    let store = &w.bot.store;
+    let now = w.bot.clock.now_utc();
+    let roster = jianyan::roster::parse(include_bytes!("../config/sample-roster.csv"));
+    assert!(roster.errors.is_empty(), "{:?}", roster.errors);
+    store.import_members(&roster.rows, now).await.unwrap();
+    for (title, class, form, description) in [
+        (
+            "世博水环建设",
+            "民生实事类",
+            "委员工作站协商",
+            "依托水环涉及的街镇工作站收集委员意见，关注安全照明、母婴友好空间、适老适幼等。",
+        ),
+        (
+            "\"15分钟社区生活圈\"建设",
+            "民生实事类",
+            "民主评议监督",
+            "36个街镇政协委员工作站同题共答，开展民主评议监督。",
+        ),
+    ] {
+        let topic = NewTopic {
+            title: title.into(),
+            description: description.into(),
+            class: TopicClass::parse(class).unwrap(),
+            form: form.into(),
+            closes_at: None,
+            pinned: false,
+        };
+        store.add_topic(topic, now).await.unwrap();
+    }
+    let topics = store.topics().await.unwrap();
+    let topic = |part: &str| topics.iter().find(|t| t.title.contains(part)).map(|t| t.id);
+    for name in ["区建设和交通委员会", "区卫生健康委员会", "区发展和改革委员会"] {
+        store.add_department(name, None).await.unwrap();
+    }
+    let department = |name: &str| {
+        let name = name.to_string();
+        async move { store.department_by_name(&name).await.unwrap().unwrap().id }
+    };
+    let staff = store.user_for_login("staff").await.unwrap().unwrap().0;
+    let dept = store.user_for_login("dept").await.unwrap().unwrap().0;
+    let (staff, dept) = (Actor::User(&staff), Actor::User(&dept));
+    let member = |no: &str| {
+        let no = no.to_string();
+        async move { store.member_by_no(&MemberNo::parse(&no).unwrap()).await.unwrap().unwrap() }
+    };
+
+    let plan = seed_suggestion(
+        &w,
+        "PD2025001",
+        topic("十五五"),
+        K::Advice,
+        "关于在\"十五五\"规划中促进陆家嘴金融城职住平衡的建议",
+        &["在金融城周边规划建设保障性租赁住房", "加密早晚高峰跨江公交与轨交接驳", "推动楼宇配套托育与社区食堂"],
+    )
+    .await;
+    advance(&w, 5);
+    let school = seed_suggestion(
+        &w,
+        "PD2025003",
+        topic("十五五"),
+        K::Advice,
+        "关于扩大中小学课后服务覆盖面的建议",
+        &["课后服务延长至18:30", "引入科技馆、少年宫等社会资源", "对双职工家庭优先保障"],
+    )
+    .await;
+    advance(&w, 20);
+    let lift = seed_suggestion(
+        &w,
+        "PD2025002",
+        topic("15分钟"),
+        K::PublicOpinion,
+        "优化老旧小区加装电梯审批流程",
+        &["推行加装电梯一站式审批", "设立低层住户补偿指引"],
+    )
+    .await;
+    advance(&w, 26);
+    let light = seed_suggestion(
+        &w,
+        "PD2025004",
+        topic("世博水环"),
+        K::Inspection,
+        "世博水环夜间照明与安全巡查情况的视察报告",
+        &["部分滨水步道照度不足", "建议增设紧急呼叫点与巡查频次"],
+    )
+    .await;
+    advance(&w, 30);
+    let baby = seed_suggestion(
+        &w,
+        "PD2025005",
+        topic("世博水环"),
+        K::Advice,
+        "关于在滨水空间建设母婴友好设施的建议",
+        &["在主要驿站设置母婴室", "增加儿童友好游憩设施"],
+    )
+    .await;
+    advance(&w, 22);
+    let bikes = seed_suggestion(
+        &w,
+        "PD2025006",
+        topic("15分钟"),
+        K::PublicOpinion,
+        "建议在地铁站周边增设非机动车停放点",
+        &["世纪大道站、东方体育中心站周边停放点严重不足"],
+    )
+    .await;
+    advance(&w, 3);
+    let clinic = seed_suggestion(
+        &w,
+        "PD2025007",
+        None,
+        K::PublicOpinion,
+        "关于提升社区卫生服务中心慢病药品配备的建议",
+        &["扩大长处方药品目录", "与三级医院药品目录衔接"],
+    )
+    .await;
+    advance(&w, 4);
+    let dup =
+        seed_suggestion(&w, "PD2025008", topic("15分钟"), K::PublicOpinion, "老旧小区加装电梯难", &["审批慢"]).await;
+    advance(&w, 2);
+    let research = seed_suggestion(
+        &w,
+        "PD2025009",
+        topic("产业体系"),
+        K::Research,
+        "关于推动专业服务业高质量发展的调研报告",
+        &["梳理法律、会计、咨询等专业服务机构集聚情况", "建议设立专业服务业发展专项资金", "完善国际人才配套服务"],
+    )
+    .await;
+
+    advance(&w, 20);
+    let edu = department("区教育局").await;
+    let build = department("区建设和交通委员会").await;
+    let dev = department("区发展和改革委员会").await;
+    for id in [plan, school, lift, light, baby, research] {
+        seed_act(&w, &staff, id, C::Accept).await;
+    }
+    seed_act(&w, &staff, dup, C::Reject { reason: "与PD-2025-0003内容相同，已并入该建言办理。".into() }).await;
+    seed_act(&w, &staff, plan, C::Assign { lead: edu, co: vec![dev], deadline: None }).await;
+    seed_act(&w, &staff, school, C::Assign { lead: edu, co: vec![], deadline: None }).await;
+    seed_act(&w, &staff, lift, C::Assign { lead: build, co: vec![], deadline: None }).await;
+    seed_act(&w, &staff, light, C::Assign { lead: build, co: vec![], deadline: None }).await;
+    seed_act(&w, &staff, research, C::Instruct { text: "请发改委牵头研究，纳入\"十五五\"专项规划。".into() }).await;
+    advance(&w, 30);
+    seed_act(&w, &dept, school, C::Acknowledge).await;
+    seed_act(&w, &dept, plan, C::Acknowledge).await;
+    advance(&w, 50);
+    let answer = "经研究，2025年秋季学期起全区公办中小学课后服务时间延长至18:30，并引入区少年宫、科技馆等40余家单位的课程资源；双职工家庭子女优先保障。";
+    seed_act(&w, &dept, school, C::Reply { class: "A".into(), text: answer.into(), document: None }).await;
+    advance(&w, 20);
+    let li_na = member("PD2025003").await;
+    seed_act(
+        &w,
+        &Actor::Member(&li_na),
+        school,
+        C::Rate { reply_no: 1, rating: Rating::Satisfied, reason: String::new() },
+    )
+    .await;
+    seed_act(&w, &staff, school, C::Adopt).await;
+    let _ = (baby, bikes, clinic);
+    advance(&w, 24);
+
+    let b = Browser::start().await;
+    login(&b, &w, "staff").await;
+    b.goto(&w.url("/")).await;
+    b.find("main h1").await;
+    save("dashboard.png", &b.screenshot_full(1280).await);
+    b.goto(&w.url("/suggestions")).await;
+    b.find("table.inbox").await;
+    save("inbox.png", &b.screenshot_full(1280).await);
+    b.goto(&w.url(&format!("/suggestions/{school}"))).await;
+    b.find("ol.timeline").await;
+    save("suggestion.png", &b.screenshot_full(1280).await);
+
+    // The dialog preview, on a phone-sized window, in the middle of a suggestion.
+    let zhang_wei = member("PD2025001").await;
+    b.set_window(430, 900).await;
+    b.goto(&w.url(&format!("/preview?member={}", zhang_wei.id))).await;
+    let before = b.find_all(".chat .bubble").await.len();
+    b.find_with_text("form.menu-keys button", &w.bot.t("menu.new")).await.click().await;
+    wait_for_more_bubbles(&b, before).await;
+    preview_tap(&b, "十五五").await;
+    preview_tap(&b, &w.bot.t("kind.advice")).await;
+    preview_say(&b, "关于推进浦东滨江公共空间适老化改造的建议").await;
+    preview_say(&b, "在滨江步道每500米设置休憩座椅和遮阳设施").await;
+    save("preview.png", &b.screenshot_full(430).await);
+}

@@ -1,0 +1,182 @@
+//! The member-dialog preview (`/preview`) through the real router: staff chat as a test member with
+//! the same dialog engine, and nothing meant for the member reaches the outbox to be sent.
+
+mod support;
+
+use axum::http::StatusCode;
+use jianyan::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
+use jianyan::store::{Commit, ConsoleStore, OutMessage, Store};
+use support::console::{Browser, Console, Page};
+
+/// The inline buttons on a preview page: (label, message id, data).
+fn buttons(page: &Page) -> Vec<(String, String, String)> {
+    page.body
+        .split("<form")
+        .filter(|f| f.contains("/button\""))
+        .filter_map(|f| {
+            let value = |name: &str| {
+                let at = f.find(&format!("name=\"{name}\" value=\""))? + name.len() + 15;
+                Some(f[at..].split('"').next()?.to_string())
+            };
+            let label = f.split("<button").nth(1)?.split('>').nth(1)?.split("</button").next()?.to_string();
+            Some((label, value("message_id")?, value("data")?))
+        })
+        .collect()
+}
+
+async fn member_id(c: &Console, no: &str) -> i64 {
+    c.store.member_by_no(&jianyan::domain::MemberNo::parse(no).unwrap()).await.unwrap().unwrap().id
+}
+
+async fn say(c: &Console, b: &Browser, member: i64, text: &str) -> Page {
+    let sent = c.post(&format!("/preview/{member}/send"), Some(b), &[("text", text)]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    c.get(&format!("/preview?member={member}"), Some(b)).await
+}
+
+async fn tap(c: &Console, b: &Browser, member: i64, page: &Page, label: &str) -> Page {
+    let all = buttons(page);
+    let (_, message_id, data) = all
+        .iter()
+        .rev()
+        .find(|(l, _, _)| l.contains(label))
+        .unwrap_or_else(|| panic!("no button «{label}» in {all:?}"))
+        .clone();
+    let sent =
+        c.post(&format!("/preview/{member}/button"), Some(b), &[("message_id", &message_id), ("data", &data)]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    c.get(&format!("/preview?member={member}"), Some(b)).await
+}
+
+fn t(c: &Console, key: &str) -> String {
+    c.app.texts.t(jianyan::locale::Lang::Zh, key, &[])
+}
+
+#[tokio::test]
+async fn staff_submit_a_real_suggestion_as_a_test_member_and_nothing_waits_to_be_sent() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let page = c.get("/preview", Some(&b)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("张三") && page.body.contains("李四"), "the roster is offered: {}", page.body);
+    let id = member_id(&c, "PD001").await;
+    let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
+    assert!(page.body.contains("真实建言"), "the page says a submission is real");
+    assert!(page.body.contains(&t(&c, "menu.new")), "the member's menu keys are there");
+
+    let page = say(&c, &b, id, &t(&c, "menu.new")).await;
+    assert!(page.body.contains(&t(&c, "dialog.ask_topic")), "{}", page.body);
+    let page = tap(&c, &b, id, &page, "十五五").await;
+    let page = tap(&c, &b, id, &page, &t(&c, "kind.advice")).await;
+    assert!(page.body.contains("第3步（共4步）"), "{}", page.body);
+    let page = say(&c, &b, id, "加快推进老旧小区加装电梯").await;
+    assert!(page.body.contains("第4步（共4步）"), "{}", page.body);
+    let page = say(&c, &b, id, "简化审批流程").await;
+    let page = tap(&c, &b, id, &page, &t(&c, "dialog.done_button")).await;
+    let page = tap(&c, &b, id, &page, &t(&c, "preview.submit")).await;
+    assert!(page.body.contains("PD-2025-0001"), "the receipt shows the reference: {}", page.body);
+
+    let (member, title): (i64, String) =
+        sqlx::query_as("SELECT member_id, title FROM suggestions").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!((member, title.as_str()), (id, "加快推进老旧小区加装电梯"), "a real suggestion of the member");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE chat_id <= ? AND status = 'pending'")
+        .bind(-PREVIEW_CHAT_BASE)
+        .fetch_one(c.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "nothing for the preview chat waits to be sent to Telegram");
+    let log = c.store.audit_log(50).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "preview_submit" && e.detail.contains("PD-2025-0001")), "{log:?}");
+
+    // The dialog state is kept for the preview chat, and reset clears the conversation.
+    let chats: Vec<i64> = sqlx::query_scalar("SELECT chat_id FROM dialogs").fetch_all(c.store.pool()).await.unwrap();
+    assert!(chats.iter().all(|id| is_preview_chat(*id)), "{chats:?}");
+    let reset = c.post(&format!("/preview/{id}/reset"), Some(&b), &[]).await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
+    assert!(page.body.contains(&t(&c, "web.preview.empty")));
+    assert!(!page.body.contains("PD-2025-0001"));
+}
+
+#[tokio::test]
+async fn the_preview_is_for_staff_and_admins_with_a_valid_form() {
+    let c = Console::start().await;
+    let id = member_id(&c, "PD001").await;
+    let dept = c.login("dept").await;
+    assert_eq!(c.get("/preview", Some(&dept)).await.status, StatusCode::FORBIDDEN);
+    let posted = c.post(&format!("/preview/{id}/send"), Some(&dept), &[("text", "/new")]).await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
+    let admin = c.login("admin").await;
+    assert_eq!(c.get("/preview", Some(&admin)).await.status, StatusCode::OK);
+    let forged = c.post(&format!("/preview/{id}/send"), Some(&admin), &[("_csrf", "forged"), ("text", "/new")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogs").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!(count, 0, "refused posts change nothing");
+    // Empty text is refused politely; a long one keeps what was typed.
+    let empty = c.post(&format!("/preview/{id}/send"), Some(&admin), &[("text", "  ")]).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(empty.body.contains(&t(&c, "web.preview.text_empty")));
+    let long = "长".repeat(5000);
+    let too_long = c.post(&format!("/preview/{id}/send"), Some(&admin), &[("text", &long)]).await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+    assert!(too_long.body.contains("最多4096个字") && too_long.body.contains(&long));
+    assert_eq!(c.get("/preview?member=999", Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.get("/preview?member=abc", Some(&admin)).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn hostile_text_in_the_preview_is_shown_as_text() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let id = member_id(&c, "PD001").await;
+    let page = say(&c, &b, id, "<script>alert('x')</script>").await;
+    assert!(page.body.contains("&lt;script&gt;alert('x')&lt;/script&gt;"), "{}", page.body);
+    assert!(!page.body.contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn preview_chats_are_never_left_pending_in_the_outbox() {
+    let c = Console::start().await;
+    let now = jianyan::clock::Clock::now(c.clock.as_ref());
+    let preview = jianyan::web::preview::preview_chat_id(1, 1).unwrap();
+    assert!(is_preview_chat(preview) && !is_preview_chat(-1_001_234_567_890) && !is_preview_chat(42));
+    assert_ne!(preview, jianyan::web::preview::preview_chat_id(2, 1).unwrap(), "each user has their own chat");
+    let commit = Commit {
+        update_id: None,
+        chat_id: preview,
+        dialog: None,
+        messages: vec![OutMessage::reply(preview, "{}".into()), OutMessage::reply(42, "{}".into())],
+        submission: None,
+        change: None,
+        now,
+    };
+    c.store.commit(commit).await.unwrap();
+    assert_eq!(c.store.discard_preview_outbox(42, now).await.unwrap(), 0, "a real chat is never touched");
+    assert_eq!(c.store.discard_preview_outbox(preview, now).await.unwrap(), 1);
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT chat_id, status FROM outbox ORDER BY id").fetch_all(c.store.pool()).await.unwrap();
+    assert_eq!(rows, vec![(preview, "cancelled".to_string()), (42, "pending".to_string())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_click_on_submit_files_the_suggestion_once() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let id = member_id(&c, "PD002").await;
+    let page = say(&c, &b, id, "/new").await;
+    let page = tap(&c, &b, id, &page, "十五五").await;
+    tap(&c, &b, id, &page, &t(&c, "kind.advice")).await;
+    say(&c, &b, id, "增设社区养老服务站").await;
+    let page = say(&c, &b, id, "每个街道至少一处").await;
+    let page = tap(&c, &b, id, &page, &t(&c, "dialog.done_button")).await;
+    let (_, message_id, data) =
+        buttons(&page).into_iter().find(|(l, _, _)| l.contains(&t(&c, "preview.submit"))).expect("a submit button");
+    let path = format!("/preview/{id}/button");
+    let fields = [("message_id", message_id.as_str()), ("data", data.as_str())];
+    let (one, two) = tokio::join!(c.post(&path, Some(&b), &fields), c.post(&path, Some(&b), &fields));
+    assert_eq!((one.status, two.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    let filed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM suggestions").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!(filed, 1, "the second click finds the dialog moved on, as in Telegram");
+    let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
+    assert!(page.body.contains(&t(&c, "button.stale")), "the second click is answered politely");
+}
