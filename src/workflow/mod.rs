@@ -67,7 +67,8 @@ impl Actor<'_> {
             Actor::Member(m) => ("member", Some(m.id)),
             Actor::Staff(s) => ("staff", Some(s.id)),
             Actor::Liaison(l) => ("department", Some(l.id)),
-            Actor::User(u) => ("console_user", Some(u.id)),
+            Actor::User(u) if u.role == Role::Department => ("console_department", Some(u.id)),
+            Actor::User(u) => ("console_staff", Some(u.id)),
             Actor::Token(t) => ("api_token", Some(t.id)),
             Actor::Unregistered => ("system", None),
         }

@@ -264,8 +264,9 @@ impl InboxStore for SqliteStore {
                         WHEN 'staff' THEN (SELECT name FROM staff WHERE id = e.actor_id)
                         WHEN 'department' THEN (SELECT l.name || '（' || d.name || '）' FROM liaisons l
                                                 JOIN departments d ON d.id = l.department_id WHERE l.id = e.actor_id)
-                        WHEN 'console_user' THEN (SELECT u.name || COALESCE('（' || d.name || '）', '') FROM users u
-                                                  LEFT JOIN departments d ON d.id = u.department_id WHERE u.id = e.actor_id)
+                        WHEN 'console_staff' THEN (SELECT name FROM users WHERE id = e.actor_id)
+                        WHEN 'console_department' THEN (SELECT u.name || '（' || d.name || '）' FROM users u
+                                                  JOIN departments d ON d.id = u.department_id WHERE u.id = e.actor_id)
                         WHEN 'api_token' THEN (SELECT d.name || ' · ' || t.name FROM api_tokens t
                                                JOIN departments d ON d.id = t.department_id WHERE t.id = e.actor_id)
                     END AS actor_name

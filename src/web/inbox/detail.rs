@@ -409,7 +409,8 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             h2 { (t("web.inbox.detail.replies")) }
             @for r in &replies {
                 div.card.reply {
-                    div { strong { (r.department_name) } " · " (t("web.inbox.detail.reply_class")) " " (r.reply_class) " · " span.muted { (local_time(state, r.at)) } }
+                    @let class_label = state.app.config.workflow.reply_classes().into_iter().find(|c| c.code == r.reply_class).map(|c| c.label).unwrap_or_default();
+                    div { strong { (r.department_name) } " · " (t("web.inbox.detail.reply_class")) " " (r.reply_class) " " (class_label) " · " span.muted { (local_time(state, r.at)) } }
                     div.text { (r.text) }
                     @if let Some(d) = &r.document {
                         div.muted { (t("web.inbox.detail.reply_document")) "：" (d.file_name.as_deref().unwrap_or("—"))
@@ -453,7 +454,10 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
 
 fn actor_kind(kind: &str) -> &str {
     match kind {
-        "member" | "staff" | "department" | "console_user" | "api_token" => kind,
+        "member" | "staff" | "department" | "api_token" => kind,
+        // Console accounts are named for what they are: committee staff or a department.
+        "console_staff" => "staff",
+        "console_department" => "department",
         _ => "system",
     }
 }
