@@ -7,10 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
-use jianyan::invite;
-use jianyan::store::{NewTopic, Redeemed, RosterRow, SqliteStore, Store};
+use jianyan::domain::TopicClass;
+use jianyan::store::{NewTopic, SqliteStore, Store};
 use support::fake_telegram::{FakeTelegram, TgUser};
+use support::harness::seed_bound_members;
 
 const MEMBERS: i64 = 40;
 
@@ -37,25 +37,7 @@ fn spawn_bot(fake: &FakeTelegram, dir: &std::path::Path) -> Child {
 
 /// Seeds members bound to Telegram users 1001.. and a pinned topic; returns the topic id.
 async fn seed(store: &SqliteStore) -> i64 {
-    let now = Utc::now();
-    let rows: Vec<RosterRow> = (1..=MEMBERS)
-        .map(|i| RosterRow {
-            member_no: MemberNo::parse(&format!("PD{i:03}")).unwrap(),
-            name: format!("委员{i}"),
-            level: MemberLevel::District,
-            workstation: None,
-            sector: String::new(),
-            phone: String::new(),
-        })
-        .collect();
-    store.import_members(&rows, now).await.unwrap();
-    for i in 1..=MEMBERS {
-        let member = store.member_by_no(&MemberNo::parse(&format!("PD{i:03}")).unwrap()).await.unwrap().unwrap();
-        let code = invite::generate(&mut rand::thread_rng());
-        store.create_invite(member.id, &invite::hash(&code), now, now + chrono::Duration::days(1)).await.unwrap();
-        let r = store.redeem_invite(&invite::hash(&code), 1000 + i, 1000 + i, None, now).await.unwrap();
-        assert!(matches!(r, Redeemed::Bound(_)));
-    }
+    seed_bound_members(store, MEMBERS, 1001).await;
     let topic = NewTopic {
         title: "世博水环建设".into(),
         description: String::new(),
@@ -64,7 +46,7 @@ async fn seed(store: &SqliteStore) -> i64 {
         closes_at: None,
         pinned: true,
     };
-    store.add_topic(topic, now).await.unwrap().id
+    store.add_topic(topic, Utc::now()).await.unwrap().id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -251,3 +251,26 @@ async fn photos_documents_and_long_previews_reach_telegram_whole() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE error IS NOT NULL").await, 0, "no update failed");
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_in_a_suggestion_reaches_telegram_as_plain_text() {
+    let mut bot = TestBot::start().await;
+    let user = zhang();
+    bot.register(&user, "PD001").await;
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "建言资政").await;
+    let hostile = "<b>加粗</b><script>alert(1)</script>";
+    bot.say(&user, hostile).await;
+    let noted = bot.say(&user, "<a href=\"https://evil.example\">点我</a> & 其他").await;
+    let preview = bot.tap(&user, last(&noted), "完成").await;
+    // Telegram is never asked to parse markup: the person sees exactly the characters they sent.
+    assert!(last(&preview).text.contains(hostile), "{}", last(&preview).text);
+    assert!(last(&preview).text.contains("<a href=\"https://evil.example\">点我</a> & 其他"));
+    for call in bot.fake.calls_of("sendMessage") {
+        assert!(call.body.get("parse_mode").is_none(), "a message was sent with a parse mode: {:?}", call.body);
+    }
+    let receipt = bot.tap(&user, last(&preview), "提交").await;
+    assert!(last(&receipt).text.contains(hostile));
+    bot.stop().await;
+}

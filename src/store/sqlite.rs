@@ -93,6 +93,17 @@ fn topic_from_row(row: &SqliteRow) -> Result<Topic> {
     })
 }
 
+/// A suggestion's summary from a row with id, reference_no, title, state and created_at.
+fn summary_from_row(r: &SqliteRow) -> Result<SuggestionSummary> {
+    Ok(SuggestionSummary {
+        id: r.try_get("id")?,
+        reference_no: r.try_get("reference_no")?,
+        title: r.try_get("title")?,
+        state: state_from(&r.try_get::<String, _>("state")?)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 fn state_from(s: &str) -> Result<SuggestionState> {
     SuggestionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("suggestion state {s:?}")))
 }
@@ -584,17 +595,7 @@ impl Store for SqliteStore {
             .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SuggestionSummary {
-                    id: r.try_get("id")?,
-                    reference_no: r.try_get("reference_no")?,
-                    title: r.try_get("title")?,
-                    state: state_from(&r.try_get::<String, _>("state")?)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(summary_from_row).collect()
     }
 
     async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>> {
@@ -1079,17 +1080,7 @@ impl Store for SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SuggestionSummary {
-                    id: r.try_get("id")?,
-                    reference_no: r.try_get("reference_no")?,
-                    title: r.try_get("title")?,
-                    state: state_from(&r.try_get::<String, _>("state")?)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(summary_from_row).collect()
     }
 
     async fn state_counts(&self) -> Result<Vec<(SuggestionState, i64)>> {
@@ -1109,17 +1100,7 @@ impl Store for SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SuggestionSummary {
-                    id: r.try_get("id")?,
-                    reference_no: r.try_get("reference_no")?,
-                    title: r.try_get("title")?,
-                    state: state_from(&r.try_get::<String, _>("state")?)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(summary_from_row).collect()
     }
 
     async fn member_by_id(&self, id: i64) -> Result<Option<Member>> {
