@@ -16,8 +16,8 @@ use tokio::time::Instant;
 
 use super::send::{self, Attempt};
 use crate::app::App;
-use crate::reply::{Action, MAX_TEXT_UTF16, split_text};
-use crate::store::{DeliveryResult, OutboxRow, Priority};
+use crate::reply::{Action, MAX_TEXT_UTF16};
+use crate::store::{DeliveryResult, DueMessage, Priority};
 
 /// Rows looked at per pass.
 const BATCH: usize = 256;
@@ -100,7 +100,7 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
         let now = Instant::now();
         let mut next_wake = now + IDLE_POLL;
         if !stopping {
-            let rows = match app.store.pending_outbox(BATCH, app.clock.now().timestamp_millis()).await {
+            let rows = match app.store.due_outbox(BATCH, app.clock.now().timestamp_millis()).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the outbox");
@@ -127,11 +127,9 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     passed_over.insert(row.chat_id);
                     continue;
                 }
-                let action = Action::decode(&row.payload);
-                let sends = match &action {
-                    Ok(Action::Send { text, .. }) => split_text(text, MAX_TEXT_UTF16).len(),
-                    _ => 1,
-                };
+                // A text of N bytes is at most N UTF-16 units: enough slots for every piece it may
+                // be split into (the JSON around it only makes this generous).
+                let sends = (row.bytes.max(1) as usize).div_ceil(MAX_TEXT_UTF16).max(1);
                 if let Err(free_at) = window.take(sends, now) {
                     next_wake = next_wake.min(free_at);
                     break;
@@ -139,7 +137,7 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                 chat.busy = true;
                 chat.paced_until = Some(now + per_chat * sends as u32);
                 in_flight.insert(row.id);
-                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, action, done_tx.clone()));
+                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, done_tx.clone()));
             }
         }
         tokio::select! {
@@ -169,16 +167,23 @@ fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, don
 }
 
 /// Sends one row, records the outcome, and reports back to the scheduler.
-async fn deliver_one(
-    app: App,
-    bot: Bot,
-    row: OutboxRow,
-    action: serde_json::Result<Action>,
-    done: mpsc::UnboundedSender<Done>,
-) {
+async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedSender<Done>) {
     let settings = &app.config.delivery;
-    let attempt = match &action {
-        Ok(action) => send::attempt(&bot, row.chat_id, action).await,
+    // Read now, not when scheduled: a broadcast stopped meanwhile is not sent.
+    let payload = match app.store.pending_payload(row.id).await {
+        Ok(Some(payload)) => payload,
+        Ok(None) => {
+            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
+            return;
+        }
+        Err(e) => {
+            tracing::error!(outbox_id = row.id, error = %e, "cannot read an outbox message; will try again");
+            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
+            return;
+        }
+    };
+    let attempt = match Action::decode(&payload) {
+        Ok(action) => send::attempt(&bot, row.chat_id, &action).await,
         Err(e) => Attempt::Rejected(format!("unreadable outbox payload: {e}")),
     };
     let now = app.clock.now();

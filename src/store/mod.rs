@@ -207,6 +207,17 @@ pub struct StoredUpdate {
     pub attempts: i64,
 }
 
+/// A message due in the outbox, as the delivery worker schedules it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueMessage {
+    pub id: i64,
+    pub chat_id: i64,
+    pub priority: i64,
+    pub attempts: i64,
+    /// The payload's size in bytes, to reserve enough of the rate limit for a long text.
+    pub bytes: i64,
+}
+
 /// A message waiting in the outbox; `payload` is the sender's own JSON.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -632,8 +643,11 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
 
     // The outbox.
     /// Messages due to be sent at `now_ms` (unix ms), replies first, then notifications, then
-    /// broadcasts, each oldest first.
-    async fn pending_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<OutboxRow>>;
+    /// broadcasts, each oldest first — without their payloads, which are read one by one as they
+    /// are sent (`pending_payload`), so looking at the queue stays cheap however long it is.
+    async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>>;
+    /// A message's payload if it is still waiting to be sent (not sent, failed or cancelled).
+    async fn pending_payload(&self, id: i64) -> Result<Option<String>>;
     async fn outbox_result(
         &self,
         id: i64,

@@ -1199,9 +1199,9 @@ impl Store for SqliteStore {
         Ok(Committed::Done { outbox, reference: None })
     }
 
-    async fn pending_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<OutboxRow>> {
+    async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>> {
         let rows = sqlx::query(
-            "SELECT id, chat_id, payload, priority, attempts FROM outbox
+            "SELECT id, chat_id, priority, attempts, length(CAST(payload AS BLOB)) AS bytes FROM outbox
              WHERE status = 'pending' AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?)
              ORDER BY priority, id LIMIT ?",
         )
@@ -1211,15 +1211,22 @@ impl Store for SqliteStore {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(OutboxRow {
+                Ok(DueMessage {
                     id: r.try_get("id")?,
                     chat_id: r.try_get("chat_id")?,
-                    payload: r.try_get("payload")?,
                     priority: r.try_get("priority")?,
                     attempts: r.try_get("attempts")?,
+                    bytes: r.try_get("bytes")?,
                 })
             })
             .collect()
+    }
+
+    async fn pending_payload(&self, id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT payload FROM outbox WHERE id = ? AND status = 'pending'")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn outbox_result(
