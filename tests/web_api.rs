@@ -14,8 +14,11 @@ use support::console::{ApiAnswer, Console};
 
 /// Messages waiting in the outbox for a chat.
 async fn outbox_for(c: &Console, chat_id: i64) -> Vec<String> {
-    let rows = c.store.pending_outbox(1000, i64::MAX / 2).await.unwrap();
-    rows.into_iter().filter(|r| r.chat_id == chat_id).map(|r| r.payload).collect()
+    let mut payloads = Vec::new();
+    for row in c.store.due_outbox(1000, i64::MAX / 2).await.unwrap().into_iter().filter(|r| r.chat_id == chat_id) {
+        payloads.extend(c.store.pending_payload(row.id).await.unwrap());
+    }
+    payloads
 }
 
 fn assert_error(a: &ApiAnswer, status: StatusCode, code: &str) {
