@@ -796,38 +796,8 @@ fn run_never_logs_the_token_and_stops_on_sigint() {
     // A loopback port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let api_url = format!("http://127.0.0.1:{port}/");
-    let (out, err) = (j.path("out.txt"), j.path("err.txt"));
-    let mut child = j
-        .command(&["run"], &[("JIANYAN_BOT_TOKEN", "123456:SECRETtokenXYZ"), ("TELOXIDE_API_URL", &api_url)])
-        .stdout(File::create(&out).unwrap())
-        .stderr(File::create(&err).unwrap())
-        .spawn()
-        .expect("start jianyan run");
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !read(&err).contains("getUpdates failed") {
-        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
-            panic!("jianyan run did not start polling\n--- stderr:\n{}", read(&err));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // The SIGINT handler is installed before polling starts; leave it a moment anyway.
-    std::thread::sleep(Duration::from_millis(200));
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
-    assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("jianyan run did not stop on SIGINT\n--- stderr:\n{}", read(&err));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (stdout, stderr) = (read(&out), read(&err));
+    let env = [("JIANYAN_BOT_TOKEN", "123456:SECRETtokenXYZ"), ("TELOXIDE_API_URL", api_url.as_str())];
+    let (status, stdout, stderr) = run_until_ready_then_interrupt(&j, &env, "getUpdates failed");
     assert_eq!(status.code(), Some(0), "--- stderr:\n{stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
     assert!(!stdout.contains("SECRETtokenXYZ") && !stderr.contains("SECRETtokenXYZ"), "token printed:\n{stderr}");
