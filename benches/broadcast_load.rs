@@ -155,8 +155,14 @@ async fn main() -> anyhow::Result<()> {
         Action::with_keyboard(text.clone(), Keyboard::Inline(vec![vec![Button::new("📝 就此议题建言", "new")]]))
             .encode()
     };
-    let broadcast =
-        NewBroadcast { topic_id: None, text: text.clone(), audience: Audience::All, staff_id: None, dialog: None };
+    let broadcast = NewBroadcast {
+        topic_id: None,
+        text: text.clone(),
+        audience: Audience::All,
+        staff_id: None,
+        dialog: None,
+        request_key: None,
+    };
     let queued_at = Instant::now();
     let (_, count) = store.create_broadcast(broadcast, &render, Utc::now()).await?;
     let queue_ms = queued_at.elapsed().as_secs_f64() * 1000.0;

@@ -448,8 +448,15 @@ async fn a_broadcast_composed_in_the_console_queues_the_bots_message_for_each_re
     assert!(preview.body.contains("确认发送给 2 位委员"));
     assert_eq!(c.store.recent_broadcasts(10).await.unwrap().len(), 0, "a preview sends nothing");
 
-    let sent = c.post("/broadcasts", Some(&b), &form).await;
+    // The preview's confirmation carries a key; sending it twice (a resent form) queues once.
+    let at = preview.body.find("name=\"request_key\" value=\"").expect("the confirmation carries a key") + 26;
+    let key = preview.body[at..].split('"').next().unwrap().to_string();
+    let confirm = [("topic", topic.as_str()), ("text", text), ("audience", "all"), ("request_key", key.as_str())];
+    let sent = c.post("/broadcasts", Some(&b), &confirm).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let again = c.post("/broadcasts", Some(&b), &confirm).await;
+    assert_eq!(again.location(), sent.location(), "the same confirmation leads to the same broadcast");
+    assert_eq!(c.store.recent_broadcasts(10).await.unwrap().len(), 1, "one broadcast, not two");
     let list = c.get(sent.location().unwrap(), Some(&b)).await;
     let id = c.store.recent_broadcasts(1).await.unwrap()[0].id;
     assert!(list.body.contains(&format!("通知 #{id} 已进入发送队列，共 2 位委员")), "{}", list.body);

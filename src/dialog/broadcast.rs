@@ -654,6 +654,8 @@ impl Dialogue<'_, '_> {
             audience,
             staff_id: Some(staff.id),
             dialog: Some((self.person.chat_id, state)),
+            // The dialog state saved with it already makes a repeated confirmation find no draft.
+            request_key: None,
         };
         let (id, count) = self.ctx.store.create_broadcast(new, &render, self.ctx.now).await?;
         tracing::info!(broadcast_id = id, recipients = count, staff_id = staff.id, "broadcast queued");

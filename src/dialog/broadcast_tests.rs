@@ -715,7 +715,14 @@ async fn a_broadcast_to_ten_thousand_members_is_queued_in_one_quick_transaction(
         rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         member_copy(texts, texts.lang_for(language), ANNOUNCEMENT, None).encode()
     };
-    let new = NewBroadcast { topic_id: None, text: ANNOUNCEMENT.into(), audience, staff_id: None, dialog: None };
+    let new = NewBroadcast {
+        topic_id: None,
+        text: ANNOUNCEMENT.into(),
+        audience,
+        staff_id: None,
+        dialog: None,
+        request_key: None,
+    };
     let started = std::time::Instant::now();
     let (id, count) = h.store.create_broadcast(new, &render, h.now).await.unwrap();
     let took = started.elapsed();

@@ -79,6 +79,9 @@ pub struct NewBroadcast {
     /// The composing chat's dialog state after confirming, saved in the same transaction: a
     /// confirmation processed again (after a crash or a retry) then finds no draft to send twice.
     pub dialog: Option<(i64, String)>,
+    /// The key of the confirmation that asked for it: a second request with the same key gets
+    /// the first broadcast back instead of a new one.
+    pub request_key: Option<String>,
 }
 
 /// A broadcast and how far its sending got.

@@ -106,6 +106,15 @@ pub(super) async fn create_broadcast(
     now: DateTime<Utc>,
 ) -> Result<(i64, usize)> {
     let mut tx = store.write().await?;
+    if let Some(key) = &broadcast.request_key {
+        let existing: Option<(i64, i64)> = sqlx::query_as("SELECT id, total FROM broadcasts WHERE request_key = ?")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((id, total)) = existing {
+            return Ok((id, total as usize));
+        }
+    }
     let (condition, bound) = audience_condition(&broadcast.audience);
     let sql =
         format!("SELECT m.telegram_chat_id, m.language FROM members m WHERE {REACHABLE} AND {condition} ORDER BY m.id");
@@ -121,8 +130,8 @@ pub(super) async fn create_broadcast(
             .ok_or_else(|| StoreError::NotFound(format!("workstation {id}")))?,
     };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO broadcasts (topic_id, text, audience_kind, audience_value, staff_id, total, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO broadcasts (topic_id, text, audience_kind, audience_value, staff_id, total, created_at, request_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(broadcast.topic_id)
     .bind(&broadcast.text)
@@ -131,6 +140,7 @@ pub(super) async fn create_broadcast(
     .bind(broadcast.staff_id)
     .bind(recipients.len() as i64)
     .bind(now)
+    .bind(&broadcast.request_key)
     .fetch_one(&mut *tx)
     .await?;
     // One rendering per language, however many members share it.

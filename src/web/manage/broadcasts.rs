@@ -50,6 +50,9 @@ pub struct Compose {
     workstation: String,
     #[serde(default)]
     sector: String,
+    /// Made when the preview is shown: the same confirmation sent twice queues one broadcast.
+    #[serde(default)]
+    request_key: String,
 }
 
 /// A broadcast ready to be sent.
@@ -288,6 +291,7 @@ async fn preview(
             input type="hidden" name="level" value=(f.level);
             input type="hidden" name="workstation" value=(f.workstation);
             input type="hidden" name="sector" value=(f.sector);
+            input type="hidden" name="request_key" value=(auth::random_token());
             p {
                 button type="submit" { (state.ta("web.broadcasts.confirm", &[("count", &draft.reach)])) } " "
                 button.secondary type="submit" formaction="/broadcasts/new" { (state.t("web.broadcasts.back_to_edit")) }
@@ -342,6 +346,7 @@ async fn confirm(
         audience: draft.audience.clone(),
         staff_id: None,
         dialog: None,
+        request_key: Some(f.request_key.clone()).filter(|k| !k.is_empty()),
     };
     let (id, count) = state.app.store.create_broadcast(new, &render, now).await?;
     tracing::info!(broadcast_id = id, recipients = count, user_id = user.user.id, "broadcast queued from the console");
