@@ -16,12 +16,18 @@
 //! arrives (a closed loop with no think time: the throughput figure); `paced` — members pause a
 //! random 0–2×`BENCH_THINK_MS` before each step (latency at a load below saturation).
 //!
-//! Settings (environment): `BENCH_MEMBERS` (200), `BENCH_PHASES` (`burst,paced`),
-//! `BENCH_THINK_MS` (500), `BENCH_STEP_TIMEOUT_SECS` (60), `BENCH_SYSTEMS` (`jianyan,echo`),
-//! `BENCH_JIANYAN_BIN` (default: the `jianyan` binary cargo built for this bench),
+//! Settings (environment): `BENCH_MEMBERS` (200), `BENCH_ROUNDS` (1: submissions per member per
+//! phase; more gives steadier numbers), `BENCH_PHASES` (`burst,paced`), `BENCH_THINK_MS` (500),
+//! `BENCH_STEP_TIMEOUT_SECS` (60), `BENCH_SYSTEMS` (`jianyan,echo`; `echo-calls` adds the echo
+//! bot making jianyan's calls for a button: answerCallbackQuery + editMessageReplyMarkup +
+//! sendMessage), `BENCH_JIANYAN_BIN` (default: the `jianyan` binary cargo built for this bench),
 //! `BENCH_KEEP_DIR=1` keeps the temporary folder (database and bot logs). `JIANYAN_…` settings
 //! in the environment are passed on to the bot (e.g. `JIANYAN_TELEGRAM__WORKERS=64`), except
 //! the database path, the token and `JIANYAN_CONFIG`.
+//!
+//! Checked at the end (exit code 1 if not): every member finished, exactly one suggestion per
+//! member and round, every update stored and processed, every outbox message recorded as sent,
+//! and the bot stopped cleanly on SIGTERM. Timings are reported, never asserted.
 //!
 //! The fake server here is a lean one written for load: `tests/support/fake_telegram.rs`
 //! records every call in one list and re-scans it for every waiter on every change, which is
