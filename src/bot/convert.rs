@@ -63,16 +63,7 @@ fn from_message(m: &Message, texts: &Texts, edited: bool) -> Option<Converted> {
 
 fn message_input(m: &Message, texts: &Texts) -> Input {
     if let Some(text) = m.text() {
-        if let Some(rest) = text.strip_prefix('/') {
-            let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-            let name = word.split('@').next().unwrap_or_default().to_lowercase();
-            let arg = arg.trim();
-            return Input::Command { name, arg: (!arg.is_empty()).then(|| arg.to_string()) };
-        }
-        if let Some(cmd) = dialog::menu_command(texts, text) {
-            return Input::Command { name: cmd.to_string(), arg: None };
-        }
-        return Input::Text(text.to_string());
+        return dialog::text_input(texts, text);
     }
     let caption = m.caption().map(str::to_string);
     if let Some(p) = m.photo().and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height)) {

@@ -586,7 +586,6 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     async fn store_updates(&self, updates: &[IncomingUpdate], now: DateTime<Utc>) -> Result<Vec<i64>>;
     async fn last_update_id(&self) -> Result<Option<i64>>;
     async fn pending_updates(&self) -> Result<Vec<StoredUpdate>>;
-    async fn stored_update(&self, update_id: i64) -> Result<Option<StoredUpdate>>;
     /// Counts a failed processing attempt; returns the attempts so far.
     async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64>;
     /// Gives up on an update after repeated failures, keeping it and its error for an admin.

@@ -719,24 +719,6 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn stored_update(&self, update_id: i64) -> Result<Option<StoredUpdate>> {
-        let row = sqlx::query(
-            "SELECT update_id, chat_id, payload, attempts FROM updates WHERE update_id = ? AND processed_at IS NULL",
-        )
-        .bind(update_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(StoredUpdate {
-                update_id: r.try_get("update_id")?,
-                chat_id: r.try_get("chat_id")?,
-                payload: r.try_get("payload")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .transpose()
-    }
-
     async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64> {
         let mut tx = self.write().await?;
         let attempts: i64 = sqlx::query_scalar(
