@@ -215,9 +215,15 @@ async fn bad_input_gets_a_specific_answer_and_the_same_question() {
     bot.say(&user, "/cancel").await;
     let r = bot.say(&user, "/frobnicate").await;
     assert!(r[0].text.contains("/frobnicate"), "{}", r[0].text);
-    // A group chat.
-    let r = bot.handle(&user, |f| f.push_group_text(&user, -100123, "/new")).await;
-    assert!(r.is_empty(), "nothing in the private chat");
+    // A group chat: chatter and commands for no one in particular are not answered there; a
+    // command addressed to this bot by name is, once.
+    for text in ["/new", "大家好", "/new@another_bot"] {
+        let r = bot.handle(&user, |f| f.push_group_text(&user, -100123, text)).await;
+        assert!(r.is_empty(), "nothing in the private chat");
+    }
+    assert!(bot.fake.sent_to(-100123).is_empty(), "silence in the group: {:?}", bot.fake.sent_to(-100123));
+    let addressed = format!("/new@{}", support::fake_telegram::BOT_USERNAME);
+    bot.handle(&user, |f| f.push_group_text(&user, -100123, &addressed)).await;
     let group = bot.fake.sent_to(-100123);
     assert_eq!(group.len(), 1);
     assert_eq!(group[0].text, bot.t("chat.private_only"));

@@ -7,24 +7,33 @@
 pub mod convert;
 pub mod delivery;
 pub mod send;
+pub mod update;
 
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, BotCommand, Update};
+use teloxide::types::BotCommand;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::dialog::{self, Ctx, Dialog};
+use crate::dialog::{self, AlbumPart, Ctx, Dialog, Input};
 use crate::locale::Lang;
 use crate::reply::Action;
 use crate::store::{Commit, Committed, IncomingUpdate, OutMessage, StoredUpdate};
+use convert::Disposition;
 use delivery::Delivery;
+use update::{Polled, Update};
 
 /// Processing attempts before an update is set aside with its error (and the member told).
 const MAX_ATTEMPTS: i64 = 3;
+/// The update kinds asked of Telegram (<https://core.telegram.org/bots/api#getupdates>).
+const ALLOWED_UPDATES: &[&str] = &["message", "edited_message", "callback_query", "my_chat_member"];
+/// How long a worker waits, after an album's latest item, for more items of the same album before
+/// taking it in. Telegram sends an album's items within moments of each other.
+const ALBUM_QUIET: Duration = Duration::from_millis(700);
 
 /// Builds the Bot API client from the settings and the environment's token and API URL.
 pub fn client(token: &str, api_url: url::Url) -> Bot {
@@ -49,9 +58,10 @@ pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> any
     let poller = with_timeout(&bot, Duration::from_secs(u64::from(app.config.telegram.poll_timeout_secs) + 15));
     let sender = with_timeout(&bot, Duration::from_secs(app.config.delivery.request_timeout_secs));
     set_commands(&app, &sender).await;
+    let bot_username = bot_username(&app, &sender).await;
     let (stop_delivery, delivery_shutdown) = watch::channel(false);
     let (delivery, delivery_task) = delivery::start(app.clone(), sender.clone(), delivery_shutdown);
-    let workers = Workers::start(&app, &sender, &delivery);
+    let workers = Workers::start(&app, &sender, &delivery, &bot_username);
     tokio::spawn(crate::reminders::run(app.clone(), shutdown.clone()));
 
     // Updates a previous run stored but did not process come first.
@@ -71,6 +81,18 @@ pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> any
     polled
 }
 
+/// The bot's username, to tell commands addressed to it in groups (`/stats@name`): asked of
+/// Telegram (getMe), else taken from `telegram.bot_username`.
+async fn bot_username(app: &App, bot: &Bot) -> String {
+    match bot.get_me().await {
+        Ok(me) => me.user.username.clone().unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot ask Telegram for the bot's name (getMe); using telegram.bot_username");
+            app.config.telegram.bot_username.trim().trim_start_matches('@').to_string()
+        }
+    }
+}
+
 async fn set_commands(app: &App, bot: &Bot) {
     for (lang, code) in [(Lang::Zh, None), (Lang::En, Some("en"))] {
         let commands: Vec<BotCommand> = ["new", "my", "topics", "help", "cancel"]
@@ -88,76 +110,146 @@ async fn set_commands(app: &App, bot: &Bot) {
 }
 
 /// Long-polls Telegram, storing each batch before confirming it with the next call's offset.
+///
+/// getUpdates is called with the bot's own HTTP client rather than through teloxide's types, so
+/// each update is stored exactly as Telegram sent it, whatever fields it has that this version
+/// does not know.
 async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut offset: Option<i32> = match app.store.last_update_id().await {
-        Ok(last) => last.map(|id| id as i32 + 1),
+    let mut offset: Option<i64> = match app.store.last_update_id().await {
+        Ok(last) => last.map(|id| id + 1),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the last update id; starting from Telegram's queue");
             None
         }
     };
+    let url = method_url(bot, "getUpdates");
     let mut backoff = Duration::from_millis(500);
     loop {
         if *shutdown.borrow() {
             return Ok(());
         }
-        let mut request = bot.get_updates().timeout(app.config.telegram.poll_timeout_secs).allowed_updates([
-            AllowedUpdate::Message,
-            AllowedUpdate::EditedMessage,
-            AllowedUpdate::CallbackQuery,
-        ]);
+        let mut request = serde_json::json!({
+            "timeout": app.config.telegram.poll_timeout_secs,
+            "allowed_updates": ALLOWED_UPDATES,
+        });
         if let Some(offset) = offset {
-            request = request.offset(offset);
+            request["offset"] = offset.into();
         }
-        let updates: Vec<Update> = tokio::select! {
+        let call = async {
+            let response = bot.client().post(url.clone()).json(&request).send().await?;
+            response.text().await
+        };
+        let outcome = tokio::select! {
             _ = shutdown.changed() => return Ok(()),
-            result = request.send() => match result {
-                Ok(updates) => { backoff = Duration::from_millis(500); updates }
-                Err(teloxide::RequestError::Api(teloxide::ApiError::InvalidToken)) => {
-                    anyhow::bail!("Telegram does not accept the bot token (JIANYAN_BOT_TOKEN or telegram.token_file): copy it again from @BotFather");
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, ?backoff, "getUpdates failed; retrying");
-                    tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(backoff) => {} }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
+            result = call => result.map_err(|e| e.to_string()).and_then(|body| update::parse_get_updates(&body).map_err(|e| format!("unreadable answer: {e}"))),
+        };
+        let wait = match outcome {
+            Ok(Polled::Updates(updates)) => {
+                backoff = Duration::from_millis(500);
+                if updates.is_empty() {
                     continue;
                 }
+                let Some(next) = take_batch(app, workers, updates, shutdown).await else { return Ok(()) };
+                offset = Some(next.max(offset.unwrap_or(0)));
+                continue;
+            }
+            // 401 and 404 are how the Bot API answers a wrong token.
+            Ok(Polled::Refused { code: 401 | 404, description, .. }) => {
+                anyhow::bail!(
+                    "Telegram does not accept the bot token (JIANYAN_BOT_TOKEN or telegram.token_file): copy it again from @BotFather ({description})"
+                );
+            }
+            Ok(Polled::Refused { code: 429, retry_after, .. }) => Duration::from_secs(retry_after.unwrap_or(1).max(1)),
+            Ok(Polled::Refused { code, description, .. }) => {
+                // 409: another process polls with this token, or a webhook is set.
+                tracing::warn!(code, %description, ?backoff, "getUpdates was refused; retrying");
+                backoff
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, ?backoff, "getUpdates failed; retrying");
+                backoff
             }
         };
-        if updates.is_empty() {
-            continue;
-        }
-        let incoming: Vec<IncomingUpdate> = updates
-            .iter()
-            .filter_map(|u| match serde_json::to_string(u) {
-                Ok(payload) => Some(IncomingUpdate { update_id: u.id.0 as i64, chat_id: convert::chat_of(u), payload }),
-                Err(e) => {
-                    tracing::error!(update_id = u.id.0, error = %e, "cannot serialize an update");
-                    None
-                }
-            })
-            .collect();
-        let now = app.clock.now();
-        // Not stored, not confirmed: keep trying, Telegram keeps the updates meanwhile.
-        let new = loop {
-            match app.store.store_updates(&incoming, now).await {
-                Ok(new) => break new,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot store updates; retrying before confirming them");
-                    tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(Duration::from_secs(1)) => {} }
-                }
-            }
-        };
-        offset = updates.iter().map(|u| u.id.0 as i32 + 1).max().or(offset);
-        for u in incoming.into_iter().filter(|u| new.contains(&u.update_id)) {
-            workers.dispatch(StoredUpdate {
-                update_id: u.update_id,
-                chat_id: u.chat_id,
-                payload: u.payload,
-                attempts: 0,
-            });
-        }
+        tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(wait) => {} }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
+}
+
+/// `<api_url>/bot<token>/<method>`, as teloxide builds it.
+fn method_url(bot: &Bot, method: &str) -> url::Url {
+    let mut url = bot.api_url();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(&format!("bot{}", bot.token())).push(method);
+    }
+    url
+}
+
+/// Stores one batch, then hands its new updates to the workers. Returns the next offset, or
+/// `None` if asked to stop before the batch could be stored (Telegram keeps it meanwhile).
+async fn take_batch(
+    app: &App,
+    workers: &Workers,
+    updates: Vec<update::RawUpdate>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<i64> {
+    let incoming: Vec<IncomingUpdate> = updates
+        .into_iter()
+        .map(|raw| {
+            let (chat_id, kind, understood) = match Update::parse(&raw.payload) {
+                Ok(u) => (u.chat_id(), u.kind().to_string(), convert::understood(&u)),
+                Err(_) => (None, "unreadable".to_string(), false),
+            };
+            if !understood {
+                tracing::warn!(update_id = raw.update_id, %kind, "an update jianyan does not understand; it is answered politely where possible and counted");
+            }
+            IncomingUpdate { update_id: raw.update_id, chat_id, payload: raw.payload, kind, understood }
+        })
+        .collect();
+    let next = incoming.iter().map(|u| u.update_id + 1).max()?;
+    let now = app.clock.now();
+    // Not stored, not confirmed: keep trying, Telegram keeps the updates meanwhile.
+    let new = loop {
+        match app.store.store_updates(&incoming, now).await {
+            Ok(new) => break new,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot store updates; retrying before confirming them");
+                tokio::select! { _ = shutdown.changed() => return None, _ = tokio::time::sleep(Duration::from_secs(1)) => {} }
+            }
+        }
+    };
+    for u in incoming.into_iter().filter(|u| new.contains(&u.update_id)) {
+        workers.dispatch(StoredUpdate { update_id: u.update_id, chat_id: u.chat_id, payload: u.payload, attempts: 0 });
+    }
+    Some(next)
+}
+
+/// An update handed to a worker, read once.
+struct Job {
+    stored: StoredUpdate,
+    /// `Err` if the stored text is not JSON at all.
+    update: Result<Update, String>,
+}
+
+impl Job {
+    fn new(stored: StoredUpdate) -> Self {
+        let update = Update::parse(&stored.payload).map_err(|e| e.to_string());
+        Self { stored, update }
+    }
+
+    /// The chat and `media_group_id` of a photo or file sent as part of an album in a private chat.
+    fn album(&self) -> Option<(i64, String)> {
+        let m = self.update.as_ref().ok()?.message.as_ref()?;
+        let media = m.photo.as_ref().is_some_and(|p| !p.is_empty()) || m.document.is_some();
+        (m.chat.is_private() && media).then(|| Some((m.chat.id, m.media_group_id.clone()?)))?
+    }
+}
+
+/// An album being gathered in a worker: its updates so far and when to stop waiting for more.
+struct Gathering {
+    chat_id: i64,
+    album_id: String,
+    jobs: Vec<Job>,
+    until: Instant,
 }
 
 /// Worker tasks; one chat always goes to the same worker, so its messages are handled in order.
@@ -167,18 +259,19 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(app: &App, bot: &Bot, delivery: &Delivery) -> Self {
+    fn start(app: &App, bot: &Bot, delivery: &Delivery, bot_username: &str) -> Self {
         let mut senders = Vec::new();
         let mut tasks = JoinSet::new();
         for _ in 0..app.config.telegram.workers {
-            let (tx, mut rx) = mpsc::unbounded_channel::<StoredUpdate>();
+            let (tx, rx) = mpsc::unbounded_channel::<StoredUpdate>();
             senders.push(tx);
-            let (app, bot, delivery) = (app.clone(), bot.clone(), delivery.clone());
-            tasks.spawn(async move {
-                while let Some(update) = rx.recv().await {
-                    process_with_retries(&app, &bot, &delivery, update).await;
-                }
-            });
+            let worker = Worker {
+                app: app.clone(),
+                bot: bot.clone(),
+                delivery: delivery.clone(),
+                bot_username: bot_username.to_string(),
+            };
+            tasks.spawn(worker.run(rx));
         }
         Self { senders, tasks }
     }
@@ -203,38 +296,108 @@ impl Workers {
     }
 }
 
-async fn process_with_retries(app: &App, bot: &Bot, delivery: &Delivery, update: StoredUpdate) {
-    let span = tracing::info_span!("update", update_id = update.update_id, chat_id = update.chat_id);
-    async {
-        let mut attempts = update.attempts;
+/// One worker: takes its chats' updates in order; gathers an album's items before taking them in.
+struct Worker {
+    app: App,
+    bot: Bot,
+    delivery: Delivery,
+    bot_username: String,
+}
+
+impl Worker {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<StoredUpdate>) {
+        let mut albums: Vec<Gathering> = Vec::new();
         loop {
-            match process(app, bot, delivery, &update).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::error!(error = %e, attempts = attempts + 1, "processing an update failed");
-                    attempts = app
-                        .store
-                        .record_update_failure(update.update_id, &format!("{e:#}"))
-                        .await
-                        .unwrap_or(attempts + 1);
-                    if attempts >= MAX_ATTEMPTS {
-                        give_up(app, bot, delivery, &update).await;
-                        return;
+            let received = match albums.iter().map(|a| a.until).min() {
+                None => rx.recv().await,
+                Some(until) => match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        let now = Instant::now();
+                        while let Some(i) = albums.iter().position(|a| a.until <= now) {
+                            self.take_album(albums.remove(i)).await;
+                        }
+                        continue;
                     }
-                    tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;
+                },
+            };
+            let Some(stored) = received else { break };
+            let job = Job::new(stored);
+            match job.album() {
+                Some((chat_id, album_id)) => {
+                    // Another album of the same chat is complete: take it first, in order.
+                    if let Some(i) = albums.iter().position(|a| a.chat_id == chat_id && a.album_id != album_id) {
+                        self.take_album(albums.remove(i)).await;
+                    }
+                    let until = Instant::now() + ALBUM_QUIET;
+                    match albums.iter_mut().find(|a| a.chat_id == chat_id) {
+                        Some(a) => {
+                            a.jobs.push(job);
+                            a.until = until;
+                        }
+                        None => albums.push(Gathering { chat_id, album_id, jobs: vec![job], until }),
+                    }
+                }
+                None => {
+                    // What the person did after an album comes after it.
+                    if let Some(i) = albums.iter().position(|a| Some(a.chat_id) == job.stored.chat_id) {
+                        self.take_album(albums.remove(i)).await;
+                    }
+                    self.process_with_retries(&job, None).await;
                 }
             }
         }
+        for album in albums {
+            self.take_album(album).await;
+        }
     }
-    .instrument(span)
-    .await
-}
 
-/// Sets an update aside after repeated failures: it stays stored with its error, and the person
-/// is told politely that something went wrong on our side.
-async fn give_up(app: &App, bot: &Bot, delivery: &Delivery, update: &StoredUpdate) {
-    let (messages, callback) =
-        match serde_json::from_str::<Update>(&update.payload).ok().and_then(|u| convert::convert(&u, &app.texts)) {
+    async fn take_album(&self, album: Gathering) {
+        let count = album.jobs.len();
+        for (index, job) in album.jobs.iter().enumerate() {
+            let part = AlbumPart { id: album.album_id.clone(), index, count };
+            self.process_with_retries(job, Some(part)).await;
+        }
+    }
+
+    async fn process_with_retries(&self, job: &Job, album: Option<AlbumPart>) {
+        let update = &job.stored;
+        let span = tracing::info_span!("update", update_id = update.update_id, chat_id = update.chat_id);
+        async {
+            let mut attempts = update.attempts;
+            loop {
+                match self.process(job, album.clone()).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::error!(error = %e, attempts = attempts + 1, "processing an update failed");
+                        attempts = self
+                            .app
+                            .store
+                            .record_update_failure(update.update_id, &format!("{e:#}"))
+                            .await
+                            .unwrap_or(attempts + 1);
+                        if attempts >= MAX_ATTEMPTS {
+                            self.give_up(job).await;
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(200 * attempts as u64)).await;
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sets an update aside after repeated failures: it stays stored with its error, and the
+    /// person is told politely that something went wrong on our side.
+    async fn give_up(&self, job: &Job) {
+        let app = &self.app;
+        let converted = match job.update.as_ref().map(|u| convert::dispose(u, &app.texts, &self.bot_username)) {
+            Ok(Disposition::Act(c)) => Some(c),
+            _ => None,
+        };
+        let (messages, callback) = match converted {
             Some(c) => {
                 let lang = app.texts.lang_for(c.person.language_code.as_deref());
                 let text = app.texts.t(lang, "error.internal", &[]);
@@ -242,74 +405,106 @@ async fn give_up(app: &App, bot: &Bot, delivery: &Delivery, update: &StoredUpdat
             }
             None => (Vec::new(), None),
         };
-    match app.store.abandon_update(update.update_id, messages, app.clock.now()).await {
-        Ok(_) => delivery.wake(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start")
+        match app.store.abandon_update(job.stored.update_id, messages, app.clock.now()).await {
+            Ok(_) => self.delivery.wake(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start")
+            }
+        }
+        if let Some(id) = callback {
+            self.answer_callback(id, None).await;
         }
     }
-    if let Some(id) = callback {
-        let _ = bot.answer_callback_query(teloxide::types::CallbackQueryId(id)).await;
-    }
-}
 
-async fn process(app: &App, bot: &Bot, delivery: &Delivery, stored: &StoredUpdate) -> anyhow::Result<()> {
-    let now = app.clock.now();
-    let update: Update = serde_json::from_str(&stored.payload)?;
-    let Some(converted) = convert::convert(&update, &app.texts) else {
+    /// Marks an update done with nothing to say.
+    async fn done_silently(&self, update_id: i64) -> anyhow::Result<()> {
         let commit = Commit {
-            update_id: Some(stored.update_id),
+            update_id: Some(update_id),
             chat_id: 0,
             dialog: None,
             messages: Vec::new(),
             submission: None,
             change: None,
-            now,
+            now: self.app.clock.now(),
         };
-        app.store.commit(commit).await?;
-        return Ok(());
-    };
-    let chat_id = converted.person.chat_id;
-    let state: Dialog = match app.store.dialog_state(chat_id).await? {
-        Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "a saved dialog state cannot be read; starting over");
-            Dialog::default()
-        }),
-        None => Dialog::default(),
-    };
-    let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
-    let output = dialog::handle(&ctx, &converted.person, state, converted.input).await?;
-    let commit = Commit {
-        update_id: Some(stored.update_id),
-        chat_id,
-        dialog: output.state.as_ref().map(serde_json::to_string).transpose()?,
-        messages: output.actions.iter().map(|a| OutMessage::reply(chat_id, a.encode())).collect(),
-        submission: output.submission,
-        change: output.change,
-        now,
-    };
-    match app.store.commit(commit).await? {
-        Committed::AlreadyProcessed => tracing::info!("update was processed before; nothing to do"),
-        // Someone else changed the suggestion meanwhile: fail this attempt so it is planned again
-        // on fresh facts (the retry then says, politely, what the state now allows).
-        Committed::Conflict => anyhow::bail!("the suggestion changed while this update was handled"),
-        Committed::Done { outbox, reference } => {
-            if let Some(reference) = reference {
-                tracing::info!(%reference, "suggestion submitted");
-            }
-            if let Some(id) = &converted.callback_id {
-                let mut answer = bot.answer_callback_query(teloxide::types::CallbackQueryId(id.clone()));
-                if let Some(toast) = output.toast {
-                    answer = answer.text(toast);
-                }
-                if let Err(e) = answer.await {
-                    tracing::debug!(error = %e, "cannot answer a callback query");
-                }
-            }
-            if !outbox.is_empty() {
-                delivery.wake();
-            }
+        self.app.store.commit(commit).await?;
+        Ok(())
+    }
+
+    /// Stops the button's spinner, with a short notice if there is one. Telegram refuses answers
+    /// to queries older than a few minutes ("query is too old"): the person was answered in the
+    /// chat anyway, so that refusal is only logged.
+    async fn answer_callback(&self, id: String, toast: Option<String>) {
+        let mut answer = self.bot.answer_callback_query(teloxide::types::CallbackQueryId(id));
+        if let Some(toast) = toast {
+            answer = answer.text(toast);
+        }
+        if let Err(e) = answer.await {
+            tracing::debug!(error = %e, "cannot answer a callback query");
         }
     }
-    Ok(())
+
+    async fn process(&self, job: &Job, album: Option<AlbumPart>) -> anyhow::Result<()> {
+        let (app, stored) = (&self.app, &job.stored);
+        let update = match &job.update {
+            Ok(update) => update,
+            Err(e) => {
+                tracing::error!(error = %e, "a stored update is not JSON; set aside");
+                return self.done_silently(stored.update_id).await;
+            }
+        };
+        let mut converted = match convert::dispose(update, &app.texts, &self.bot_username) {
+            Disposition::Act(converted) => converted,
+            Disposition::Ignore(reason) => {
+                tracing::debug!(kind = update.kind(), reason, "nothing to answer");
+                return self.done_silently(stored.update_id).await;
+            }
+            Disposition::Migrate { from, to } => {
+                tracing::warn!(from, to, "a group was upgraded to a supergroup");
+                return self.done_silently(stored.update_id).await;
+            }
+        };
+        if let (Some(part), Input::Attachment { album, .. }) = (album, &mut converted.input) {
+            *album = Some(part);
+        }
+        let now = app.clock.now();
+        let chat_id = converted.person.chat_id;
+        let state: Dialog = match app.store.dialog_state(chat_id).await? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "a saved dialog state cannot be read; starting over");
+                Dialog::default()
+            }),
+            None => Dialog::default(),
+        };
+        let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+        let output = dialog::handle(&ctx, &converted.person, state, converted.input).await?;
+        let commit = Commit {
+            update_id: Some(stored.update_id),
+            chat_id,
+            dialog: output.state.as_ref().map(serde_json::to_string).transpose()?,
+            messages: output.actions.iter().map(|a| OutMessage::reply(chat_id, a.encode())).collect(),
+            submission: output.submission,
+            change: output.change,
+            now,
+        };
+        match app.store.commit(commit).await? {
+            Committed::AlreadyProcessed => tracing::info!("update was processed before; nothing to do"),
+            // Someone else changed the suggestion meanwhile: fail this attempt so it is planned again
+            // on fresh facts (the retry then says, politely, what the state now allows).
+            Committed::Conflict => anyhow::bail!("the suggestion changed while this update was handled"),
+            Committed::Done { outbox, reference } => {
+                if let Some(reference) = reference {
+                    tracing::info!(%reference, "suggestion submitted");
+                }
+                if !outbox.is_empty() {
+                    self.delivery.wake();
+                }
+            }
+        }
+        // Every button press is answered, so the person's spinner stops.
+        if let Some(id) = converted.callback_id {
+            self.answer_callback(id, output.toast).await;
+        }
+        Ok(())
+    }
 }

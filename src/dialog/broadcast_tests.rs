@@ -366,7 +366,7 @@ async fn bad_text_and_input_where_a_button_is_expected_are_refused_and_asked_aga
         width: None,
         height: None,
     };
-    let out2 = h.send(Input::Attachment { attachment: photo, caption: Some("说明".into()) }).await;
+    let out2 = h.send(Input::Attachment { attachment: photo, caption: Some("说明".into()), album: None }).await;
     assert_eq!(texts(&out2), vec![h.t("broadcast.text_only"), ask.clone()]);
     let out2 = h.send(Input::Unsupported(crate::dialog::UnsupportedKind::Sticker)).await;
     assert_eq!(texts(&out2), vec![h.t("broadcast.text_only"), ask.clone()]);

@@ -49,6 +49,8 @@ pub enum Input {
     Attachment {
         attachment: Attachment,
         caption: Option<String>,
+        /// Set when the attachment is one item of an album (several photos or files sent at once).
+        album: Option<AlbumPart>,
     },
     /// Voice, sticker, location, …: named by the kind, for the reply.
     Unsupported(UnsupportedKind),
@@ -60,6 +62,29 @@ pub enum Input {
     Edited,
     /// Anything in a group or channel: the bot serves members only in private chats.
     NotPrivate,
+}
+
+/// One item of an album: Telegram delivers each photo or file of an album as its own update, all
+/// with the same `media_group_id` (<https://core.telegram.org/bots/api#message>). The Telegram
+/// adapter gathers them so the dialog can answer the album once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumPart {
+    /// The album's `media_group_id`.
+    pub id: String,
+    /// This item's place in the album as gathered, from 0.
+    pub index: usize,
+    /// How many items were gathered.
+    pub count: usize,
+}
+
+impl AlbumPart {
+    pub fn is_first(&self) -> bool {
+        self.index == 0
+    }
+
+    pub fn is_last(&self) -> bool {
+        self.index + 1 >= self.count
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +182,20 @@ pub struct Draft {
     pub attachments: Vec<Attachment>,
     /// Came from the preview to change one part: go back to the preview after it.
     pub editing: bool,
+    /// The album being received, item by item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album: Option<AlbumProgress>,
+}
+
+/// How far an album has been taken into the draft.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlbumProgress {
+    /// The album's `media_group_id`.
+    pub id: String,
+    /// Items added to the draft so far.
+    pub added: usize,
+    /// The album was refused as a whole (over the attachment limit): its other items are ignored.
+    pub refused: bool,
 }
 
 /// What handling one input produced.
@@ -367,6 +406,16 @@ struct Dialogue<'a, 'c> {
 impl Dialogue<'_, '_> {
     /// Runs the dialog of whoever `identity` is (the inactive and the unknown are unregistered).
     async fn dispatch(&mut self, identity: Option<Identity>, input: Input) -> Result<(), StoreError> {
+        // An album is one act of the person's, delivered as one update per item: a member is
+        // answered once, after its last item. Only the step that collects attachments takes each
+        // item in; anywhere else the earlier items pass silently and the last one gets the answer.
+        if let Input::Attachment { album: Some(part), .. } = &input {
+            let member = matches!(&identity, Some(Identity::Member(m)) if m.active);
+            let collecting = self.dialog.step == Step::Body && self.dialog.rating_task.is_none();
+            if (member || identity.is_none()) && !collecting && !part.is_last() {
+                return Ok(());
+            }
+        }
         match identity {
             Some(Identity::Member(member)) if member.active => self.member(&member, input).await,
             Some(Identity::Staff(staff)) if staff.active => self.staff(&staff, input).await,
@@ -875,38 +924,86 @@ impl Dialogue<'_, '_> {
                 self.advance(Step::Body).await
             }
             (Step::Body, Input::Text(text)) => self.add_point(&text),
-            (Step::Body, Input::Attachment { attachment, caption }) => {
-                if self.dialog.draft.attachments.len() >= limits.max_attachments {
-                    let text = self.ta("dialog.too_many_attachments", &[("max", &limits.max_attachments)]);
-                    self.out.say(Action::text(text));
-                    return self.ask().await;
-                }
-                if let Some(caption) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                    if let Err(text) = self.check_point(caption) {
-                        self.out.say(Action::text(text));
-                        return self.ask().await;
-                    }
-                    self.dialog.draft.points.push(caption.to_string());
-                }
-                self.dialog.draft.attachments.push(attachment);
-                let nonce = self.dialog.nonce + 1;
-                self.dialog.nonce = nonce;
-                let text = self.ta(
-                    "dialog.attachment_added",
-                    &[
-                        ("attachments", &self.dialog.draft.attachments.len()),
-                        ("points", &self.dialog.draft.points.len()),
-                    ],
-                );
-                let keyboard = self.done_keyboard(nonce);
-                self.out.say(Action::with_keyboard(text, keyboard));
-                self.out.state = Some(self.dialog.clone());
-                Ok(())
+            (Step::Body, Input::Attachment { attachment, caption, album }) => {
+                self.add_attachment(attachment, caption, album).await
             }
             (_, Input::Command { .. } | Input::Button { .. } | Input::Edited | Input::NotPrivate) => {
                 unreachable!("handled by the caller")
             }
         }
+    }
+
+    /// Takes one attachment (and its caption, as a point) into the draft. An album is checked
+    /// against the limit as a whole when its first item arrives, refused once if it does not fit,
+    /// and acknowledged once, after its last item.
+    async fn add_attachment(
+        &mut self,
+        attachment: Attachment,
+        caption: Option<String>,
+        album: Option<AlbumPart>,
+    ) -> Result<(), StoreError> {
+        let max = self.ctx.config.limits.max_attachments;
+        let have = self.dialog.draft.attachments.len();
+        if let Some(part) = &album {
+            match self.dialog.draft.album.as_ref().filter(|a| a.id == part.id) {
+                Some(progress) if progress.refused => return Ok(()),
+                Some(_) => {}
+                None => {
+                    // Items of this album already taken (a restart in the middle) are not counted twice.
+                    let room = max.saturating_sub(have);
+                    if part.count > room {
+                        self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added: 0, refused: true });
+                        let text = self.ta(
+                            "dialog.album_too_large",
+                            &[("count", &part.count), ("max", &max), ("room", &room), ("have", &have)],
+                        );
+                        // No new question: the buttons of the last acknowledgement stay valid.
+                        self.out.say(Action::text(text));
+                        self.out.state = Some(self.dialog.clone());
+                        return Ok(());
+                    }
+                    self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added: 0, refused: false });
+                }
+            }
+        }
+        if have >= max {
+            let text = self.ta("dialog.too_many_attachments", &[("max", &max)]);
+            self.out.say(Action::text(text));
+            return self.ask().await;
+        }
+        if let Some(caption) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            if let Err(text) = self.check_point(caption) {
+                self.out.say(Action::text(text));
+                return self.ask().await;
+            }
+            self.dialog.draft.points.push(caption.to_string());
+        }
+        self.dialog.draft.attachments.push(attachment);
+        let in_album = match (&album, self.dialog.draft.album.as_mut()) {
+            (Some(part), Some(progress)) if progress.id == part.id => {
+                progress.added += 1;
+                if !part.is_last() {
+                    // Kept quietly; the album is acknowledged after its last item.
+                    self.out.state = Some(self.dialog.clone());
+                    return Ok(());
+                }
+                Some(progress.added)
+            }
+            _ => None,
+        };
+        let nonce = self.dialog.nonce + 1;
+        self.dialog.nonce = nonce;
+        let (attachments, points) = (self.dialog.draft.attachments.len(), self.dialog.draft.points.len());
+        let text = match in_album {
+            Some(n) => {
+                self.ta("dialog.album_added", &[("count", &n), ("attachments", &attachments), ("points", &points)])
+            }
+            None => self.ta("dialog.attachment_added", &[("attachments", &attachments), ("points", &points)]),
+        };
+        let keyboard = self.done_keyboard(nonce);
+        self.out.say(Action::with_keyboard(text, keyboard));
+        self.out.state = Some(self.dialog.clone());
+        Ok(())
     }
 
     fn check_point(&self, text: &str) -> Result<(), String> {

@@ -286,7 +286,9 @@ async fn several_points_and_attachments_are_kept_in_order() {
         width: Some(1),
         height: Some(1),
     };
-    let out = h.send(Input::Attachment { attachment: photo, caption: Some("图片说明作为第二条".into()) }).await;
+    let out = h
+        .send(Input::Attachment { attachment: photo, caption: Some("图片说明作为第二条".into()), album: None })
+        .await;
     assert!(last_text(&out).contains("附件"));
     let doc = Attachment {
         kind: AttachmentKind::Document,
@@ -298,7 +300,7 @@ async fn several_points_and_attachments_are_kept_in_order() {
         width: None,
         height: None,
     };
-    let out = h.send(Input::Attachment { attachment: doc, caption: None }).await;
+    let out = h.send(Input::Attachment { attachment: doc, caption: None, album: None }).await;
     let preview = h.press(&out, "完成").await;
     let p = last_text(&preview);
     assert!(
@@ -432,7 +434,7 @@ async fn unsupported_media_text_for_buttons_commands_and_edits_get_the_question_
         width: None,
         height: None,
     };
-    let out = h.send(Input::Attachment { attachment: photo, caption: None }).await;
+    let out = h.send(Input::Attachment { attachment: photo, caption: None, album: None }).await;
     assert_eq!(texts(&out)[0], h.t("dialog.title_needs_text"));
     // Cancel leaves and deletes the draft.
     let out = h.cmd("cancel").await;

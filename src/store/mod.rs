@@ -196,7 +196,12 @@ pub struct TimelineEvent {
 pub struct IncomingUpdate {
     pub update_id: i64,
     pub chat_id: Option<i64>,
+    /// The update's JSON exactly as Telegram sent it.
     pub payload: String,
+    /// Its Bot API kind (`message`, `callback_query`, …).
+    pub kind: String,
+    /// `false` for an update jianyan could not make sense of (counted for staff).
+    pub understood: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -447,6 +452,9 @@ pub struct Totals {
     pub unreachable_members: i64,
     /// Messages that could not be delivered (failed after retries, or uncertain after a timeout).
     pub undelivered: i64,
+    /// Updates from Telegram that jianyan could not make sense of (answered politely where a
+    /// person could be answered, and logged with their `update_id`).
+    pub not_understood: i64,
 }
 
 /// A change to a suggestion, applied in one transaction if its state is still `expect_state`.

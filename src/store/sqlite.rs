@@ -682,11 +682,13 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         let mut new = Vec::with_capacity(updates.len());
         for u in updates {
-            let r = sqlx::query("INSERT INTO updates (update_id, chat_id, payload, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING")
+            let r = sqlx::query("INSERT INTO updates (update_id, chat_id, payload, received_at, kind, understood) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING")
                 .bind(u.update_id)
                 .bind(u.chat_id)
                 .bind(&u.payload)
                 .bind(now)
+                .bind(&u.kind)
+                .bind(u.understood)
                 .execute(&mut *tx)
                 .await?;
             if r.rows_affected() == 1 {
@@ -1168,7 +1170,9 @@ impl Store for SqliteStore {
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'uncertain')")
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered })
+        let not_understood: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM updates WHERE understood = 0").fetch_one(&self.pool).await?;
+        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered, not_understood })
     }
 
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {

@@ -37,6 +37,10 @@ pub async fn page(
         Scope::All => Some(same_topic(&state, q.topic).await?),
         Scope::Department(_) => None,
     };
+    let channel = match scope {
+        Scope::All => Some(channel_health(&state, now).await?),
+        Scope::Department(_) => None,
+    };
     let body = html! {
         h1 { (title) }
         @if let (Scope::Department(_), Some(name)) = (scope, &user.user.department_name) {
@@ -73,8 +77,33 @@ pub async fn page(
             }
         }
         @if let Some(view) = same_topic { (view) }
+        @if let Some(view) = channel { (view) }
     };
     Ok(layout::page(&state, Some((&user.user, &user.csrf)), "/", &title, body))
+}
+
+/// How the Telegram channel is doing: who cannot be reached, what was not delivered, and what the
+/// bot could not make sense of (each answered politely and logged with its update id).
+async fn channel_health(state: &WebState, now: DateTime<Utc>) -> Result<Markup, WebError> {
+    let totals = state.app.store.totals(now).await?;
+    Ok(html! {
+        h2 { (state.t("web.dashboard.channel")) }
+        div.cards {
+            div.card {
+                div.muted { (state.t("web.dashboard.unreachable")) }
+                div.n { (totals.unreachable_members) }
+            }
+            div.card {
+                div.muted { (state.t("web.dashboard.undelivered")) }
+                div.n { (totals.undelivered) }
+            }
+            div.card {
+                div.muted { (state.t("web.dashboard.not_understood")) }
+                div.n { (totals.not_understood) }
+                div.muted { (state.t("web.dashboard.not_understood_detail")) }
+            }
+        }
+    })
 }
 
 /// Days between two times, as a fraction.

@@ -168,7 +168,7 @@ impl TestBot {
                     .fetch_one(self.store.pool())
                     .await
                     .unwrap();
-            if matches!(processed, Some(Some(_))) && pending == 0 {
+            if matches!(processed, Some(Some(_))) && pending == 0 && self.callback_answered(update_id).await {
                 return;
             }
             assert!(
@@ -177,6 +177,19 @@ impl TestBot {
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+
+    /// For a button press: whether the bot has answered its callback query (it does so right after
+    /// the update is committed). Other updates have nothing to answer.
+    async fn callback_answered(&self, update_id: i64) -> bool {
+        let payload: String = sqlx::query_scalar("SELECT payload FROM updates WHERE update_id = ?")
+            .bind(update_id)
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap();
+        let update: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let Some(id) = update["callback_query"]["id"].as_str() else { return true };
+        self.fake.calls_of("answerCallbackQuery").iter().any(|c| c.body["callback_query_id"].as_str() == Some(id))
     }
 
     /// Pushes an update and returns the messages the bot sent the user because of it.

@@ -1,0 +1,290 @@
+//! Real Telegram, through the real runtime: a corpus of update shapes from the Bot API as it is
+//! today (tests/fixtures/updates), buttons pressed on messages older than 48 hours, albums, and
+//! updates kept exactly as Telegram sent them.
+
+mod support;
+
+use std::path::Path;
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use support::fake_telegram::{SentMessage, TgUser};
+use support::harness::{NowUtc, TestBot, joined, last};
+
+/// The member every fixture speaks as (`from.id` 7001 in tests/fixtures/updates).
+fn member() -> TgUser {
+    TgUser::new(7001, "M")
+}
+
+const GROUPS: [i64; 2] = [-1001234567890, -4012345678];
+
+fn fixtures() -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/updates");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_name().unwrap().to_string_lossy().into_owned(), value)
+        })
+        .collect()
+}
+
+async fn understood(bot: &TestBot, update_id: i64) -> bool {
+    sqlx::query_scalar("SELECT understood FROM updates WHERE update_id = ?")
+        .bind(update_id)
+        .fetch_one(bot.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_update_shape_in_the_corpus_is_acted_on_or_answered_as_expected() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let corpus = fixtures();
+    assert!(corpus.len() >= 20, "the corpus has {} shapes", corpus.len());
+    let mut not_understood = 0;
+    for (name, fixture) in &corpus {
+        let expect = &fixture["expect"];
+        let private_before = bot.fake.sent_to(user.chat_id()).len();
+        let groups_before: Vec<usize> = GROUPS.iter().map(|g| bot.fake.sent_to(*g).len()).collect();
+        let answers_before = bot.fake.calls_of("answerCallbackQuery").len();
+        let update_id = bot.fake.push_raw(fixture["update"].clone());
+        bot.settle(update_id).await;
+        let private = bot.fake.sent_to(user.chat_id()).split_off(private_before);
+        let group: usize = GROUPS.iter().zip(&groups_before).map(|(g, n)| bot.fake.sent_to(*g).len() - n).sum();
+        match expect["private"].as_str() {
+            Some("replies") => assert!(!private.is_empty(), "{name}: the member is answered"),
+            Some("silent") => assert!(private.is_empty(), "{name}: nothing for the member, got {}", joined(&private)),
+            other => panic!("{name}: expect.private is {other:?}"),
+        }
+        match expect["group"].as_str() {
+            Some("replies") => assert_eq!(group, 1, "{name}: one answer in the group"),
+            Some("silent") => assert_eq!(group, 0, "{name}: silence in the group"),
+            _ => {}
+        }
+        let text = joined(&private);
+        if let Some(part) = expect["contains"].as_str() {
+            assert!(text.contains(part), "{name}: the answer lacks {part:?}: {text}");
+        }
+        if let Some(part) = expect["not_contains"].as_str() {
+            assert!(!text.contains(part), "{name}: the answer has {part:?}: {text}");
+        }
+        if expect["callback_answered"] == json!(true) {
+            assert_eq!(
+                bot.fake.calls_of("answerCallbackQuery").len(),
+                answers_before + 1,
+                "{name}: the button press is answered"
+            );
+        }
+        let expected_understood = expect["understood"].as_bool().unwrap_or(true);
+        assert_eq!(understood(&bot, update_id).await, expected_understood, "{name}: understood");
+        if !expected_understood {
+            not_understood += 1;
+        }
+    }
+    // What was not understood is counted where staff look: /stats and the dashboard.
+    let totals = jianyan::store::Store::totals(&bot.store, bot.clock.now_utc()).await.unwrap();
+    assert_eq!(totals.not_understood, not_understood);
+    let processed = bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await;
+    assert_eq!(processed, 0, "every update is marked done");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_is_stored_exactly_as_telegram_sent_it() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let (_, fixture) = fixtures().into_iter().find(|(n, _)| n.starts_with("03-")).unwrap();
+    let mut update = fixture["update"].clone();
+    let update_id = bot.fake.push_raw(update.clone());
+    bot.settle(update_id).await;
+    update["update_id"] = json!(update_id);
+    let stored: String = sqlx::query_scalar("SELECT payload FROM updates WHERE update_id = ?")
+        .bind(update_id)
+        .fetch_one(bot.store.pool())
+        .await
+        .unwrap();
+    // The fake server writes each update with serde_json, so these are the bytes it sent.
+    assert_eq!(stored, serde_json::to_string(&update).unwrap());
+    assert!(stored.contains("a_type_from_the_future") && stored.contains("effect_id"), "{stored}");
+    bot.stop().await;
+}
+
+/// A callback query as Telegram sends it for a button under a message older than 48 hours.
+fn old_button(user: &TgUser, message_id: i64, data: &str) -> Value {
+    json!({"callback_query": {
+        "id": format!("old{message_id}{}", data.len()),
+        "from": user.to_json(),
+        "chat_instance": "1",
+        "data": data,
+        "message": {"chat": {"id": user.chat_id(), "type": "private", "first_name": user.first_name}, "message_id": message_id, "date": 0},
+    }})
+}
+
+/// Presses `label` on `message` as if the message were days old.
+async fn tap_old(bot: &TestBot, user: &TgUser, message: &SentMessage, label: &str) -> Vec<SentMessage> {
+    let data = message.callback_for(label).unwrap_or_else(|| panic!("no {label} on {:?}", message.buttons));
+    let answers = bot.fake.calls_of("answerCallbackQuery").len();
+    let replies = bot.handle(user, |f| f.push_raw(old_button(user, message.message_id, &data))).await;
+    assert_eq!(bot.fake.calls_of("answerCallbackQuery").len(), answers + 1, "the press is answered");
+    replies
+}
+
+/// Takes a suggestion of the member's through staff and a department to a reply; returns the
+/// member's push with the rating buttons.
+async fn replied(bot: &TestBot, user: &TgUser) -> SentMessage {
+    let staff = TgUser::new(80001, "晓");
+    let lead = TgUser::new(70001, "陈");
+    bot.register_staff(&staff, "王晓").await;
+    bot.register_liaison(&lead, "区教育局", "陈联络员").await;
+    let topics = bot.say(user, "/new").await;
+    let kinds = bot.tap(user, last(&topics), "📌").await;
+    bot.tap(user, last(&kinds), "建言资政").await;
+    bot.say(user, "关于完善社区养老服务的建议").await;
+    let noted = bot.say(user, "在每个街镇设立长者食堂。").await;
+    let preview = bot.tap(user, last(&noted), "完成").await;
+    let before = bot.fake.sent_to(staff.chat_id()).len();
+    bot.tap(user, last(&preview), "提交").await;
+    let alert = bot.fake.sent_to(staff.chat_id())[before].clone();
+    let accepted = bot.tap(&staff, &alert, "受理").await;
+    let leads = bot.tap(&staff, last(&accepted), "交办").await;
+    let step = bot.tap(&staff, last(&leads), "区教育局").await;
+    let deadline = bot.tap(&staff, last(&step), "下一步").await;
+    let confirm = bot.tap(&staff, last(&deadline), "默认").await;
+    let before = bot.fake.sent_to(lead.chat_id()).len();
+    bot.tap(&staff, last(&confirm), "确认交办").await;
+    let news = bot.fake.sent_to(lead.chat_id())[before].clone();
+    let classes = bot.tap(&lead, &news, "答复").await;
+    bot.tap(&lead, last(&classes), "A 已解决").await;
+    let ask_doc = bot.say(&lead, "已在全区推开，年内建成30家长者食堂。").await;
+    let preview = bot.tap(&lead, last(&ask_doc), "不附文件").await;
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    bot.tap(&lead, last(&preview), "发送答复").await;
+    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert_eq!(push.len(), 1, "{}", joined(&push));
+    assert_eq!(push[0].button_texts(), vec!["满意", "基本满意", "不满意"]);
+    push[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_rates_an_answer_three_days_later_and_the_suggestion_closes() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let reply = replied(&bot, &user).await;
+    bot.clock.set(bot.clock.now_utc() + Duration::days(3));
+    let r = tap_old(&bot, &user, &reply, "基本满意").await;
+    assert!(joined(&r).contains("已办结"), "{}", joined(&r));
+    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    assert_eq!(state, "closed");
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ratings").await, 1);
+    // The same old button again: refused politely, nothing changes.
+    let again = tap_old(&bot, &user, &reply, "满意").await;
+    assert_eq!(bot.count("SELECT COUNT(*) FROM ratings").await, 1, "{}", joined(&again));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dissatisfied_days_later_asks_the_reason_and_reopens() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let reply = replied(&bot, &user).await;
+    bot.clock.set(bot.clock.now_utc() + Duration::days(5));
+    let ask = tap_old(&bot, &user, &reply, "不满意").await;
+    assert_eq!(last(&ask).text, bot.t("rating.ask_reason"));
+    let r = bot.say(&user, "长者食堂离小区太远。").await;
+    assert!(joined(&r).contains("重新办理"), "{}", joined(&r));
+    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    assert_eq!(state, "reopened");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_list_and_topic_buttons_work_weeks_later() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "社情民意").await;
+    bot.say(&user, "路灯不亮").await;
+    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
+    let preview = bot.tap(&user, last(&noted), "完成").await;
+    bot.tap(&user, last(&preview), "提交").await;
+    let list = bot.say(&user, "/my").await;
+    bot.clock.set(bot.clock.now_utc() + Duration::days(7));
+    let shown = tap_old(&bot, &user, last(&list), "路灯不亮").await;
+    assert!(joined(&shown).contains("PD-2025-0001"), "{}", joined(&shown));
+    // A broadcast's "提交建言" button a month later opens the dialog on its topic.
+    bot.clock.set(bot.clock.now_utc() + Duration::days(30));
+    let data = format!("new:{}", bot.pinned_topic);
+    let r = bot.handle(&user, |f| f.push_raw(old_button(&user, 1500, &data))).await;
+    assert_eq!(last(&r).text, bot.t("dialog.ask_kind"), "{}", joined(&r));
+    bot.stop().await;
+}
+
+/// An album of `n` photos sent at once: one update per photo, all with one media_group_id.
+fn push_album(bot: &TestBot, user: &TgUser, album: &str, n: usize) -> Vec<i64> {
+    (0..n)
+        .map(|i| {
+            bot.fake.push_raw(json!({"message": {
+                "message_id": 9000 + i,
+                "date": 1764400000,
+                "chat": {"id": user.chat_id(), "type": "private", "first_name": user.first_name},
+                "from": user.to_json(),
+                "media_group_id": album,
+                "photo": [{"file_id": format!("{album}-{i}"), "file_unique_id": format!("u{album}{i}"), "width": 1280, "height": 960, "file_size": 1000}],
+            }}))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_album_is_acknowledged_once_and_refused_once_when_too_large() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "社情民意").await;
+    bot.say(&user, "积水照片").await;
+    bot.say(&user, "某小区雨后积水严重。").await;
+    let max = bot.app.config.limits.max_attachments;
+
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    let ids = push_album(&bot, &user, "album-one", 3);
+    for id in &ids {
+        bot.settle(*id).await;
+    }
+    let acks = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert_eq!(acks.len(), 1, "one acknowledgement: {}", joined(&acks));
+    assert!(acks[0].text.contains("已收到 3 个附件"), "{}", acks[0].text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+
+    // An album larger than the room left is refused once, as a whole.
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    let ids = push_album(&bot, &user, "album-two", max - 3 + 1);
+    for id in &ids {
+        bot.settle(*id).await;
+    }
+    let refusal = bot.fake.sent_to(user.chat_id()).split_off(before);
+    let refusals: Vec<_> = refusal.iter().filter(|m| m.text.contains("超过了上限")).collect();
+    assert_eq!(refusals.len(), 1, "refused once: {}", joined(&refusal));
+
+    // The acknowledgement's 完成 button still works: the preview lists the three photos.
+    let preview = bot.tap(&user, &acks[0], "完成").await;
+    assert!(last(&preview).text.contains("附件：图片3张"), "{}", joined(&preview));
+    assert!(last(&preview).button_texts().iter().any(|b| b.contains("提交")), "{:?}", last(&preview).buttons);
+    let receipt = bot.tap(&user, last(&preview), "提交").await;
+    assert!(joined(&receipt).contains("提交成功"), "{}", joined(&receipt));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM attachments").await, 3);
+    bot.stop().await;
+}
