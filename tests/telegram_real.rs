@@ -288,3 +288,30 @@ async fn an_album_is_acknowledged_once_and_refused_once_when_too_large() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM attachments").await, 3);
     bot.stop().await;
 }
+
+/// `my_chat_member` for the private chat: the person blocked the bot, or allowed it again.
+fn membership(user: &TgUser, status: &str) -> Value {
+    let bot_user =
+        json!({"id": 7000000001_i64, "is_bot": true, "first_name": "建言助手", "username": "jianyan_test_bot"});
+    json!({"my_chat_member": {
+        "chat": {"id": user.chat_id(), "type": "private", "first_name": user.first_name},
+        "from": user.to_json(),
+        "date": 1764400000,
+        "old_chat_member": {"user": bot_user, "status": if status == "kicked" { "member" } else { "kicked" }},
+        "new_chat_member": {"user": bot_user, "status": status},
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_blocks_the_bot_is_shown_unreachable_at_once_and_reachable_again_after() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let unreachable = "SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL";
+    let r = bot.handle(&user, |f| f.push_raw(membership(&user, "kicked"))).await;
+    assert!(r.is_empty(), "nothing is sent to someone who blocked the bot");
+    assert_eq!(bot.count(unreachable).await, 1);
+    bot.handle(&user, |f| f.push_raw(membership(&user, "member"))).await;
+    assert_eq!(bot.count(unreachable).await, 0);
+    bot.stop().await;
+}

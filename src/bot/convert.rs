@@ -25,6 +25,8 @@ pub enum Disposition {
     Ignore(&'static str),
     /// A group was upgraded to a supergroup: messages for `from` go to `to` from now on.
     Migrate { from: i64, to: i64 },
+    /// The person blocked the bot in their private chat (`reachable` false) or allowed it again.
+    Reachability { user_id: i64, reachable: bool },
 }
 
 /// Whether jianyan knows what an update is. Updates it does not are answered politely where a
@@ -64,6 +66,13 @@ pub fn dispose(update: &Update, texts: &Texts, bot_username: &str) -> Dispositio
     }
     if update.channel_post.is_some() || update.edited_channel_post.is_some() {
         return Disposition::Ignore("a channel post");
+    }
+    if let Some(change) = &update.my_chat_member
+        && change.chat.is_private()
+        && let Some(member) = &change.new_chat_member
+    {
+        // https://core.telegram.org/bots/api#chatmember: "kicked" in a private chat is a block.
+        return Disposition::Reachability { user_id: change.chat.id, reachable: member.status != "kicked" };
     }
     if update.my_chat_member.is_some() || update.chat_member.is_some() {
         return Disposition::Ignore("a membership change");

@@ -141,7 +141,10 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
         };
         let outcome = tokio::select! {
             _ = shutdown.changed() => return Ok(()),
-            result = call => result.map_err(|e| e.to_string()).and_then(|body| update::parse_get_updates(&body).map_err(|e| format!("unreadable answer: {e}"))),
+            // reqwest names the URL in its errors, and the URL holds the token: never log it.
+            result = call => result
+                .map_err(|e| e.without_url().to_string())
+                .and_then(|body| update::parse_get_updates(&body).map_err(|e| format!("unreadable answer: {e}"))),
         };
         let wait = match outcome {
             Ok(Polled::Updates(updates)) => {
@@ -461,6 +464,11 @@ impl Worker {
             }
             Disposition::Migrate { from, to } => {
                 tracing::warn!(from, to, "a group was upgraded to a supergroup");
+                return self.done_silently(stored.update_id).await;
+            }
+            Disposition::Reachability { user_id, reachable } => {
+                tracing::info!(user_id, reachable, "the person blocked or allowed the bot again");
+                app.store.set_reachable(user_id, reachable, app.clock.now()).await?;
                 return self.done_silently(stored.update_id).await;
             }
         };

@@ -560,6 +560,9 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     async fn members(&self) -> Result<Vec<Member>>;
     /// Members who blocked the bot, with when it was noticed.
     async fn unreachable_members(&self) -> Result<Vec<(Member, DateTime<Utc>)>>;
+    /// Telegram said (a `my_chat_member` update) that the person with this account blocked the
+    /// bot (`reachable` false) or allowed it again (true). Marks the member, if it is one.
+    async fn set_reachable(&self, telegram_user_id: i64, reachable: bool, now: DateTime<Utc>) -> Result<()>;
     async fn create_invite(
         &self,
         member_id: i64,

@@ -411,6 +411,18 @@ impl Store for SqliteStore {
         rows.iter().map(member_from_row).collect()
     }
 
+    async fn set_reachable(&self, telegram_user_id: i64, reachable: bool, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write().await?;
+        let sql = if reachable {
+            "UPDATE members SET unreachable_at = NULL WHERE telegram_user_id = ? AND unreachable_at IS NOT NULL"
+        } else {
+            "UPDATE members SET unreachable_at = ?2 WHERE telegram_user_id = ?1 AND unreachable_at IS NULL"
+        };
+        sqlx::query(sql).bind(telegram_user_id).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn unreachable_members(&self) -> Result<Vec<(Member, DateTime<Utc>)>> {
         let sql = format!(
             "SELECT {MEMBER_COLUMNS}, m.unreachable_at FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
