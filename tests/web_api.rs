@@ -16,7 +16,7 @@ use support::console::{ApiAnswer, Console};
 async fn outbox_for(c: &Console, chat_id: i64) -> Vec<String> {
     let mut payloads = Vec::new();
     for row in c.store.due_outbox(1000, i64::MAX / 2).await.unwrap().into_iter().filter(|r| r.chat_id == chat_id) {
-        payloads.extend(c.store.pending_payload(row.id).await.unwrap());
+        payloads.extend(c.store.pending_payload(row.id).await.unwrap().map(|p| p.payload));
     }
     payloads
 }

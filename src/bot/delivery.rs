@@ -2,9 +2,13 @@
 //! then broadcasts; at most `delivery.global_per_second` messages in any second and, for
 //! notifications and broadcasts, `delivery.per_chat_per_second` per chat; a 429 holds back only that
 //! chat; 403 marks the person unreachable; server and network errors are retried with backoff up to
-//! `delivery.max_attempts`; a timeout after the request left is recorded as uncertain, not resent.
+//! `delivery.max_attempts`; a timeout after the request left is recorded as uncertain, not resent;
+//! a group that became a supergroup is followed (`workflow::chat_moved`) and the message resent there.
 //!
-//! The outbox table is the queue, so a restart picks up exactly what was not recorded as sent.
+//! The outbox table is the queue, so a restart picks up exactly what was not recorded as sent. Each
+//! row is one message Telegram receives (a long text is queued as one row per part), and a chat's
+//! rows go strictly one after the other: a part that waits (a retry, a 429) holds the parts after it,
+//! and a part that arrived is never sent again.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -16,8 +20,10 @@ use tokio::time::Instant;
 
 use super::send::{self, Attempt};
 use crate::app::App;
-use crate::reply::{Action, MAX_TEXT_UTF16};
-use crate::store::{DeliveryResult, DueMessage, Priority};
+use crate::dialog::Ctx;
+use crate::reply::Action;
+use crate::store::{DeliveryResult, DueMessage, PendingPayload, Priority};
+use crate::workflow;
 
 /// Rows looked at per pass.
 const BATCH: usize = 256;
@@ -127,15 +133,13 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     passed_over.insert(row.chat_id);
                     continue;
                 }
-                // A text of N bytes is at most N UTF-16 units: enough slots for every piece it may
-                // be split into (the JSON around it only makes this generous).
-                let sends = (row.bytes.max(1) as usize).div_ceil(MAX_TEXT_UTF16).max(1);
-                if let Err(free_at) = window.take(sends, now) {
+                // One row is one message.
+                if let Err(free_at) = window.take(1, now) {
                     next_wake = next_wake.min(free_at);
                     break;
                 }
                 chat.busy = true;
-                chat.paced_until = Some(now + per_chat * sends as u32);
+                chat.paced_until = Some(now + per_chat);
                 in_flight.insert(row.id);
                 tokio::spawn(deliver_one(app.clone(), bot.clone(), row, done_tx.clone()));
             }
@@ -170,7 +174,7 @@ fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, don
 async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedSender<Done>) {
     let settings = &app.config.delivery;
     // Read now, not when scheduled: a broadcast stopped meanwhile is not sent.
-    let payload = match app.store.pending_payload(row.id).await {
+    let PendingPayload { payload, part } = match app.store.pending_payload(row.id).await {
         Ok(Some(payload)) => payload,
         Ok(None) => {
             let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
@@ -182,17 +186,49 @@ async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedS
             return;
         }
     };
-    let attempt = match Action::decode(&payload) {
-        Ok(action) => send::attempt(&bot, row.chat_id, &action).await,
-        Err(e) => Attempt::Rejected(format!("unreadable outbox payload: {e}")),
+    // A row is one message, except a long text queued as one row by an older version: that is sent
+    // part by part, `part` counting the parts that already arrived.
+    let (attempt, more_parts) = match Action::decode(&payload) {
+        Ok(action) => {
+            let mut parts = action.into_parts();
+            let count = parts.len();
+            match usize::try_from(part).ok().filter(|p| *p < count) {
+                Some(p) => (send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await, p + 1 < count),
+                None => (Attempt::Sent, false),
+            }
+        }
+        Err(e) => (Attempt::Rejected(format!("unreadable outbox payload: {e}")), false),
     };
     let now = app.clock.now();
     let mut held_until = None;
     let (result, error) = match attempt {
+        Attempt::Sent if more_parts => (DeliveryResult::PartSent { part }, None),
         Attempt::Sent => (DeliveryResult::Sent, None),
+        Attempt::Migrated(new_chat_id) => {
+            let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+            match workflow::chat_moved(&ctx, row.chat_id, new_chat_id).await {
+                // This row was re-addressed with the others: it goes to the new chat next.
+                Ok(_) => {
+                    tracing::warn!(
+                        old_chat_id = row.chat_id,
+                        new_chat_id,
+                        "the group became a supergroup; following it"
+                    );
+                    (
+                        DeliveryResult::Postpone { at_ms: now.timestamp_millis() },
+                        Some(format!("moved to chat {new_chat_id}")),
+                    )
+                }
+                Err(e) => {
+                    tracing::error!(chat_id = row.chat_id, new_chat_id, error = %e, "cannot record a chat move; will try again");
+                    let at_ms = now.timestamp_millis() + 1000;
+                    (DeliveryResult::Retry { at_ms }, Some(format!("moved to chat {new_chat_id}; not recorded: {e}")))
+                }
+            }
+        }
         Attempt::RetryAfter(wait) => {
             tracing::warn!(chat_id = row.chat_id, ?wait, "Telegram asked to slow down (429) for this chat");
-            held_until = Some(Instant::now() + wait);
+            held_until = Some(Instant::now() + wait + MARGIN);
             let at_ms = now.timestamp_millis() + wait.as_millis() as i64;
             (DeliveryResult::Postpone { at_ms }, Some(format!("429: retry after {wait:?}")))
         }

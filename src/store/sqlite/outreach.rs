@@ -143,19 +143,32 @@ pub(super) async fn create_broadcast(
     .bind(&broadcast.request_key)
     .fetch_one(&mut *tx)
     .await?;
-    // One rendering per language, however many members share it.
-    let mut payloads: HashMap<Option<&str>, String> = HashMap::new();
+    // One rendering per language, however many members share it; a text longer than one message
+    // is queued as one row per part (each its own delivery state), in order for each member.
+    let priority = Priority::Broadcast;
+    let mut payloads: HashMap<Option<&str>, Vec<String>> = HashMap::new();
     for (_, language) in &recipients {
-        payloads.entry(language.as_deref()).or_insert_with(|| render(language.as_deref()));
+        payloads.entry(language.as_deref()).or_insert_with(|| {
+            OutMessage { chat_id: 0, payload: render(language.as_deref()), priority }
+                .into_parts()
+                .into_iter()
+                .map(|m| m.payload)
+                .collect()
+        });
     }
-    let priority = Priority::Broadcast as i64;
-    for chunk in recipients.chunks(INSERT_CHUNK) {
+    let rows: Vec<(i64, &str)> = recipients
+        .iter()
+        .flat_map(|(chat_id, language)| {
+            let parts = payloads.get(&language.as_deref()).map(Vec::as_slice).unwrap_or_default();
+            parts.iter().map(move |p| (*chat_id, p.as_str()))
+        })
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO outbox (chat_id, payload, priority, broadcast_id, created_at) VALUES ");
         sql.push_str(&vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", "));
         let mut query = sqlx::query(&sql);
-        for (chat_id, language) in chunk {
-            let payload = payloads.get(&language.as_deref()).map(String::as_str).unwrap_or_default();
-            query = query.bind(chat_id).bind(payload).bind(priority).bind(id).bind(now);
+        for (chat_id, payload) in chunk {
+            query = query.bind(chat_id).bind(payload).bind(priority as i64).bind(id).bind(now);
         }
         query.execute(&mut *tx).await?;
     }
