@@ -113,6 +113,9 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     Vec::new()
                 }
             };
+            // The slots are taken at the time of sending, not when the (possibly slow) read of the
+            // outbox began: a stale `now` would let the sends land closer together than the limit.
+            let now = Instant::now();
             let mut passed_over: HashSet<i64> = HashSet::new();
             for row in rows {
                 if in_flight.len() >= settings.concurrency {
