@@ -737,6 +737,27 @@ impl FakeTelegram {
         })
     }
 
+    /// Waits until the callback query of update `update_id` (if it is one) was answered; `false` on
+    /// timeout. Returns `true` at once for other updates.
+    pub async fn wait_for_callback_answer(&self, update_id: i64, timeout: Duration) -> bool {
+        let id = {
+            let st = self.inner.lock();
+            st.pushed
+                .iter()
+                .find(|p| p.update_id == update_id)
+                .and_then(|p| p.update.pointer("/callback_query/id").and_then(Value::as_str).map(str::to_owned))
+        };
+        let Some(id) = id else { return true };
+        self.wait_until(timeout, |st| {
+            st.calls
+                .iter()
+                .any(|c| c.method == "answercallbackquery" && c.body["callback_query_id"].as_str() == Some(id.as_str()))
+                .then_some(())
+        })
+        .await
+        .is_some()
+    }
+
     /// The highest `getUpdates` offset the bot sent (0 before any confirmation).
     pub fn confirmed_offset(&self) -> i64 {
         self.inner.lock().confirmed_offset

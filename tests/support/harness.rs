@@ -186,7 +186,12 @@ impl TestBot {
                     .fetch_one(self.store.pool())
                     .await
                     .unwrap();
+            // A button press is answered (its toast) just after its work is committed.
             if matches!(processed, Some(Some(_))) && pending == 0 {
+                assert!(
+                    self.fake.wait_for_callback_answer(update_id, WAIT).await,
+                    "the button press of update {update_id} was not answered"
+                );
                 return;
             }
             assert!(
