@@ -84,9 +84,29 @@ impl Window {
     }
 }
 
+/// The global limit, shared by the sends under way: a slot is taken just before each request
+/// leaves, so that however long reading the outbox takes, the requests themselves stay apart.
+struct Limiter(std::sync::Mutex<Window>);
+
+impl Limiter {
+    /// Waits for a free slot and takes it; returns when the request may leave.
+    async fn acquire(&self) -> Instant {
+        loop {
+            let now = Instant::now();
+            let taken = self.0.lock().unwrap_or_else(|e| e.into_inner()).take(1, now);
+            match taken {
+                Ok(()) => return now,
+                Err(free_at) => tokio::time::sleep_until(free_at).await,
+            }
+        }
+    }
+}
+
 struct Done {
     chat_id: i64,
     row_id: i64,
+    /// When the request left (for per-chat pacing), if one did.
+    sent_at: Option<Instant>,
     /// Telegram asked this chat to wait until then.
     held_until: Option<Instant>,
 }
@@ -94,7 +114,10 @@ struct Done {
 async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     let settings = app.config.delivery.clone();
     let per_chat = Duration::from_secs_f64(1.0 / settings.per_chat_per_second as f64) + MARGIN;
-    let mut window = Window { per_second: settings.global_per_second as usize, starts: VecDeque::new() };
+    let limiter = Arc::new(Limiter(std::sync::Mutex::new(Window {
+        per_second: settings.global_per_second as usize,
+        starts: VecDeque::new(),
+    })));
     let mut chats: HashMap<i64, ChatState> = HashMap::new();
     let mut in_flight: HashSet<i64> = HashSet::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
@@ -113,8 +136,6 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     Vec::new()
                 }
             };
-            // The slots are taken at the time of sending, not when the (possibly slow) read of the
-            // outbox began: a stale `now` would let the sends land closer together than the limit.
             let now = Instant::now();
             let mut passed_over: HashSet<i64> = HashSet::new();
             for row in rows {
@@ -136,25 +157,20 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     passed_over.insert(row.chat_id);
                     continue;
                 }
-                // One row is one message.
-                if let Err(free_at) = window.take(1, now) {
-                    next_wake = next_wake.min(free_at);
-                    break;
-                }
+                // One row is one message; the global limit is kept by `Limiter` as it leaves.
                 chat.busy = true;
-                chat.paced_until = Some(now + per_chat);
                 in_flight.insert(row.id);
-                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, done_tx.clone()));
+                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, limiter.clone(), done_tx.clone()));
             }
         }
         tokio::select! {
             _ = wake.notified() => {}
-            Some(done) = done_rx.recv() => finish(&mut chats, &mut in_flight, done),
+            Some(done) = done_rx.recv() => finish(&mut chats, &mut in_flight, done, per_chat),
             _ = tokio::time::sleep_until(next_wake) => {}
             _ = shutdown.changed(), if !stopping => {}
         }
         while let Ok(done) = done_rx.try_recv() {
-            finish(&mut chats, &mut in_flight, done);
+            finish(&mut chats, &mut in_flight, done, per_chat);
         }
         // Forget idle chats whose limits have passed, so the map stays small.
         if chats.len() > 10_000 {
@@ -164,39 +180,47 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
     }
 }
 
-fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, done: Done) {
+fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, done: Done, per_chat: Duration) {
     in_flight.remove(&done.row_id);
     let chat = chats.entry(done.chat_id).or_default();
     chat.busy = false;
+    // Paced from when the request left, not from when it was scheduled.
+    if let Some(sent_at) = done.sent_at {
+        chat.paced_until = Some(sent_at + per_chat);
+    }
     if done.held_until.is_some() {
         chat.held_until = done.held_until;
     }
 }
 
 /// Sends one row, records the outcome, and reports back to the scheduler.
-async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedSender<Done>) {
+async fn deliver_one(app: App, bot: Bot, row: DueMessage, limiter: Arc<Limiter>, done: mpsc::UnboundedSender<Done>) {
     let settings = &app.config.delivery;
     // Read now, not when scheduled: a broadcast stopped meanwhile is not sent.
     let PendingPayload { payload, part } = match app.store.pending_payload(row.id).await {
         Ok(Some(payload)) => payload,
         Ok(None) => {
-            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
+            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, sent_at: None, held_until: None });
             return;
         }
         Err(e) => {
             tracing::error!(outbox_id = row.id, error = %e, "cannot read an outbox message; will try again");
-            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
+            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, sent_at: None, held_until: None });
             return;
         }
     };
     // A row is one message, except a long text queued as one row by an older version: that is sent
     // part by part, `part` counting the parts that already arrived.
+    let mut sent_at = None;
     let (attempt, more_parts) = match Action::decode(&payload) {
         Ok(action) => {
             let mut parts = action.into_parts();
             let count = parts.len();
             match usize::try_from(part).ok().filter(|p| *p < count) {
-                Some(p) => (send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await, p + 1 < count),
+                Some(p) => {
+                    sent_at = Some(limiter.acquire().await);
+                    (send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await, p + 1 < count)
+                }
                 None => (Attempt::Sent, false),
             }
         }
@@ -260,7 +284,7 @@ async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedS
     if let Err(e) = app.store.outbox_result(row.id, result, error.as_deref(), now).await {
         tracing::error!(outbox_id = row.id, error = %e, "cannot record a delivery; the message may be sent again");
     }
-    let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until });
+    let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, sent_at, held_until });
 }
 
 #[cfg(test)]
