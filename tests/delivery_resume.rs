@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use jianyan::clock::ManualClock;
 use jianyan::reply::{Action, Button, Keyboard};
-use jianyan::store::Store;
+use jianyan::store::{Audience, NewBroadcast, Store};
 use support::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, WAIT, joined, last};
 
@@ -202,5 +202,52 @@ async fn the_staff_group_upgraded_to_a_supergroup_keeps_getting_alerts_and_staff
     // Moving again is a no-op that tells no one.
     let ctx_now = bot.clock.now_utc();
     assert!(!bot.store.migrate_chat(GROUP, SUPERGROUP, Vec::new(), ctx_now).await.unwrap());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_longer_than_one_message_reaches_each_member_once_per_part_and_counts_members() {
+    let mut bot = TestBot::start_with(strict(), &[("JIANYAN_DELIVERY__PER_CHAT_PER_SECOND", "1")]).await;
+    let ticker = follow_real_time(bot.clock.clone());
+    let (a, b) = (member(), TgUser::new(90003, "四"));
+    bot.register(&a, "PD001").await;
+    bot.register(&b, "PD002").await;
+    let before_a = ok_texts(&bot.fake, a.chat_id()).len() as u64;
+    let before_b = ok_texts(&bot.fake, b.chat_id()).len();
+    // Within the composer's 3,500 characters, but 7,000 UTF-16 units: two messages.
+    let text = format!("【区政协】{}", "😀".repeat(3400));
+    bot.fake.fail_kth("sendMessage", a.chat_id(), before_a + 2, &[429, 502]);
+    let render = |_: Option<&str>| {
+        Action::with_keyboard(text.clone(), Keyboard::Inline(vec![vec![Button::new("📝 就此议题建言", "new")]]))
+            .encode()
+    };
+    let broadcast = NewBroadcast {
+        topic_id: None,
+        text: text.clone(),
+        audience: Audience::All,
+        staff_id: None,
+        dialog: None,
+        request_key: None,
+    };
+    let (id, reached) = bot.store.create_broadcast(broadcast, &render, bot.clock.now_utc()).await.unwrap();
+    assert_eq!(reached, 2);
+    let deadline = Instant::now() + WAIT;
+    let progress = loop {
+        let p = bot.store.broadcast_progress(id).await.unwrap().unwrap();
+        if p.pending == 0 {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "still pending: {p:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((progress.total, progress.sent, progress.failed), (2, 2, 0), "{progress:?}");
+    for (user, before) in [(&a, before_a as usize), (&b, before_b)] {
+        let got = bot.fake.sent_to(user.chat_id()).split_off(before);
+        assert_eq!(got.len(), 2, "two parts, once each: {}", bot.fake.transcript(user.chat_id()));
+        assert_eq!(got.iter().map(|m| m.text.as_str()).collect::<String>(), text);
+        assert!(got[0].buttons.is_empty() && got[1].button("就此议题建言").is_some());
+    }
+    assert_eq!(refused(&bot.fake, a.chat_id()).iter().filter(|(s, _)| *s == 502).count(), 1);
+    ticker.abort();
     bot.stop().await;
 }

@@ -187,14 +187,16 @@ pub(super) async fn create_broadcast(
     Ok((id, recipients.len()))
 }
 
+/// Counted per member, not per row: a text longer than one message is several rows for one
+/// member, who counts as sent once all of them are.
 const PROGRESS_SQL: &str = "SELECT b.id, b.topic_id, t.title AS topic_title, b.text, b.audience_kind, b.audience_value,
         b.total, b.status, b.created_at,
-        COALESCE(SUM(o.status = 'sent'), 0) AS sent,
-        COALESCE(SUM(o.status = 'pending'), 0) AS pending,
-        COALESCE(SUM(o.status = 'failed'), 0) AS failed,
-        COALESCE(SUM(o.status = 'blocked'), 0) AS blocked,
-        COALESCE(SUM(o.status = 'uncertain'), 0) AS uncertain,
-        COALESCE(SUM(o.status = 'cancelled'), 0) AS not_sent
+        COUNT(DISTINCT o.chat_id) - COUNT(DISTINCT CASE WHEN o.status <> 'sent' THEN o.chat_id END) AS sent,
+        COUNT(DISTINCT CASE WHEN o.status = 'pending' THEN o.chat_id END) AS pending,
+        COUNT(DISTINCT CASE WHEN o.status = 'failed' THEN o.chat_id END) AS failed,
+        COUNT(DISTINCT CASE WHEN o.status = 'blocked' THEN o.chat_id END) AS blocked,
+        COUNT(DISTINCT CASE WHEN o.status = 'uncertain' THEN o.chat_id END) AS uncertain,
+        COUNT(DISTINCT CASE WHEN o.status = 'cancelled' THEN o.chat_id END) AS not_sent
     FROM broadcasts b
     LEFT JOIN topics t ON t.id = b.topic_id
     LEFT JOIN outbox o ON o.broadcast_id = b.id";
