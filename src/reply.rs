@@ -64,8 +64,73 @@ impl Action {
     }
 }
 
-/// Telegram's limit for one message's text, in UTF-16 code units.
+/// Telegram's limit for one message's text, in UTF-16 code units (Bot API `sendMessage`: "1-4096
+/// characters after entities parsing"; Telegram counts UTF-16 code units).
 pub const MAX_TEXT_UTF16: usize = 4096;
+
+/// Telegram's limit for a photo's or document's caption, in UTF-16 code units (Bot API
+/// `sendPhoto`/`sendDocument`: "0-1024 characters after entities parsing").
+pub const MAX_CAPTION_UTF16: usize = 1024;
+
+/// Put at the end of a caption that was cut to fit; the whole text went just before, in its own message.
+const CUT_MARKER: &str = "…";
+
+impl Action {
+    /// The messages Telegram will receive for this action, in order: each is one unit of delivery
+    /// (its own outbox row, sent, retried or held on its own), so a retry never repeats a part that
+    /// already arrived.
+    ///
+    /// - A `Send` longer than [`MAX_TEXT_UTF16`] becomes several `Send`s, cut at line ends where it
+    ///   can ([`split_text`]); the keyboard goes on the last one only, so the buttons stay under the
+    ///   end of the text.
+    /// - A `File` whose caption is longer than [`MAX_CAPTION_UTF16`] becomes the whole caption as
+    ///   text message(s) first, then the file with the caption cut to fit and ending in "…".
+    /// - Anything else is one message.
+    pub fn into_parts(self) -> Vec<Action> {
+        match self {
+            Action::Send { text, keyboard } if text.encode_utf16().count() > MAX_TEXT_UTF16 => {
+                let pieces = split_text(&text, MAX_TEXT_UTF16);
+                let last = pieces.len() - 1;
+                let mut keyboard = Some(keyboard);
+                pieces
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, piece)| Action::Send {
+                        text: piece,
+                        keyboard: if i == last { keyboard.take().unwrap_or_default() } else { Keyboard::None },
+                    })
+                    .collect()
+            }
+            Action::File { file_id, photo, caption } if caption.encode_utf16().count() > MAX_CAPTION_UTF16 => {
+                let short = cut_utf16(&caption, MAX_CAPTION_UTF16, CUT_MARKER);
+                let mut parts = Action::text(caption).into_parts();
+                parts.push(Action::File { file_id, photo, caption: short });
+                parts
+            }
+            other => vec![other],
+        }
+    }
+}
+
+/// `text` if it fits in `limit_utf16` UTF-16 code units; otherwise its beginning followed by
+/// `marker`, together within the limit (cut at a character boundary).
+pub fn cut_utf16(text: &str, limit_utf16: usize, marker: &str) -> String {
+    if text.encode_utf16().count() <= limit_utf16 {
+        return text.to_string();
+    }
+    let room = limit_utf16.saturating_sub(marker.encode_utf16().count());
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        if used + ch.len_utf16() > room {
+            break;
+        }
+        used += ch.len_utf16();
+        out.push(ch);
+    }
+    out.push_str(marker);
+    out
+}
 
 /// Splits a text into pieces Telegram accepts, breaking at line ends where it can.
 pub fn split_text(text: &str, limit_utf16: usize) -> Vec<String> {
@@ -118,6 +183,38 @@ mod tests {
         assert!(pieces.iter().all(|p| p.encode_utf16().count() <= 4096));
         assert!(pieces[..pieces.len() - 1].iter().all(|p| p.ends_with('\n')));
         assert_eq!(pieces.concat(), text);
+    }
+
+    #[test]
+    fn a_long_send_becomes_parts_with_the_keyboard_on_the_last() {
+        let keyboard = Keyboard::Inline(vec![vec![Button::new("提交", "s")]]);
+        let text = "一二三四五六七八九十\n".repeat(1500); // 16,500 UTF-16 units
+        let parts = Action::with_keyboard(text.clone(), keyboard.clone()).into_parts();
+        assert_eq!(parts.len(), 5);
+        let mut joined = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            let Action::Send { text, keyboard: k } = part else { panic!("{part:?}") };
+            assert!(text.encode_utf16().count() <= MAX_TEXT_UTF16);
+            assert_eq!(k, if i == 4 { &keyboard } else { &Keyboard::None });
+            joined.push_str(text);
+        }
+        assert_eq!(joined, text);
+        let short = Action::with_keyboard("短", keyboard);
+        assert_eq!(short.clone().into_parts(), vec![short]);
+    }
+
+    #[test]
+    fn a_long_caption_goes_first_as_text_and_the_file_keeps_a_cut_caption() {
+        // 600 emoji are 1,200 UTF-16 units: over the caption limit though only 600 characters.
+        let caption = "😀".repeat(600);
+        let parts = Action::File { file_id: "F".into(), photo: true, caption: caption.clone() }.into_parts();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], Action::text(caption.clone()));
+        let Action::File { caption: short, photo: true, .. } = &parts[1] else { panic!("{parts:?}") };
+        assert!(short.encode_utf16().count() <= MAX_CAPTION_UTF16 && short.ends_with('…'), "{short}");
+        assert!(caption.starts_with(short.trim_end_matches('…')));
+        let fits = Action::File { file_id: "F".into(), photo: false, caption: "回执".into() };
+        assert_eq!(fits.clone().into_parts(), vec![fits]);
     }
 
     #[test]

@@ -454,7 +454,7 @@ async fn staff_see_the_review_queue_statistics_and_look_suggestions_up() {
     let empty = bot.say(&p.staff, "/review").await;
     assert_eq!(empty[0].text, bot.t("staff.queue_empty"));
     let stats = bot.say(&p.staff, "📊 统计").await;
-    assert_eq!(stats[0].text, bot.t("staff.stats_empty"));
+    assert_eq!(stats[0].text, format!("{}\n\n{}", bot.t("staff.stats_empty"), bot.t("staff.stats_no_group")));
 
     for i in 1..=6 {
         submit(&bot, &p, &format!("第{i}篇建言"), &format!("第{i}篇的建议内容")).await;

@@ -605,3 +605,152 @@ async fn shutdown_stops_serving() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(bot.get_me().await.is_err());
 }
+
+/// The error a teloxide call ended with, for matching.
+fn api_err<T: std::fmt::Debug>(r: Result<T, RequestError>) -> RequestError {
+    r.expect_err("Telegram refuses this")
+}
+
+#[tokio::test]
+async fn refuses_the_content_telegram_refuses() {
+    let fake = FakeTelegram::start().await;
+    let bot = bot_for(&fake);
+    // 4096 UTF-16 code units is the limit, whatever the number of characters.
+    let at_limit = "😀".repeat(2048);
+    bot.send_message(ChatId(1), at_limit).await.expect("4096 units fit");
+    let e = api_err(bot.send_message(ChatId(1), "😀".repeat(2049)).await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageIsTooLong)), "{e:?}");
+    let e = api_err(bot.send_message(ChatId(1), "").await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageTextIsEmpty)), "{e:?}");
+    let e = api_err(bot.send_message(ChatId(1), " \n ").await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageTextIsEmpty)), "{e:?}");
+    // HTML tags do not count: what is shown does.
+    bot.send_message(ChatId(1), format!("<b>{}</b>", "字".repeat(4096))).parse_mode(ParseMode::Html).await.unwrap();
+
+    let photo = || InputFile::file_id(teloxide::types::FileId("AgACAgX".to_owned()));
+    bot.send_photo(ChatId(1), photo()).caption("字".repeat(1024)).await.expect("1024 units fit");
+    let e = api_err(bot.send_photo(ChatId(1), photo()).caption("字".repeat(1025)).await);
+    assert!(
+        matches!(&e, RequestError::Api(ApiError::Unknown(d)) if d == "Bad Request: message caption is too long"),
+        "{e:?}"
+    );
+
+    let keyboard = |data: String| InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback("按钮", data)]]);
+    bot.send_message(ChatId(1), "x").reply_markup(keyboard("d".repeat(64))).await.expect("64 bytes fit");
+    // 22 Chinese characters are 66 bytes.
+    let e = api_err(bot.send_message(ChatId(1), "x").reply_markup(keyboard("字".repeat(22))).await);
+    assert!(matches!(e, RequestError::Api(ApiError::ButtonDataInvalid)), "{e:?}");
+    assert_eq!(fake.delivered_count(), 4, "refused messages are not delivered");
+    assert_eq!(fake.sent_to(1).len(), 4);
+    assert!(fake.transcript(1).contains("(未送达: 400 Bad Request: message is too long)"));
+}
+
+#[tokio::test]
+async fn refuses_edits_that_change_nothing_or_miss() {
+    let fake = FakeTelegram::start().await;
+    let bot = bot_for(&fake);
+    let kb = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback("提交", "s")]]);
+    let msg = bot.send_message(ChatId(3), "预览").reply_markup(kb.clone()).await.unwrap();
+    let e = api_err(bot.edit_message_reply_markup(ChatId(3), msg.id).reply_markup(kb.clone()).await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageNotModified)), "{e:?}");
+    let e = api_err(bot.edit_message_text(ChatId(3), msg.id, "预览").reply_markup(kb).await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageNotModified)), "{e:?}");
+    // Removing the buttons is a change; removing them again is not.
+    bot.edit_message_reply_markup(ChatId(3), msg.id).await.expect("buttons removed");
+    let e = api_err(bot.edit_message_reply_markup(ChatId(3), msg.id).await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageNotModified)), "{e:?}");
+    bot.edit_message_text(ChatId(3), msg.id, "已提交").await.expect("a new text is a change");
+    let e = api_err(bot.edit_message_text(ChatId(3), MessageId(999_999), "x").await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageToEditNotFound)), "{e:?}");
+    let e = api_err(bot.edit_message_reply_markup(ChatId(4), msg.id).await);
+    assert!(matches!(e, RequestError::Api(ApiError::MessageToEditNotFound)), "another chat's message: {e:?}");
+    let e = api_err(bot.edit_message_text(ChatId(3), msg.id, "字".repeat(4097)).await);
+    assert!(matches!(e, RequestError::Api(ApiError::EditedMessageIsTooLong)), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_group_upgraded_to_a_supergroup_answers_with_the_new_id() {
+    let fake = FakeTelegram::start().await;
+    let bot = bot_for(&fake);
+    bot.send_message(ChatId(-4001), "工作群").await.unwrap();
+    fake.migrate_chat(-4001, -1_001_234_567_890);
+    let e = api_err(bot.send_message(ChatId(-4001), "还在吗").await);
+    assert!(matches!(e, RequestError::MigrateToChatId(ChatId(-1_001_234_567_890))), "{e:?}");
+    let call = fake.calls_of("sendMessage").pop().unwrap();
+    assert_eq!(call.status, 400);
+    assert_eq!(call.response["description"], json!("Bad Request: group chat was upgraded to a supergroup chat"));
+    assert_eq!(call.response["parameters"], json!({"migrate_to_chat_id": -1_001_234_567_890_i64}));
+    let msg = bot.send_message(ChatId(-1_001_234_567_890), "新群").await.unwrap();
+    assert!(msg.chat.is_supergroup(), "{:?}", msg.chat);
+    assert_eq!(fake.sent_to(-4001).len(), 1);
+    assert_eq!(fake.sent_to(-1_001_234_567_890).len(), 1);
+}
+
+#[tokio::test]
+async fn a_callback_query_is_answered_once_and_while_fresh() {
+    let fake = FakeTelegram::start_with(FakeConfig {
+        callback_query_max_age: Some(Duration::from_millis(300)),
+        ..FakeConfig::default()
+    })
+    .await;
+    let bot = bot_for(&fake);
+    let u = user();
+    let too_old = |e: &RequestError| {
+        matches!(e, RequestError::Api(ApiError::Unknown(d))
+            if d == "Bad Request: query is too old and response timeout expired or query ID is invalid")
+    };
+    fake.push_callback(&u, 1, "a");
+    let ups = fetch(&bot, 0).await;
+    let UpdateKind::CallbackQuery(q) = &ups[0].kind else { panic!() };
+    bot.answer_callback_query(q.id.clone()).await.expect("fresh");
+    let e = api_err(bot.answer_callback_query(q.id.clone()).await);
+    assert!(too_old(&e), "answered twice: {e:?}");
+    let e = api_err(bot.answer_callback_query(teloxide::types::CallbackQueryId("made-up".into())).await);
+    assert!(too_old(&e), "never pushed: {e:?}");
+    fake.push_callback(&u, 1, "b");
+    let ups = fetch(&bot, ups[0].id.0 as i32 + 1).await;
+    let UpdateKind::CallbackQuery(q) = &ups[0].kind else { panic!() };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let e = api_err(bot.answer_callback_query(q.id.clone()).await);
+    assert!(too_old(&e), "too late: {e:?}");
+}
+
+#[tokio::test]
+async fn unknown_deactivated_and_blocked_chats_are_refused() {
+    let fake = FakeTelegram::start_with(FakeConfig { unknown_chats_not_found: true, ..FakeConfig::default() }).await;
+    let bot = bot_for(&fake);
+    let u = user();
+    let e = api_err(bot.send_message(ChatId(u.id), "你好").await);
+    assert!(matches!(e, RequestError::Api(ApiError::ChatNotFound)), "{e:?}");
+    // Once the person wrote to the bot, the chat exists.
+    fake.push_text(&u, "/start");
+    bot.send_message(ChatId(u.id), "你好").await.unwrap();
+    fake.add_chat(-5001);
+    bot.send_message(ChatId(-5001), "群").await.unwrap();
+    fake.deactivate_user(u.id);
+    let e = api_err(bot.send_message(ChatId(u.id), "还在吗").await);
+    assert!(matches!(e, RequestError::Api(ApiError::UserDeactivated)), "{e:?}");
+    fake.block_chat(-5001);
+    let e = api_err(bot.send_message(ChatId(-5001), "x").await);
+    assert!(matches!(e, RequestError::Api(ApiError::BotBlocked)), "{e:?}");
+    assert_eq!(fake.calls_of("sendMessage").last().unwrap().status, 403);
+}
+
+#[tokio::test]
+async fn fail_kth_fails_the_chosen_message_to_a_chat_until_the_statuses_run_out() {
+    let fake = FakeTelegram::start_with(FakeConfig { http_200_on_error: true, ..FakeConfig::default() }).await;
+    let bot = bot_for(&fake);
+    fake.fail_kth("sendMessage", 5, 2, &[429, 502]);
+    bot.send_message(ChatId(5), "1").await.expect("the first message is not touched");
+    bot.send_message(ChatId(6), "其他聊天").await.expect("other chats are not touched");
+    let e = api_err(bot.send_message(ChatId(5), "2").await);
+    assert!(matches!(e, RequestError::RetryAfter(s) if s.seconds() == 1), "{e:?}");
+    let e = api_err(bot.send_message(ChatId(5), "2").await);
+    assert!(matches!(&e, RequestError::Api(ApiError::Unknown(d)) if d == "Internal Server Error"), "{e:?}");
+    bot.send_message(ChatId(5), "2").await.expect("the third attempt at the second message arrives");
+    bot.send_message(ChatId(5), "3").await.unwrap();
+    let texts: Vec<String> = fake.sent_to(5).into_iter().map(|m| m.text).collect();
+    assert_eq!(texts, ["1", "2", "3"]);
+    let raw = fake.calls_of("sendMessage").into_iter().find(|c| c.status == 429).unwrap();
+    assert_eq!(raw.response["parameters"], json!({"retry_after": 1}));
+}

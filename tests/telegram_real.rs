@@ -9,6 +9,7 @@ use std::path::Path;
 use chrono::Duration;
 use serde_json::{Value, json};
 use support::fake_telegram::{SentMessage, TgUser};
+use jianyan::store::Store;
 use support::harness::{NowUtc, TestBot, joined, last};
 
 /// The member every fixture speaks as (`from.id` 7001 in tests/fixtures/updates).
@@ -89,7 +90,7 @@ async fn every_update_shape_in_the_corpus_is_acted_on_or_answered_as_expected() 
         }
     }
     // What was not understood is counted where staff look: /stats and the dashboard.
-    let totals = jianyan::store::Store::totals(&bot.store, bot.clock.now_utc()).await.unwrap();
+    let totals = bot.store.totals(bot.clock.now_utc()).await.unwrap();
     assert_eq!(totals.not_understood, not_understood);
     let processed = bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await;
     assert_eq!(processed, 0, "every update is marked done");
@@ -313,5 +314,48 @@ async fn a_member_who_blocks_the_bot_is_shown_unreachable_at_once_and_reachable_
     assert_eq!(bot.count(unreachable).await, 1);
     bot.handle(&user, |f| f.push_raw(membership(&user, "member"))).await;
     assert_eq!(bot.count(unreachable).await, 0);
+    bot.stop().await;
+}
+
+/// A service message Telegram sends when a group is upgraded to a supergroup.
+fn upgraded(user: &TgUser, chat: i64, kind: &str, field: &str, other: i64) -> Value {
+    json!({"message": {
+        "message_id": 3,
+        "date": 1764400000,
+        "chat": {"id": chat, "type": kind, "title": "区政协工作群"},
+        "from": user.to_json(),
+        field: other,
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upgrade_service_messages_move_the_staff_group_and_staff_are_told_once() {
+    const GROUP: i64 = -4001;
+    const SUPERGROUP: i64 = -1_001_234_567_890;
+    let fake = support::fake_telegram::FakeConfig::default();
+    let mut bot = TestBot::start_with(fake, &[("JIANYAN_STAFF__GROUP_CHAT_ID", "-4001")]).await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    // Telegram sends both: the old group's "migrate_to" and the new supergroup's "migrate_from".
+    let to = bot.fake.push_raw(upgraded(&user, GROUP, "group", "migrate_to_chat_id", SUPERGROUP));
+    let from = bot.fake.push_raw(upgraded(&user, SUPERGROUP, "supergroup", "migrate_from_chat_id", GROUP));
+    bot.settle(to).await;
+    bot.settle(from).await;
+    assert_eq!(bot.store.current_chat(GROUP).await.unwrap(), SUPERGROUP);
+    let told = bot.fake.wait_for_sent(SUPERGROUP, 1, support::harness::WAIT).await;
+    assert!(told[0].text.contains("工作群已升级为超级群"), "{}", told[0].text);
+
+    // A new suggestion's alert goes straight to the supergroup; the old group is never tried.
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "社情民意").await;
+    bot.say(&user, "路灯不亮").await;
+    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
+    let preview = bot.tap(&user, last(&noted), "完成").await;
+    bot.tap(&user, last(&preview), "提交").await;
+    let got = bot.fake.wait_for_sent(SUPERGROUP, 2, support::harness::WAIT).await;
+    assert!(got[1].text.contains("PD-2025-0001"), "{}", got[1].text);
+    assert_eq!(got.iter().filter(|m| m.text.contains("工作群已升级为超级群")).count(), 1);
+    assert!(bot.fake.calls_of("sendMessage").iter().all(|c| c.chat_id() != Some(GROUP)));
     bot.stop().await;
 }

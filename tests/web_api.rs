@@ -12,13 +12,14 @@ use jianyan::workflow::{Actor, Command, plan};
 use serde_json::Value;
 use support::console::{ApiAnswer, Console};
 
-/// Messages waiting in the outbox for a chat.
+/// Messages waiting in the outbox for a chat, in the order they will be sent (`due_outbox` shows
+/// only each chat's next one).
 async fn outbox_for(c: &Console, chat_id: i64) -> Vec<String> {
-    let mut payloads = Vec::new();
-    for row in c.store.due_outbox(1000, i64::MAX / 2).await.unwrap().into_iter().filter(|r| r.chat_id == chat_id) {
-        payloads.extend(c.store.pending_payload(row.id).await.unwrap());
-    }
-    payloads
+    sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = ? AND status = 'pending' ORDER BY priority, id")
+        .bind(chat_id)
+        .fetch_all(c.store.pool())
+        .await
+        .unwrap()
 }
 
 fn assert_error(a: &ApiAnswer, status: StatusCode, code: &str) {

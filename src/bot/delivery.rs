@@ -2,9 +2,13 @@
 //! then broadcasts; at most `delivery.global_per_second` messages in any second and, for
 //! notifications and broadcasts, `delivery.per_chat_per_second` per chat; a 429 holds back only that
 //! chat; 403 marks the person unreachable; server and network errors are retried with backoff up to
-//! `delivery.max_attempts`; a timeout after the request left is recorded as uncertain, not resent.
+//! `delivery.max_attempts`; a timeout after the request left is recorded as uncertain, not resent;
+//! a group that became a supergroup is followed (`workflow::chat_moved`) and the message resent there.
 //!
-//! The outbox table is the queue, so a restart picks up exactly what was not recorded as sent.
+//! The outbox table is the queue, so a restart picks up exactly what was not recorded as sent. Each
+//! row is one message Telegram receives (a long text is queued as one row per part), and a chat's
+//! rows go strictly one after the other: a part that waits (a retry, a 429) holds the parts after it,
+//! and a part that arrived is never sent again.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -16,8 +20,10 @@ use tokio::time::Instant;
 
 use super::send::{self, Attempt};
 use crate::app::App;
-use crate::reply::{Action, MAX_TEXT_UTF16};
-use crate::store::{DeliveryResult, DueMessage, Priority};
+use crate::dialog::Ctx;
+use crate::reply::Action;
+use crate::store::{DeliveryResult, DueMessage, PendingPayload, Priority};
+use crate::workflow;
 
 /// Rows looked at per pass.
 const BATCH: usize = 256;
@@ -78,9 +84,29 @@ impl Window {
     }
 }
 
+/// The global limit, shared by the sends under way: a slot is taken just before each request
+/// leaves, so that however long reading the outbox takes, the requests themselves stay apart.
+struct Limiter(std::sync::Mutex<Window>);
+
+impl Limiter {
+    /// Waits for a free slot and takes it; returns when the request may leave.
+    async fn acquire(&self) -> Instant {
+        loop {
+            let now = Instant::now();
+            let taken = self.0.lock().unwrap_or_else(|e| e.into_inner()).take(1, now);
+            match taken {
+                Ok(()) => return now,
+                Err(free_at) => tokio::time::sleep_until(free_at).await,
+            }
+        }
+    }
+}
+
 struct Done {
     chat_id: i64,
     row_id: i64,
+    /// When the request left (for per-chat pacing), if one did.
+    sent_at: Option<Instant>,
     /// Telegram asked this chat to wait until then.
     held_until: Option<Instant>,
 }
@@ -88,7 +114,10 @@ struct Done {
 async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     let settings = app.config.delivery.clone();
     let per_chat = Duration::from_secs_f64(1.0 / settings.per_chat_per_second as f64) + MARGIN;
-    let mut window = Window { per_second: settings.global_per_second as usize, starts: VecDeque::new() };
+    let limiter = Arc::new(Limiter(std::sync::Mutex::new(Window {
+        per_second: settings.global_per_second as usize,
+        starts: VecDeque::new(),
+    })));
     let mut chats: HashMap<i64, ChatState> = HashMap::new();
     let mut in_flight: HashSet<i64> = HashSet::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
@@ -107,6 +136,7 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     Vec::new()
                 }
             };
+            let now = Instant::now();
             let mut passed_over: HashSet<i64> = HashSet::new();
             for row in rows {
                 if in_flight.len() >= settings.concurrency {
@@ -127,27 +157,20 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
                     passed_over.insert(row.chat_id);
                     continue;
                 }
-                // A text of N bytes is at most N UTF-16 units: enough slots for every piece it may
-                // be split into (the JSON around it only makes this generous).
-                let sends = (row.bytes.max(1) as usize).div_ceil(MAX_TEXT_UTF16).max(1);
-                if let Err(free_at) = window.take(sends, now) {
-                    next_wake = next_wake.min(free_at);
-                    break;
-                }
+                // One row is one message; the global limit is kept by `Limiter` as it leaves.
                 chat.busy = true;
-                chat.paced_until = Some(now + per_chat * sends as u32);
                 in_flight.insert(row.id);
-                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, done_tx.clone()));
+                tokio::spawn(deliver_one(app.clone(), bot.clone(), row, limiter.clone(), done_tx.clone()));
             }
         }
         tokio::select! {
             _ = wake.notified() => {}
-            Some(done) = done_rx.recv() => finish(&mut chats, &mut in_flight, done),
+            Some(done) = done_rx.recv() => finish(&mut chats, &mut in_flight, done, per_chat),
             _ = tokio::time::sleep_until(next_wake) => {}
             _ = shutdown.changed(), if !stopping => {}
         }
         while let Ok(done) = done_rx.try_recv() {
-            finish(&mut chats, &mut in_flight, done);
+            finish(&mut chats, &mut in_flight, done, per_chat);
         }
         // Forget idle chats whose limits have passed, so the map stays small.
         if chats.len() > 10_000 {
@@ -157,42 +180,82 @@ async fn run(app: App, bot: Bot, wake: Arc<Notify>, mut shutdown: watch::Receive
     }
 }
 
-fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, done: Done) {
+fn finish(chats: &mut HashMap<i64, ChatState>, in_flight: &mut HashSet<i64>, done: Done, per_chat: Duration) {
     in_flight.remove(&done.row_id);
     let chat = chats.entry(done.chat_id).or_default();
     chat.busy = false;
+    // Paced from when the request left, not from when it was scheduled.
+    if let Some(sent_at) = done.sent_at {
+        chat.paced_until = Some(sent_at + per_chat);
+    }
     if done.held_until.is_some() {
         chat.held_until = done.held_until;
     }
 }
 
 /// Sends one row, records the outcome, and reports back to the scheduler.
-async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedSender<Done>) {
+async fn deliver_one(app: App, bot: Bot, row: DueMessage, limiter: Arc<Limiter>, done: mpsc::UnboundedSender<Done>) {
     let settings = &app.config.delivery;
     // Read now, not when scheduled: a broadcast stopped meanwhile is not sent.
-    let payload = match app.store.pending_payload(row.id).await {
+    let PendingPayload { payload, part } = match app.store.pending_payload(row.id).await {
         Ok(Some(payload)) => payload,
         Ok(None) => {
-            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
+            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, sent_at: None, held_until: None });
             return;
         }
         Err(e) => {
             tracing::error!(outbox_id = row.id, error = %e, "cannot read an outbox message; will try again");
-            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until: None });
+            let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, sent_at: None, held_until: None });
             return;
         }
     };
-    let attempt = match Action::decode(&payload) {
-        Ok(action) => send::attempt(&bot, row.chat_id, &action).await,
-        Err(e) => Attempt::Rejected(format!("unreadable outbox payload: {e}")),
+    // A row is one message, except a long text queued as one row by an older version: that is sent
+    // part by part, `part` counting the parts that already arrived.
+    let mut sent_at = None;
+    let (attempt, more_parts) = match Action::decode(&payload) {
+        Ok(action) => {
+            let mut parts = action.into_parts();
+            let count = parts.len();
+            match usize::try_from(part).ok().filter(|p| *p < count) {
+                Some(p) => {
+                    sent_at = Some(limiter.acquire().await);
+                    (send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await, p + 1 < count)
+                }
+                None => (Attempt::Sent, false),
+            }
+        }
+        Err(e) => (Attempt::Rejected(format!("unreadable outbox payload: {e}")), false),
     };
     let now = app.clock.now();
     let mut held_until = None;
     let (result, error) = match attempt {
+        Attempt::Sent if more_parts => (DeliveryResult::PartSent { part }, None),
         Attempt::Sent => (DeliveryResult::Sent, None),
+        Attempt::Migrated(new_chat_id) => {
+            let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+            match workflow::chat_moved(&ctx, row.chat_id, new_chat_id).await {
+                // This row was re-addressed with the others: it goes to the new chat next.
+                Ok(_) => {
+                    tracing::warn!(
+                        old_chat_id = row.chat_id,
+                        new_chat_id,
+                        "the group became a supergroup; following it"
+                    );
+                    (
+                        DeliveryResult::Postpone { at_ms: now.timestamp_millis() },
+                        Some(format!("moved to chat {new_chat_id}")),
+                    )
+                }
+                Err(e) => {
+                    tracing::error!(chat_id = row.chat_id, new_chat_id, error = %e, "cannot record a chat move; will try again");
+                    let at_ms = now.timestamp_millis() + 1000;
+                    (DeliveryResult::Retry { at_ms }, Some(format!("moved to chat {new_chat_id}; not recorded: {e}")))
+                }
+            }
+        }
         Attempt::RetryAfter(wait) => {
             tracing::warn!(chat_id = row.chat_id, ?wait, "Telegram asked to slow down (429) for this chat");
-            held_until = Some(Instant::now() + wait);
+            held_until = Some(Instant::now() + wait + MARGIN);
             let at_ms = now.timestamp_millis() + wait.as_millis() as i64;
             (DeliveryResult::Postpone { at_ms }, Some(format!("429: retry after {wait:?}")))
         }
@@ -221,7 +284,7 @@ async fn deliver_one(app: App, bot: Bot, row: DueMessage, done: mpsc::UnboundedS
     if let Err(e) = app.store.outbox_result(row.id, result, error.as_deref(), now).await {
         tracing::error!(outbox_id = row.id, error = %e, "cannot record a delivery; the message may be sent again");
     }
-    let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, held_until });
+    let _ = done.send(Done { chat_id: row.chat_id, row_id: row.id, sent_at, held_until });
 }
 
 #[cfg(test)]

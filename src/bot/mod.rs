@@ -463,7 +463,13 @@ impl Worker {
                 return self.done_silently(stored.update_id).await;
             }
             Disposition::Migrate { from, to } => {
-                tracing::warn!(from, to, "a group was upgraded to a supergroup");
+                // Idempotent: the delivery worker may have learnt the same move from a refused send.
+                let ctx =
+                    Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now: app.clock.now() };
+                if crate::workflow::chat_moved(&ctx, from, to).await? {
+                    tracing::warn!(from, to, "a group was upgraded to a supergroup; its messages go to the new id");
+                    self.delivery.wake();
+                }
                 return self.done_silently(stored.update_id).await;
             }
             Disposition::Reachability { user_id, reachable } => {

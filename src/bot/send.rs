@@ -1,4 +1,4 @@
-//! Performs one outbox action with Telegram (long texts split) and classifies how it ended.
+//! Sends one message of an outbox row to Telegram and classifies how it ended.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use teloxide::types::{
     ReplyMarkup,
 };
 
-use crate::reply::{Action, Keyboard, MAX_TEXT_UTF16, split_text};
+use crate::reply::{Action, Keyboard, MAX_CAPTION_UTF16, cut_utf16};
 
 /// How one attempt to perform an action ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,18 +26,27 @@ pub enum Attempt {
     Transient(String),
     /// The request timed out after it left: the message may have arrived.
     Uncertain(String),
+    /// 400 with `migrate_to_chat_id`: the group became a supergroup with this chat id; nothing was
+    /// sent to the old one.
+    Migrated(i64),
 }
 
-/// Performs one action once and says how it ended; retrying is the caller's business.
+/// Sends one message (one part: see [`Action::into_parts`]) once and says how it ended; retrying
+/// is the caller's business.
 pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
     let result = match action {
         Action::Send { text, keyboard } => send_text(bot, chat_id, text, keyboard).await,
         Action::ClearButtons { message_id } => clear_buttons(bot, chat_id, *message_id).await,
         Action::File { file_id, photo, caption } => send_file(bot, chat_id, file_id, *photo, caption).await,
     };
+    classify(result)
+}
+
+fn classify(result: Result<(), RequestError>) -> Attempt {
     match result {
         Ok(()) => Attempt::Sent,
         Err(RequestError::RetryAfter(secs)) => Attempt::RetryAfter(secs.duration()),
+        Err(RequestError::MigrateToChatId(ChatId(new_chat_id))) => Attempt::Migrated(new_chat_id),
         Err(RequestError::Api(
             e @ (ApiError::BotBlocked
             | ApiError::BotKicked
@@ -47,35 +56,44 @@ pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
             | ApiError::CantInitiateConversation
             | ApiError::CantTalkWithBots),
         )) => Attempt::Blocked(e.to_string()),
-        // Telegram's 5xx answers and errors teloxide does not know: try again later.
+        // Errors teloxide does not name: Telegram's descriptions say which kind they are
+        // ("Forbidden: bot is not a member of the group chat", "Bad Request: message caption is
+        // too long"); anything else (a 5xx's "Internal Server Error", "Bad Gateway") is worth
+        // trying again later.
+        Err(RequestError::Api(ApiError::Unknown(d))) if d.starts_with("Forbidden") => Attempt::Blocked(d),
+        Err(RequestError::Api(ApiError::Unknown(d))) if d.starts_with("Bad Request") => Attempt::Rejected(d),
         Err(RequestError::Api(e @ ApiError::Unknown(_))) => Attempt::Transient(e.to_string()),
         Err(RequestError::Api(e)) => Attempt::Rejected(e.to_string()),
+        // A timeout while connecting: the request never left.
+        Err(RequestError::Network(e)) if e.is_timeout() && e.is_connect() => Attempt::Transient(e.to_string()),
         Err(RequestError::Network(e)) if e.is_timeout() => Attempt::Uncertain(e.to_string()),
         Err(RequestError::Network(e)) => Attempt::Transient(e.to_string()),
         Err(RequestError::Io(e)) => Attempt::Transient(e.to_string()),
+        // Not JSON at all (a proxy's "502 Bad Gateway" page): the Bot API did not answer, so the
+        // message was not taken.
+        Err(RequestError::InvalidJson { source, raw }) if !raw.trim_start().starts_with('{') => {
+            Attempt::Transient(format!("not a Bot API answer: {source}"))
+        }
         // Telegram answered but the answer could not be read: it most likely went through.
         Err(RequestError::InvalidJson { source, .. }) => Attempt::Uncertain(source.to_string()),
-        Err(e) => Attempt::Rejected(e.to_string()),
     }
 }
 
+/// One message: the outbox holds one row per message, so a text is never split here (a text too
+/// long for one message is refused by Telegram and recorded as failed).
 async fn send_text(bot: &Bot, chat_id: i64, text: &str, keyboard: &Keyboard) -> Result<(), RequestError> {
-    let pieces = split_text(text, MAX_TEXT_UTF16);
-    let last = pieces.len() - 1;
-    for (i, piece) in pieces.into_iter().enumerate() {
-        let mut request = bot.send_message(ChatId(chat_id), piece);
-        if let Some(markup) = markup(keyboard).filter(|_| i == last) {
-            request = request.reply_markup(markup);
-        }
-        request.await?;
+    let mut request = bot.send_message(ChatId(chat_id), text);
+    if let Some(markup) = markup(keyboard) {
+        request = request.reply_markup(markup);
     }
+    request.await?;
     Ok(())
 }
 
 async fn send_file(bot: &Bot, chat_id: i64, file_id: &str, photo: bool, caption: &str) -> Result<(), RequestError> {
     let file = InputFile::file_id(FileId(file_id.to_string()));
-    // Captions are limited to 1024 characters: a longer one is cut (the text went in its own message).
-    let caption: String = caption.chars().take(1000).collect();
+    // Rows carry captions that fit (`Action::into_parts`); this only guards rows written otherwise.
+    let caption = cut_utf16(caption, MAX_CAPTION_UTF16, "…");
     if photo {
         bot.send_photo(ChatId(chat_id), file).caption(caption).await?;
     } else {

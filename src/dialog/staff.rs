@@ -611,8 +611,13 @@ impl Dialogue<'_, '_> {
     async fn staff_stats(&mut self) -> Result<(), StoreError> {
         let counts = self.ctx.store.state_counts().await?;
         let totals = self.ctx.store.totals(self.ctx.now).await?;
+        // Which staff group alerts go to (it changes when Telegram upgrades it to a supergroup).
+        let group = match crate::workflow::staff_group(self.ctx).await? {
+            Some(chat_id) => self.ta("staff.stats_group", &[("chat_id", &chat_id)]),
+            None => self.t("staff.stats_no_group"),
+        };
         if totals.suggestions == 0 {
-            let text = self.t("staff.stats_empty");
+            let text = format!("{}\n\n{group}", self.t("staff.stats_empty"));
             self.out.say(Action::with_keyboard(text, self.staff_menu()));
             return Ok(());
         }
@@ -638,6 +643,7 @@ impl Dialogue<'_, '_> {
                 ("not_understood", &totals.not_understood),
             ],
         );
+        let text = format!("{text}\n{group}");
         self.out.say(Action::with_keyboard(text, self.staff_menu()));
         Ok(())
     }

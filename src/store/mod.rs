@@ -212,15 +212,25 @@ pub struct StoredUpdate {
     pub attempts: i64,
 }
 
-/// A message due in the outbox, as the delivery worker schedules it.
+/// A message due in the outbox, as the delivery worker schedules it: the first message still
+/// pending in its chat (by priority, then age), so a chat's messages go out one after the other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueMessage {
     pub id: i64,
     pub chat_id: i64,
     pub priority: i64,
     pub attempts: i64,
-    /// The payload's size in bytes, to reserve enough of the rate limit for a long text.
-    pub bytes: i64,
+}
+
+/// What the delivery worker sends for an outbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPayload {
+    /// The sender's JSON (an encoded `reply::Action`).
+    pub payload: String,
+    /// Parts of the payload already sent. Always 0 for rows written since migration 0007 (one row
+    /// per message Telegram receives); a long text queued by an older version as one row is sent
+    /// part by part, and this counts the parts that arrived, so a retry resumes at the next one.
+    pub part: i64,
 }
 
 /// A message waiting in the outbox; `payload` is the sender's own JSON.
@@ -497,6 +507,21 @@ impl OutMessage {
     pub fn notification(chat_id: i64, payload: String) -> Self {
         Self { chat_id, payload, priority: Priority::Notification }
     }
+
+    /// One message per message Telegram will receive (see [`crate::reply::Action::into_parts`]),
+    /// same chat and priority, in order: the outbox keeps one row, and so one delivery state, per
+    /// message. A payload that is not an action is kept as it is.
+    pub fn into_parts(self) -> Vec<OutMessage> {
+        let Ok(action) = crate::reply::Action::decode(&self.payload) else { return vec![self] };
+        let parts = action.into_parts();
+        if parts.len() == 1 {
+            return vec![self];
+        }
+        parts
+            .into_iter()
+            .map(|a| OutMessage { chat_id: self.chat_id, payload: a.encode(), priority: self.priority })
+            .collect()
+    }
 }
 
 /// Renders the messages that follow a submission, given its reference number and id.
@@ -546,6 +571,12 @@ pub enum DeliveryResult {
     /// Telegram asked to wait (429): tried again at `at_ms`, not counted as an attempt.
     Postpone {
         at_ms: i64,
+    },
+    /// Part `part` (0-based) of a row holding several parts (written by an older version) arrived
+    /// and more remain: the row stays pending, the next attempt sends part `part + 1`, with a fresh
+    /// count of attempts. Recorded only if the row is still at `part`.
+    PartSent {
+        part: i64,
     },
 }
 
@@ -655,9 +686,12 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     /// Messages due to be sent at `now_ms` (unix ms), replies first, then notifications, then
     /// broadcasts, each oldest first — without their payloads, which are read one by one as they
     /// are sent (`pending_payload`), so looking at the queue stays cheap however long it is.
+    /// Only the first pending message of each chat (by priority, then id) is ever due: while it
+    /// waits (a retry, Telegram's 429), the chat's later messages wait behind it, so part k+1 of a
+    /// long text never goes before part k is recorded sent.
     async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>>;
     /// A message's payload if it is still waiting to be sent (not sent, failed or cancelled).
-    async fn pending_payload(&self, id: i64) -> Result<Option<String>>;
+    async fn pending_payload(&self, id: i64) -> Result<Option<PendingPayload>>;
     async fn outbox_result(
         &self,
         id: i64,
@@ -665,6 +699,26 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()>;
+
+    // Chats Telegram moved (a group upgraded to a supergroup).
+    /// Records that Telegram moved the chat `old_chat_id` to `new_chat_id` (a group upgraded to a
+    /// supergroup: the `migrate_to_chat_id` of an error or of a service message, or its
+    /// `migrate_from_chat_id` seen from the new chat), and re-addresses every outbox message still
+    /// pending for the old chat to the new one (in their order). In one transaction, with
+    /// `notice` (messages to tell people, e.g. staff, rendered by the caller) queued only when the
+    /// move is new. Idempotent: returns `true` if the move was not known before, `false` if it was
+    /// (pending messages are still re-addressed) or if `old_chat_id == new_chat_id`.
+    async fn migrate_chat(
+        &self,
+        old_chat_id: i64,
+        new_chat_id: i64,
+        notice: Vec<OutMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// The chat a configured chat id now stands for: `configured` followed through every recorded
+    /// move (`migrate_chat`), or `configured` itself if it never moved (0 stays 0). Used for the
+    /// staff group (`staff.group_chat_id`), so /stats and the console can show the one in use.
+    async fn current_chat(&self, configured: i64) -> Result<i64>;
 
     // Broadcasts.
     /// The levels, workstations or sectors an audience can be narrowed to, each with how many

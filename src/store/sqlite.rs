@@ -298,7 +298,7 @@ async fn insert_outbox(
     now: DateTime<Utc>,
 ) -> Result<Vec<OutboxRow>> {
     let mut rows = Vec::with_capacity(messages.len());
-    for m in messages {
+    for m in messages.into_iter().flat_map(OutMessage::into_parts) {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO outbox (chat_id, payload, priority, update_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
@@ -1198,10 +1198,14 @@ impl Store for SqliteStore {
     }
 
     async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>> {
+        // A row waits while an earlier pending row of its chat exists, due or not (a retry or a
+        // 429 holds the rest of that chat, in order).
         let rows = sqlx::query(
-            "SELECT id, chat_id, priority, attempts, length(CAST(payload AS BLOB)) AS bytes FROM outbox
-             WHERE status = 'pending' AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?)
-             ORDER BY priority, id LIMIT ?",
+            "SELECT o.id, o.chat_id, o.priority, o.attempts FROM outbox o
+             WHERE o.status = 'pending' AND (o.next_attempt_ms IS NULL OR o.next_attempt_ms <= ?)
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id AND e.status = 'pending'
+                               AND (e.priority < o.priority OR (e.priority = o.priority AND e.id < o.id)))
+             ORDER BY o.priority, o.id LIMIT ?",
         )
         .bind(now_ms)
         .bind(limit as i64)
@@ -1214,17 +1218,18 @@ impl Store for SqliteStore {
                     chat_id: r.try_get("chat_id")?,
                     priority: r.try_get("priority")?,
                     attempts: r.try_get("attempts")?,
-                    bytes: r.try_get("bytes")?,
                 })
             })
             .collect()
     }
 
-    async fn pending_payload(&self, id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT payload FROM outbox WHERE id = ? AND status = 'pending'")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+    async fn pending_payload(&self, id: i64) -> Result<Option<PendingPayload>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT payload, part FROM outbox WHERE id = ? AND status = 'pending'")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(payload, part)| PendingPayload { payload, part }))
     }
 
     async fn outbox_result(
@@ -1235,6 +1240,19 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write().await?;
+        if let DeliveryResult::PartSent { part } = result {
+            // One part of an older multi-part row arrived: the next attempt sends the next part.
+            sqlx::query(
+                "UPDATE outbox SET part = part + 1, attempts = 0, next_attempt_ms = NULL, last_error = NULL
+                 WHERE id = ? AND part = ?",
+            )
+            .bind(id)
+            .bind(part)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
         let (status, sent_at, next, counted) = match result {
             DeliveryResult::Sent => ("sent", Some(now), None, 1),
             DeliveryResult::Failed => ("failed", None, None, 1),
@@ -1242,6 +1260,7 @@ impl Store for SqliteStore {
             DeliveryResult::Uncertain => ("uncertain", None, None, 1),
             DeliveryResult::Retry { at_ms } => ("pending", None, Some(at_ms), 1),
             DeliveryResult::Postpone { at_ms } => ("pending", None, Some(at_ms), 0),
+            DeliveryResult::PartSent { .. } => unreachable!("recorded above"),
         };
         // A cancelled message stays cancelled even if an attempt was under way.
         let chat_id: Option<i64> = sqlx::query_scalar(
@@ -1268,6 +1287,81 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn migrate_chat(
+        &self,
+        old_chat_id: i64,
+        new_chat_id: i64,
+        notice: Vec<OutMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        if old_chat_id == new_chat_id {
+            return Ok(false);
+        }
+        let mut tx = self.write().await?;
+        let recorded = sqlx::query(
+            "INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at) VALUES (?, ?, ?)
+             ON CONFLICT(old_chat_id) DO NOTHING",
+        )
+        .bind(old_chat_id)
+        .bind(new_chat_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        // Ids stay, so the moved messages keep their order among the new chat's own.
+        let moved = sqlx::query("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'")
+            .bind(new_chat_id)
+            .bind(old_chat_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // A conversation under way in the old chat (a reason being typed) goes on in the new one.
+        sqlx::query(
+            "UPDATE dialogs SET chat_id = ? WHERE chat_id = ?
+             AND NOT EXISTS (SELECT 1 FROM dialogs WHERE chat_id = ?)",
+        )
+        .bind(new_chat_id)
+        .bind(old_chat_id)
+        .bind(new_chat_id)
+        .execute(&mut *tx)
+        .await?;
+        if recorded {
+            insert_outbox(&mut tx, None, notice, now).await?;
+        }
+        tx.commit().await?;
+        if recorded || moved > 0 {
+            tracing::info!(
+                old_chat_id,
+                new_chat_id,
+                moved,
+                new = recorded,
+                "chat moved by Telegram; messages re-addressed"
+            );
+        }
+        Ok(recorded)
+    }
+
+    async fn current_chat(&self, configured: i64) -> Result<i64> {
+        if configured == 0 {
+            return Ok(0);
+        }
+        // Followed move by move; a cycle (impossible from Telegram) stops after 16 steps.
+        let current: Option<i64> = sqlx::query_scalar(
+            "WITH RECURSIVE chain(chat_id, depth) AS (
+                 SELECT ?, 0
+                 UNION ALL
+                 SELECT m.new_chat_id, chain.depth + 1 FROM chain
+                 JOIN chat_migrations m ON m.old_chat_id = chain.chat_id WHERE chain.depth < 16
+             )
+             SELECT chat_id FROM chain ORDER BY depth DESC LIMIT 1",
+        )
+        .bind(configured)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(current.unwrap_or(configured))
     }
 
     // Broadcasts and reminders: see `outreach`.

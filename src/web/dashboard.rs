@@ -86,9 +86,26 @@ pub async fn page(
 /// bot could not make sense of (each answered politely and logged with its update id).
 async fn channel_health(state: &WebState, now: DateTime<Utc>) -> Result<Markup, WebError> {
     let totals = state.app.store.totals(now).await?;
+    let configured = state.app.config.staff.group_chat_id;
+    let group = match configured {
+        0 => None,
+        id => Some(state.app.store.current_chat(id).await?),
+    };
     Ok(html! {
         h2 { (state.t("web.dashboard.channel")) }
         div.cards {
+            div.card {
+                div.muted { (state.t("web.dashboard.staff_group")) }
+                @match group {
+                    Some(id) => {
+                        div.n { (id) }
+                        @if id != configured {
+                            div.muted { (state.ta("web.dashboard.staff_group_moved", &[("old", &configured)])) }
+                        }
+                    }
+                    None => { div.muted { (state.t("web.dashboard.staff_group_none")) } }
+                }
+            }
             div.card {
                 div.muted { (state.t("web.dashboard.unreachable")) }
                 div.n { (totals.unreachable_members) }

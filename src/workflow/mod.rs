@@ -757,12 +757,40 @@ impl Planner<'_, '_> {
     }
 }
 
-/// Where staff hear of news: the staff group chat if one is configured, else each staff member.
+/// Where staff hear of news: the staff group chat if one is configured (followed through the
+/// moves Telegram made, see [`staff_group`]), else each staff member.
 pub async fn staff_recipients(ctx: &Ctx<'_>) -> Result<Vec<Recipient>, StoreError> {
-    if ctx.config.staff.group_chat_id != 0 {
-        return Ok(vec![Recipient { chat_id: ctx.config.staff.group_chat_id, language: None }]);
+    if let Some(chat_id) = staff_group(ctx).await? {
+        return Ok(vec![Recipient { chat_id, language: None }]);
     }
     ctx.store.staff_recipients().await
+}
+
+/// The staff group in use: `staff.group_chat_id` followed through every recorded chat move (a
+/// group upgraded to a supergroup gets a new id), or `None` when no group is configured.
+pub async fn staff_group(ctx: &Ctx<'_>) -> Result<Option<i64>, StoreError> {
+    let configured = ctx.config.staff.group_chat_id;
+    if configured == 0 {
+        return Ok(None);
+    }
+    Ok(Some(ctx.store.current_chat(configured).await?))
+}
+
+/// Telegram moved a chat to a new id (a group upgraded to a supergroup; seen as an error's
+/// `migrate_to_chat_id` when sending, or as a `migrate_to_chat_id`/`migrate_from_chat_id` service
+/// message): records the move, re-addresses every message still queued for the old chat, and —
+/// when the old chat was the staff group in use, the first time only — queues a notice to staff in
+/// the new group. Safe to call any number of times; `Ok(true)` if the move was new.
+pub async fn chat_moved(ctx: &Ctx<'_>, old_chat_id: i64, new_chat_id: i64) -> Result<bool, StoreError> {
+    let notice = if staff_group(ctx).await? == Some(old_chat_id) {
+        let lang = ctx.texts.lang_for(None);
+        let text = ctx.texts.t(lang, "staff.group_moved", &[("chat_id", &new_chat_id), ("old_chat_id", &old_chat_id)]);
+        // As a reply, it goes before the notifications re-addressed with it.
+        vec![OutMessage::reply(new_chat_id, Action::text(text).encode())]
+    } else {
+        Vec::new()
+    };
+    ctx.store.migrate_chat(old_chat_id, new_chat_id, notice, ctx.now).await
 }
 
 /// The staff's buttons for a suggestion in a given state.

@@ -8,8 +8,17 @@
 //! `{"ok":false,"error_code":N,"description":"..."}`) on `/bot<TOKEN>/<method>` for any token,
 //! keeps updates queued until the bot confirms them with a later `getUpdates` offset (so a bot
 //! that crashes before confirming gets them again), long-polls with `timeout`, and records
-//! every call. Fault injection: per-second rate limits ([`FakeConfig`]), [`FakeTelegram::fail_next`]
-//! and [`FakeTelegram::block_chat`].
+//! every call. Fault injection: per-second rate limits ([`FakeConfig`]), [`FakeTelegram::fail_next`],
+//! [`FakeTelegram::fail_kth`] (the k-th message to a chat fails in chosen ways),
+//! [`FakeTelegram::block_chat`], [`FakeTelegram::deactivate_user`] and
+//! [`FakeTelegram::migrate_chat`] (a group upgraded to a supergroup).
+//!
+//! Like Telegram, it refuses what Telegram refuses, with Telegram's own descriptions (so teloxide
+//! maps them to its `ApiError`s): a text over 4096 UTF-16 code units or empty, a caption over
+//! 1024, callback data over 64 bytes, an edit that changes nothing or of a message it never sent,
+//! a callback query answered twice or older than [`FakeConfig::callback_query_max_age`], a send
+//! to a chat that was upgraded to a supergroup (with `parameters.migrate_to_chat_id`), and —
+//! with [`FakeConfig::unknown_chats_not_found`] — a chat no update ever came from.
 //!
 //! Self-contained (only `axum`, `tokio`, `serde`, `serde_json`) so it can be included from any
 //! test or bench with `#[path = "..."] mod fake_telegram;`.
@@ -83,6 +92,39 @@ pub struct FakeConfig {
     /// Send error envelopes with HTTP 200 instead of their error code (the JSON still carries
     /// `error_code`). Avoids teloxide's built-in 10 s sleep after HTTP 5xx.
     pub http_200_on_error: bool,
+    /// A callback query answered later than this after it was pushed gets Telegram's 400 "query
+    /// is too old" (Telegram's own limit is some seconds). `None`: no age limit (a second answer
+    /// is refused either way).
+    pub callback_query_max_age: Option<Duration>,
+    /// Calls to a chat that no pushed update came from (nor [`FakeTelegram::add_chat`]) get
+    /// Telegram's 400 "chat not found". Off by default: many tests write to made-up chats.
+    pub unknown_chats_not_found: bool,
+}
+
+/// Telegram's limit for a message text, in UTF-16 code units.
+pub const MAX_TEXT_UTF16: usize = 4096;
+/// Telegram's limit for a caption, in UTF-16 code units.
+pub const MAX_CAPTION_UTF16: usize = 1024;
+/// Telegram's limit for an inline button's `callback_data`, in bytes.
+pub const MAX_CALLBACK_DATA_BYTES: usize = 64;
+
+/// Telegram's descriptions for the refusals the fake emulates.
+pub mod describe {
+    pub const TEXT_TOO_LONG: &str = "Bad Request: message is too long";
+    pub const EDITED_TEXT_TOO_LONG: &str = "Bad Request: MESSAGE_TOO_LONG";
+    pub const CAPTION_TOO_LONG: &str = "Bad Request: message caption is too long";
+    pub const TEXT_EMPTY: &str = "Bad Request: message text is empty";
+    pub const BUTTON_DATA_INVALID: &str = "Bad Request: BUTTON_DATA_INVALID";
+    pub const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply \
+        markup are exactly the same as a current content and reply markup of the message";
+    pub const EDIT_NOT_FOUND: &str = "Bad Request: message to edit not found";
+    pub const MIGRATED: &str = "Bad Request: group chat was upgraded to a supergroup chat";
+    /// Real Telegram's wording ("query ID"); teloxide 0.17 expects "query id", so it reads this as
+    /// `ApiError::Unknown`.
+    pub const QUERY_TOO_OLD: &str = "Bad Request: query is too old and response timeout expired or query ID is invalid";
+    pub const USER_DEACTIVATED: &str = "Forbidden: user is deactivated";
+    pub const BOT_BLOCKED: &str = "Forbidden: bot was blocked by the user";
+    pub const CHAT_NOT_FOUND: &str = "Bad Request: chat not found";
 }
 
 /// A Telegram user that the test acts as. Their private chat id equals their user id.
@@ -240,7 +282,19 @@ struct State {
     callback_chats: HashMap<String, i64>,
     my_commands: Value,
     fail_next: HashMap<String, VecDeque<u16>>,
+    /// (method, chat, k) → statuses the attempts to deliver the k-th such message fail with.
+    fail_kth: HashMap<(String, i64, u64), VecDeque<u16>>,
+    /// (method, chat) → successful calls so far (for `fail_kth`).
+    ok_count: HashMap<(String, i64), u64>,
     blocked: HashSet<i64>,
+    deactivated: HashSet<i64>,
+    /// Group chat id → the supergroup it was upgraded to.
+    migrated: HashMap<i64, i64>,
+    /// Chats an update came from, or added by the test.
+    known_chats: HashSet<i64>,
+    /// callback_query id → when it was pushed.
+    callback_pushed: HashMap<String, Instant>,
+    callback_answered: HashSet<String>,
     sends_global: VecDeque<Instant>,
     sends_per_chat: HashMap<i64, VecDeque<Instant>>,
     count_429: u64,
@@ -261,7 +315,14 @@ impl State {
             callback_chats: HashMap::new(),
             my_commands: json!([]),
             fail_next: HashMap::new(),
+            fail_kth: HashMap::new(),
+            ok_count: HashMap::new(),
             blocked: HashSet::new(),
+            deactivated: HashSet::new(),
+            migrated: HashMap::new(),
+            known_chats: HashSet::new(),
+            callback_pushed: HashMap::new(),
+            callback_answered: HashSet::new(),
             sends_global: VecDeque::new(),
             sends_per_chat: HashMap::new(),
             count_429: 0,
@@ -377,6 +438,17 @@ impl FakeTelegram {
         let id = {
             let mut st = self.inner.lock();
             let mut update = build(&mut st);
+            for chat in
+                ["/message/chat/id", "/edited_message/chat/id", "/callback_query/from/id", "/my_chat_member/chat/id"]
+                    .iter()
+                    .filter_map(|p| update.pointer(p).and_then(Value::as_i64))
+                    .collect::<Vec<_>>()
+            {
+                st.known_chats.insert(chat);
+            }
+            if let Some(q) = update.pointer("/callback_query/id").and_then(Value::as_str) {
+                st.callback_pushed.insert(q.to_owned(), Instant::now());
+            }
             let id = st.next_update_id;
             st.next_update_id += 1;
             update["update_id"] = json!(id);
@@ -665,6 +737,27 @@ impl FakeTelegram {
         })
     }
 
+    /// Waits until the callback query of update `update_id` (if it is one) was answered; `false` on
+    /// timeout. Returns `true` at once for other updates.
+    pub async fn wait_for_callback_answer(&self, update_id: i64, timeout: Duration) -> bool {
+        let id = {
+            let st = self.inner.lock();
+            st.pushed
+                .iter()
+                .find(|p| p.update_id == update_id)
+                .and_then(|p| p.update.pointer("/callback_query/id").and_then(Value::as_str).map(str::to_owned))
+        };
+        let Some(id) = id else { return true };
+        self.wait_until(timeout, |st| {
+            st.calls
+                .iter()
+                .any(|c| c.method == "answercallbackquery" && c.body["callback_query_id"].as_str() == Some(id.as_str()))
+                .then_some(())
+        })
+        .await
+        .is_some()
+    }
+
     /// The highest `getUpdates` offset the bot sent (0 before any confirmation).
     pub fn confirmed_offset(&self) -> i64 {
         self.inner.lock().confirmed_offset
@@ -767,14 +860,51 @@ impl FakeTelegram {
     pub fn unblock_chat(&self, chat_id: i64) {
         self.inner.lock().blocked.remove(&chat_id);
     }
+
+    /// The attempts to make the `k`-th successful `method` call (1-based, case-insensitive) to
+    /// `chat_id` fail in turn with `statuses` (429 → retry_after 1, 5xx → "Internal Server Error",
+    /// ...); the attempt after them succeeds. E.g. `fail_kth("sendMessage", c, 2, &[429, 502])`:
+    /// the second message to chat c is refused twice before it arrives.
+    pub fn fail_kth(&self, method: &str, chat_id: i64, k: u64, statuses: &[u16]) {
+        let mut st = self.inner.lock();
+        st.fail_kth.entry((method.to_lowercase(), chat_id, k)).or_default().extend(statuses.iter().copied());
+    }
+
+    /// From now on every call addressed to `chat_id` fails with 403 "Forbidden: user is deactivated".
+    pub fn deactivate_user(&self, chat_id: i64) {
+        self.inner.lock().deactivated.insert(chat_id);
+    }
+
+    /// Telegram upgraded the group `old_chat_id` to the supergroup `new_chat_id`: from now on every
+    /// call addressed to the old id fails with 400 "group chat was upgraded to a supergroup chat"
+    /// and `parameters.migrate_to_chat_id`; the new chat is known.
+    pub fn migrate_chat(&self, old_chat_id: i64, new_chat_id: i64) {
+        let mut st = self.inner.lock();
+        st.migrated.insert(old_chat_id, new_chat_id);
+        st.known_chats.insert(new_chat_id);
+    }
+
+    /// Makes `chat_id` a chat Telegram knows (see [`FakeConfig::unknown_chats_not_found`]).
+    pub fn add_chat(&self, chat_id: i64) {
+        self.inner.lock().known_chats.insert(chat_id);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // HTTP handling
 // ---------------------------------------------------------------------------------------------
 
-/// An error answer: (error_code, description, retry_after).
-type Failure = (u16, String, Option<u64>);
+/// An error answer: (error_code, description, `parameters`).
+type Failure = (u16, String, Option<Value>);
+
+/// `parameters` of a 429.
+fn retry_after(secs: u64) -> Option<Value> {
+    Some(json!({ "retry_after": secs }))
+}
+
+fn bad_request(description: &str) -> Failure {
+    (400, description.to_owned(), None)
+}
 
 async fn handle(
     AxumState(inner): AxumState<Arc<Inner>>,
@@ -812,7 +942,7 @@ async fn handle(
 
     let (status, envelope) = match outcome {
         Ok(result) => (200, json!({"ok": true, "result": result})),
-        Err((code, description, retry_after)) => (code, error_envelope(code, &description, retry_after)),
+        Err((code, description, parameters)) => (code, error_envelope(code, &description, parameters)),
     };
     record(&inner, method, params, at, status, envelope.clone());
     envelope_response(status, envelope, http_200)
@@ -827,15 +957,20 @@ fn record(inner: &Inner, method: String, body: Value, at: Instant, status: u16, 
         if status == 200 && NEW_MESSAGE_METHODS.contains(&method.as_str()) {
             st.delivered += 1;
         }
+        if status == 200
+            && let Some(chat) = chat_id_of(&body)
+        {
+            *st.ok_count.entry((method.clone(), chat)).or_default() += 1;
+        }
         st.calls.push(Call { method, body, at, status, response });
     }
     inner.changed.notify_waiters();
 }
 
-fn error_envelope(code: u16, description: &str, retry_after: Option<u64>) -> Value {
+fn error_envelope(code: u16, description: &str, parameters: Option<Value>) -> Value {
     let mut v = json!({"ok": false, "error_code": code, "description": description});
-    if let Some(secs) = retry_after {
-        v["parameters"] = json!({ "retry_after": secs });
+    if let Some(parameters) = parameters {
+        v["parameters"] = parameters;
     }
     v
 }
@@ -847,7 +982,7 @@ fn envelope_response(status: u16, envelope: Value, http_200: bool) -> Response {
 }
 
 fn api_error_response(code: u16, description: &str, retry: Option<u64>, http_200: bool) -> Response {
-    envelope_response(code, error_envelope(code, description, retry), http_200)
+    envelope_response(code, error_envelope(code, description, retry.and_then(retry_after)), http_200)
 }
 
 fn description_for(status: u16) -> String {
@@ -865,19 +1000,37 @@ fn description_for(status: u16) -> String {
     }
 }
 
-/// `fail_next` and `block_chat` checks. Consumes one queued failure if present.
+/// Injected faults (`fail_next`, `fail_kth`) and the state of the addressed chat (upgraded to a
+/// supergroup, blocked, deactivated, unknown). Consumes one queued failure if present.
 fn injected_failure(inner: &Inner, method: &str, params: &Value) -> Option<Failure> {
     let mut st = inner.lock();
+    let injected = |status: u16| {
+        let retry = (status == 429).then_some(1).and_then(retry_after);
+        (status, description_for(status), retry)
+    };
     if let Some(q) = st.fail_next.get_mut(method)
         && let Some(status) = q.pop_front()
     {
-        let retry = (status == 429).then_some(1);
-        return Some((status, description_for(status), retry));
+        return Some(injected(status));
     }
-    if let Some(chat) = chat_id_of(params)
-        && st.blocked.contains(&chat)
+    let chat = chat_id_of(params)?;
+    let k = st.ok_count.get(&(method.to_owned(), chat)).copied().unwrap_or(0) + 1;
+    if let Some(q) = st.fail_kth.get_mut(&(method.to_owned(), chat, k))
+        && let Some(status) = q.pop_front()
     {
-        return Some((403, description_for(403), None));
+        return Some(injected(status));
+    }
+    if let Some(new_chat) = st.migrated.get(&chat) {
+        return Some((400, describe::MIGRATED.to_owned(), Some(json!({ "migrate_to_chat_id": new_chat }))));
+    }
+    if st.blocked.contains(&chat) {
+        return Some((403, describe::BOT_BLOCKED.to_owned(), None));
+    }
+    if st.deactivated.contains(&chat) {
+        return Some((403, describe::USER_DEACTIVATED.to_owned(), None));
+    }
+    if inner.config.unknown_chats_not_found && !st.known_chats.contains(&chat) {
+        return Some(bad_request(describe::CHAT_NOT_FOUND));
     }
     None
 }
@@ -886,7 +1039,7 @@ fn injected_failure(inner: &Inner, method: &str, params: &Value) -> Option<Failu
 fn rate_limit(inner: &Inner, st: &mut State, chat: Option<i64>) -> Option<Failure> {
     let now = Instant::now();
     let window = Duration::from_secs(1);
-    let retry_after = |q: &VecDeque<Instant>| {
+    let wait_secs = |q: &VecDeque<Instant>| {
         let oldest = q.front().copied().unwrap_or(now);
         let left = window.saturating_sub(now.duration_since(oldest));
         left.as_secs_f64().ceil().max(1.0) as u64
@@ -900,15 +1053,15 @@ fn rate_limit(inner: &Inner, st: &mut State, chat: Option<i64>) -> Option<Failur
     if let Some(max) = inner.config.max_per_second_global
         && st.sends_global.len() >= max as usize
     {
-        let secs = retry_after(&st.sends_global);
-        return Some((429, format!("Too Many Requests: retry after {secs}"), Some(secs)));
+        let secs = wait_secs(&st.sends_global);
+        return Some((429, format!("Too Many Requests: retry after {secs}"), retry_after(secs)));
     }
     if let (Some(max), Some(chat)) = (inner.config.max_per_second_per_chat, chat) {
         let q = st.sends_per_chat.entry(chat).or_default();
         prune(q);
         if q.len() >= max as usize {
-            let secs = retry_after(q);
-            return Some((429, format!("Too Many Requests: retry after {secs}"), Some(secs)));
+            let secs = wait_secs(q);
+            return Some((429, format!("Too Many Requests: retry after {secs}"), retry_after(secs)));
         }
     }
     st.sends_global.push_back(now);
@@ -924,10 +1077,14 @@ fn answer(inner: &Inner, method: &str, params: &Value) -> Result<Value, Failure>
         return Err(f);
     }
     let mut st = inner.lock();
+    refuse_content(method, params)?;
     if NEW_MESSAGE_METHODS.contains(&method)
         && let Some(f) = rate_limit(inner, &mut st, chat_id_of(params))
     {
         return Err(f);
+    }
+    if method == "answercallbackquery" {
+        answer_callback_query(inner, &mut st, params)?;
     }
     match method {
         "getme" => Ok(json!({
@@ -960,25 +1117,91 @@ fn answer(inner: &Inner, method: &str, params: &Value) -> Result<Value, Failure>
     }
 }
 
+/// What Telegram refuses in a message's content, whatever the chat: a text over 4096 UTF-16 code
+/// units or empty, a caption over 1024, callback data over 64 bytes (or empty).
+fn refuse_content(method: &str, params: &Value) -> Result<(), Failure> {
+    let parse_mode = params.get("parse_mode").and_then(Value::as_str);
+    // Telegram counts what is shown: after parse_mode entities are taken out.
+    let visible = |key: &str| params.get(key).and_then(Value::as_str).map(|t| visible_text(t, parse_mode));
+    let utf16 = |t: &str| t.encode_utf16().count();
+    if matches!(method, "sendmessage" | "editmessagetext") {
+        let text = visible("text").unwrap_or_default();
+        if text.trim().is_empty() {
+            return Err(bad_request(describe::TEXT_EMPTY));
+        }
+        if utf16(&text) > MAX_TEXT_UTF16 {
+            let d = if method == "sendmessage" { describe::TEXT_TOO_LONG } else { describe::EDITED_TEXT_TOO_LONG };
+            return Err(bad_request(d));
+        }
+    }
+    if matches!(method, "sendphoto" | "senddocument" | "editmessagecaption" | "copymessage")
+        && visible("caption").is_some_and(|c| utf16(&c) > MAX_CAPTION_UTF16)
+    {
+        return Err(bad_request(describe::CAPTION_TOO_LONG));
+    }
+    let markup = params.get("reply_markup").cloned().unwrap_or(Value::Null);
+    let buttons = markup.get("inline_keyboard").and_then(Value::as_array).into_iter().flatten();
+    for button in buttons.filter_map(Value::as_array).flatten() {
+        if let Some(data) = button.get("callback_data").and_then(Value::as_str)
+            && (data.is_empty() || data.len() > MAX_CALLBACK_DATA_BYTES)
+        {
+            return Err(bad_request(describe::BUTTON_DATA_INVALID));
+        }
+    }
+    Ok(())
+}
+
+/// A callback query can be answered once, and only while it is fresh.
+fn answer_callback_query(inner: &Inner, st: &mut State, params: &Value) -> Result<(), Failure> {
+    let id = params.get("callback_query_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let too_old = match st.callback_pushed.get(&id) {
+        None => true,
+        Some(at) => inner.config.callback_query_max_age.is_some_and(|max| at.elapsed() > max),
+    };
+    if too_old || !st.callback_answered.insert(id) {
+        return Err(bad_request(describe::QUERY_TOO_OLD));
+    }
+    Ok(())
+}
+
 /// Builds (and remembers) the Message returned by send/edit methods.
 fn message_reply(st: &mut State, method: &str, params: &Value) -> Result<Value, Failure> {
     let Some(chat_id) = chat_id_of(params) else {
         if params.get("inline_message_id").is_some() {
             return Ok(json!(true)); // inline-message edits answer `true`
         }
-        return Err((400, "Bad Request: chat_id is empty".to_owned(), None));
+        return Err(bad_request("Bad Request: chat_id is empty"));
     };
     let is_edit = method.starts_with("edit");
     let message_id = if is_edit {
-        params.get("message_id").and_then(as_i64).ok_or((
-            400,
-            "Bad Request: message identifier is not specified".to_owned(),
-            None,
-        ))?
+        params
+            .get("message_id")
+            .and_then(as_i64)
+            .ok_or(bad_request("Bad Request: message identifier is not specified"))?
     } else {
         st.next_message_id()
     };
     let previous = st.messages.get(&(chat_id, message_id)).cloned();
+    if is_edit {
+        let Some(prev) = &previous else { return Err(bad_request(describe::EDIT_NOT_FOUND)) };
+        let parse_mode = params.get("parse_mode").and_then(Value::as_str);
+        let new_markup = params.get("reply_markup").filter(|m| m.get("inline_keyboard").is_some());
+        let same_markup = new_markup == prev.get("reply_markup");
+        let same_content = match method {
+            "editmessagetext" => {
+                params.get("text").and_then(Value::as_str).map(|t| visible_text(t, parse_mode)).as_deref()
+                    == prev.get("text").and_then(Value::as_str)
+            }
+            "editmessagecaption" => {
+                params.get("caption").and_then(Value::as_str).map(|t| visible_text(t, parse_mode)).as_deref()
+                    == prev.get("caption").and_then(Value::as_str)
+            }
+            _ => true,
+        };
+        if same_content && same_markup {
+            return Err(bad_request(describe::NOT_MODIFIED));
+        }
+    }
     let mut msg = match (&previous, is_edit) {
         (Some(prev), true) => prev.clone(),
         _ => json!({
@@ -1233,6 +1456,8 @@ fn private_chat(user: &TgUser) -> Value {
 fn chat_object(chat_id: i64) -> Value {
     if chat_id > 0 {
         json!({"id": chat_id, "type": "private", "first_name": "委员"})
+    } else if chat_id <= -1_000_000_000_000 {
+        json!({"id": chat_id, "type": "supergroup", "title": GROUP_TITLE})
     } else {
         json!({"id": chat_id, "type": "group", "title": GROUP_TITLE})
     }

@@ -13,7 +13,7 @@ use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::fake_telegram::{FakeTelegram, SentMessage, TgUser};
+use super::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
@@ -25,12 +25,20 @@ pub struct TestBot {
     pub pinned_topic: i64,
     pub other_topic: i64,
     dir: Arc<tempfile::TempDir>,
+    /// Settings given to `start_with`, kept for `restart`.
+    settings: Vec<(String, String)>,
     shutdown: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 pub fn config_for(dir: &std::path::Path) -> Config {
-    let env = vec![
+    config_with(dir, &[])
+}
+
+/// The test settings with `extra` (environment-style keys, e.g. `JIANYAN_STAFF__GROUP_CHAT_ID`)
+/// replacing or adding to them.
+pub fn config_with(dir: &std::path::Path, extra: &[(String, String)]) -> Config {
+    let mut env = vec![
         ("JIANYAN_DATABASE__PATH".to_string(), dir.join("jianyan.db").display().to_string()),
         ("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS".to_string(), "1".to_string()),
         ("JIANYAN_TELEGRAM__WORKERS".to_string(), "4".to_string()),
@@ -39,6 +47,8 @@ pub fn config_for(dir: &std::path::Path) -> Config {
         ("JIANYAN_DELIVERY__GLOBAL_PER_SECOND".to_string(), "10000".to_string()),
         ("JIANYAN_DELIVERY__PER_CHAT_PER_SECOND".to_string(), "1000".to_string()),
     ];
+    env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    env.extend(extra.iter().cloned());
     Config::from_layers(None, env).expect("test settings are valid")
 }
 
@@ -57,11 +67,18 @@ impl TestBot {
     /// A fresh database with members PD001 张三 and PD002 李四 and two open topics (one pinned), and
     /// the bot running against a fresh fake Telegram server.
     pub async fn start() -> Self {
+        Self::start_with(FakeConfig::default(), &[]).await
+    }
+
+    /// Like `start`, with a fake Telegram configured by `fake` (limits, faults) and the bot's
+    /// settings changed by `settings` (environment-style keys, e.g. `JIANYAN_STAFF__GROUP_CHAT_ID`).
+    pub async fn start_with(fake: FakeConfig, settings: &[(&str, &str)]) -> Self {
         let _ = tracing_subscriber::fmt().with_env_filter("warn,jianyan=info").with_test_writer().try_init();
-        let fake = FakeTelegram::start().await;
+        let fake = FakeTelegram::start_with(fake).await;
+        let settings: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap()));
-        let (store, app) = open(&dir, clock.clone()).await;
+        let (store, app) = open(&dir, clock.clone(), &settings).await;
         let now = clock.now_utc();
         store.import_members(&[member("PD001", "张三"), member("PD002", "李四")], now).await.unwrap();
         let topic = |title: &str, pinned| NewTopic {
@@ -74,7 +91,8 @@ impl TestBot {
         };
         let other_topic = store.add_topic(topic("建设现代化产业体系", false), now).await.unwrap().id;
         let pinned_topic = store.add_topic(topic("\"十五五\"总体发展规划编制", true), now).await.unwrap().id;
-        let mut bot = Self { fake, store, app, clock, pinned_topic, other_topic, dir, shutdown: None, task: None };
+        let mut bot =
+            Self { fake, store, app, clock, pinned_topic, other_topic, dir, settings, shutdown: None, task: None };
         bot.spawn();
         bot
     }
@@ -104,7 +122,7 @@ impl TestBot {
     /// Stops the bot and starts a new one on the same database and Telegram server.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (store, app) = open(&self.dir, self.clock.clone()).await;
+        let (store, app) = open(&self.dir, self.clock.clone(), &self.settings).await;
         self.store = store;
         self.app = app;
         self.spawn();
@@ -168,7 +186,12 @@ impl TestBot {
                     .fetch_one(self.store.pool())
                     .await
                     .unwrap();
-            if matches!(processed, Some(Some(_))) && pending == 0 && self.callback_answered(update_id).await {
+            // A button press is answered (its toast) just after its work is committed.
+            if matches!(processed, Some(Some(_))) && pending == 0 {
+                assert!(
+                    self.fake.wait_for_callback_answer(update_id, WAIT).await,
+                    "the button press of update {update_id} was not answered"
+                );
                 return;
             }
             assert!(
@@ -177,19 +200,6 @@ impl TestBot {
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-    }
-
-    /// For a button press: whether the bot has answered its callback query (it does so right after
-    /// the update is committed). Other updates have nothing to answer.
-    async fn callback_answered(&self, update_id: i64) -> bool {
-        let payload: String = sqlx::query_scalar("SELECT payload FROM updates WHERE update_id = ?")
-            .bind(update_id)
-            .fetch_one(self.store.pool())
-            .await
-            .unwrap();
-        let update: serde_json::Value = serde_json::from_str(&payload).unwrap();
-        let Some(id) = update["callback_query"]["id"].as_str() else { return true };
-        self.fake.calls_of("answerCallbackQuery").iter().any(|c| c.body["callback_query_id"].as_str() == Some(id))
     }
 
     /// Pushes an update and returns the messages the bot sent the user because of it.
@@ -231,8 +241,8 @@ impl Drop for TestBot {
     }
 }
 
-async fn open(dir: &tempfile::TempDir, clock: Arc<ManualClock>) -> (SqliteStore, App) {
-    let config = config_for(dir.path());
+async fn open(dir: &tempfile::TempDir, clock: Arc<ManualClock>, settings: &[(String, String)]) -> (SqliteStore, App) {
+    let config = config_with(dir.path(), settings);
     let store = SqliteStore::open(&config.database.path, Duration::from_secs(5), 4).await.unwrap();
     let texts = load_texts(&config).unwrap();
     let app = App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock };

@@ -143,19 +143,32 @@ pub(super) async fn create_broadcast(
     .bind(&broadcast.request_key)
     .fetch_one(&mut *tx)
     .await?;
-    // One rendering per language, however many members share it.
-    let mut payloads: HashMap<Option<&str>, String> = HashMap::new();
+    // One rendering per language, however many members share it; a text longer than one message
+    // is queued as one row per part (each its own delivery state), in order for each member.
+    let priority = Priority::Broadcast;
+    let mut payloads: HashMap<Option<&str>, Vec<String>> = HashMap::new();
     for (_, language) in &recipients {
-        payloads.entry(language.as_deref()).or_insert_with(|| render(language.as_deref()));
+        payloads.entry(language.as_deref()).or_insert_with(|| {
+            OutMessage { chat_id: 0, payload: render(language.as_deref()), priority }
+                .into_parts()
+                .into_iter()
+                .map(|m| m.payload)
+                .collect()
+        });
     }
-    let priority = Priority::Broadcast as i64;
-    for chunk in recipients.chunks(INSERT_CHUNK) {
+    let rows: Vec<(i64, &str)> = recipients
+        .iter()
+        .flat_map(|(chat_id, language)| {
+            let parts = payloads.get(&language.as_deref()).map(Vec::as_slice).unwrap_or_default();
+            parts.iter().map(move |p| (*chat_id, p.as_str()))
+        })
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO outbox (chat_id, payload, priority, broadcast_id, created_at) VALUES ");
         sql.push_str(&vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", "));
         let mut query = sqlx::query(&sql);
-        for (chat_id, language) in chunk {
-            let payload = payloads.get(&language.as_deref()).map(String::as_str).unwrap_or_default();
-            query = query.bind(chat_id).bind(payload).bind(priority).bind(id).bind(now);
+        for (chat_id, payload) in chunk {
+            query = query.bind(chat_id).bind(payload).bind(priority as i64).bind(id).bind(now);
         }
         query.execute(&mut *tx).await?;
     }
@@ -174,14 +187,16 @@ pub(super) async fn create_broadcast(
     Ok((id, recipients.len()))
 }
 
+/// Counted per member, not per row: a text longer than one message is several rows for one
+/// member, who counts as sent once all of them are.
 const PROGRESS_SQL: &str = "SELECT b.id, b.topic_id, t.title AS topic_title, b.text, b.audience_kind, b.audience_value,
         b.total, b.status, b.created_at,
-        COALESCE(SUM(o.status = 'sent'), 0) AS sent,
-        COALESCE(SUM(o.status = 'pending'), 0) AS pending,
-        COALESCE(SUM(o.status = 'failed'), 0) AS failed,
-        COALESCE(SUM(o.status = 'blocked'), 0) AS blocked,
-        COALESCE(SUM(o.status = 'uncertain'), 0) AS uncertain,
-        COALESCE(SUM(o.status = 'cancelled'), 0) AS not_sent
+        COUNT(DISTINCT o.chat_id) - COUNT(DISTINCT CASE WHEN o.status <> 'sent' THEN o.chat_id END) AS sent,
+        COUNT(DISTINCT CASE WHEN o.status = 'pending' THEN o.chat_id END) AS pending,
+        COUNT(DISTINCT CASE WHEN o.status = 'failed' THEN o.chat_id END) AS failed,
+        COUNT(DISTINCT CASE WHEN o.status = 'blocked' THEN o.chat_id END) AS blocked,
+        COUNT(DISTINCT CASE WHEN o.status = 'uncertain' THEN o.chat_id END) AS uncertain,
+        COUNT(DISTINCT CASE WHEN o.status = 'cancelled' THEN o.chat_id END) AS not_sent
     FROM broadcasts b
     LEFT JOIN topics t ON t.id = b.topic_id
     LEFT JOIN outbox o ON o.broadcast_id = b.id";
