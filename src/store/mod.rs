@@ -153,6 +153,9 @@ pub struct NewSuggestion {
     pub kind: SuggestionKind,
     pub title: String,
     pub points: Vec<String>,
+    /// The member's messages as typed, when the points were stored otherwise (numbers left out,
+    /// split): the text of the `submitted` timeline event. Empty when they were stored as typed.
+    pub as_typed: String,
     pub attachments: Vec<Attachment>,
     pub year: i32,
     pub prefix: String,
@@ -617,6 +620,8 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
 
     // The workflow.
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>>;
+    /// The suggestion with this reference number, read as people type it (`ReferenceNo::parse`:
+    /// any case, full-width, any dash); `None` if there is none or the text is not one.
     async fn suggestion_id_by_reference(&self, reference_no: &str) -> Result<Option<i64>>;
     /// Suggestions waiting for staff to review, oldest first.
     async fn review_queue(&self, limit: usize) -> Result<Vec<SuggestionSummary>>;

@@ -824,10 +824,11 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, 'member', ?, 'submitted', '')")
+            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, 'member', ?, 'submitted', ?)")
                 .bind(id)
                 .bind(now)
                 .bind(s.member_id)
+                .bind(&s.as_typed)
                 .execute(&mut *tx)
                 .await?;
             messages.extend(receipt(&r, id));
@@ -1049,8 +1050,9 @@ impl Store for SqliteStore {
     }
 
     async fn suggestion_id_by_reference(&self, reference_no: &str) -> Result<Option<i64>> {
+        let Some(reference) = ReferenceNo::parse(reference_no) else { return Ok(None) };
         Ok(sqlx::query_scalar("SELECT id FROM suggestions WHERE reference_no = ?")
-            .bind(reference_no)
+            .bind(reference.to_string())
             .fetch_optional(&self.pool)
             .await?)
     }

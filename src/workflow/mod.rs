@@ -431,7 +431,10 @@ impl Planner<'_, '_> {
                 self.change(actor, NotAccepted, "not_accepted", reason, vec![])
             }
             Command::Merge { into_reference } => {
-                let reference = into_reference.trim().to_uppercase();
+                // Typed by staff in Telegram, the console or the API: `pd－2026－0001`, `编号：PD-2026-0001`.
+                let Some(reference) = crate::domain::ReferenceNo::find(&into_reference).map(|r| r.to_string()) else {
+                    return Ok(Err(Refusal::UnknownReference));
+                };
                 let Some(target) = self.ctx.store.suggestion_id_by_reference(&reference).await? else {
                     return Ok(Err(Refusal::UnknownReference));
                 };

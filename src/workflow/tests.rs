@@ -263,6 +263,7 @@ impl World {
             kind: SuggestionKind::Advice,
             title: title.into(),
             points: vec!["第一条".into()],
+            as_typed: String::new(),
             attachments: Vec::new(),
             year: 2025,
             prefix: "PD".into(),

@@ -172,8 +172,8 @@ pub async fn by_reference(
     Path(reference): Path<String>,
 ) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = reference.trim().to_uppercase();
-    let id = match ReferenceNo::parse(&reference) {
+    let reference = reference.trim().to_string();
+    let id = match ReferenceNo::find(&reference) {
         Some(r) => state.app.store.suggestion_id_by_reference(&r.to_string()).await?,
         None => None,
     };
@@ -194,7 +194,8 @@ pub struct LookupQuery {
 /// The lookup box: goes to the suggestion with that reference number.
 pub async fn lookup(user: CurrentUser, Query(q): Query<LookupQuery>) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = q.reference.trim().to_uppercase();
+    // Read as typed (`pd－2026－0001`, `编号：PD-2026-0001`); the page it leads to says if it is unknown.
+    let reference = ReferenceNo::find(&q.reference).map_or_else(|| q.reference.trim().to_string(), |r| r.to_string());
     let encoded: String = url::form_urlencoded::byte_serialize(reference.as_bytes()).collect();
     Ok(Redirect::to(&format!("/suggestions/ref/{encoded}")).into_response())
 }
