@@ -809,7 +809,9 @@ impl Dialogue<'_, '_> {
                 texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
             let mut messages =
                 vec![crate::store::OutMessage::reply(chat_id, Action::with_keyboard(text, menu).encode())];
-            for r in staff {
+            // No staff group and no staff member registered yet: the alert is kept for the first.
+            let kept = staff.is_empty().then_some(crate::store::Recipient { chat_id: 0, language: None });
+            for r in staff.iter().chain(&kept) {
                 let lang = texts.lang_for(r.language.as_deref());
                 let topic = topic_title.clone().unwrap_or_else(|| texts.t(lang, "render.no_topic", &[]));
                 let kind_label = texts.t(lang, &format!("kind.{}", kind.code()), &[]);
@@ -833,10 +835,13 @@ impl Dialogue<'_, '_> {
                     suggestion_id,
                     crate::domain::SuggestionState::Submitted,
                 );
-                messages.push(crate::store::OutMessage::notification(
-                    r.chat_id,
-                    Action::with_keyboard(text, keyboard).encode(),
-                ));
+                let payload = Action::with_keyboard(text, keyboard).encode();
+                messages.push(match kept {
+                    Some(_) => {
+                        crate::store::OutMessage::held(crate::store::Addressee::Staff, Some(suggestion_id), payload)
+                    }
+                    None => crate::store::OutMessage::notification(r.chat_id, payload),
+                });
             }
             messages
         });
