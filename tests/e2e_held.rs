@@ -152,6 +152,8 @@ async fn a_member_who_blocked_the_bot_gets_the_pushes_when_writing_again() {
     bot.tap(&staff, &alert, "受理").await;
     assert_eq!(bot.fake.sent_to(zhang.chat_id()).len(), before, "nothing is sent to a chat that blocked the bot");
     assert_eq!(bot.count("SELECT COUNT(*) FROM held_notifications WHERE recipient = 'member'").await, 1);
+    let stats = bot.say(&staff, "/stats").await;
+    assert!(last(&stats).text.contains("等待发送的推送：1条"), "{}", joined(&stats));
 
     // The member writes again: the answer, then the push that was kept.
     let got = bot.say(&zhang, "/help").await;

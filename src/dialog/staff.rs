@@ -635,6 +635,7 @@ impl Dialogue<'_, '_> {
                 ("overdue", &totals.overdue),
                 ("unreachable", &totals.unreachable_members),
                 ("undelivered", &totals.undelivered),
+                ("held", &totals.held),
             ],
         );
         self.out.say(Action::with_keyboard(text, self.staff_menu()));

@@ -450,6 +450,8 @@ pub struct Totals {
     pub unreachable_members: i64,
     /// Messages that could not be delivered (failed after retries, or uncertain after a timeout).
     pub undelivered: i64,
+    /// Notifications kept for someone the bot cannot write to yet (`held_notifications`).
+    pub held: i64,
 }
 
 /// A change to a suggestion, applied in one transaction if its state is still `expect_state`.

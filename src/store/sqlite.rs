@@ -1285,7 +1285,10 @@ impl Store for SqliteStore {
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'uncertain')")
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered })
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM held_notifications WHERE released_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered, held })
     }
 
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {
