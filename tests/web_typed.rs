@@ -40,3 +40,18 @@ async fn the_console_reads_reference_numbers_as_staff_type_them() {
         .unwrap();
     assert_eq!(into, Some(second));
 }
+
+#[tokio::test]
+async fn the_department_api_reads_reference_numbers_as_typed_too() {
+    let c = Console::start().await;
+    let (_, reference) = c.api_assigned("关于学区划分", false).await;
+    assert_eq!(reference, "PD-2025-0001");
+    let (_, token) = c.api_token_for(c.department_id, "教育局系统").await;
+    for typed in ["PD-2025-0001", "pd-2025-0001", "ｐｄ－２０２５－０００１", "PD 2025 0001"] {
+        let got = c.api("GET", &format!("/api/v1/suggestions/{}", urlencode(typed)), Some(&token), None).await;
+        assert_eq!(got.status, StatusCode::OK, "{typed}: {}", got.body);
+        assert_eq!(got.json["reference"], "PD-2025-0001", "{typed}: {}", got.body);
+    }
+    let unknown = c.api("GET", "/api/v1/suggestions/PD-2025-0002", Some(&token), None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
