@@ -25,11 +25,19 @@ pub fn normalize(input: &str) -> Option<String> {
 /// spaces or dashes, or inside a sentence (`我的邀请码是 6gkasj7jwu 谢谢`). Canonical form, or `None`.
 ///
 /// A code is `CODE_LEN` characters of `ALPHABET` (no 0/O, 1/I/L). So that an ordinary word of that
-/// shape in a sentence ("I understand you") is not taken for a code, a candidate must be the only
-/// Latin text in the message, or contain a digit, or be typed in capitals; the codes generated
-/// without a digit (about 5%) are still found when sent alone or labelled.
+/// shape ("I understand you", "{department} 已签收") is not taken for a code, a candidate must
+/// contain a digit, or be typed in capitals, or be the whole message (after a label such as
+/// `邀请码：`); the codes generated without a digit (about 5%) are still found when sent alone or
+/// labelled, in any case.
 pub fn find(message: &str) -> Option<String> {
     let folded = fold_width(message);
+    let mut bare = folded.trim();
+    for label in ["邀请码是", "邀请码", "INVITE CODE", "Invite code", "invite code", "CODE", "Code", "code"] {
+        if let Some(rest) = bare.strip_prefix(label) {
+            bare = rest.trim_start_matches([':', ' ', '是']).trim();
+            break;
+        }
+    }
     let is_code_char = |c: char| c.is_ascii_alphanumeric();
     // Runs of Latin letters and digits, with single spaces or dashes between their groups.
     let runs: Vec<&str> = folded
@@ -37,12 +45,11 @@ pub fn find(message: &str) -> Option<String> {
         .map(|r| r.trim_matches(|c| c == ' ' || c == '-'))
         .filter(|r| r.chars().any(is_code_char))
         .collect();
-    let alone = runs.len() == 1;
     let plausible =
         |typed: &str| typed.chars().any(|c| c.is_ascii_digit()) || !typed.chars().any(|c| c.is_ascii_lowercase());
     for run in &runs {
         let code: String = run.chars().filter(|c| is_code_char(*c)).map(|c| c.to_ascii_uppercase()).collect();
-        if fits(&code) && (alone || plausible(run)) {
+        if fits(&code) && (*run == bare || plausible(run)) {
             return Some(code);
         }
         // A code among other words: consecutive groups that make one up.
@@ -126,6 +133,10 @@ mod tests {
         assert_eq!(find("understand").as_deref(), Some("UNDERSTAND"));
         assert_eq!(find("邀请码：abcdefghjk").as_deref(), Some("ABCDEFGHJK"));
         assert_eq!(find("我的邀请码是 ABCDEFGHJK").as_deref(), Some("ABCDEFGHJK"));
+        assert_eq!(find("Invite code: abcdefghjk").as_deref(), Some("ABCDEFGHJK"));
+        assert_eq!(find("abcde fghjk").as_deref(), Some("ABCDEFGHJK"));
+        assert_eq!(find("我是 department 的"), None);
+        assert_eq!(find("{department} 已签收，正在办理中。"), None);
         for not_a_code in [
             "I understand what you mean",
             "please help me register",
@@ -138,5 +149,29 @@ mod tests {
         ] {
             assert_eq!(find(not_a_code), None, "{not_a_code:?}");
         }
+    }
+
+    #[test]
+    fn no_text_the_bot_or_console_says_is_taken_for_a_code() {
+        // Every text of both locales: a member who sends a bot message back is not "registering".
+        fn strings(value: &toml::Value, out: &mut Vec<String>) {
+            match value {
+                toml::Value::String(s) => out.push(s.clone()),
+                toml::Value::Table(t) => t.values().for_each(|v| strings(v, out)),
+                toml::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+                _ => {}
+            }
+        }
+        let mut texts = Vec::new();
+        for file in [include_str!("../config/locales/zh-CN.toml"), include_str!("../config/locales/en.toml")] {
+            strings(&file.parse::<toml::Value>().expect("a locale parses"), &mut texts);
+        }
+        assert!(texts.len() > 500, "{} texts", texts.len());
+        // A message that is only a word of a code's shape ("department") is read as a code (and
+        // answered as an unknown one): codes without a digit can be typed in lower case.
+        let word_of_code_shape = |t: &str| t.len() == CODE_LEN && t.chars().all(|c| c.is_ascii_alphabetic());
+        let taken: Vec<_> = texts.iter().filter(|t| find(t).is_some() && !word_of_code_shape(t)).collect();
+        assert!(taken.is_empty(), "{taken:?}");
+        println!("{} locale texts, none taken for an invite code", texts.len());
     }
 }
