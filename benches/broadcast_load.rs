@@ -97,6 +97,7 @@ async fn submit_suggestions(store: &SqliteStore) -> anyhow::Result<Vec<(i64, i64
             kind: SuggestionKind::PublicOpinion,
             title: format!("第{i}条社情民意"),
             points: vec!["建议内容".into()],
+            as_typed: String::new(),
             attachments: vec![],
             year: 2025,
             prefix: "PD".into(),

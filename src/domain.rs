@@ -2,7 +2,36 @@
 
 use std::fmt;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// Text as people type identifiers (invite codes, reference numbers) on any keyboard, folded for
+/// machine reading: `fold_width`, then ASCII letters in upper case.
+pub fn fold_typed(s: &str) -> String {
+    fold_width(s).to_ascii_uppercase()
+}
+
+/// Unicode NFKC (full-width letters and digits become ASCII, `：` becomes `:`, the ideographic
+/// space a space), every dash, hyphen, minus or underscore becomes `-`, and each run of white
+/// space one space; the case is kept. Not for text that is stored: NFKC also turns Chinese
+/// punctuation (`，`) into ASCII.
+pub fn fold_width(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkc() {
+        let c = match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{2E3A}' | '\u{2E3B}' | '\u{30FC}' | '_' => '-',
+            c if c.is_whitespace() => ' ',
+            c => c,
+        };
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    out
+}
 
 macro_rules! labelled_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $label:literal, $code:literal;)+ }) => {
@@ -126,16 +155,32 @@ impl ReferenceNo {
         Self { prefix: prefix.to_string(), year, seq }
     }
 
+    /// A reference number typed on its own, as people type it: `PD-2025-0042`, in any case, in
+    /// full-width letters and digits, with spaces or any dash between the parts (`pd－2025－0042`,
+    /// `PD 2025 0042`) or none (`PD20250042`). The prefix is 1–10 letters, the year 4 digits, the
+    /// number at least 4 digits and not 0. `None` if the input is anything more or less than one.
     pub fn parse(s: &str) -> Option<Self> {
-        let mut parts = s.trim().split('-');
-        let (prefix, year, seq) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
-            return None;
-        }
-        if year.len() != 4 || seq.len() < 4 || !seq.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        Some(Self { prefix: prefix.to_string(), year: year.parse().ok()?, seq: seq.parse().ok().filter(|n| *n > 0)? })
+        static EXACT: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^([A-Z]{1,10}) ?-? ?([0-9]{4}) ?-? ?([0-9]{4,9})$").expect("a valid pattern")
+        });
+        let folded = fold_typed(s);
+        Self::from_captures(&EXACT.captures(folded.trim())?)
+    }
+
+    /// The first reference number in a sentence (`编号：PD-2026-0001`, `请并入 pd 2026 0001 谢谢`),
+    /// read as `parse` reads one; a run of letters or digits touching it makes it not one.
+    pub fn find(text: &str) -> Option<Self> {
+        static IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?:^|[^A-Z0-9])([A-Z]{1,10}) ?-? ?([0-9]{4}) ?-? ?([0-9]{4,9})(?:$|[^A-Z0-9])")
+                .expect("a valid pattern")
+        });
+        let folded = fold_typed(text);
+        IN_TEXT.captures_iter(&folded).find_map(|c| Self::from_captures(&c))
+    }
+
+    fn from_captures(c: &regex::Captures<'_>) -> Option<Self> {
+        let seq = c[3].parse().ok().filter(|n| *n > 0)?;
+        Some(Self { prefix: c[1].to_string(), year: c[2].parse().ok()?, seq })
     }
 }
 
@@ -143,6 +188,80 @@ impl fmt::Display for ReferenceNo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}-{:04}", self.prefix, self.year, self.seq)
     }
+}
+
+/// One point (条) of a suggestion, without the number the member may have typed before it.
+///
+/// Members number their points as they would on paper: `1.`, `1、`, `1）`, `（1）`, `(1)`, `①`,
+/// `⑴`, `一、`, `（一）`, `第一条：`, `第1点 `, `一是…`. The suggestion numbers its points itself (the
+/// preview, the console and the exports show `1. …`), so the member's own number is left out of
+/// the stored text; the message as typed is kept on the timeline. A number that is part of the
+/// text stays: `1.5亿元…`, `3:00…`, `1、2号线…`, `2025年…`, `第一批…`, `第二条建议…`, `一方面…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point(String);
+
+impl Point {
+    /// The text of one point: trimmed, and without a leading number (kept when nothing follows it).
+    pub fn parse(s: &str) -> Self {
+        let s = s.trim();
+        Self(strip_point_number(s).unwrap_or(s).to_string())
+    }
+
+    /// The points in one message. A message with two or more lines that each begin with a number
+    /// (`1.…\n2.…`) holds one point per numbered line, with the lines that follow it; text before
+    /// the first number is a point of its own, so nothing typed is lost. Any other message is one
+    /// point. Blank points are left out, so an empty message gives none.
+    pub fn split(message: &str) -> Vec<Self> {
+        let numbered = message.lines().filter(|l| strip_point_number(l.trim()).is_some()).count();
+        if numbered < 2 {
+            let point = Self::parse(message);
+            return if point.0.is_empty() { Vec::new() } else { vec![point] };
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut current = String::new();
+        for line in message.lines() {
+            if strip_point_number(line.trim()).is_some() && !current.trim().is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            current.push_str(line);
+            current.push('\n');
+        }
+        parts.push(current);
+        parts.iter().map(|p| Self::parse(p)).filter(|p| !p.0.is_empty()).collect()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// What follows a leading point number, or `None` if `s` does not begin with one (or nothing
+/// follows it).
+fn strip_point_number(s: &str) -> Option<&str> {
+    const NUMERALS: &str = "[一二三四五六七八九十]{1,3}";
+    const DIGITS: &str = "[0-9０-９]{1,2}";
+    const STOPS: &str = "[、,，.．:：;；]";
+    static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+        let arabic = format!("(?P<arabic>{DIGITS}(?:{STOPS}|[)）]))");
+        let bracketed = format!("[(（〔【](?:{DIGITS}|{NUMERALS})[)）〕】]{STOPS}?");
+        // ①–⒛ (circled, bracketed, with a full stop), ❶–➓, ㈠–㈩.
+        let symbol = format!(r"[\x{{2460}}-\x{{249B}}\x{{2776}}-\x{{2793}}\x{{3220}}-\x{{3229}}]{STOPS}?");
+        let chinese = format!("{NUMERALS}(?:{STOPS}|是)");
+        // `第一条：…`, `第一条 …`, `第一，…`; not `第二条建议…`, where the words run on.
+        let ordinal = format!(r"第(?:{DIGITS}|{NUMERALS})(?:[条点项](?:{STOPS}|\s)|{STOPS})");
+        Regex::new(&format!(r"^(?:{arabic}|{bracketed}|{symbol}|{chinese}|{ordinal})\s*")).expect("a valid pattern")
+    });
+    let m = NUMBER.captures(s)?;
+    let rest = s[m.get(0)?.end()..].trim_start();
+    // `1.5亿`, `3:00`, `1、2号线`: the digits belong to the text.
+    if m.name("arabic").is_some() && rest.starts_with(|c: char| c.is_ascii_digit() || ('０'..='９').contains(&c)) {
+        return None;
+    }
+    (!rest.is_empty()).then_some(rest)
 }
 
 /// A phone number as the roster gives it: digits with an optional leading `+`, 5–20 long.
@@ -173,9 +292,112 @@ mod tests {
         assert_eq!(r.to_string(), "PD-2025-0042");
         assert_eq!(ReferenceNo::parse("PD-2025-0042"), Some(r));
         assert_eq!(ReferenceNo::parse("PD-2025-12345").unwrap().seq, 12345);
-        for bad in ["PD-2025-42", "pd-2025-0042", "PD-25-0042", "PD-2025-0000", "PD-2025-0042-1", ""] {
+        for bad in ["PD-2025-42", "PD-25-0042", "PD-2025-0000", "PD-2025-0042-1", "", "编号：PD-2025-0042", "PD-2025"]
+        {
             assert_eq!(ReferenceNo::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn reference_numbers_as_people_type_them() {
+        let r = ReferenceNo::new("PD", 2026, 1);
+        for typed in [
+            "PD-2026-0001",
+            "pd-2026-0001",
+            " pd－2026－0001 ",
+            "ＰＤ－２０２６－０００１",
+            "PD 2026 0001",
+            "PD\u{3000}2026\u{3000}0001",
+            "PD—2026—0001",
+            "PD–2026–0001",
+            "PD‐2026‐0001",
+            "PD_2026_0001",
+            "PD20260001",
+            "Pd - 2026 - 0001",
+        ] {
+            assert_eq!(ReferenceNo::parse(typed).as_ref(), Some(&r), "{typed:?}");
+            assert_eq!(ReferenceNo::find(typed).as_ref(), Some(&r), "{typed:?}");
+        }
+        for sentence in [
+            "编号：PD-2026-0001",
+            "编号PD-2026-0001",
+            "请并入 pd 2026 0001 谢谢",
+            "并入（PD－2026－0001）",
+            "see pd-2026-0001.",
+        ] {
+            assert_eq!(ReferenceNo::find(sentence).as_ref(), Some(&r), "{sentence:?}");
+            assert_eq!(ReferenceNo::parse(sentence), None, "{sentence:?} is more than a reference number");
+        }
+        for none in ["你好", "2026年第1号", "PD-2026-0000", "XPD2026000123456789", "电话 13800138000", "PD-26-1"]
+        {
+            assert_eq!(ReferenceNo::find(none), None, "{none:?}");
+        }
+    }
+
+    #[test]
+    fn points_lose_the_number_the_member_typed() {
+        for typed in [
+            "1.加装电梯",
+            "1. 加装电梯",
+            "1．加装电梯",
+            "1、加装电梯",
+            "1，加装电梯",
+            "1）加装电梯",
+            "1)加装电梯",
+            "（1）加装电梯",
+            "(1) 加装电梯",
+            "【1】加装电梯",
+            "①加装电梯",
+            "① 加装电梯",
+            "⑴加装电梯",
+            "⒈加装电梯",
+            "❶加装电梯",
+            "㈠加装电梯",
+            "一、加装电梯",
+            "十二、加装电梯",
+            "（一）加装电梯",
+            "第一条 加装电梯",
+            "第一条：加装电梯",
+            "第一，加装电梯",
+            "第1点、加装电梯",
+            "一是加装电梯",
+            "１２．加装电梯",
+            "  3、 加装电梯  ",
+        ] {
+            assert_eq!(Point::parse(typed).as_str(), "加装电梯", "{typed:?}");
+        }
+        for kept in [
+            "1.5亿元用于加装电梯",
+            "3:00以后停车难",
+            "1、2号线换乘不便",
+            "2025年加装电梯",
+            "第一批试点小区",
+            "第二条建议",
+            "第三点很重要",
+            "一方面要加装电梯",
+            "10%的小区没有电梯",
+            "加装电梯",
+            "1.",
+            "①",
+        ] {
+            assert_eq!(Point::parse(kept).as_str(), kept, "{kept:?}");
+        }
+    }
+
+    #[test]
+    fn a_message_of_numbered_lines_is_several_points() {
+        let texts = |m: &str| Point::split(m).into_iter().map(Point::into_string).collect::<Vec<_>>();
+        assert_eq!(texts("1.加装电梯\n2.增设停车位"), ["加装电梯", "增设停车位"]);
+        assert_eq!(
+            texts("一、加装电梯\r\n二、增设停车位\r\n三、改造雨污管网"),
+            ["加装电梯", "增设停车位", "改造雨污管网"]
+        );
+        assert_eq!(texts("①加装电梯\n资金由区里出\n\n②增设停车位"), ["加装电梯\n资金由区里出", "增设停车位"]);
+        assert_eq!(texts("建议如下：\n（1）加装电梯\n（2）增设停车位"), ["建议如下：", "加装电梯", "增设停车位"]);
+        // One numbered line, or none, is one point (its number left out).
+        assert_eq!(texts("1.加装电梯\n资金由区里出"), ["加装电梯\n资金由区里出"]);
+        assert_eq!(texts("加装电梯\n2025年完成"), ["加装电梯\n2025年完成"]);
+        assert_eq!(texts("  "), Vec::<String>::new());
     }
 
     #[test]

@@ -263,6 +263,7 @@ mod tests {
                 kind: SuggestionKind::Advice,
                 title: "关于完善15分钟社区生活圈的建议".into(),
                 points: vec!["在每个街镇设立一站式便民服务中心。".into()],
+                as_typed: String::new(),
                 attachments: Vec::new(),
                 year: 2025,
                 prefix: "PD".into(),

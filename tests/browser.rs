@@ -578,6 +578,7 @@ async fn seed_suggestion(
         kind,
         title: title.into(),
         points: points.iter().map(|p| p.to_string()).collect(),
+        as_typed: String::new(),
         attachments: Vec::new(),
         year: 2025,
         prefix: "PD".into(),

@@ -62,7 +62,12 @@ impl Running {
 async fn queue(store: &SqliteStore, chats: &[i64], text: &str, priority: Priority) {
     let messages = chats
         .iter()
-        .map(|c| OutMessage { chat_id: *c, payload: Action::text(format!("{text} #{c}")).encode(), priority })
+        .map(|c| OutMessage {
+            chat_id: *c,
+            payload: Action::text(format!("{text} #{c}")).encode(),
+            priority,
+            held: None,
+        })
         .collect();
     let commit =
         Commit { update_id: None, chat_id: 0, dialog: None, messages, submission: None, change: None, now: Utc::now() };

@@ -7,9 +7,9 @@ mod support;
 use std::path::Path;
 
 use chrono::Duration;
+use jianyan::store::Store;
 use serde_json::{Value, json};
 use support::fake_telegram::{SentMessage, TgUser};
-use jianyan::store::Store;
 use support::harness::{NowUtc, TestBot, joined, last};
 
 /// The member every fixture speaks as (`from.id` 7001 in tests/fixtures/updates).
@@ -304,16 +304,37 @@ fn membership(user: &TgUser, status: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_who_blocks_the_bot_is_shown_unreachable_at_once_and_reachable_again_after() {
+async fn a_member_who_blocks_the_bot_is_unreachable_at_once_and_gets_what_was_kept_on_unblocking() {
     let mut bot = TestBot::start().await;
     let user = member();
+    let staff = TgUser::new(80001, "晓");
+    bot.register_staff(&staff, "王晓").await;
     bot.register(&user, "PD001").await;
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "社情民意").await;
+    bot.say(&user, "路灯不亮").await;
+    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
+    let preview = bot.tap(&user, last(&noted), "完成").await;
+    bot.tap(&user, last(&preview), "提交").await;
+
     let unreachable = "SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL";
     let r = bot.handle(&user, |f| f.push_raw(membership(&user, "kicked"))).await;
     assert!(r.is_empty(), "nothing is sent to someone who blocked the bot");
     assert_eq!(bot.count(unreachable).await, 1);
-    bot.handle(&user, |f| f.push_raw(membership(&user, "member"))).await;
+    // A push while blocked is kept, not sent into a 403.
+    let before = bot.fake.calls_of("sendMessage").len();
+    bot.tap(&staff, &bot.fake.last_sent(staff.chat_id()).unwrap(), "受理").await;
+    let to_member =
+        bot.fake.calls_of("sendMessage")[before..].iter().filter(|c| c.chat_id() == Some(user.chat_id())).count();
+    assert_eq!(to_member, 0);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM held_notifications WHERE released_at IS NULL").await, 1);
+
+    // Unblocking: reachable again, and the kept push arrives without the member writing.
+    let got = bot.handle(&user, |f| f.push_raw(membership(&user, "member"))).await;
     assert_eq!(bot.count(unreachable).await, 0);
+    assert_eq!(got.len(), 1, "{}", joined(&got));
+    assert!(got[0].text.contains("已受理"), "{}", got[0].text);
     bot.stop().await;
 }
 

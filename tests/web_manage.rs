@@ -41,6 +41,7 @@ async fn submit(c: &Console, member_no: &str, topic: Option<i64>, kind: Suggesti
         kind,
         title: format!("{member_no} 的建言"),
         points: (1..=points).map(|i| format!("第{i}条建议")).collect(),
+        as_typed: String::new(),
         attachments: Vec::new(),
         year: 2025,
         prefix: "PD".into(),

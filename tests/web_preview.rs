@@ -180,3 +180,41 @@ async fn a_double_click_on_submit_files_the_suggestion_once() {
     let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
     assert!(page.body.contains(&t(&c, "button.stale")), "the second click is answered politely");
 }
+
+#[tokio::test]
+async fn buttons_the_bot_removes_disappear_and_an_earlier_done_button_still_works() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let id = member_id(&c, "PD001").await;
+    let page = say(&c, &b, id, "/new").await;
+    let page = tap(&c, &b, id, &page, "十五五").await;
+    tap(&c, &b, id, &page, &t(&c, "kind.advice")).await;
+    say(&c, &b, id, "加快推进老旧小区加装电梯").await;
+    say(&c, &b, id, "简化审批流程").await;
+    let page = say(&c, &b, id, "设立专项补贴").await;
+    let done = t(&c, "dialog.done_button");
+    let dones: Vec<_> = buttons(&page).into_iter().filter(|(l, _, _)| l.contains(&done)).collect();
+    assert_eq!(dones.len(), 2, "each point acknowledged carries 完成: {dones:?}");
+
+    // The first 完成, pressed after a later point, shows the preview like the last one would.
+    let (_, first_id, first_data) = dones[0].clone();
+    let sent =
+        c.post(&format!("/preview/{id}/button"), Some(&b), &[("message_id", &first_id), ("data", &first_data)]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
+    assert!(!page.body.contains(&t(&c, "button.stale")), "{}", page.body);
+    assert!(page.body.contains("1. 简化审批流程") && page.body.contains("2. 设立专项补贴"), "{}", page.body);
+    let left = buttons(&page);
+    assert!(!left.iter().any(|(_, m, _)| *m == first_id), "the pressed keyboard is gone: {left:?}");
+
+    // Submitting removes the preview's buttons, as the bot does in Telegram.
+    let page = tap(&c, &b, id, &page, &t(&c, "preview.submit")).await;
+    assert!(page.body.contains("PD-2025-0001"), "{}", page.body);
+    let left = buttons(&page);
+    assert!(!left.iter().any(|(l, _, _)| l.contains(&t(&c, "preview.submit"))), "{left:?}");
+    // The other 完成 is of a draft that is gone: pressing it is answered as stale.
+    let (_, second_id, second_data) = dones[1].clone();
+    c.post(&format!("/preview/{id}/button"), Some(&b), &[("message_id", &second_id), ("data", &second_data)]).await;
+    let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
+    assert!(page.body.contains(&t(&c, "button.stale")), "{}", page.body);
+}

@@ -421,9 +421,15 @@ impl Worker {
 
     /// Marks an update done with nothing to say.
     async fn done_silently(&self, update_id: i64) -> anyhow::Result<()> {
+        self.done_in_chat(update_id, 0).await
+    }
+
+    /// Marks an update from the private chat `chat_id` done with nothing to say: the person can be
+    /// written to, so what was kept for them is queued now.
+    async fn done_in_chat(&self, update_id: i64, chat_id: i64) -> anyhow::Result<()> {
         let commit = Commit {
             update_id: Some(update_id),
-            chat_id: 0,
+            chat_id,
             dialog: None,
             messages: Vec::new(),
             submission: None,
@@ -472,10 +478,17 @@ impl Worker {
                 }
                 return self.done_silently(stored.update_id).await;
             }
-            Disposition::Reachability { user_id, reachable } => {
-                tracing::info!(user_id, reachable, "the person blocked or allowed the bot again");
-                app.store.set_reachable(user_id, reachable, app.clock.now()).await?;
+            Disposition::Reachability { user_id, reachable: false } => {
+                tracing::info!(user_id, "the person blocked the bot");
+                app.store.set_reachable(user_id, false, app.clock.now()).await?;
                 return self.done_silently(stored.update_id).await;
+            }
+            Disposition::Reachability { user_id, reachable: true } => {
+                // Committing in their chat marks them reachable and queues what was kept for them.
+                tracing::info!(user_id, "the person allowed the bot again");
+                let done = self.done_in_chat(stored.update_id, user_id).await;
+                self.delivery.wake();
+                return done;
             }
         };
         if let (Some(part), Input::Attachment { album, .. }) = (album, &mut converted.input) {

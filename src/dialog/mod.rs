@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::domain::SuggestionKind;
+use crate::domain::{Point, SuggestionKind};
 use crate::invite;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
@@ -179,9 +179,18 @@ pub struct Draft {
     pub kind: Option<SuggestionKind>,
     pub title: Option<String>,
     pub points: Vec<String>,
+    /// Messages whose points are stored otherwise than typed (the member's own numbers left out,
+    /// several numbered lines split into points), as typed: they go on the timeline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub typed: Vec<String>,
     pub attachments: Vec<Attachment>,
     /// Came from the preview to change one part: go back to the preview after it.
     pub editing: bool,
+    /// The dialog's nonce when this draft was begun. Every point acknowledged carries a 完成
+    /// button; any of them (a nonce above this) still works while the content is being sent, as
+    /// the action it stands for is still valid.
+    #[serde(default)]
+    pub since: u32,
     /// The album being received, item by item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub album: Option<AlbumProgress>,
@@ -459,7 +468,7 @@ impl Dialogue<'_, '_> {
     async fn unregistered(&mut self, input: Input) -> Result<(), StoreError> {
         let code = match &input {
             Input::Command { name, arg: Some(arg) } if name == "start" => Some(arg.clone()),
-            Input::Text(text) => invite::normalize(text),
+            Input::Text(text) => invite::find(text),
             _ => None,
         };
         if let Input::Button { .. } = input {
@@ -470,7 +479,7 @@ impl Dialogue<'_, '_> {
             self.out.say(Action::with_keyboard(text, Keyboard::None));
             return Ok(());
         };
-        let Some(code) = invite::normalize(&code) else {
+        let Some(code) = invite::find(&code) else {
             let text = self.t("register.code_unknown");
             self.out.say(Action::text(text));
             return Ok(());
@@ -575,7 +584,9 @@ impl Dialogue<'_, '_> {
     }
 
     async fn start_new(&mut self, topic_id: Option<i64>) -> Result<(), StoreError> {
-        self.dialog = Dialog { nonce: self.dialog.nonce, step: Step::Topic, ..Dialog::default() };
+        let nonce = self.dialog.nonce;
+        let draft = Draft { since: nonce, ..Draft::default() };
+        self.dialog = Dialog { nonce, step: Step::Topic, draft, ..Dialog::default() };
         if let Some(id) = topic_id {
             match self.ctx.store.topic(id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {
@@ -724,7 +735,9 @@ impl Dialogue<'_, '_> {
             ButtonData::Preview { nonce, .. } => (*nonce, self.dialog.step == Step::Preview),
             ButtonData::Show { .. } | ButtonData::New { .. } => unreachable!("handled above"),
         };
-        if nonce != self.dialog.nonce || !fits_step {
+        // 完成 on any earlier acknowledgement of this draft's points is as good as on the last one.
+        let done_of_this_draft = matches!(data, ButtonData::Done { .. }) && nonce > self.dialog.draft.since;
+        if (nonce != self.dialog.nonce && !done_of_this_draft) || !fits_step {
             self.out.toast = Some(self.t("button.stale"));
             let text = self.t("button.stale");
             self.out.say(Action::text(text));
@@ -785,6 +798,7 @@ impl Dialogue<'_, '_> {
             PreviewAction::AddBody => Step::Body,
             PreviewAction::RewriteBody => {
                 draft.points.clear();
+                draft.typed.clear();
                 draft.attachments.clear();
                 Step::Body
             }
@@ -817,6 +831,11 @@ impl Dialogue<'_, '_> {
             kind,
             title: title.clone(),
             points: draft.points.clone(),
+            as_typed: if draft.typed.is_empty() {
+                String::new()
+            } else {
+                self.ta("dialog.as_typed", &[("text", &draft.typed.join("\n\n"))])
+            },
             attachments: draft.attachments.clone(),
             year,
             prefix: self.ctx.config.references.prefix.clone(),
@@ -839,7 +858,9 @@ impl Dialogue<'_, '_> {
                 texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
             let mut messages =
                 vec![crate::store::OutMessage::reply(chat_id, Action::with_keyboard(text, menu).encode())];
-            for r in staff {
+            // No staff group and no staff member registered yet: the alert is kept for the first.
+            let kept = staff.is_empty().then_some(crate::store::Recipient { chat_id: 0, language: None });
+            for r in staff.iter().chain(&kept) {
                 let lang = texts.lang_for(r.language.as_deref());
                 let topic = topic_title.clone().unwrap_or_else(|| texts.t(lang, "render.no_topic", &[]));
                 let kind_label = texts.t(lang, &format!("kind.{}", kind.code()), &[]);
@@ -863,10 +884,13 @@ impl Dialogue<'_, '_> {
                     suggestion_id,
                     crate::domain::SuggestionState::Submitted,
                 );
-                messages.push(crate::store::OutMessage::notification(
-                    r.chat_id,
-                    Action::with_keyboard(text, keyboard).encode(),
-                ));
+                let payload = Action::with_keyboard(text, keyboard).encode();
+                messages.push(match kept {
+                    Some(_) => {
+                        crate::store::OutMessage::held(crate::store::Addressee::Staff, Some(suggestion_id), payload)
+                    }
+                    None => crate::store::OutMessage::notification(r.chat_id, payload),
+                });
             }
             messages
         });
@@ -885,7 +909,7 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::text(text));
                 self.reask().await
             }
-            (Step::Idle, Input::Text(text)) if invite::normalize(&text).is_some() => {
+            (Step::Idle, Input::Text(text)) if invite::find(&text).is_some() => {
                 let text = self.t("register.already_registered");
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 Ok(())
@@ -972,11 +996,12 @@ impl Dialogue<'_, '_> {
             return self.ask().await;
         }
         if let Some(caption) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            if let Err(text) = self.check_point(caption) {
+            let points = Point::split(caption);
+            if let Err(text) = self.check_points(&points) {
                 self.out.say(Action::text(text));
                 return self.ask().await;
             }
-            self.dialog.draft.points.push(caption.to_string());
+            self.keep_points(caption, points);
         }
         self.dialog.draft.attachments.push(attachment);
         let in_album = match (&album, self.dialog.draft.album.as_mut()) {
@@ -1006,30 +1031,57 @@ impl Dialogue<'_, '_> {
         Ok(())
     }
 
-    fn check_point(&self, text: &str) -> Result<(), String> {
+    /// Whether `points` (from one message) fit: each within the length limit, and all of them
+    /// within the number of points a suggestion may have.
+    fn check_points(&self, points: &[Point]) -> Result<(), String> {
         let limits = &self.ctx.config.limits;
-        let len = text.chars().count();
-        if len > limits.point_max_chars {
-            return Err(self.ta("dialog.point_too_long", &[("max", &limits.point_max_chars), ("len", &len)]));
+        for point in points {
+            let len = point.as_str().chars().count();
+            if len > limits.point_max_chars {
+                return Err(self.ta("dialog.point_too_long", &[("max", &limits.point_max_chars), ("len", &len)]));
+            }
         }
-        if self.dialog.draft.points.len() >= limits.max_points {
+        let have = self.dialog.draft.points.len();
+        if have >= limits.max_points {
             return Err(self.ta("dialog.too_many_points", &[("max", &limits.max_points)]));
+        }
+        if have + points.len() > limits.max_points {
+            let args: [(&str, &dyn std::fmt::Display); 3] =
+                [("count", &points.len()), ("have", &have), ("max", &limits.max_points)];
+            return Err(self.ta("dialog.too_many_points_split", &args));
         }
         Ok(())
     }
 
+    /// Adds the points of one message to the draft, keeping the message as typed when the points
+    /// differ from it.
+    fn keep_points(&mut self, typed: &str, points: Vec<Point>) {
+        let typed = typed.trim();
+        if !(points.len() == 1 && points[0].as_str() == typed) {
+            self.dialog.draft.typed.push(typed.to_string());
+        }
+        self.dialog.draft.points.extend(points.into_iter().map(Point::into_string));
+    }
+
     fn add_point(&mut self, text: &str) -> Result<(), StoreError> {
-        let point = text.trim();
+        let points = Point::split(text);
         let nonce = self.dialog.nonce + 1;
         self.dialog.nonce = nonce;
-        let reply = if point.is_empty() {
+        let reply = if points.is_empty() {
             self.t("dialog.point_empty")
         } else {
-            match self.check_point(point) {
+            match self.check_points(&points) {
                 Err(text) => text,
                 Ok(()) => {
-                    self.dialog.draft.points.push(point.to_string());
-                    self.ta("dialog.point_added", &[("n", &self.dialog.draft.points.len())])
+                    let first = self.dialog.draft.points.len() + 1;
+                    let count = points.len();
+                    self.keep_points(text, points);
+                    let last = self.dialog.draft.points.len();
+                    if count == 1 {
+                        self.ta("dialog.point_added", &[("n", &last)])
+                    } else {
+                        self.ta("dialog.points_added", &[("count", &count), ("first", &first), ("last", &last)])
+                    }
                 }
             }
         };

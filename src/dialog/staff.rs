@@ -641,6 +641,7 @@ impl Dialogue<'_, '_> {
                 ("unreachable", &totals.unreachable_members),
                 ("undelivered", &totals.undelivered),
                 ("not_understood", &totals.not_understood),
+                ("held", &totals.held),
             ],
         );
         let text = format!("{text}\n{group}");

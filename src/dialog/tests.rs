@@ -552,3 +552,29 @@ fn button_data_round_trips_and_fits_telegram() {
         assert_eq!(ButtonData::parse(bad), None, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn done_on_an_earlier_point_of_the_same_draft_works_but_not_of_an_earlier_draft() {
+    let mut h = Harness::registered().await;
+    let out = h.cmd("new").await;
+    let out = h.press(&out, "📌").await;
+    h.press(&out, "建言资政").await;
+    h.text("标题").await;
+    let first = h.text("第一点内容").await;
+    h.text("第二点内容").await;
+    let preview = h.press(&first, "完成").await;
+    let p = last_text(&preview);
+    assert!(p.contains("1. 第一点内容") && p.contains("2. 第二点内容"), "{p}");
+    h.press(&preview, "放弃").await;
+
+    // A new draft at the same step: the earlier draft's 完成 is stale, as is any from before.
+    let out = h.cmd("new").await;
+    let out = h.press(&out, "📌").await;
+    h.press(&out, "建言资政").await;
+    h.text("另一篇").await;
+    h.text("新内容").await;
+    let out = h.press(&first, "完成").await;
+    assert_eq!(texts(&out)[0], h.t("button.stale"));
+    assert_eq!(h.dialog.step, Step::Body, "still collecting the new draft");
+    assert_eq!(h.dialog.draft.points, vec!["新内容".to_string()]);
+}

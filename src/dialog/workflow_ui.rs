@@ -93,9 +93,10 @@ pub(super) fn rating_skip_data(suggestion_id: i64, reply_no: i64) -> String {
     format!("rt:{suggestion_id}:{reply_no}:x")
 }
 
-/// A reference number as typed (any case, spaces around), normalised; `None` if it is not one.
+/// The reference number in what someone typed (`pd－2026－0001`, `编号：PD-2026-0001`), in
+/// canonical form; `None` if there is none (see `ReferenceNo::find`).
 pub(super) fn parse_reference(text: &str) -> Option<String> {
-    ReferenceNo::parse(&text.trim().to_uppercase()).map(|r| r.to_string())
+    ReferenceNo::find(text).map(|r| r.to_string())
 }
 
 /// Refusals about what was typed: the person may simply send it again, so the task stays.
@@ -270,6 +271,7 @@ mod tests {
     #[test]
     fn reference_numbers_are_normalised() {
         assert_eq!(parse_reference(" pd-2025-0042 ").as_deref(), Some("PD-2025-0042"));
+        assert_eq!(parse_reference("编号：ＰＤ－２０２５－００４２").as_deref(), Some("PD-2025-0042"));
         assert_eq!(parse_reference("PD-2025-42"), None);
         assert_eq!(parse_reference("你好"), None);
     }

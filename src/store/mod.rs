@@ -153,6 +153,9 @@ pub struct NewSuggestion {
     pub kind: SuggestionKind,
     pub title: String,
     pub points: Vec<String>,
+    /// The member's messages as typed, when the points were stored otherwise (numbers left out,
+    /// split): the text of the `submitted` timeline event. Empty when they were stored as typed.
+    pub as_typed: String,
     pub attachments: Vec<Attachment>,
     pub year: i32,
     pub prefix: String,
@@ -465,6 +468,8 @@ pub struct Totals {
     /// Updates from Telegram that jianyan could not make sense of (answered politely where a
     /// person could be answered, and logged with their `update_id`).
     pub not_understood: i64,
+    /// Notifications kept for someone the bot cannot write to yet (`held_notifications`).
+    pub held: i64,
 }
 
 /// A change to a suggestion, applied in one transaction if its state is still `expect_state`.
@@ -487,6 +492,40 @@ pub struct OutMessage {
     pub chat_id: i64,
     pub payload: String,
     pub priority: Priority,
+    /// Set for a notification to someone the bot cannot write to yet (`chat_id` is then 0): it is
+    /// kept, not sent, and queued in order once they write to the bot (`OutMessage::held`).
+    pub held: Option<Held>,
+}
+
+/// Whom a kept notification is for, and which suggestion it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub to: Addressee,
+    pub suggestion_id: Option<i64>,
+}
+
+/// Someone a notification is addressed to, before there is a chat to send it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressee {
+    /// A member without a Telegram chat (no invite redeemed yet) or who blocked the bot.
+    Member(i64),
+    /// A department none of whose liaisons has a Telegram chat yet.
+    Department(i64),
+    /// Staff, when no staff group is configured and no staff member has a Telegram chat yet.
+    Staff,
+}
+
+/// A notification kept for someone the bot could not write to, as the console shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldNotification {
+    pub id: i64,
+    pub to: Addressee,
+    /// The member's or department's name; empty for staff.
+    pub name: String,
+    pub payload: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was queued for the person's chat, once they wrote to the bot.
+    pub released_at: Option<DateTime<Utc>>,
 }
 
 /// Which messages go first when Telegram's rate limits make them wait.
@@ -502,10 +541,14 @@ pub enum Priority {
 
 impl OutMessage {
     pub fn reply(chat_id: i64, payload: String) -> Self {
-        Self { chat_id, payload, priority: Priority::Reply }
+        Self { chat_id, payload, priority: Priority::Reply, held: None }
     }
     pub fn notification(chat_id: i64, payload: String) -> Self {
-        Self { chat_id, payload, priority: Priority::Notification }
+        Self { chat_id, payload, priority: Priority::Notification, held: None }
+    }
+    /// A notification for someone with no chat the bot can write to: kept until they write to it.
+    pub fn held(to: Addressee, suggestion_id: Option<i64>, payload: String) -> Self {
+        Self { chat_id: 0, payload, priority: Priority::Notification, held: Some(Held { to, suggestion_id }) }
     }
 
     /// One message per message Telegram will receive (see [`crate::reply::Action::into_parts`]),
@@ -519,7 +562,12 @@ impl OutMessage {
         }
         parts
             .into_iter()
-            .map(|a| OutMessage { chat_id: self.chat_id, payload: a.encode(), priority: self.priority })
+            .map(|a| OutMessage {
+                chat_id: self.chat_id,
+                payload: a.encode(),
+                priority: self.priority,
+                held: self.held,
+            })
             .collect()
     }
 }
@@ -659,6 +707,8 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
 
     // The workflow.
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>>;
+    /// The suggestion with this reference number, read as people type it (`ReferenceNo::parse`:
+    /// any case, full-width, any dash); `None` if there is none or the text is not one.
     async fn suggestion_id_by_reference(&self, reference_no: &str) -> Result<Option<i64>>;
     /// Suggestions waiting for staff to review, oldest first.
     async fn review_queue(&self, limit: usize) -> Result<Vec<SuggestionSummary>>;
@@ -679,6 +729,9 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     ) -> Result<Vec<DepartmentAssignment>>;
     /// The co-departments' views on a suggestion, oldest first.
     async fn co_opinions(&self, suggestion_id: i64) -> Result<Vec<CoOpinion>>;
+    /// Notifications about a suggestion that were kept because their recipient could not be
+    /// written to, oldest first, with when each was queued once they could (`None`: still kept).
+    async fn held_notifications(&self, suggestion_id: i64) -> Result<Vec<HeldNotification>>;
     /// Totals over all suggestions; `overdue` counts those still with a department past `now`.
     async fn totals(&self, now: DateTime<Utc>) -> Result<Totals>;
 

@@ -297,6 +297,9 @@ async fn insert_outbox(
     messages: Vec<OutMessage>,
     now: DateTime<Utc>,
 ) -> Result<Vec<OutboxRow>> {
+    // Notifications for someone who cannot be written to yet are kept, not queued.
+    let (held, messages): (Vec<_>, Vec<_>) = messages.into_iter().partition(|m| m.held.is_some());
+    hold(tx, held, now).await?;
     let mut rows = Vec::with_capacity(messages.len());
     for m in messages.into_iter().flat_map(OutMessage::into_parts) {
         let id: i64 = sqlx::query_scalar(
@@ -312,6 +315,80 @@ async fn insert_outbox(
         rows.push(OutboxRow { id, chat_id: m.chat_id, payload: m.payload, priority: m.priority as i64, attempts: 0 });
     }
     Ok(rows)
+}
+
+/// Keeps notifications for people the bot cannot write to yet (`OutMessage::held`).
+async fn hold(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    messages: Vec<OutMessage>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for m in messages {
+        let Some(held) = m.held else { continue };
+        let (recipient, recipient_id) = match held.to {
+            Addressee::Member(id) => ("member", Some(id)),
+            Addressee::Department(id) => ("department", Some(id)),
+            Addressee::Staff => ("staff", None),
+        };
+        sqlx::query(
+            "INSERT INTO held_notifications (recipient, recipient_id, suggestion_id, payload, priority, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(recipient)
+        .bind(recipient_id)
+        .bind(held.suggestion_id)
+        .bind(&m.payload)
+        .bind(m.priority as i64)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Queues, for private chat `chat_id`, the notifications kept for whoever that Telegram account
+/// is (a member, a liaison's department, a staff member), oldest first, after what is already
+/// queued in this transaction.
+async fn release_held(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    chat_id: i64,
+    update_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutboxRow>> {
+    let rows = sqlx::query(
+        "SELECT h.id, h.payload, h.priority FROM held_notifications h
+         WHERE h.released_at IS NULL AND (
+            (h.recipient = 'member' AND h.recipient_id =
+                (SELECT id FROM members WHERE telegram_user_id = ?1 AND status = 'active'))
+            OR (h.recipient = 'department' AND h.recipient_id IN
+                (SELECT department_id FROM liaisons WHERE telegram_user_id = ?1 AND status = 'active'))
+            OR (h.recipient = 'staff' AND EXISTS
+                (SELECT 1 FROM staff WHERE telegram_user_id = ?1 AND status = 'active')))
+         ORDER BY h.id",
+    )
+    .bind(chat_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let priority = if row.try_get::<i64, _>("priority")? == Priority::Reply as i64 {
+            Priority::Reply
+        } else {
+            Priority::Notification
+        };
+        messages.push(OutMessage { chat_id, payload: row.try_get("payload")?, priority, held: None });
+        sqlx::query("UPDATE held_notifications SET released_at = ?, released_to = ? WHERE id = ?")
+            .bind(now)
+            .bind(chat_id)
+            .bind(row.try_get::<i64, _>("id")?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    tracing::info!(chat_id, count = messages.len(), "kept notifications queued now that the person writes to the bot");
+    insert_outbox(tx, update_id, messages, now).await
 }
 
 #[async_trait]
@@ -838,10 +915,11 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, 'member', ?, 'submitted', '')")
+            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, 'member', ?, 'submitted', ?)")
                 .bind(id)
                 .bind(now)
                 .bind(s.member_id)
+                .bind(&s.as_typed)
                 .execute(&mut *tx)
                 .await?;
             messages.extend(receipt(&r, id));
@@ -855,8 +933,12 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let outbox = insert_outbox(&mut tx, update_id, messages, now).await?;
+        let mut outbox = insert_outbox(&mut tx, update_id, messages, now).await?;
         if let Some(update_id) = update_id {
+            // Whoever writes to the bot can be written to: what was kept for them follows the reply.
+            if chat_id > 0 {
+                outbox.extend(release_held(&mut tx, chat_id, Some(update_id), now).await?);
+            }
             // Someone who writes to the bot has not (or no longer) blocked it.
             sqlx::query(
                 "UPDATE members SET unreachable_at = NULL WHERE telegram_user_id = ? AND unreachable_at IS NOT NULL",
@@ -1063,8 +1145,9 @@ impl Store for SqliteStore {
     }
 
     async fn suggestion_id_by_reference(&self, reference_no: &str) -> Result<Option<i64>> {
+        let Some(reference) = ReferenceNo::parse(reference_no) else { return Ok(None) };
         Ok(sqlx::query_scalar("SELECT id FROM suggestions WHERE reference_no = ?")
-            .bind(reference_no)
+            .bind(reference.to_string())
             .fetch_optional(&self.pool)
             .await?)
     }
@@ -1163,6 +1246,40 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn held_notifications(&self, suggestion_id: i64) -> Result<Vec<HeldNotification>> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.recipient, h.recipient_id, h.payload, h.created_at, h.released_at,
+                    COALESCE(m.name, d.name, '') AS name
+             FROM held_notifications h
+             LEFT JOIN members m ON h.recipient = 'member' AND m.id = h.recipient_id
+             LEFT JOIN departments d ON h.recipient = 'department' AND d.id = h.recipient_id
+             WHERE h.suggestion_id = ? ORDER BY h.id",
+        )
+        .bind(suggestion_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let recipient: String = r.try_get("recipient")?;
+                let id: Option<i64> = r.try_get("recipient_id")?;
+                let to = match (recipient.as_str(), id) {
+                    ("member", Some(id)) => Addressee::Member(id),
+                    ("department", Some(id)) => Addressee::Department(id),
+                    ("staff", _) => Addressee::Staff,
+                    _ => return Err(StoreError::Corrupt(format!("a kept notification for {recipient} {id:?}"))),
+                };
+                Ok(HeldNotification {
+                    id: r.try_get("id")?,
+                    to,
+                    name: r.try_get("name")?,
+                    payload: r.try_get("payload")?,
+                    created_at: r.try_get("created_at")?,
+                    released_at: r.try_get("released_at")?,
+                })
+            })
+            .collect()
+    }
+
     async fn totals(&self, now: DateTime<Utc>) -> Result<Totals> {
         let (suggestions, adopted, overdue): (i64, i64, i64) = sqlx::query_as(
             "SELECT COUNT(*),
@@ -1184,7 +1301,10 @@ impl Store for SqliteStore {
                 .await?;
         let not_understood: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM updates WHERE understood = 0").fetch_one(&self.pool).await?;
-        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered, not_understood })
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM held_notifications WHERE released_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered, not_understood, held })
     }
 
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {

@@ -29,7 +29,7 @@ use super::{WebError, WebState, layout};
 use crate::dialog::{self, Ctx, Dialog, Input, Person};
 use crate::reply::{Action, Keyboard};
 use crate::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
-use crate::store::{Commit, Committed, Identity, Member, OutMessage, ReceiptFn, Role};
+use crate::store::{Addressee, Commit, Committed, Identity, Member, OutMessage, ReceiptFn, Role};
 
 /// Conversation entries kept per preview chat; older ones are dropped.
 const MAX_BUBBLES: usize = 200;
@@ -474,8 +474,13 @@ async fn converse(
     let person = Person { user_id: chat_id, chat_id, language_code: None };
     // Messages for the member: to the preview chat, or to the member's own Telegram chat.
     let own_chat = member.telegram_user_id;
-    let for_member =
-        move |m: &OutMessage| m.chat_id == chat_id || Some(m.chat_id) == own_chat || is_preview_chat(m.chat_id);
+    let kept_for_member = Some(Addressee::Member(member.id));
+    let for_member = move |m: &OutMessage| {
+        m.chat_id == chat_id
+            || Some(m.chat_id) == own_chat
+            || is_preview_chat(m.chat_id)
+            || m.held.map(|h| h.to) == kept_for_member
+    };
     let app = &state.app;
     for _ in 0..CONFLICT_RETRIES {
         let now = app.clock.now();

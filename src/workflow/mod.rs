@@ -11,8 +11,8 @@ use crate::domain::SuggestionState::{self, *};
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
 use crate::store::{
-    ApiToken, AssignmentRole, AssignmentStatus, Attachment, Change, ChangeOp, Facts, Liaison, Member, OutMessage,
-    Rating, Recipient, Role, Staff, StoreError, User,
+    Addressee, ApiToken, AssignmentRole, AssignmentStatus, Attachment, Change, ChangeOp, Facts, Liaison, Member,
+    OutMessage, Rating, Recipient, Role, Staff, StoreError, User,
 };
 
 /// Who asks.
@@ -336,8 +336,8 @@ impl Planner<'_, '_> {
         args: &[(&str, &dyn std::fmt::Display)],
         keyboard: Keyboard,
     ) {
-        let Some(member) = self.facts.member.clone() else { return };
-        let lang = self.lang(&member);
+        let member = self.facts.member.clone();
+        let lang = member.as_ref().map_or_else(|| self.ctx.texts.lang_for(None), |m| self.lang(m));
         let t = self.ctx.texts;
         let state = t.t(lang, &format!("state.{}", new_state.code()), &[]);
         let body = t.t(lang, key, args);
@@ -351,7 +351,17 @@ impl Planner<'_, '_> {
                 ("body", &body),
             ],
         );
-        self.messages.push(OutMessage::notification(member.chat_id, Action::with_keyboard(text, keyboard).encode()));
+        let payload = Action::with_keyboard(text, keyboard).encode();
+        self.messages.push(self.to_member(payload));
+    }
+
+    /// A notification for the member: to their chat, or kept until they can be written to (no
+    /// invite redeemed yet, or the bot blocked) — never dropped.
+    fn to_member(&self, payload: String) -> OutMessage {
+        match &self.facts.member {
+            Some(member) => OutMessage::notification(member.chat_id, payload),
+            None => OutMessage::held(Addressee::Member(self.facts.member_id), Some(self.facts.id), payload),
+        }
     }
 
     async fn notify_staff(
@@ -360,15 +370,22 @@ impl Planner<'_, '_> {
         args: &[(&str, &(dyn std::fmt::Display + Sync))],
         with_review_buttons: bool,
     ) -> Result<(), StoreError> {
-        for r in staff_recipients(self.ctx).await? {
-            let lang = self.lang(&r);
+        let recipients = staff_recipients(self.ctx).await?;
+        let kept = recipients.is_empty().then_some(Recipient { chat_id: 0, language: None });
+        for r in recipients.iter().chain(&kept) {
+            let lang = self.lang(r);
             let text = self.ctx.texts.t(lang, key, &plain_args(args));
             let keyboard = if with_review_buttons {
                 review_keyboard(self.ctx.texts, lang, self.facts.id, Accepted)
             } else {
                 Keyboard::None
             };
-            self.messages.push(OutMessage::notification(r.chat_id, Action::with_keyboard(text, keyboard).encode()));
+            let payload = Action::with_keyboard(text, keyboard).encode();
+            self.messages.push(match kept {
+                // No staff group and no staff member registered yet: kept for the first who writes.
+                Some(_) => OutMessage::held(Addressee::Staff, Some(self.facts.id), payload),
+                None => OutMessage::notification(r.chat_id, payload),
+            });
         }
         Ok(())
     }
@@ -380,14 +397,21 @@ impl Planner<'_, '_> {
         args: &[(&str, &(dyn std::fmt::Display + Sync))],
         role: Option<AssignmentRole>,
     ) -> Result<(), StoreError> {
-        for r in self.ctx.store.liaison_recipients(department_id).await? {
-            let lang = self.lang(&r);
+        let recipients = self.ctx.store.liaison_recipients(department_id).await?;
+        let kept = recipients.is_empty().then_some(Recipient { chat_id: 0, language: None });
+        for r in recipients.iter().chain(&kept) {
+            let lang = self.lang(r);
             let text = self.ctx.texts.t(lang, key, &plain_args(args));
             let keyboard = match role {
                 Some(role) => department_keyboard(self.ctx.texts, lang, self.facts.id, role),
                 None => Keyboard::None,
             };
-            self.messages.push(OutMessage::notification(r.chat_id, Action::with_keyboard(text, keyboard).encode()));
+            let payload = Action::with_keyboard(text, keyboard).encode();
+            self.messages.push(match kept {
+                // No liaison of the department registered yet: kept for the first who writes.
+                Some(_) => OutMessage::held(Addressee::Department(department_id), Some(self.facts.id), payload),
+                None => OutMessage::notification(r.chat_id, payload),
+            });
         }
         Ok(())
     }
@@ -431,7 +455,10 @@ impl Planner<'_, '_> {
                 self.change(actor, NotAccepted, "not_accepted", reason, vec![])
             }
             Command::Merge { into_reference } => {
-                let reference = into_reference.trim().to_uppercase();
+                // Typed by staff in Telegram, the console or the API: `pd－2026－0001`, `编号：PD-2026-0001`.
+                let Some(reference) = crate::domain::ReferenceNo::find(&into_reference).map(|r| r.to_string()) else {
+                    return Ok(Err(Refusal::UnknownReference));
+                };
                 let Some(target) = self.ctx.store.suggestion_id_by_reference(&reference).await? else {
                     return Ok(Err(Refusal::UnknownReference));
                 };
@@ -671,12 +698,12 @@ impl Planner<'_, '_> {
                     keyboard,
                 );
                 // The department's file follows the reply, sent again by its Telegram file id.
-                if let (Some(doc), Some(member)) = (&document, &f.member) {
+                if let Some(doc) = &document {
                     let caption =
                         self.ctx.texts.t(lang, "notify.reply_document_caption", &[("reference", &f.reference_no)]);
                     let photo = doc.kind == crate::store::AttachmentKind::Photo;
                     let action = Action::File { file_id: doc.file_id.clone(), photo, caption };
-                    self.messages.push(OutMessage::notification(member.chat_id, action.encode()));
+                    self.messages.push(self.to_member(action.encode()));
                 }
                 let document_json = document.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default());
                 let ops = vec![

@@ -263,6 +263,7 @@ impl World {
             kind: SuggestionKind::Advice,
             title: title.into(),
             points: vec!["第一条".into()],
+            as_typed: String::new(),
             attachments: Vec::new(),
             year: 2025,
             prefix: "PD".into(),
@@ -411,8 +412,11 @@ async fn a_planned_change_names_its_new_state_and_event() {
     let change = w.plan(Actor::Staff(&w.staff), id, Command::Accept).await.unwrap();
     assert_eq!((change.expect_state, change.new_state, change.event), (Submitted, Accepted, "accepted"));
     assert_eq!((change.actor_kind, change.actor_id), ("staff", Some(w.staff.id)));
-    // The member has no Telegram chat here, so nobody is notified.
-    assert!(change.messages.is_empty());
+    // The member has no Telegram chat here: the push is kept for them, not dropped.
+    assert_eq!(change.messages.len(), 1);
+    let held = change.messages[0].held.expect("kept for the member");
+    assert_eq!(held.to, crate::store::Addressee::Member(w.owner.id));
+    assert_eq!(held.suggestion_id, Some(id));
     // Planning wrote nothing.
     assert_eq!(w.store.facts(id).await.unwrap().unwrap().state, Submitted);
 }

@@ -72,8 +72,10 @@ impl InboxStore for SqliteStore {
         let limit = limit.clamp(1, 10_000);
         let mut conds: Vec<String> = Vec::new();
         let mut args: Vec<Arg> = Vec::new();
-        let (fts, like): (Vec<&str>, Vec<&str>) =
-            filter.search.split_whitespace().partition(|t| t.chars().count() >= 3);
+        // A reference number typed into the search box (`pd－2026－0001`) finds that suggestion.
+        let reference = crate::domain::ReferenceNo::parse(&filter.search);
+        let search = if reference.is_some() { "" } else { filter.search.as_str() };
+        let (fts, like): (Vec<&str>, Vec<&str>) = search.split_whitespace().partition(|t| t.chars().count() >= 3);
         let fts_query = fts.iter().map(|t| fts_phrase(t)).collect::<Vec<_>>().join(" ");
         // With a search in id order, the FTS index drives (it yields rowids in order, so the
         // first page stops early); in deadline order it only narrows.
@@ -119,6 +121,10 @@ impl InboxStore for SqliteStore {
                     .into(),
             );
             args.push(Arg::Int(d));
+        }
+        if let Some(r) = &reference {
+            conds.push("s.reference_no = ?".into());
+            args.push(Arg::Text(r.to_string()));
         }
         if let Some(t) = filter.topic_id {
             conds.push("s.topic_id = ?".into());

@@ -149,7 +149,7 @@ pub(super) async fn create_broadcast(
     let mut payloads: HashMap<Option<&str>, Vec<String>> = HashMap::new();
     for (_, language) in &recipients {
         payloads.entry(language.as_deref()).or_insert_with(|| {
-            OutMessage { chat_id: 0, payload: render(language.as_deref()), priority }
+            OutMessage { chat_id: 0, payload: render(language.as_deref()), priority, held: None }
                 .into_parts()
                 .into_iter()
                 .map(|m| m.payload)

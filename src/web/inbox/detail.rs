@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::{local_date, local_time, visibility};
 use crate::dialog::Ctx;
 use crate::domain::ReferenceNo;
-use crate::store::{AssignmentRole, AssignmentStatus, Committed, Facts};
+use crate::reply::Action as Said;
+use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Role};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
 use crate::workflow::{self, Act, Actor, Command};
@@ -172,8 +173,8 @@ pub async fn by_reference(
     Path(reference): Path<String>,
 ) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = reference.trim().to_uppercase();
-    let id = match ReferenceNo::parse(&reference) {
+    let reference = reference.trim().to_string();
+    let id = match ReferenceNo::find(&reference) {
         Some(r) => state.app.store.suggestion_id_by_reference(&r.to_string()).await?,
         None => None,
     };
@@ -194,7 +195,8 @@ pub struct LookupQuery {
 /// The lookup box: goes to the suggestion with that reference number.
 pub async fn lookup(user: CurrentUser, Query(q): Query<LookupQuery>) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = q.reference.trim().to_uppercase();
+    // Read as typed (`pd－2026－0001`, `编号：PD-2026-0001`); the page it leads to says if it is unknown.
+    let reference = ReferenceNo::find(&q.reference).map_or_else(|| q.reference.trim().to_string(), |r| r.to_string());
     let encoded: String = url::form_urlencoded::byte_serialize(reference.as_bytes()).collect();
     Ok(Redirect::to(&format!("/suggestions/ref/{encoded}")).into_response())
 }
@@ -326,6 +328,40 @@ fn file_size(bytes: i64) -> String {
     }
 }
 
+/// The notifications about this suggestion that were kept because their recipient could not be
+/// written to yet: to whom, what, and whether they have gone out since.
+fn held_section(state: &WebState, held: &[HeldNotification]) -> Markup {
+    let t = |k: &str| state.t(k);
+    let waiting = held.iter().filter(|h| h.released_at.is_none()).count();
+    html! {
+        h2 id="held" { (state.ta("web.inbox.detail.held", &[("count", &waiting)])) }
+        p.muted { (t("web.inbox.detail.held_note")) }
+        div.table-wrap { table {
+            thead { tr {
+                th { (t("web.inbox.detail.held_to")) } th { (t("web.inbox.detail.held_text")) }
+                th { (t("web.inbox.detail.held_at")) } th { (t("web.inbox.detail.status")) }
+            } }
+            tbody { @for h in held { tr {
+                td { @match h.to {
+                    Addressee::Member(_) => { (state.ta("web.inbox.detail.held_to_member", &[("name", &h.name)])) }
+                    Addressee::Department(_) => { (state.ta("web.inbox.detail.held_to_department", &[("name", &h.name)])) }
+                    Addressee::Staff => { (t("web.inbox.detail.held_to_staff")) }
+                } }
+                td { div.text { @match Said::decode(&h.payload) {
+                    Ok(Said::Send { text, .. }) => (text),
+                    Ok(Said::File { caption, .. }) => { (t("web.inbox.detail.held_file")) " " (caption) }
+                    Ok(Said::ClearButtons { .. }) | Err(_) => "—",
+                } } }
+                td { (local_time(state, h.created_at)) }
+                td { @match h.released_at {
+                    None => strong { (t("web.inbox.detail.held_waiting")) },
+                    Some(at) => { (state.ta("web.inbox.detail.held_released", &[("at", &local_time(state, at))])) }
+                } }
+            } } }
+        } }
+    }
+}
+
 async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Outcome) -> Result<Markup, WebError> {
     let store = &state.app.store;
     let s = store.suggestion(facts.id).await?.ok_or(WebError::NotFound)?;
@@ -333,6 +369,8 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     let replies = store.replies_of(facts.id).await?;
     let opinions = store.co_opinions(facts.id).await?;
     let timeline = store.timeline_of(facts.id).await?;
+    // Pushes kept for someone the bot could not write to yet: staff see who still waits for what.
+    let held = if user.user.role == Role::Department { Vec::new() } else { store.held_notifications(facts.id).await? };
     let offered: Vec<Action> = Action::ALL.into_iter().filter(|a| offered(user, &facts, *a)).collect();
     let needs_departments = offered.contains(&Action::Assign);
     let departments = if needs_departments { store.departments().await? } else { Vec::new() };
@@ -437,6 +475,9 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             strong { (t(&format!("event.{}", e.event))) }
             @if !e.text.is_empty() { div.text { (e.text) } }
         } } }
+        @if !held.is_empty() {
+            (held_section(state, &held))
+        }
         h2 { (t("web.inbox.detail.actions")) }
         @if offered.is_empty() {
             p.muted { (t("web.inbox.detail.no_actions")) }

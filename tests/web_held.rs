@@ -1,0 +1,48 @@
+//! The console's suggestion page shows the pushes kept for someone the bot cannot write to yet,
+//! and when they went out.
+
+mod support;
+
+use jianyan::store::{Commit, Store};
+use jianyan::workflow::Command;
+use support::console::Console;
+
+#[tokio::test]
+async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_went_out() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let (id, reference) = c.api_submit("PD001", "关于学区划分", &["内容"]).await;
+    let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    assert!(!page.body.contains("id=\"held\""), "nothing kept, nothing shown");
+
+    // The member has not redeemed an invite: the push of the acceptance is kept, not dropped.
+    c.api_run_as("staff", id, Command::Accept).await;
+    let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    let held = c.app.texts.t(jianyan::locale::Lang::Zh, "web.inbox.detail.held", &[("count", &1)]);
+    assert!(page.body.contains(&held), "{}", page.body);
+    let section = &page.body[page.body.find("id=\"held\"").unwrap()..];
+    assert!(section.contains(&reference) && section.contains("已受理") && section.contains("等待发送"), "{section}");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!(pending, 0, "nothing was queued for a chat that does not exist");
+
+    // The member registers and writes to the bot: the push is queued for their chat.
+    c.api_bind_member("PD001", 7001).await;
+    let now = jianyan::clock::Clock::now(c.clock.as_ref());
+    let commit = Commit {
+        update_id: Some(1),
+        chat_id: 7001,
+        dialog: None,
+        messages: Vec::new(),
+        submission: None,
+        change: None,
+        now,
+    };
+    c.store.commit(commit).await.unwrap();
+    let queued: Vec<(i64, String)> =
+        sqlx::query_as("SELECT chat_id, payload FROM outbox").fetch_all(c.store.pool()).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(queued[0].0 == 7001 && queued[0].1.contains("已受理"), "{queued:?}");
+    let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    let held = c.app.texts.t(jianyan::locale::Lang::Zh, "web.inbox.detail.held", &[("count", &0)]);
+    assert!(page.body.contains(&held) && page.body.contains("已于"), "{}", page.body);
+}
