@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -173,12 +175,15 @@ pub async fn serve(
 }
 
 /// The body limit of a request: `web.max_upload_bytes` for file uploads, `web.max_body_bytes`
-/// for everything else. A declared `Content-Length` over it is refused at once (413, in the
-/// console's or the API's format); a body that turns out longer while read is cut off by axum's
-/// `DefaultBodyLimit`, whose rejection (413) is put in the same format by `render_errors`.
+/// for everything else. A declared `Content-Length` over it is refused at once; a body that turns
+/// out longer while read (chunked) is cut off at the limit (http-body-util's `Limited`, and axum's
+/// `DefaultBodyLimit` for its extractors). Either way the answer is 413 in the console's or the
+/// API's format — also when a handler read the cut-off body and answered something else (the
+/// roster upload used to say 400), because the limit, not the handler, is what refused it.
 pub async fn limit_bodies(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let web = &state.app.config.web;
-    let upload = request.method() == Method::POST && UPLOAD_ROUTES.contains(&request.uri().path());
+    let path = request.uri().path().to_string();
+    let upload = request.method() == Method::POST && UPLOAD_ROUTES.contains(&path.as_str());
     let limit = if upload { web.max_upload_bytes } else { web.max_body_bytes };
     let declared = request
         .headers()
@@ -186,10 +191,25 @@ pub async fn limit_bodies(State(state): State<WebState>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return super::error_for_status(&state, request.uri().path(), StatusCode::PAYLOAD_TOO_LARGE);
+        return super::error_for_status(&state, &path, StatusCode::PAYLOAD_TOO_LARGE);
     }
-    match DefaultBodyLimit::max(limit).layer(next).oneshot(request).await {
+    let over = Arc::new(AtomicBool::new(false));
+    let flag = over.clone();
+    let request = request.map(|body| {
+        Body::new(Limited::new(body, limit).map_err(move |e| {
+            if e.is::<LengthLimitError>() {
+                flag.store(true, Ordering::Relaxed);
+            }
+            e
+        }))
+    });
+    let response = match DefaultBodyLimit::max(limit).layer(next).oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
+    };
+    let refused = response.status().is_client_error() || response.status().is_server_error();
+    if refused && over.load(Ordering::Relaxed) {
+        return super::error_for_status(&state, &path, StatusCode::PAYLOAD_TOO_LARGE);
     }
+    response
 }
