@@ -150,13 +150,14 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for MaskingWriter<M> {
     }
 }
 
-/// The subscriber `init` installs, writing to `sink`: text or JSON as `log.format` says, fields
-/// escaped (`escape_controls`) and lines masked (`Masker`). Tests give their own sink.
-pub fn subscriber<M>(config: &Config, sink: M, ansi: bool) -> Box<dyn tracing::Subscriber + Send + Sync>
+/// The subscriber `init` installs, writing to `sink`: events as `filter` (EnvFilter syntax)
+/// selects, text or JSON as `log.format` says, fields escaped (`escape_controls`) and lines masked
+/// (`Masker`). Tests give their own sink.
+pub fn subscriber<M>(config: &Config, filter: &str, sink: M, ansi: bool) -> Box<dyn tracing::Subscriber + Send + Sync>
 where
     M: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter = EnvFilter::new(filter);
     let writer = MaskingWriter::new(sink, ansi);
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     if config.log.format == "json" {
@@ -179,7 +180,8 @@ where
 /// Installs the global tracing subscriber (the one process-wide thing, set once in `main`).
 pub fn init(config: &Config) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    if let Err(e) = tracing::subscriber::set_global_default(subscriber(config, std::io::stderr, ansi)) {
+    let filter = std::env::var("RUST_LOG").ok().filter(|f| !f.trim().is_empty()).unwrap_or(config.log.level.clone());
+    if let Err(e) = tracing::subscriber::set_global_default(subscriber(config, &filter, std::io::stderr, ansi)) {
         eprintln!("logging was already set up: {e}");
     }
 }
