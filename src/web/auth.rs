@@ -132,7 +132,8 @@ pub fn trusted_device(value: &str, password_hash: &str, user_id: i64, now: DateT
     let mut parts = value.splitn(3, '.');
     let (issued, nonce, signature) = (parts.next()?, parts.next()?, parts.next()?);
     let issued: i64 = issued.parse().ok()?;
-    let fresh = now.timestamp() - issued < days * 86_400 && issued <= now.timestamp() + 60;
+    let age = now.timestamp().saturating_sub(issued);
+    let fresh = age < days.saturating_mul(86_400) && age >= -60;
     let valid = constant_time_eq(&device_signature(password_hash, user_id, issued, nonce), signature);
     (fresh && valid && !nonce.is_empty()).then(|| nonce.to_string())
 }
@@ -362,6 +363,7 @@ mod tests {
         assert!(trusted_device(&value, &hash, 7, t + Duration::days(91), 90).is_none(), "too old");
         let forged = format!("{}.{}", &value[..value.rfind('.').unwrap()], "0".repeat(64));
         assert!(trusted_device(&forged, &hash, 7, t, 90).is_none());
+        assert!(trusted_device("-9223372036854775808.aa.bb", &hash, 7, t, 90).is_none(), "no overflow");
     }
 
     #[test]

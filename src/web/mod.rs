@@ -15,7 +15,6 @@ pub mod preview;
 pub mod transport;
 
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use axum::Router;
