@@ -508,7 +508,7 @@ async fn sessions(router: axum::Router, rows: usize) -> anyhow::Result<()> {
     let limits = jianyan::web::transport::ConnectionLimits {
         header_read_timeout: Duration::from_secs(10),
         max_connections: 1024,
-        // All 200 come from one address, as they do through a reverse proxy (listed as trusted).
+        // All 200 come from one address, as through a reverse proxy (which is exempt from the cap).
         max_per_address: 1024,
         trusted_proxies: Vec::new(),
     };
