@@ -5,7 +5,14 @@
 //! cargo bench --bench console_load                                  # 1,000,000 suggestions
 //! BENCH_DB=/tmp/console-1m.db cargo bench --bench console_load      # keep and reuse the database
 //! BENCH_ROWS=50000 BENCH_REQUESTS=20 cargo bench --bench console_load   # quick smoke
+//! BENCH_SESSIONS_ONLY=1 BENCH_ROWS=100000 cargo bench --bench console_load   # only the 200-session phase
 //! ```
+//!
+//! The sessions phase serves the router on loopback with the real server loop
+//! (`jianyan::web::serve`, its connection limits and timeouts), logs in `BENCH_SESSIONS` (200)
+//! sessions, and has each of them load `BENCH_SESSION_ROUNDS` (10) inbox pages at once (first
+//! page, a state filter, a deep page in turn), over HTTP/1.1 keep-alive: throughput in requests
+//! per second and p50/p95 per request.
 //!
 //! The database is generated once (batched multi-row INSERTs in big transactions; the FTS insert
 //! trigger is dropped during the load and the trigram index rebuilt after, then the trigger put
@@ -440,6 +447,9 @@ async fn main() -> anyhow::Result<()> {
         ("department account: first page", true, Box::new(|_| "/suggestions".into())),
         ("department account: state filter", true, Box::new(|_| "/suggestions?state=in_progress".into())),
     ];
+    if std::env::var("BENCH_SESSIONS_ONLY").is_ok_and(|v| v == "1") {
+        return sessions(router, rows).await;
+    }
     println!("\n{:<40} {:>8} {:>8} {:>8}  goal p95 < 100 ms", "request", "p50 ms", "p95 ms", "max ms");
     let mut missed = Vec::new();
     for (name, as_dept, make) in &kinds {
@@ -479,6 +489,73 @@ async fn main() -> anyhow::Result<()> {
     if !missed.is_empty() {
         println!("\nmissed the p95 goal: {missed:?}");
     }
+    sessions(router, rows).await
+}
+
+/// `BENCH_SESSIONS` logged-in sessions loading inbox pages at once through the real server.
+async fn sessions(router: axum::Router, rows: usize) -> anyhow::Result<()> {
+    let sessions = env_usize("BENCH_SESSIONS", 200);
+    let rounds = env_usize("BENCH_SESSION_ROUNDS", 10);
+    let mut cookies = Vec::with_capacity(sessions);
+    let t = Instant::now();
+    for _ in 0..sessions {
+        cookies.push(login(&router, "bench-staff").await);
+    }
+    println!("\n{sessions} sessions logged in ({:.1} s)", t.elapsed().as_secs_f64());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let limits = jianyan::web::transport::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 1024,
+        // All 200 come from one address, as through a reverse proxy (which is exempt from the cap).
+        max_per_address: 1024,
+        trusted_proxies: Vec::new(),
+    };
+    tokio::spawn(jianyan::web::transport::serve(router, listener, limits, rx));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(sessions).build()?;
+    let max_id = rows.max(2) as i64;
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, cookie) in cookies.into_iter().enumerate() {
+        let client = client.clone();
+        set.spawn(async move {
+            let mut rng = StdRng::seed_from_u64(i as u64);
+            let mut times = Vec::with_capacity(rounds);
+            for round in 0..rounds {
+                let path = match round % 3 {
+                    0 => "/suggestions".to_string(),
+                    1 => format!("/suggestions?state={}", ["in_progress", "closed", "submitted"][rng.gen_range(0..3)]),
+                    _ => format!("/suggestions?after={}", rng.gen_range(1..max_id)),
+                };
+                let t = Instant::now();
+                let response = client.get(format!("http://{addr}{path}")).header("cookie", &cookie).send().await;
+                let ok = match response {
+                    Ok(r) => r.status() == reqwest::StatusCode::OK && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                times.push((t.elapsed(), ok));
+            }
+            times
+        });
+    }
+    let mut times = Vec::new();
+    while let Some(done) = set.join_next().await {
+        times.extend(done?);
+    }
+    let wall = started.elapsed();
+    let failed = times.iter().filter(|(_, ok)| !ok).count();
+    let mut times: Vec<Duration> = times.into_iter().map(|(t, _)| t).collect();
+    times.sort();
+    println!(
+        "{sessions} sessions x {rounds} inbox pages over HTTP: {} requests in {:.2} s = {:.0} requests/s; p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {failed} failed",
+        times.len(),
+        wall.as_secs_f64(),
+        times.len() as f64 / wall.as_secs_f64(),
+        pct(&times, 0.5),
+        pct(&times, 0.95),
+        pct(&times, 1.0),
+    );
     Ok(())
 }
 

@@ -132,7 +132,9 @@ pub async fn users_add(
     if !crate::web::auth::password_is_acceptable(password) {
         return Ok(Outcome::failed(texts.t(lang, "cli.weak_password", &[])));
     }
-    let password_hash = crate::web::auth::hash_password(password)?;
+    // Argon2 is CPU work: off the async threads.
+    let owned = password.to_string();
+    let password_hash = tokio::task::spawn_blocking(move || crate::web::auth::hash_password(&owned)).await??;
     let new = NewUser { username: username.to_string(), name: name.to_string(), role, department_id, password_hash };
     match app.store.add_user(new, app.clock.now()).await? {
         Some(user) => Ok(Outcome::ok(texts.t(

@@ -133,7 +133,32 @@ pub struct Web {
     pub public_url: String,
     pub secure_cookies: bool,
     pub session_hours: i64,
+    /// Password checks per username and per client address in a window (see `auth::login_limits`).
     pub max_failed_logins: u32,
+    pub login_window_minutes: i64,
+    /// Keys the login limiter holds at most (memory bound).
+    pub login_limiter_entries: usize,
+    pub trusted_device_days: i64,
+    /// Argon2 computations at the same time.
+    pub password_concurrency: usize,
+    /// A header naming the client's address, believed only from `trusted_proxies`; empty: none.
+    pub trusted_proxy_header: String,
+    pub trusted_proxies: Vec<String>,
+    pub header_read_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    /// Bytes, for forms and API bodies.
+    pub max_body_bytes: usize,
+    /// Bytes, for file uploads (the roster import).
+    pub max_upload_bytes: usize,
+}
+
+impl Web {
+    /// The trusted proxies' addresses (already checked by `validate`).
+    pub fn trusted_proxy_addrs(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies.iter().filter_map(|a| a.trim().parse().ok()).collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -372,6 +397,40 @@ impl Config {
                 "use 12 and 5",
             ));
         }
+        let w = &self.web;
+        if w.login_window_minutes < 1
+            || w.login_limiter_entries < 100
+            || w.trusted_device_days < 1
+            || w.password_concurrency == 0
+            || w.header_read_timeout_secs == 0
+            || w.request_timeout_secs == 0
+            || w.max_connections == 0
+            || w.max_connections_per_address == 0
+            || w.max_body_bytes < 1024
+            || w.max_upload_bytes < w.max_body_bytes
+        {
+            return Err(ConfigError::new(
+                "web",
+                "a login or connection limit is 0 or too small (login_limiter_entries ≥ 100, max_body_bytes ≥ 1024, max_upload_bytes ≥ max_body_bytes)",
+                "compare with config/default.toml",
+            ));
+        }
+        if let Some(bad) = w.trusted_proxies.iter().find(|a| a.trim().parse::<std::net::IpAddr>().is_err()) {
+            return Err(ConfigError::new(
+                "web.trusted_proxies",
+                format!("`{bad}` is not an IP address"),
+                "list the reverse proxies' addresses, e.g. [\"127.0.0.1\"]",
+            ));
+        }
+        let header_ok = w.trusted_proxy_header.is_empty()
+            || axum::http::HeaderName::from_bytes(w.trusted_proxy_header.as_bytes()).is_ok();
+        if !header_ok || (!w.trusted_proxy_header.is_empty() && w.trusted_proxies.is_empty()) {
+            return Err(ConfigError::new(
+                "web.trusted_proxy_header",
+                format!("`{}` is not a header name, or web.trusted_proxies is empty", w.trusted_proxy_header),
+                "use X-Forwarded-For and list the proxies in web.trusted_proxies, or leave both empty",
+            ));
+        }
         if !["zh-CN", "en"].contains(&self.locale.default.as_str()) {
             return Err(ConfigError::new(
                 "locale.default",
@@ -502,6 +561,10 @@ fn env_value(old: &toml::Value, raw: &str) -> Option<toml::Value> {
             _ => return None,
         }),
         toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().ok()?),
+        // A list of texts, comma-separated: JIANYAN_WEB__TRUSTED_PROXIES=10.0.0.1,10.0.0.2
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+        ),
         _ => return None,
     })
 }

@@ -185,10 +185,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         let listener = tokio::net::TcpListener::bind(&config.web.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (setting web.listen): {e}", config.web.listen))?;
+        // The address actually served (web.listen may name port 0, or every interface).
+        let served = listener.local_addr()?;
         let app = App::open(config, Arc::new(SystemClock)).await?;
         first_admin(&app).await?;
         tracing::info!(
             database = %app.config.database.path.display(),
+            listening = %served,
             console = %app.config.web.public_url,
             "jianyan is running; stop it with Ctrl-C"
         );
@@ -268,7 +271,10 @@ async fn first_admin(app: &App) -> anyhow::Result<()> {
         name: app.texts.t(app.texts.lang_for(None), "cli.role_admin", &[]),
         role: Role::Admin,
         department_id: None,
-        password_hash: jianyan::web::auth::hash_password(&password)?,
+        password_hash: {
+            let password = password.clone();
+            tokio::task::spawn_blocking(move || jianyan::web::auth::hash_password(&password)).await??
+        },
     };
     if app.store.add_user(user, app.clock.now()).await?.is_some() {
         tracing::warn!("created the first console account `admin`; its password is printed on the terminal once");

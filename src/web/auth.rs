@@ -1,30 +1,36 @@
 //! Logging in and out: argon2 password hashes, sessions in the database, CSRF tokens on every
-//! form, and a limit on failed logins per username and per address.
+//! form, and the password-check budgets of `login_limits` with trusted-device cookies.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use maud::html;
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+pub use super::client::ClientAddr;
 use super::layout::{self, csrf_field};
 use super::{WebError, WebState};
 use crate::store::{Auditor, Role, User};
 
 pub const SESSION_COOKIE: &str = "jianyan_session";
 const LOGIN_COOKIE: &str = "jianyan_login";
-const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// The trusted-device cookie (OWASP's device cookie): `<issued unix secs>.<nonce>.<signature>`.
+pub const DEVICE_COOKIE: &str = "jianyan_device";
+/// Longest username, in bytes, that reaches the limiter, the database or the log; longer ones
+/// cannot be an account's and fail at once.
+pub const MAX_USERNAME_BYTES: usize = 64;
+/// Longest password, in bytes, that is hashed (accounts allow 128 characters, 512 bytes).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -65,39 +71,71 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Failed logins per key (a username, or an address), kept for the window.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
+/// Where argon2 runs: on Tokio's blocking threads, at most `web.password_concurrency` at once, so a
+/// flood of logins waits its turn instead of taking the threads the bot and the console run on.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
-impl LoginLimiter {
-    /// Whether logins for these keys must wait, and until when.
-    fn blocked_until(&self, keys: &[String], max: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let window = Duration::minutes(FAILURE_WINDOW_MINUTES);
-        keys.iter()
-            .filter_map(|k| {
-                let list = map.get_mut(k)?;
-                list.retain(|t| now - *t < window);
-                (list.len() >= max as usize).then(|| list[list.len() - max as usize] + window)
-            })
-            .max()
+impl Passwords {
+    pub fn new(concurrency: usize) -> Self {
+        Self { permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))) }
     }
 
-    fn failed(&self, keys: &[String], now: DateTime<Utc>) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for k in keys {
-            map.entry(k.clone()).or_default().push(now);
-        }
+    /// Whether `password` matches the PHC string `hash`.
+    pub async fn verify(&self, password: &str, hash: &str) -> bool {
+        let (password, hash) = (password.to_string(), hash.to_string());
+        let Ok(_permit) = self.permits.acquire().await else { return false };
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
     }
 
-    fn succeeded(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for k in keys {
-            map.remove(k);
-        }
+    /// A new argon2id PHC string for `password`.
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let password = password.to_string();
+        let _permit = self.permits.acquire().await?;
+        tokio::task::spawn_blocking(move || hash_password(&password)).await?
     }
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+pub fn cap_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The signature of a device cookie: HMAC-SHA256 keyed with the account's password hash (secret to
+/// the server, and changed with the password, which so revokes every trusted device).
+fn device_signature(password_hash: &str, user_id: i64, issued: i64, nonce: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(password_hash.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(format!("jianyan-device\0{user_id}\0{issued}\0{nonce}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A new device cookie value for the account.
+pub fn device_cookie(password_hash: &str, user_id: i64, now: DateTime<Utc>) -> String {
+    let nonce = &random_token()[..32];
+    let issued = now.timestamp();
+    format!("{issued}.{nonce}.{}", device_signature(password_hash, user_id, issued, nonce))
+}
+
+/// The nonce of a device cookie, if it was issued to this account within `days` days.
+pub fn trusted_device(value: &str, password_hash: &str, user_id: i64, now: DateTime<Utc>, days: i64) -> Option<String> {
+    let mut parts = value.splitn(3, '.');
+    let (issued, nonce, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    let issued: i64 = issued.parse().ok()?;
+    let age = now.timestamp().saturating_sub(issued);
+    let fresh = age < days.saturating_mul(86_400) && age >= -60;
+    let valid = constant_time_eq(&device_signature(password_hash, user_id, issued, nonce), signature);
+    (fresh && valid && !nonce.is_empty()).then(|| nonce.to_string())
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -151,17 +189,6 @@ impl FromRequestParts<WebState> for CurrentUser {
     }
 }
 
-/// The client's address, when the server knows it (not in tests that call the router directly).
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
-    }
-}
-
 fn login_form(state: &WebState, token: &str, username: &str, message: Option<&str>) -> maud::Markup {
     let title = state.t("web.login.title");
     layout::page(
@@ -200,6 +227,8 @@ pub struct LoginForm {
     password: String,
 }
 
+/// Checks a login. Unknown usernames are checked against a dummy hash, so the answer takes as
+/// long either way; every check is first reserved with the limiter (see `login_limits`).
 pub async fn login(
     State(state): State<WebState>,
     ClientAddr(addr): ClientAddr,
@@ -211,36 +240,55 @@ pub async fn login(
         return Err(WebError::Csrf);
     }
     let now = state.app.clock.now();
-    let username = form.username.trim().to_string();
-    let mut keys = vec![format!("user:{username}")];
-    if let Some(addr) = addr {
-        keys.push(format!("addr:{addr}"));
-    }
+    let web = &state.app.config.web;
+    let typed = form.username.trim();
+    let username = cap_bytes(typed, MAX_USERNAME_BYTES).to_string();
+    let plausible = typed.len() <= MAX_USERNAME_BYTES && form.password.len() <= MAX_PASSWORD_BYTES;
     let again = |message: String, status: StatusCode| {
         let token = random_token();
         let mut response = (status, login_form(&state, &token, &username, Some(&message))).into_response();
         response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, &token, 3600));
         response
     };
-    if let Some(until) = state.logins.blocked_until(&keys, state.app.config.web.max_failed_logins, now) {
-        let minutes = (until - now).num_minutes() + 1;
-        return Ok(again(state.ta("web.login.too_many", &[("minutes", &minutes)]), StatusCode::TOO_MANY_REQUESTS));
-    }
-    let found = state.app.store.user_for_login(&username).await?;
-    // Verify against a hash even for unknown names, so the answer takes as long either way.
+    let found = if plausible { state.app.store.user_for_login(&username).await? } else { None };
+    // A browser this account logged in from before (its device cookie), or an address it did, has
+    // a budget of its own; everyone else shares the account's and their address's.
+    let device = found.as_ref().and_then(|(user, hash)| {
+        let value = cookie(&headers, DEVICE_COOKIE)?;
+        trusted_device(value, hash, user.id, now, web.trusted_device_days)
+    });
+    let keys = match (device, addr) {
+        (Some(nonce), _) => vec![format!("device:{nonce}")],
+        (None, Some(addr)) if state.logins.is_known(&username, addr, now) => vec![format!("known:{username}@{addr}")],
+        (None, addr) => {
+            let mut keys = vec![format!("user:{username}")];
+            keys.extend(addr.map(|a| format!("addr:{a}")));
+            keys
+        }
+    };
+    let reservation = match state.logins.reserve(&keys, now) {
+        Ok(reservation) => reservation,
+        Err(until) => {
+            let minutes = (until - now).num_minutes() + 1;
+            tracing::info!(username = %username, "a console login waits: too many failed attempts");
+            return Ok(again(state.ta("web.login.too_many", &[("minutes", &minutes)]), StatusCode::TOO_MANY_REQUESTS));
+        }
+    };
     let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(state.dummy_hash.as_str());
-    let ok = verify_password(&form.password, hash);
-    let user = match found {
-        Some((user, _)) if ok && user.active => user,
+    let ok = plausible && state.passwords.verify(&form.password, hash).await;
+    let (user, hash) = match found {
+        Some((user, hash)) if ok && user.active => (user, hash),
         _ => {
-            state.logins.failed(&keys, now);
             tracing::info!(username = %username, "a console login failed");
             return Ok(again(state.t("web.login.failed"), StatusCode::UNAUTHORIZED));
         }
     };
-    state.logins.succeeded(&keys);
+    state.logins.give_back(reservation);
+    if let Some(addr) = addr {
+        state.logins.remember(&username, addr, now);
+    }
     let token = random_token();
-    let hours = state.app.config.web.session_hours;
+    let hours = web.session_hours;
     state
         .app
         .store
@@ -248,8 +296,11 @@ pub async fn login(
         .await?;
     state.app.store.audit(Auditor::User(user.id), "login", "", "", now).await?;
     let mut response = Redirect::to("/").into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &token, hours * 3600));
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
+    let device = device_cookie(&hash, user.id, now);
+    let h = response.headers_mut();
+    h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &token, hours * 3600));
+    h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
+    h.append(header::SET_COOKIE, set_cookie(&state, DEVICE_COOKIE, &device, web.trusted_device_days * 86_400));
     Ok(response)
 }
 
@@ -301,17 +352,23 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_blocks_after_max_failures_in_the_window() {
-        let l = LoginLimiter::default();
+    fn device_cookies_are_bound_to_the_account_its_password_and_their_age() {
         let t = Utc::now();
-        let keys = vec!["user:a".to_string()];
-        for i in 0..5 {
-            assert!(l.blocked_until(&keys, 5, t).is_none(), "try {i}");
-            l.failed(&keys, t);
-        }
-        assert!(l.blocked_until(&keys, 5, t).is_some());
-        assert!(l.blocked_until(&keys, 5, t + Duration::minutes(16)).is_none());
-        l.succeeded(&keys);
-        assert!(l.blocked_until(&keys, 5, t).is_none());
+        let hash = hash_password("Correct-horse-9").unwrap();
+        let value = device_cookie(&hash, 7, t);
+        assert!(trusted_device(&value, &hash, 7, t, 90).is_some());
+        assert!(trusted_device(&value, &hash, 8, t, 90).is_none(), "another account");
+        let new_hash = hash_password("Correct-horse-10").unwrap();
+        assert!(trusted_device(&value, &new_hash, 7, t, 90).is_none(), "the password changed");
+        assert!(trusted_device(&value, &hash, 7, t + Duration::days(91), 90).is_none(), "too old");
+        let forged = format!("{}.{}", &value[..value.rfind('.').unwrap()], "0".repeat(64));
+        assert!(trusted_device(&forged, &hash, 7, t, 90).is_none());
+        assert!(trusted_device("-9223372036854775808.aa.bb", &hash, 7, t, 90).is_none(), "no overflow");
+    }
+
+    #[test]
+    fn caps_cut_at_character_boundaries() {
+        assert_eq!(cap_bytes("用户名", 4), "用");
+        assert_eq!(cap_bytes("admin", 64), "admin");
     }
 }

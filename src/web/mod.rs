@@ -5,13 +5,17 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod dashboard;
 pub mod inbox;
 pub mod layout;
+pub mod login_limits;
 pub mod manage;
 pub mod preview;
+pub mod transport;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -21,6 +25,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::app::App;
 use crate::locale::Lang;
@@ -31,7 +36,10 @@ pub struct WebState {
     pub app: App,
     /// Whether the Telegram bot runs in this process (it does not without a token).
     pub bot_enabled: bool,
-    pub logins: Arc<auth::LoginLimiter>,
+    /// Password checks per username, address and trusted device (see `login_limits`).
+    pub logins: Arc<login_limits::LoginLimiter>,
+    /// Where argon2 runs: blocking threads, `web.password_concurrency` at a time.
+    pub passwords: auth::Passwords,
     /// A real hash to check unknown usernames against, so a login takes as long either way.
     pub dummy_hash: Arc<String>,
 }
@@ -39,7 +47,9 @@ pub struct WebState {
 impl WebState {
     pub fn new(app: App, bot_enabled: bool) -> Self {
         let dummy_hash = auth::hash_password(&auth::random_token()).unwrap_or_default();
-        Self { app, bot_enabled, logins: Arc::new(auth::LoginLimiter::default()), dummy_hash: Arc::new(dummy_hash) }
+        let logins = Arc::new(login_limits::LoginLimiter::from_config(&app.config.web));
+        let passwords = auth::Passwords::new(app.config.web.password_concurrency);
+        Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::new(dummy_hash) }
     }
 
     /// The console speaks the committee's default language.
@@ -57,7 +67,12 @@ impl WebState {
 }
 
 /// The whole web application.
+///
+/// Every request is held to a body limit (`transport::limit_bodies`) and a time limit
+/// (`web.request_timeout_secs`, then 408); every error, the framework's own rejections included,
+/// is answered as the console's page or the API's JSON (`render_errors`).
 pub fn router(state: WebState) -> Router {
+    let request_timeout = Duration::from_secs(state.app.config.web.request_timeout_secs);
     Router::new()
         .route("/", get(dashboard::page))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -68,20 +83,17 @@ pub fn router(state: WebState) -> Router {
         .merge(preview::router())
         .merge(api::router())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), transport::limit_bodies))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
-/// Serves until `shutdown` turns true.
-pub async fn serve(state: WebState, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let router = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        })
-        .await?;
-    Ok(())
+/// Serves until `shutdown` turns true, with the connection limits of `[web]`.
+pub async fn serve(state: WebState, listener: TcpListener, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let limits = transport::ConnectionLimits::from_config(&state.app.config.web);
+    transport::serve(router(state), listener, limits, shutdown).await
 }
 
 async fn style() -> impl IntoResponse {
@@ -102,16 +114,48 @@ struct ErrorPage {
     detail: Option<String>,
 }
 
-/// Renders the error pages `WebError` asked for, with the texts of this console.
+/// Renders the error pages `WebError` asked for, with the texts of this console; and answers the
+/// framework's own plain-text rejections (a path segment that is not a number, an unreadable form,
+/// a body over the limit, a timeout) the same way as every other error: the console's page, or
+/// the API's JSON under `/api/`.
 async fn render_errors(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    match response.extensions().get::<ErrorPage>().cloned() {
-        Some(page) => (response.status(), layout::error_page(&state, page.key, page.detail.as_deref())).into_response(),
-        None => response,
+    if let Some(page) = response.extensions().get::<ErrorPage>().cloned() {
+        return (response.status(), layout::error_page(&state, page.key, page.detail.as_deref())).into_response();
     }
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.starts_with("text/plain")));
+    if (status.is_client_error() || status.is_server_error()) && plain {
+        tracing::debug!(status = status.as_u16(), path = %path, "a framework rejection, answered as an error page");
+        return error_for_status(&state, &path, status);
+    }
+    response
 }
 
-/// Headers every response carries: no framing, no sniffing, scripts and styles only from here.
+/// The answer for an error status on `path`: JSON in the API's one shape under `/api/`, the
+/// console's error page (in its language) everywhere else.
+pub fn error_for_status(state: &WebState, path: &str, status: StatusCode) -> Response {
+    if path == "/api" || path.starts_with("/api/") {
+        return api::error_for_status(state, status);
+    }
+    let key = match status {
+        StatusCode::NOT_FOUND => "web.error.not_found",
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => "web.error.forbidden",
+        StatusCode::PAYLOAD_TOO_LARGE => "web.error.too_large",
+        StatusCode::REQUEST_TIMEOUT => "web.error.timeout",
+        StatusCode::METHOD_NOT_ALLOWED => "web.error.method_not_allowed",
+        s if s.is_server_error() => "web.error.internal",
+        _ => "web.error.bad_request",
+    };
+    (status, layout::error_page(state, key, None)).into_response()
+}
+
+/// Headers every response carries: no framing, no sniffing, scripts and styles only from here,
+/// and no caching of anything that did not say otherwise (pages and exports hold personal data).
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -123,6 +167,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 

@@ -118,6 +118,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The API's answer for an error status the framework or the transport decided (a body over the
+/// limit, a timeout, a path or query that cannot be read), in the one error shape.
+pub fn error_for_status(state: &WebState, status: StatusCode) -> Response {
+    let (code, key) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "web.api.too_large"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "web.api.timeout"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "web.api.method_not_allowed"),
+        StatusCode::NOT_FOUND => ("no_such_endpoint", "web.api.no_such_endpoint"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "web.api.unsupported_media_type"),
+        s if s.is_server_error() => ("internal", "web.api.internal"),
+        _ => ("invalid_request", "web.api.unreadable"),
+    };
+    ApiError::new(status, code, state.t(key)).into_response()
+}
+
 /// A JSON body, UTF-8, never cached.
 fn json_body(value: &Value) -> impl IntoResponse + use<> {
     (

@@ -198,7 +198,7 @@ async fn create(
         let markup = list_page(&state, &user, &f, &errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     };
-    let password_hash = auth::hash_password(&password)?;
+    let password_hash = state.passwords.hash(&password).await?;
     let now = state.app.clock.now();
     let new = NewUser { username: username.clone(), name, role, department_id, password_hash };
     let Some(created) = state.app.store.add_user(new, now).await? else {
@@ -270,7 +270,7 @@ async fn reset_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let now = state.app.clock.now();
-    state.app.store.set_password(id, &auth::hash_password(&f.password)?, now).await?;
+    state.app.store.set_password(id, &state.passwords.hash(&f.password).await?, now).await?;
     if id != user.user.id {
         // Whoever was logged in with the old password is logged out.
         state.app.store.delete_sessions_of(id).await?;
