@@ -160,7 +160,9 @@ async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table
     })
 }
 
-/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state.
+/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state or
+/// its once-only action (`Change::once_key`) is recorded already. On `false` the caller must not
+/// commit `tx`.
 async fn apply_change_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     change: &Change,
@@ -177,6 +179,24 @@ async fn apply_change_in(
         return Ok(false);
     }
     let sid = change.suggestion_id;
+    // The event first: a once-only action already recorded (the same request in parallel) stops
+    // here, before any of its effects, and the caller drops the transaction.
+    let recorded = sqlx::query(
+        "INSERT OR IGNORE INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text, once_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(sid)
+    .bind(now)
+    .bind(change.actor_kind)
+    .bind(change.actor_id)
+    .bind(change.event)
+    .bind(&change.text)
+    .bind(change.once_key.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    if recorded.rows_affected() != 1 {
+        return Ok(false);
+    }
     for op in &change.ops {
         match op {
             ChangeOp::Assign { department_id, role, deadline } => {
@@ -277,17 +297,6 @@ async fn apply_change_in(
             }
         }
     }
-    sqlx::query(
-        "INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(sid)
-    .bind(now)
-    .bind(change.actor_kind)
-    .bind(change.actor_id)
-    .bind(change.event)
-    .bind(&change.text)
-    .execute(&mut **tx)
-    .await?;
     Ok(true)
 }
 
@@ -1029,6 +1038,12 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+        let once_keys: Vec<String> = sqlx::query_scalar(
+            "SELECT once_key FROM timeline_events WHERE suggestion_id = ? AND once_key IS NOT NULL ORDER BY id",
+        )
+        .bind(suggestion_id)
+        .fetch_all(&self.pool)
+        .await?;
         let chat: Option<i64> = row.try_get("telegram_chat_id")?;
         let unreachable: Option<DateTime<Utc>> = row.try_get("unreachable_at")?;
         Ok(Some(Facts {
@@ -1045,6 +1060,7 @@ impl Store for SqliteStore {
             adopted: row.try_get::<Option<DateTime<Utc>>, _>("adopted_at")?.is_some(),
             replies: row.try_get("replies")?,
             assignments,
+            once_keys,
         }))
     }
 
