@@ -559,6 +559,9 @@ pub enum DeliveryResult {
 pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     // The roster.
     async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize>;
+    /// Inserts or updates members by member number. A long roster is written in batches, each its
+    /// own transaction, so other writers are not held up for its whole length: if it fails
+    /// midway, the rows before stay imported, and importing the same file again finishes it.
     async fn import_members(&self, rows: &[RosterRow], now: DateTime<Utc>) -> Result<ImportSummary>;
     async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>>;
     async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>>;
