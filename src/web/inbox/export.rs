@@ -92,7 +92,13 @@ fn file_name(state: &WebState, ext: &str) -> String {
 }
 
 async fn audit(state: &WebState, user: &CurrentUser, what: &str, query: &ListQuery, n: usize) -> Result<(), WebError> {
-    let detail = format!("rows={n} {}", query.filters_query());
+    let filters = query.filters_query();
+    let filters = if filters.is_empty() {
+        state.t("web.audit.no_filters")
+    } else {
+        url::form_urlencoded::parse(filters.as_bytes()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    };
+    let detail = state.ta("web.audit.detail_export", &[("rows", &n), ("filters", &filters)]);
     state.app.store.audit(user.auditor(), what, "", &detail, state.app.clock.now()).await?;
     Ok(())
 }

@@ -529,11 +529,8 @@ async fn cancel(
     }
     let stopped = state.app.store.cancel_broadcast(id).await?.ok_or(WebError::NotFound)?;
     let now = state.app.clock.now();
-    state
-        .app
-        .store
-        .audit(user.auditor(), "broadcast.cancel", &format!("broadcast:{id}"), &format!("{stopped} stopped"), now)
-        .await?;
+    let detail = state.ta("web.audit.detail_broadcast_cancel", &[("count", &stopped)]);
+    state.app.store.audit(user.auditor(), "broadcast.cancel", &format!("broadcast:{id}"), &detail, now).await?;
     tracing::info!(broadcast_id = id, stopped, user_id = user.user.id, "broadcast stopped from the console");
     Ok(Redirect::to(&format!("/broadcasts?ok=cancelled&id={id}&n={stopped}")))
 }

@@ -1,5 +1,6 @@
 //! Topics and broadcasts, departments and accounts, the member roster and the audit log.
 
+pub mod audit;
 mod broadcasts;
 mod departments;
 mod members;

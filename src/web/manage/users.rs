@@ -8,22 +8,20 @@ use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{local, notice, page, problems};
+use super::{notice, page, problems};
 use crate::store::{NewUser, Role};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState};
 
 const USERNAME_MAX_CHARS: usize = 32;
 const NAME_MAX_CHARS: usize = 50;
-/// Audit entries shown.
-const AUDIT_ENTRIES: usize = 200;
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/users", get(list).post(create))
         .route("/users/{id}/active", post(set_active))
         .route("/users/{id}/password", post(reset_password))
-        .route("/audit", get(audit))
+        .route("/audit", get(super::audit::audit))
 }
 
 fn require_admin(user: &CurrentUser) -> Result<(), WebError> {
@@ -277,33 +275,4 @@ async fn reset_password(
     }
     state.app.store.audit(user.auditor(), "user.password_reset", &format!("user:{id}"), &target.username, now).await?;
     Ok(Redirect::to("/users?ok=password").into_response())
-}
-
-async fn audit(State(state): State<WebState>, user: CurrentUser) -> Result<Markup, WebError> {
-    require_admin(&user)?;
-    let entries = state.app.store.audit_log(AUDIT_ENTRIES).await?;
-    let title = state.t("web.audit.title");
-    let body = html! {
-        h1 { (title) }
-        p.muted { (state.ta("web.audit.latest", &[("count", &AUDIT_ENTRIES)])) }
-        div.table-wrap { table {
-            thead { tr {
-                th { (state.t("web.audit.col_at")) }
-                th { (state.t("web.audit.col_user")) }
-                th { (state.t("web.audit.col_action")) }
-                th { (state.t("web.audit.col_target")) }
-                th { (state.t("web.audit.col_detail")) }
-            } }
-            tbody { @for e in &entries {
-                tr {
-                    td { (local(&state, e.at, "%Y-%m-%d %H:%M:%S")) }
-                    td { (e.user.as_deref().unwrap_or("-")) }
-                    td { code { (e.action) } }
-                    td { (e.target) }
-                    td { (e.detail) }
-                }
-            } }
-        } }
-    };
-    Ok(page(&state, &user, "/audit", &title, body))
 }
