@@ -158,6 +158,10 @@ pub trait ConsoleStore: Send + Sync {
     /// that the delivery worker never sends them; returns how many. Rows of any other chat are
     /// never touched, whatever `chat_id` is given.
     async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64>;
+    /// The test member console account `user_id` plays in the dialog preview, created on first
+    /// use: member number `TEST-<user_id>`, level 区, named `name`, marked test (left out of
+    /// statistics, exports and the member list), never bound to Telegram.
+    async fn preview_member(&self, user_id: i64, name: &str, now: DateTime<Utc>) -> Result<crate::store::Member>;
 }
 
 // ---- The dialog preview (`web::preview`) ----

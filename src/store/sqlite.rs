@@ -67,6 +67,10 @@ const IMPORT_BATCH_ROWS: usize = 1000;
 const IMPORT_BATCH_TIME: Duration = Duration::from_millis(50);
 const IMPORT_PAUSE: Duration = Duration::from_millis(30);
 
+/// The ids of test members (the dialog preview's), as an SQL subquery: their suggestions are left
+/// out of statistics and exports.
+pub(crate) const TEST_MEMBERS: &str = "(SELECT id FROM members WHERE test = 1)";
+
 const MEMBER_COLUMNS: &str =
     "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id, m.status";
 
@@ -436,7 +440,8 @@ impl Store for SqliteStore {
 
     async fn members(&self) -> Result<Vec<Member>> {
         let sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id ORDER BY m.member_no"
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE m.test = 0 ORDER BY m.member_no"
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(member_from_row).collect()
@@ -1188,16 +1193,19 @@ impl Store for SqliteStore {
     }
 
     async fn totals(&self, now: DateTime<Utc>) -> Result<Totals> {
-        let (suggestions, adopted, overdue): (i64, i64, i64) = sqlx::query_as(
+        let sql = format!(
             "SELECT COUNT(*),
                     COALESCE(SUM(adopted_at IS NOT NULL), 0),
                     COALESCE(SUM(state IN ('assigned', 'in_progress', 'reopened') AND deadline IS NOT NULL AND deadline < ?), 0)
-             FROM suggestions",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        let points: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM suggestion_points").fetch_one(&self.pool).await?;
+             FROM suggestions WHERE member_id NOT IN {TEST_MEMBERS}"
+        );
+        let (suggestions, adopted, overdue): (i64, i64, i64) =
+            sqlx::query_as(&sql).bind(now).fetch_one(&self.pool).await?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM suggestion_points WHERE suggestion_id NOT IN
+             (SELECT id FROM suggestions WHERE member_id IN {TEST_MEMBERS})"
+        );
+        let points: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
         let unreachable_members: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL AND status = 'active'")
                 .fetch_one(&self.pool)

@@ -308,6 +308,31 @@ impl ConsoleStore for SqliteStore {
 
     // ---- The dialog preview (`web::preview`) ----
 
+    async fn preview_member(&self, user_id: i64, name: &str, now: DateTime<Utc>) -> Result<Member> {
+        let member_no = format!("TEST-{user_id}");
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO members (member_no, name, level, test, created_at, updated_at) VALUES (?, ?, '区', 1, ?, ?)
+             ON CONFLICT(member_no) DO NOTHING",
+        )
+        .bind(&member_no)
+        .bind(name)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE m.member_no = ? AND m.test = 1"
+        );
+        let row = sqlx::query(&sql).bind(&member_no).fetch_optional(self.pool()).await?;
+        // A real member numbered TEST-… (imported before this existed) is never played.
+        let row =
+            row.ok_or_else(|| StoreError::Corrupt(format!("member {member_no} exists and is not a test member")))?;
+        member_from_row(&row)
+    }
+
     async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64> {
         if !is_preview_chat(chat_id) {
             return Ok(0);

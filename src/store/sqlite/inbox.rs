@@ -120,6 +120,9 @@ impl InboxStore for SqliteStore {
             );
             args.push(Arg::Int(d));
         }
+        if filter.exclude_test {
+            conds.push(format!("s.member_id NOT IN {TEST_MEMBERS}"));
+        }
         if let Some(t) = filter.topic_id {
             conds.push("s.topic_id = ?".into());
             args.push(Arg::Int(t));

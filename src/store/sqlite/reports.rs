@@ -11,11 +11,13 @@ const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
 const ACCEPTED_OR_LATER: &str = "('accepted', 'assigned', 'in_progress', 'replied', 'reopened', 'closed')";
 
 /// The condition on `suggestions s` for a scope, and the department it binds, if any.
+/// Test members' suggestions (the dialog preview's) are never counted.
 fn scope_sql(scope: Scope) -> (&'static str, Option<i64>) {
     match scope {
-        Scope::All => ("1 = 1", None),
+        Scope::All => ("s.member_id NOT IN (SELECT id FROM members WHERE test = 1)", None),
         Scope::Department(d) => (
-            "EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = ? AND x.status <> 'superseded')",
+            "s.member_id NOT IN (SELECT id FROM members WHERE test = 1)
+             AND EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = ? AND x.status <> 'superseded')",
             Some(d),
         ),
     }
@@ -86,7 +88,8 @@ impl ReportStore for SqliteStore {
                        AND a.role = 'lead' AND a.assigned_at <= r.at) AS assigned_at,
                     r.at
              FROM replies r
-             WHERE r.id IN (SELECT MIN(id) FROM replies GROUP BY suggestion_id) AND {reply_cond}"
+             WHERE r.id IN (SELECT MIN(id) FROM replies GROUP BY suggestion_id) AND {reply_cond}
+               AND r.suggestion_id NOT IN (SELECT id FROM suggestions WHERE member_id IN {TEST_MEMBERS})"
         );
         let mut q = sqlx::query_as::<_, (Option<DateTime<Utc>>, DateTime<Utc>)>(&sql);
         if let Some(d) = dept {
@@ -100,6 +103,7 @@ impl ReportStore for SqliteStore {
             "SELECT s.id, s.reference_no, s.title, d.name, a.role, a.deadline
              FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id JOIN departments d ON d.id = a.department_id
              WHERE a.status = 'active' AND s.state IN {BEING_HANDLED} AND a.deadline < ? AND {dept_cond}
+               AND s.member_id NOT IN {TEST_MEMBERS}
              ORDER BY a.deadline, a.id"
         );
         let mut q = sqlx::query_as::<_, (i64, String, String, String, String, DateTime<Utc>)>(&sql).bind(now);

@@ -34,7 +34,9 @@ const COLUMNS: [&str; 13] = [
 /// The rows of the filtered list, in the list's order, fetched in chunks by keyset.
 async fn rows(state: &WebState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<InboxRow>, WebError> {
     let restriction = visibility(user)?;
-    let (filter, problems) = query.filter(state, restriction);
+    let (mut filter, problems) = query.filter(state, restriction);
+    // The dialog preview's test suggestions are practice, not the committee's work.
+    filter.exclude_test = true;
     if let Some(p) = problems.into_iter().next() {
         return Err(WebError::BadRequest(p));
     }
