@@ -3,6 +3,7 @@
 pub mod audit;
 mod broadcasts;
 mod departments;
+pub mod listing;
 mod members;
 mod topics;
 mod users;

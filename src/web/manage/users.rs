@@ -8,6 +8,7 @@ use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::listing::{ListPage, Slice};
 use super::{notice, page, problems};
 use crate::store::{NewUser, Role};
 use crate::web::auth::{self, CurrentUser};
@@ -60,8 +61,11 @@ async fn list_page(
     f: &UserForm,
     errors: &[String],
     message: Option<String>,
+    lp: &ListPage,
 ) -> Result<Markup, WebError> {
-    let users = state.app.store.users().await?;
+    let Slice { items: users, matched } = lp.slice(state.app.store.users().await?, |u| {
+        format!("{} {} {}", u.username, u.name, u.department_name.as_deref().unwrap_or(""))
+    });
     let departments = state.app.store.departments().await?;
     let title = state.t("web.users.title");
     Ok(page(
@@ -72,6 +76,7 @@ async fn list_page(
         html! {
             h1 { (title) }
             (notice(message))
+            (lp.search_form(state, "/users"))
             div.table-wrap { table {
                 thead { tr {
                     th { (state.t("web.users.col_username")) }
@@ -114,6 +119,7 @@ async fn list_page(
                     }
                 } }
             } }
+            (lp.pager(state, "/users", matched))
             h2 { (state.t("web.users.add_title")) }
             (problems(errors))
             form.stack method="post" action="/users" {
@@ -143,7 +149,12 @@ async fn list_page(
     ))
 }
 
-async fn list(State(state): State<WebState>, user: CurrentUser, Query(done): Query<Done>) -> Result<Markup, WebError> {
+async fn list(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(done): Query<Done>,
+    Query(lp): Query<ListPage>,
+) -> Result<Markup, WebError> {
     require_admin(&user)?;
     let message = match done.ok.as_deref() {
         Some("created") => Some(state.t("web.users.created")),
@@ -152,7 +163,7 @@ async fn list(State(state): State<WebState>, user: CurrentUser, Query(done): Que
         Some("password") => Some(state.t("web.users.password_reset")),
         _ => None,
     };
-    list_page(&state, &user, &UserForm::default(), &[], message).await
+    list_page(&state, &user, &UserForm::default(), &[], message, &lp).await
 }
 
 fn username_ok(s: &str) -> bool {
@@ -193,7 +204,7 @@ async fn create(
         errors.push(state.t("web.users.weak_password"));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        let markup = list_page(&state, &user, &f, &errors, None).await?;
+        let markup = list_page(&state, &user, &f, &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     };
     let password_hash = auth::hash_password(&password)?;
@@ -201,7 +212,7 @@ async fn create(
     let new = NewUser { username: username.clone(), name, role, department_id, password_hash };
     let Some(created) = state.app.store.add_user(new, now).await? else {
         let errors = [state.ta("cli.username_taken", &[("username", &username)])];
-        let markup = list_page(&state, &user, &f, &errors, None).await?;
+        let markup = list_page(&state, &user, &f, &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     };
     let detail = format!("{} | {}", created.username, role.as_str());
@@ -264,7 +275,7 @@ async fn reset_password(
     let target = state.app.store.user(id).await?.ok_or(WebError::NotFound)?;
     if !auth::password_is_acceptable(&f.password) {
         let errors = [state.ta("web.users.weak_password_for", &[("username", &target.username)])];
-        let markup = list_page(&state, &user, &UserForm::default(), &errors, None).await?;
+        let markup = list_page(&state, &user, &UserForm::default(), &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let now = state.app.clock.now();
