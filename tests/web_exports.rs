@@ -25,7 +25,7 @@ async fn the_largest_suggestion_the_limits_allow_exports_to_csv_whole_and_to_xls
     let title: String = "标".repeat(limits.title_max_chars);
     // Characters outside the BMP count twice in Excel's limit (UTF-16): mix some in.
     let point = |i: usize| -> String {
-        let unit = if i % 2 == 0 { "建" } else { "𠀀" };
+        let unit = if i.is_multiple_of(2) { "建" } else { "𠀀" };
         unit.repeat(limits.point_max_chars)
     };
     let points: Vec<String> = (0..limits.max_points).map(point).collect();

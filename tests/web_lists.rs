@@ -5,7 +5,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{ConsoleStore, RosterRow, Store};
+use jianyan::store::{RosterRow, Store};
 use support::console::{Console, urlencode};
 
 fn count(html: &str, needle: &str) -> usize {
@@ -22,11 +22,11 @@ async fn the_roster_comes_in_pages_of_a_hundred_and_is_searchable() {
     let c = Console::start().await;
     let b = c.login("staff").await;
     let now = jianyan::clock::Clock::now(c.clock.as_ref());
-    let rows: Vec<RosterRow> = (0..250)
+    let rows: Vec<RosterRow> = (0..250usize)
         .map(|i| RosterRow {
             member_no: MemberNo::parse(&format!("BK{i:04}")).unwrap(),
             name: if i == 7 { "欧阳_百分%".into() } else { format!("委员{i}") },
-            level: if i % 2 == 0 { MemberLevel::City } else { MemberLevel::District },
+            level: if i.is_multiple_of(2) { MemberLevel::City } else { MemberLevel::District },
             workstation: None,
             sector: "经济界".into(),
             phone: String::new(),
