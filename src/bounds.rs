@@ -3,6 +3,10 @@
 //! Every free-text field that reaches the database, the audit log or the log passes through here
 //! or through its own length check; these are the shared pieces.
 
+/// Longest reference number looked up, in characters: `PD-2025-0042` is 12; a configured prefix
+/// of up to 20 letters still fits. A longer one cannot exist and is not looked up.
+pub const REFERENCE_MAX_CHARS: usize = 40;
+
 /// Whether a character may not appear in a name, a roster field or a one-line text: C0/C1 control
 /// characters (NUL, ESC, newline, …) and the invisible characters that change the direction or
 /// the joining of text (U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates, U+200E/

@@ -172,7 +172,7 @@ pub async fn by_reference(
     Path(reference): Path<String>,
 ) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = reference.trim().to_uppercase();
+    let reference = crate::bounds::clip(&reference.trim().to_uppercase(), crate::bounds::REFERENCE_MAX_CHARS);
     let id = match ReferenceNo::parse(&reference) {
         Some(r) => state.app.store.suggestion_id_by_reference(&r.to_string()).await?,
         None => None,
@@ -194,7 +194,7 @@ pub struct LookupQuery {
 /// The lookup box: goes to the suggestion with that reference number.
 pub async fn lookup(user: CurrentUser, Query(q): Query<LookupQuery>) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = q.reference.trim().to_uppercase();
+    let reference = crate::bounds::clip(&q.reference.trim().to_uppercase(), crate::bounds::REFERENCE_MAX_CHARS);
     let encoded: String = url::form_urlencoded::byte_serialize(reference.as_bytes()).collect();
     Ok(Redirect::to(&format!("/suggestions/ref/{encoded}")).into_response())
 }
