@@ -469,7 +469,7 @@ pub struct Change {
     pub text: String,
     /// For an action that leaves the state as it is and may happen only once (adopt, an
     /// instruction, an acknowledgement, an opinion, a co-department's return): a key naming it,
-    /// unique per suggestion in the store (`timeline_events.once_key`, migration 0006). A second
+    /// unique per suggestion in the store (`timeline_events.once_key`, migration 0009). A second
     /// change with a key already recorded is not applied (`Committed::Conflict`; planned again, the
     /// workflow refuses it as already done).
     pub once_key: Option<String>,
