@@ -6,10 +6,12 @@
 //! - `store`: the data-access interface and its SQLite implementation.
 //! - `roster`: importing the member roster from CSV.
 //! - `invite`: one-time invite codes.
+//! - `bounds`: refused control and text-direction characters, and cutting free text to size.
 //! - `config`, `locale`, `logging`, `clock`: settings, texts, logs and time, all passed in.
 
 pub mod app;
 pub mod bot;
+pub mod bounds;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::bounds::{clip_visible, code_point, first_forbidden};
 use crate::domain::{MemberLevel, MemberNo, parse_phone};
 use crate::locale::{Lang, Texts};
 use crate::store::RosterRow;
@@ -15,7 +16,18 @@ const COLUMNS: [(&str, &str); 6] = [
     ("sector", "界别"),
     ("phone", "电话"),
 ];
-const NAME_MAX_CHARS: usize = 50;
+/// Longest name, in characters: a Chinese name with an ethnic-minority or foreign transliteration
+/// (e.g. 阿卜杜热合曼·买买提明) stays far below it.
+pub const NAME_MAX_CHARS: usize = 50;
+/// Longest workstation name (委员工作站), in characters: the 36 of the article are 4–12 long.
+pub const WORKSTATION_MAX_CHARS: usize = 50;
+/// Longest sector (界别) name, in characters: the CPPCC's 34 sectors are 2–10 long.
+pub const SECTOR_MAX_CHARS: usize = 30;
+/// Longest phone field as typed (spaces and dashes included), in characters; the number itself
+/// is 5–20 digits (`domain::parse_phone`).
+pub const PHONE_MAX_CHARS: usize = 30;
+/// Longest value shown back in an error message, in characters.
+const SHOWN_MAX_CHARS: usize = 40;
 
 /// What is wrong with a roster file or one of its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +38,21 @@ pub enum Problem {
     Unreadable(String),
     BadMemberNo(String),
     EmptyName,
-    NameTooLong,
+    /// A field longer than its limit: the column (`COLUMNS`' English name) and the limit.
+    TooLong {
+        column: &'static str,
+        max: usize,
+    },
+    /// A control or text-direction character (`bounds::is_forbidden`) in a column.
+    ForbiddenChar {
+        column: &'static str,
+        ch: char,
+    },
     BadLevel(String),
     BadPhone(String),
-    Duplicate { first_line: u64 },
+    Duplicate {
+        first_line: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,19 +64,33 @@ pub struct RowError {
 
 impl RowError {
     pub fn render(&self, texts: &Texts, lang: Lang) -> String {
+        let column = |c: &str| texts.t(lang, &format!("roster.column.{c}"), &[]);
         let (key, value): (&str, String) = match &self.problem {
+            Problem::TooLong { column: c, max } => {
+                let problem = texts.t(lang, "roster.too_long", &[("column", &column(c)), ("max", max)]);
+                return self.at_line(texts, lang, problem);
+            }
+            Problem::ForbiddenChar { column: c, ch } => {
+                let problem =
+                    texts.t(lang, "roster.forbidden_char", &[("column", &column(c)), ("code", &code_point(*ch))]);
+                return self.at_line(texts, lang, problem);
+            }
             Problem::NotUtf8 => ("roster.not_utf8", String::new()),
             Problem::Empty => ("roster.empty", String::new()),
             Problem::MissingColumns(cols) => ("roster.missing_columns", cols.join(", ")),
             Problem::Unreadable(e) => ("roster.unreadable", e.clone()),
             Problem::BadMemberNo(v) => ("roster.bad_member_no", v.clone()),
             Problem::EmptyName => ("roster.empty_name", String::new()),
-            Problem::NameTooLong => ("roster.name_too_long", NAME_MAX_CHARS.to_string()),
             Problem::BadLevel(v) => ("roster.bad_level", v.clone()),
             Problem::BadPhone(v) => ("roster.bad_phone", v.clone()),
             Problem::Duplicate { first_line } => ("roster.duplicate", first_line.to_string()),
         };
+        let value = clip_visible(&value, SHOWN_MAX_CHARS);
         let problem = texts.t(lang, key, &[("value", &value)]);
+        self.at_line(texts, lang, problem)
+    }
+
+    fn at_line(&self, texts: &Texts, lang: Lang, problem: String) -> String {
         if self.line == 0 {
             problem
         } else {
@@ -120,6 +157,27 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         }
         let get = |col: &str| record.get(index[col]).unwrap_or("").to_string();
         let mut problems = Vec::new();
+        // Control and text-direction characters first, in any column: such a row is refused
+        // whatever else is right with it.
+        for (column, _) in COLUMNS {
+            if let Some(ch) = first_forbidden(&get(column)) {
+                problems.push(Problem::ForbiddenChar { column, ch });
+            }
+        }
+        if !problems.is_empty() {
+            parsed.errors.extend(problems.into_iter().map(|problem| RowError { line, problem }));
+            continue;
+        }
+        for (column, max) in [
+            ("name", NAME_MAX_CHARS),
+            ("workstation", WORKSTATION_MAX_CHARS),
+            ("sector", SECTOR_MAX_CHARS),
+            ("phone", PHONE_MAX_CHARS),
+        ] {
+            if get(column).chars().count() > max {
+                problems.push(Problem::TooLong { column, max });
+            }
+        }
         let member_no = MemberNo::parse(&get("member_no"));
         if member_no.is_none() {
             problems.push(Problem::BadMemberNo(get("member_no")));
@@ -127,8 +185,6 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         let name = get("name");
         if name.is_empty() {
             problems.push(Problem::EmptyName);
-        } else if name.chars().count() > NAME_MAX_CHARS {
-            problems.push(Problem::NameTooLong);
         }
         let level = MemberLevel::parse(&get("level"));
         if level.is_none() {
@@ -136,7 +192,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         }
         let raw_phone = get("phone");
         let phone = if raw_phone.is_empty() { Some(String::new()) } else { parse_phone(&raw_phone) };
-        if phone.is_none() {
+        if phone.is_none() && raw_phone.chars().count() <= PHONE_MAX_CHARS {
             problems.push(Problem::BadPhone(raw_phone));
         }
         if let Some(no) = &member_no {
@@ -236,6 +292,36 @@ mod tests {
         let texts = Texts::built_in();
         let shown = p.errors[3].render(&texts, Lang::Zh);
         assert!(shown.contains('4') && shown.contains("省"), "{shown}");
+    }
+
+    #[test]
+    fn control_and_direction_characters_and_long_fields_are_refused_with_row_and_column() {
+        let long_name = "张".repeat(NAME_MAX_CHARS + 1);
+        let long_sector = "界".repeat(SECTOR_MAX_CHARS + 1);
+        let long_ws = "站".repeat(WORKSTATION_MAX_CHARS + 1);
+        let text = format!(
+            "{HEADER}PD001,张\u{202E}三,区,,,\nPD002,李四\0,区,,,\nPD003,{long_name},区,{long_ws},{long_sector},{}\nPD004,王五,区,,,\n",
+            "1".repeat(PHONE_MAX_CHARS + 1)
+        );
+        let p = parse(text.as_bytes());
+        assert_eq!(p.rows.len(), 1, "only the clean row: {:?}", p.rows);
+        assert_eq!(
+            p.errors,
+            vec![
+                RowError { line: 2, problem: Problem::ForbiddenChar { column: "name", ch: '\u{202E}' } },
+                RowError { line: 3, problem: Problem::ForbiddenChar { column: "name", ch: '\0' } },
+                RowError { line: 4, problem: Problem::TooLong { column: "name", max: NAME_MAX_CHARS } },
+                RowError { line: 4, problem: Problem::TooLong { column: "workstation", max: WORKSTATION_MAX_CHARS } },
+                RowError { line: 4, problem: Problem::TooLong { column: "sector", max: SECTOR_MAX_CHARS } },
+                RowError { line: 4, problem: Problem::TooLong { column: "phone", max: PHONE_MAX_CHARS } },
+            ]
+        );
+        let texts = Texts::built_in();
+        let shown = p.errors[0].render(&texts, Lang::Zh);
+        assert!(shown.contains('2') && shown.contains("姓名") && shown.contains("U+202E"), "{shown}");
+        assert!(!shown.contains('\u{202E}'), "the character itself is not printed: {shown}");
+        let shown = p.errors[4].render(&texts, Lang::Zh);
+        assert!(shown.contains('4') && shown.contains("界别") && shown.contains("30"), "{shown}");
     }
 
     #[test]

@@ -345,6 +345,23 @@ async fn every_problem_is_reported_and_nothing_is_imported() {
 }
 
 #[tokio::test]
+async fn control_direction_characters_and_overlong_fields_are_refused_with_line_and_column() {
+    let j = Jianyan::new();
+    let roster = format!(
+        "{HEADER}PD001,张\u{202E}三,区,,,\nPD002,李四,区,,经济\0界,\nPD003,王五,区,{},,\nPD004,赵六,区,,,\n",
+        "站".repeat(51)
+    );
+    j.write("roster.csv", roster);
+    let run = j.run(&["members", "import", "roster.csv"]);
+    run.expect_code(1)
+        .stderr_has("第2行：「姓名」列含有不允许的控制字符或文字方向字符（U+202E）")
+        .stderr_has("第3行：「界别」列含有不允许的控制字符或文字方向字符（U+0000）")
+        .stderr_has("第4行：「工作站」列超过50个字");
+    assert!(!run.stderr.contains('\u{202E}') && !run.stderr.contains('\0'), "never printed: {}", run.stderr);
+    assert!(j.store().await.members().await.unwrap().is_empty(), "nothing is imported");
+}
+
+#[tokio::test]
 async fn skip_invalid_imports_the_good_rows_and_lists_the_skipped() {
     let j = Jianyan::new();
     j.write("roster.csv", MIXED);

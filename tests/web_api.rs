@@ -326,7 +326,7 @@ async fn a_co_department_sends_its_view_to_the_lead_but_may_not_reply() {
     assert_eq!(seen.json["co_departments"][0]["opinions"][0]["text"], "建议增加财政补贴。");
 
     let again = c.api("POST", &path("opinion"), Some(&finance), Some(r#"{"text":"再发一次"}"#)).await;
-    assert_error(&again, StatusCode::CONFLICT, "assignment_closed");
+    assert_error(&again, StatusCode::CONFLICT, "already_done");
     let audit = audit_actions(&c).await;
     assert!(audit.iter().any(|(w, a, _, _)| w.as_deref() == Some("token:财政局系统") && a == "api.opinion"));
     assert_eq!(audit.iter().filter(|(_, a, _, _)| a.starts_with("api.")).count(), 1, "refusals change nothing");

@@ -736,7 +736,7 @@ async fn admins_deactivate_reactivate_and_reset_passwords_but_not_their_own_acco
     c.try_login("staff", "Brand-new-pass-3").await.expect("the new password works");
 
     let audit = c.get("/audit", Some(&b)).await;
-    for action in ["user.deactivate", "user.reactivate", "user.password_reset", "login"] {
+    for action in ["停用账号", "重新启用账号", "重置密码", "登录"] {
         assert!(audit.body.contains(action), "{action}");
     }
     assert!(audit.body.contains("系统管理员"));

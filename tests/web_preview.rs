@@ -6,6 +6,7 @@ mod support;
 use axum::http::StatusCode;
 use jianyan::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
 use jianyan::store::{Commit, ConsoleStore, OutMessage, Store};
+use jianyan::workflow::Command;
 use support::console::{Browser, Console, Page};
 
 /// The inline buttons on a preview page: (label, message id, data).
@@ -26,6 +27,14 @@ fn buttons(page: &Page) -> Vec<(String, String, String)> {
 
 async fn member_id(c: &Console, no: &str) -> i64 {
     c.store.member_by_no(&jianyan::domain::MemberNo::parse(no).unwrap()).await.unwrap().unwrap().id
+}
+
+/// The test member the preview plays for this browser's account (created when the page is opened).
+async fn test_member(c: &Console, b: &Browser) -> i64 {
+    assert_eq!(c.get("/preview", Some(b)).await.status, StatusCode::OK);
+    let re = regex::Regex::new(r#"action="/preview/(\d+)/send""#).unwrap();
+    let page = c.get("/preview", Some(b)).await;
+    re.captures(&page.body).expect("the chat with the test member")[1].parse().unwrap()
 }
 
 async fn say(c: &Console, b: &Browser, member: i64, text: &str) -> Page {
@@ -58,10 +67,10 @@ async fn staff_submit_a_real_suggestion_as_a_test_member_and_nothing_waits_to_be
     let b = c.login("staff").await;
     let page = c.get("/preview", Some(&b)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("张三") && page.body.contains("李四"), "the roster is offered: {}", page.body);
-    let id = member_id(&c, "PD001").await;
+    assert!(!page.body.contains("张三") && !page.body.contains("李四"), "no real member is offered: {}", page.body);
+    let id = test_member(&c, &b).await;
     let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
-    assert!(page.body.contains("真实建言"), "the page says a submission is real");
+    assert!(page.body.contains("这里是沙盒") && page.body.contains("测试委员（王工作人员）"), "{}", page.body);
     assert!(page.body.contains(&t(&c, "menu.new")), "the member's menu keys are there");
 
     let page = say(&c, &b, id, &t(&c, "menu.new")).await;
@@ -78,7 +87,7 @@ async fn staff_submit_a_real_suggestion_as_a_test_member_and_nothing_waits_to_be
 
     let (member, title): (i64, String) =
         sqlx::query_as("SELECT member_id, title FROM suggestions").fetch_one(c.store.pool()).await.unwrap();
-    assert_eq!((member, title.as_str()), (id, "加快推进老旧小区加装电梯"), "a real suggestion of the member");
+    assert_eq!((member, title.as_str()), (id, "加快推进老旧小区加装电梯"), "a suggestion of the test member");
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE chat_id <= ? AND status = 'pending'")
         .bind(-PREVIEW_CHAT_BASE)
         .fetch_one(c.store.pool())
@@ -108,6 +117,12 @@ async fn the_preview_is_for_staff_and_admins_with_a_valid_form() {
     assert_eq!(posted.status, StatusCode::FORBIDDEN);
     let admin = c.login("admin").await;
     assert_eq!(c.get("/preview", Some(&admin)).await.status, StatusCode::OK);
+    let real = id;
+    let id = test_member(&c, &admin).await;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogs").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!(count, 0);
+    let as_real = c.post(&format!("/preview/{real}/send"), Some(&admin), &[("text", "/new")]).await;
+    assert_eq!(as_real.status, StatusCode::NOT_FOUND, "a real member cannot be played");
     let forged = c.post(&format!("/preview/{id}/send"), Some(&admin), &[("_csrf", "forged"), ("text", "/new")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogs").fetch_one(c.store.pool()).await.unwrap();
@@ -128,7 +143,7 @@ async fn the_preview_is_for_staff_and_admins_with_a_valid_form() {
 async fn hostile_text_in_the_preview_is_shown_as_text() {
     let c = Console::start().await;
     let b = c.login("staff").await;
-    let id = member_id(&c, "PD001").await;
+    let id = test_member(&c, &b).await;
     let page = say(&c, &b, id, "<script>alert('x')</script>").await;
     assert!(page.body.contains("&lt;script&gt;alert('x')&lt;/script&gt;"), "{}", page.body);
     assert!(!page.body.contains("<script>alert"));
@@ -162,7 +177,7 @@ async fn preview_chats_are_never_left_pending_in_the_outbox() {
 async fn a_double_click_on_submit_files_the_suggestion_once() {
     let c = Console::start().await;
     let b = c.login("staff").await;
-    let id = member_id(&c, "PD002").await;
+    let id = test_member(&c, &b).await;
     let page = say(&c, &b, id, "/new").await;
     let page = tap(&c, &b, id, &page, "十五五").await;
     tap(&c, &b, id, &page, &t(&c, "kind.advice")).await;
@@ -185,7 +200,7 @@ async fn a_double_click_on_submit_files_the_suggestion_once() {
 async fn buttons_the_bot_removes_disappear_and_an_earlier_done_button_still_works() {
     let c = Console::start().await;
     let b = c.login("staff").await;
-    let id = member_id(&c, "PD001").await;
+    let id = test_member(&c, &b).await;
     let page = say(&c, &b, id, "/new").await;
     let page = tap(&c, &b, id, &page, "十五五").await;
     tap(&c, &b, id, &page, &t(&c, "kind.advice")).await;
@@ -217,4 +232,55 @@ async fn buttons_the_bot_removes_disappear_and_an_earlier_done_button_still_work
     c.post(&format!("/preview/{id}/button"), Some(&b), &[("message_id", &second_id), ("data", &second_data)]).await;
     let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
     assert!(page.body.contains(&t(&c, "button.stale")), "{}", page.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preview_cannot_change_a_real_members_suggestion_and_its_own_are_left_out_of_counts() {
+    let c = Console::start().await;
+    c.inbox_bind("PD001", 7001).await;
+    let (sid, reference) = c.inbox_assigned("真实委员的建言", false).await;
+    c.inbox_run_as("dept", sid, Command::Reply { class: "A".into(), text: "已解决".into(), document: None }).await;
+    let events_before: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM timeline_events").fetch_one(c.store.pool()).await.unwrap();
+    let b = c.login("staff").await;
+    let real = member_id(&c, "PD001").await;
+    let satisfied = format!("rt:{sid}:1:s");
+    // Playing the real member is refused outright …
+    for path in [format!("/preview/{real}/button"), format!("/preview/{real}/send")] {
+        let fields = [("message_id", "1"), ("data", satisfied.as_str()), ("text", "/my")];
+        assert_eq!(c.post(&path, Some(&b), &fields).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(c.get(&format!("/preview?member={real}"), Some(&b)).await.status, StatusCode::NOT_FOUND);
+    // … and the test member's forged 满意 on the real suggestion is refused by the workflow.
+    let id = test_member(&c, &b).await;
+    let fields = [("message_id", "1"), ("data", satisfied.as_str())];
+    let pressed = c.post(&format!("/preview/{id}/button"), Some(&b), &fields).await;
+    assert_eq!(pressed.status, StatusCode::SEE_OTHER, "answered on the page: {}", pressed.body);
+    let page = say(&c, &b, id, "/my").await;
+    assert!(!page.body.contains(&reference), "a real member's suggestions are not listed");
+    assert_eq!(c.inbox_state(sid).await, jianyan::domain::SuggestionState::Replied, "not closed");
+    let events_after: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM timeline_events").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!(events_after, events_before, "nothing happened to any suggestion");
+    let ratings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ratings").fetch_one(c.store.pool()).await.unwrap();
+    assert_eq!(ratings, 0);
+
+    // A test suggestion: not in statistics, exports or the member list.
+    let now = jianyan::clock::Clock::now(c.clock.as_ref());
+    let before = c.store.totals(now).await.unwrap();
+    let page = say(&c, &b, id, "/new").await;
+    let page = tap(&c, &b, id, &page, "十五五").await;
+    tap(&c, &b, id, &page, &t(&c, "kind.advice")).await;
+    say(&c, &b, id, "测试用的建言").await;
+    let page = say(&c, &b, id, "第一条").await;
+    let page = tap(&c, &b, id, &page, &t(&c, "dialog.done_button")).await;
+    let page = tap(&c, &b, id, &page, &t(&c, "preview.submit")).await;
+    assert!(page.body.contains("PD-2025-0002"), "{}", page.body);
+    assert_eq!(c.store.totals(now).await.unwrap(), before, "statistics leave test suggestions out");
+    let csv = c.get("/suggestions/export.csv", Some(&b)).await;
+    assert!(csv.body.contains(&reference) && !csv.body.contains("PD-2025-0002"), "{}", csv.body);
+    let members = c.store.members().await.unwrap();
+    assert!(members.iter().all(|m| m.id != id) && members.len() == 2, "{members:?}");
+    let dashboard = c.get("/", Some(&b)).await;
+    assert!(!dashboard.body.contains("测试用的建言"));
 }

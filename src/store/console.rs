@@ -69,12 +69,34 @@ pub struct ApiToken {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub user: Option<String>,
     pub action: String,
     pub target: String,
     pub detail: String,
 }
+
+/// Which audit entries to list; every field narrows, `None` does not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    /// The account's username, or `token:<name>` for an API token.
+    pub who: Option<String>,
+    /// The action's code, e.g. `suggestion.assign`.
+    pub action: Option<String>,
+    /// Entries at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Longest action code kept in the audit log, in characters.
+pub const AUDIT_ACTION_MAX_CHARS: usize = 64;
+/// Longest target kept in the audit log, in characters.
+pub const AUDIT_TARGET_MAX_CHARS: usize = 200;
+/// Longest detail kept in the audit log, in characters: enough for a reason or an instruction's
+/// beginning; the full text is on the suggestion's timeline.
+pub const AUDIT_DETAIL_MAX_CHARS: usize = 500;
 
 /// Who did something, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,8 +144,13 @@ pub trait ConsoleStore: Send + Sync {
     async fn use_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>>;
     async fn revoke_api_token(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
 
+    /// Records an action. The texts are cut to `AUDIT_*_MAX_CHARS` and their control and
+    /// text-direction characters written out (`bounds::clip_visible`), whoever calls.
     async fn audit(&self, who: Auditor, action: &str, target: &str, detail: &str, now: DateTime<Utc>) -> Result<()>;
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// A page of the audit log, newest first: entries matching `filter` with an id below `before`
+    /// (all if `None`), at most `limit`.
+    async fn audit_page(&self, filter: &AuditFilter, before: Option<i64>, limit: usize) -> Result<Vec<AuditEntry>>;
 
     // ---- The dialog preview (`web::preview`) ----
 
@@ -131,6 +158,10 @@ pub trait ConsoleStore: Send + Sync {
     /// that the delivery worker never sends them; returns how many. Rows of any other chat are
     /// never touched, whatever `chat_id` is given.
     async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64>;
+    /// The test member console account `user_id` plays in the dialog preview, created on first
+    /// use: member number `TEST-<user_id>`, level 区, named `name`, marked test (left out of
+    /// statistics, exports and the member list), never bound to Telegram.
+    async fn preview_member(&self, user_id: i64, name: &str, now: DateTime<Utc>) -> Result<crate::store::Member>;
 }
 
 // ---- The dialog preview (`web::preview`) ----

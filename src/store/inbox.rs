@@ -25,6 +25,8 @@ pub struct InboxFilter {
     /// The permission restriction of a department account: only suggestions with a (not
     /// superseded) assignment of this department. Set by the caller from the viewer, not the form.
     pub visible_to_department: Option<i64>,
+    /// Leave out suggestions of test members (the dialog preview's): exports do.
+    pub exclude_test: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

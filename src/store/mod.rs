@@ -365,12 +365,18 @@ pub struct Facts {
     pub adopted: bool,
     pub replies: i64,
     pub assignments: Vec<AssignmentInfo>,
+    /// The keys of the once-only actions already done to it (`Change::once_key`).
+    pub once_keys: Vec<String>,
 }
 
 impl Facts {
     /// The department's assignment that is still being worked on, if any.
     pub fn active_assignment(&self, department_id: i64) -> Option<&AssignmentInfo> {
         self.assignments.iter().find(|a| a.department_id == department_id && a.status == AssignmentStatus::Active)
+    }
+    /// Whether the once-only action named `key` (`Change::once_key`) was done already.
+    pub fn done(&self, key: &str) -> bool {
+        self.once_keys.iter().any(|k| k == key)
     }
     pub fn lead(&self) -> Option<&AssignmentInfo> {
         self.assignments.iter().find(|a| a.role == AssignmentRole::Lead && a.status != AssignmentStatus::Superseded)
@@ -484,6 +490,12 @@ pub struct Change {
     pub actor_id: Option<i64>,
     pub event: &'static str,
     pub text: String,
+    /// For an action that leaves the state as it is and may happen only once (adopt, an
+    /// instruction, an acknowledgement, an opinion, a co-department's return): a key naming it,
+    /// unique per suggestion in the store (`timeline_events.once_key`, migration 0009). A second
+    /// change with a key already recorded is not applied (`Committed::Conflict`; planned again, the
+    /// workflow refuses it as already done).
+    pub once_key: Option<String>,
     pub messages: Vec<OutMessage>,
 }
 
@@ -598,7 +610,8 @@ pub enum Committed {
     },
     /// The update had been processed before: nothing was changed.
     AlreadyProcessed,
-    /// The suggestion's state changed since the change was planned: nothing was changed; plan again.
+    /// The suggestion's state changed since the change was planned, or its once-only action
+    /// (`Change::once_key`) was done meanwhile: nothing was changed; plan again.
     Conflict,
 }
 
@@ -633,6 +646,9 @@ pub enum DeliveryResult {
 pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     // The roster.
     async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize>;
+    /// Inserts or updates members by member number. A long roster is written in batches, each its
+    /// own transaction, so other writers are not held up for its whole length: if it fails
+    /// midway, the rows before stay imported, and importing the same file again finishes it.
     async fn import_members(&self, rows: &[RosterRow], now: DateTime<Utc>) -> Result<ImportSummary>;
     async fn member_by_no(&self, member_no: &MemberNo) -> Result<Option<Member>>;
     async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>>;

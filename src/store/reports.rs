@@ -3,8 +3,30 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Liaison, NewTopic, Result, Topic};
-use crate::domain::{SuggestionKind, SuggestionState, TopicStatus};
+use super::{Liaison, Member, NewTopic, Result, Topic};
+use crate::domain::{MemberLevel, SuggestionKind, SuggestionState, TopicStatus};
+
+/// Which members the roster page lists. Test members (the dialog preview's) never.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberFilter {
+    /// Text inside the name, the member number or the phone; empty for any.
+    pub search: String,
+    pub workstation: Option<String>,
+    pub level: Option<MemberLevel>,
+    pub sector: Option<String>,
+    /// `Some(true)`: bound to Telegram; `Some(false)`: not yet.
+    pub bound: Option<bool>,
+    /// Only members who blocked the bot.
+    pub unreachable_only: bool,
+}
+
+/// The roster's totals: members, those bound to Telegram, those who blocked the bot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberCounts {
+    pub total: i64,
+    pub bound: i64,
+    pub unreachable: i64,
+}
 
 /// Which suggestions a dashboard counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,4 +96,13 @@ pub trait ReportStore: Send + Sync {
     async fn set_topic_status(&self, id: i64, status: TopicStatus, now: DateTime<Utc>) -> Result<bool>;
     /// Every department liaison, by department.
     async fn liaisons(&self) -> Result<Vec<Liaison>>;
+    /// A page of the roster in member-number order: members matching `filter` with a member number
+    /// after `after` (from the start if `None`), at most `limit`.
+    async fn members_page(&self, filter: &MemberFilter, after: Option<&str>, limit: usize) -> Result<Vec<Member>>;
+    /// How many members match `filter`.
+    async fn count_members(&self, filter: &MemberFilter) -> Result<i64>;
+    /// The roster's totals (test members left out).
+    async fn member_counts(&self) -> Result<MemberCounts>;
+    /// The workstations and the sectors members belong to, each sorted, for the roster's filters.
+    async fn roster_facets(&self) -> Result<(Vec<String>, Vec<String>)>;
 }

@@ -1,8 +1,9 @@
 //! The embedded SQLite store: WAL, a busy timeout, and every write in a `BEGIN IMMEDIATE` transaction.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -56,6 +57,19 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
+
+/// An import commits after this many rows or this long holding the write lock, whichever comes
+/// first, then pauses for `IMPORT_PAUSE` so that a waiting writer (whose SQLite busy handler polls
+/// every 1–25 ms in its first 100 ms of waiting) takes the lock. Measured in BENCHMARKS.md
+/// ("a 100,000-member import and other writers"); the goal is that no console action waits more
+/// than 200 ms.
+const IMPORT_BATCH_ROWS: usize = 1000;
+const IMPORT_BATCH_TIME: Duration = Duration::from_millis(50);
+const IMPORT_PAUSE: Duration = Duration::from_millis(30);
+
+/// The ids of test members (the dialog preview's), as an SQL subquery: their suggestions are left
+/// out of statistics and exports.
+pub(crate) const TEST_MEMBERS: &str = "(SELECT id FROM members WHERE test = 1)";
 
 const MEMBER_COLUMNS: &str =
     "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id, m.status";
@@ -160,7 +174,9 @@ async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table
     })
 }
 
-/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state.
+/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state or
+/// its once-only action (`Change::once_key`) is recorded already. On `false` the caller must not
+/// commit `tx`.
 async fn apply_change_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     change: &Change,
@@ -177,6 +193,24 @@ async fn apply_change_in(
         return Ok(false);
     }
     let sid = change.suggestion_id;
+    // The event first: a once-only action already recorded (the same request in parallel) stops
+    // here, before any of its effects, and the caller drops the transaction.
+    let recorded = sqlx::query(
+        "INSERT OR IGNORE INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text, once_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(sid)
+    .bind(now)
+    .bind(change.actor_kind)
+    .bind(change.actor_id)
+    .bind(change.event)
+    .bind(&change.text)
+    .bind(change.once_key.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    if recorded.rows_affected() != 1 {
+        return Ok(false);
+    }
     for op in &change.ops {
         match op {
             ChangeOp::Assign { department_id, role, deadline } => {
@@ -277,17 +311,6 @@ async fn apply_change_in(
             }
         }
     }
-    sqlx::query(
-        "INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(sid)
-    .bind(now)
-    .bind(change.actor_kind)
-    .bind(change.actor_id)
-    .bind(change.event)
-    .bind(&change.text)
-    .execute(&mut **tx)
-    .await?;
     Ok(true)
 }
 
@@ -409,29 +432,41 @@ impl Store for SqliteStore {
     }
 
     async fn import_members(&self, rows: &[RosterRow], now: DateTime<Utc>) -> Result<ImportSummary> {
-        let mut tx = self.write().await?;
         let mut summary = ImportSummary::default();
-        for row in rows {
+        let mut workstations: HashMap<String, i64> = HashMap::new();
+        let mut tx = self.write().await?;
+        let mut batch_started = Instant::now();
+        for (i, row) in rows.iter().enumerate() {
+            // Other writers (console actions, the bot) get the database between batches.
+            if i > 0 && (i % IMPORT_BATCH_ROWS == 0 || batch_started.elapsed() >= IMPORT_BATCH_TIME) {
+                tx.commit().await?;
+                tokio::time::sleep(IMPORT_PAUSE).await;
+                tx = self.write().await?;
+                batch_started = Instant::now();
+            }
             let workstation_id: Option<i64> = match &row.workstation {
                 None => None,
-                Some(name) => {
-                    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM workstations WHERE name = ?")
-                        .bind(name)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    match existing {
-                        Some(id) => Some(id),
-                        None => {
-                            summary.workstations_created += 1;
-                            Some(
+                Some(name) => match workstations.get(name) {
+                    Some(id) => Some(*id),
+                    None => {
+                        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM workstations WHERE name = ?")
+                            .bind(name)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        let id = match existing {
+                            Some(id) => id,
+                            None => {
+                                summary.workstations_created += 1;
                                 sqlx::query_scalar("INSERT INTO workstations (name) VALUES (?) RETURNING id")
                                     .bind(name)
                                     .fetch_one(&mut *tx)
-                                    .await?,
-                            )
-                        }
+                                    .await?
+                            }
+                        };
+                        workstations.insert(name.clone(), id);
+                        Some(id)
                     }
-                }
+                },
             };
             let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE member_no = ?")
                 .bind(row.member_no.as_str())
@@ -482,7 +517,8 @@ impl Store for SqliteStore {
 
     async fn members(&self) -> Result<Vec<Member>> {
         let sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id ORDER BY m.member_no"
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE m.test = 0 ORDER BY m.member_no"
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(member_from_row).collect()
@@ -1125,6 +1161,12 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+        let once_keys: Vec<String> = sqlx::query_scalar(
+            "SELECT once_key FROM timeline_events WHERE suggestion_id = ? AND once_key IS NOT NULL ORDER BY id",
+        )
+        .bind(suggestion_id)
+        .fetch_all(&self.pool)
+        .await?;
         let chat: Option<i64> = row.try_get("telegram_chat_id")?;
         let unreachable: Option<DateTime<Utc>> = row.try_get("unreachable_at")?;
         Ok(Some(Facts {
@@ -1141,6 +1183,7 @@ impl Store for SqliteStore {
             adopted: row.try_get::<Option<DateTime<Utc>>, _>("adopted_at")?.is_some(),
             replies: row.try_get("replies")?,
             assignments,
+            once_keys,
         }))
     }
 
@@ -1281,16 +1324,19 @@ impl Store for SqliteStore {
     }
 
     async fn totals(&self, now: DateTime<Utc>) -> Result<Totals> {
-        let (suggestions, adopted, overdue): (i64, i64, i64) = sqlx::query_as(
+        let sql = format!(
             "SELECT COUNT(*),
                     COALESCE(SUM(adopted_at IS NOT NULL), 0),
                     COALESCE(SUM(state IN ('assigned', 'in_progress', 'reopened') AND deadline IS NOT NULL AND deadline < ?), 0)
-             FROM suggestions",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        let points: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM suggestion_points").fetch_one(&self.pool).await?;
+             FROM suggestions WHERE member_id NOT IN {TEST_MEMBERS}"
+        );
+        let (suggestions, adopted, overdue): (i64, i64, i64) =
+            sqlx::query_as(&sql).bind(now).fetch_one(&self.pool).await?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM suggestion_points WHERE suggestion_id NOT IN
+             (SELECT id FROM suggestions WHERE member_id IN {TEST_MEMBERS})"
+        );
+        let points: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
         let unreachable_members: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL AND status = 'active'")
                 .fetch_one(&self.pool)
@@ -1301,9 +1347,13 @@ impl Store for SqliteStore {
                 .await?;
         let not_understood: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM updates WHERE understood = 0").fetch_one(&self.pool).await?;
-        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM held_notifications WHERE released_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?;
+        // What the preview's test members caused is not counted (it is a sandbox).
+        let held: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM held_notifications WHERE released_at IS NULL
+               AND (suggestion_id IS NULL OR suggestion_id NOT IN (SELECT id FROM suggestions WHERE member_id IN {TEST_MEMBERS}))"
+        ))
+        .fetch_one(&self.pool)
+        .await?;
         Ok(Totals { suggestions, points, adopted, overdue, unreachable_members, undelivered, not_understood, held })
     }
 

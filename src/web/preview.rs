@@ -1,15 +1,18 @@
-//! The member-dialog preview: chat in the browser with the same dialog engine as a chosen test member.
+//! The member-dialog preview: chat in the browser with the same dialog engine as a test member.
 //!
-//! Staff (and admins) pick a member from the roster and talk to `dialog::handle_as` as that member:
+//! Staff (and admins) talk to `dialog::handle_as` as their own test member (`store.preview_member`:
+//! one per console account, marked test, left out of statistics, exports and the member list):
 //! text, the bot's inline buttons, the persistent menu keys, and a reset. A newcomer without a
-//! Telegram token sees exactly what members see.
+//! Telegram token sees exactly what members see. The preview is a sandbox: it never plays a real
+//! member, so it cannot submit, rate or withdraw anything as one (the workflow's permission rules
+//! refuse the test member every real member's suggestion, even with a forged button).
 //!
-//! Each console user has their own preview chat with each member, under a synthetic chat id that
+//! Each console user has their own preview chat, under a synthetic chat id that
 //! cannot be a Telegram chat (`store::console::is_preview_chat`). Its dialog state lives in the
 //! `dialogs` table like any chat's, with the conversation so far kept beside it in the same JSON
 //! (`preview_transcript`; the dialog ignores the extra field). Every input is committed through
-//! `store.commit` like the bot does, so a suggestion submitted here is a real suggestion of that
-//! member and staff are alerted as usual. Nothing meant for the member is ever sent to Telegram:
+//! `store.commit` like the bot does, so a suggestion submitted here is a test suggestion of the
+//! test member and staff are alerted as usual. Nothing meant for the member is ever sent to Telegram:
 //! messages addressed to the preview chat, or to the member's own Telegram chat, are taken out of
 //! the commit and shown on the page instead; whatever might still reach the outbox for the preview
 //! chat is marked cancelled right after (`discard_preview_outbox`).
@@ -184,23 +187,23 @@ pub struct PageQuery {
     member: Option<String>,
 }
 
-/// Members the preview can speak as, in roster order.
-async fn active_members(state: &WebState) -> Result<Vec<Member>, WebError> {
-    Ok(state.app.store.members().await?.into_iter().filter(|m| m.active).collect())
+/// The console user's own test member, created on first use.
+async fn test_member(state: &WebState, user: &CurrentUser) -> Result<Member, WebError> {
+    let name = state.ta("web.preview.test_member_name", &[("name", &user.user.name)]);
+    Ok(state.app.store.preview_member(user.user.id, &name, state.app.clock.now()).await?)
 }
 
-/// The chosen member, if they exist and are active; `NotFound` otherwise.
-async fn chosen_member(state: &WebState, member_id: i64) -> Result<Member, WebError> {
-    match state.app.store.member_by_id(member_id).await? {
-        Some(m) if m.active => Ok(m),
-        Some(_) => Err(WebError::BadRequest(state.t("web.preview.inactive"))),
-        None => Err(WebError::NotFound),
-    }
+/// The member a preview URL names: only the user's own test member; any other (a real member, or
+/// another account's test member) is `NotFound`.
+async fn chosen_member(state: &WebState, user: &CurrentUser, member_id: i64) -> Result<Member, WebError> {
+    let member = test_member(state, user).await?;
+    if member.id == member_id { Ok(member) } else { Err(WebError::NotFound) }
 }
 
-fn chat_id_for(state: &WebState, user: &CurrentUser, member_id: i64) -> Result<i64, WebError> {
-    preview_chat_id(user.user.id, member_id)
-        .ok_or_else(|| WebError::BadRequest(state.t("web.preview.unsupported_member")))
+/// The user's preview chat: one per console account (member id 0 in `preview_chat_id`, which no
+/// member has), whatever the test member's id.
+fn chat_id_for(state: &WebState, user: &CurrentUser, _member_id: i64) -> Result<i64, WebError> {
+    preview_chat_id(user.user.id, 0).ok_or_else(|| WebError::BadRequest(state.t("web.preview.unsupported_member")))
 }
 
 pub async fn page(
@@ -227,10 +230,9 @@ async fn render(
     typed: &str,
 ) -> Result<Markup, WebError> {
     let title = state.t("web.preview.title");
-    let members = active_members(state).await?;
     let chosen = match member_id {
-        Some(id) => Some(chosen_member(state, id).await?),
-        None => None,
+        Some(id) => Some(chosen_member(state, user, id).await?),
+        None => Some(test_member(state, user).await?),
     };
     let chat = match &chosen {
         Some(m) => Some(Chat::load(state, chat_id_for(state, user, m.id)?).await?),
@@ -239,24 +241,6 @@ async fn render(
     let body = html! {
         h1 { (title) }
         p.muted { (state.t("web.preview.intro")) }
-        form.filters method="get" action="/preview" {
-            label {
-                (state.t("web.preview.member"))
-                select name="member" id="preview-member" {
-                    option value="" { (state.t("web.preview.choose")) }
-                    @for m in &members {
-                        option value=(m.id) selected[chosen.as_ref().is_some_and(|c| c.id == m.id)] {
-                            (m.name) " · " (m.member_no.to_string())
-                            @if let Some(w) = &m.workstation { " · " (w) }
-                        }
-                    }
-                }
-            }
-            button type="submit" { (state.t("web.preview.open")) }
-        }
-        @if members.is_empty() {
-            div.banner.warn { (state.t("web.preview.no_members")) }
-        }
         @if let (Some(member), Some(chat)) = (&chosen, &chat) {
             (chat_pane(state, user, member, chat, problem.as_deref(), typed))
         }
@@ -284,7 +268,7 @@ fn chat_pane(
         }
     };
     html! {
-        div.banner.warn { (state.ta("web.preview.real", &[("name", &member.name)])) }
+        div.banner.warn { (state.ta("web.preview.sandbox", &[("name", &member.name)])) }
         section.chat-pane aria-label=(state.ta("web.preview.chat_with", &[("name", &member.name)])) {
             h2 { (state.ta("web.preview.chat_with", &[("name", &member.name)])) }
             @if chat.transcript.bubbles.is_empty() {
@@ -391,7 +375,7 @@ pub async fn send(
 ) -> Result<Response, WebError> {
     user.require(&[Role::Admin, Role::Staff])?;
     user.check_csrf(&form.csrf)?;
-    let member = chosen_member(&state, member_id).await?;
+    let member = chosen_member(&state, &user, member_id).await?;
     let text = form.text.trim();
     let problem = if text.is_empty() {
         Some(state.t("web.preview.text_empty"))
@@ -417,7 +401,7 @@ pub async fn button(
 ) -> Result<Response, WebError> {
     user.require(&[Role::Admin, Role::Staff])?;
     user.check_csrf(&form.csrf)?;
-    let member = chosen_member(&state, member_id).await?;
+    let member = chosen_member(&state, &user, member_id).await?;
     let Ok(message_id) = form.message_id.trim().parse::<i32>() else {
         return Err(WebError::BadRequest(state.t("web.preview.bad_button")));
     };
@@ -439,7 +423,7 @@ pub async fn reset(
 ) -> Result<Response, WebError> {
     user.require(&[Role::Admin, Role::Staff])?;
     user.check_csrf(&form.csrf)?;
-    let member = chosen_member(&state, member_id).await?;
+    let member = chosen_member(&state, &user, member_id).await?;
     let chat_id = chat_id_for(&state, &user, member.id)?;
     let _one_at_a_time = lock_chat(chat_id).await;
     let now = state.app.clock.now();

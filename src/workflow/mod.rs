@@ -295,6 +295,12 @@ pub async fn plan(
 ) -> Result<Result<Change, Refusal>, StoreError> {
     let Some(facts) = ctx.store.facts(suggestion_id).await? else { return Ok(Err(Refusal::NotFound)) };
     let act = command.act();
+    // The same once-only action again (a double click, a retried call, parallel requests): said
+    // to be done already; the store refuses it too if it slips past this check.
+    let once_key = once_key(actor, &command, &facts);
+    if once_key.as_deref().is_some_and(|k| facts.done(k)) && permitted(actor, Act::View, &facts) {
+        return Ok(Err(Refusal::AlreadyDone));
+    }
     if !permitted(actor, act, &facts) {
         // Someone who may not even see it is not told it exists.
         let refusal = if permitted(actor, Act::View, &facts) { Refusal::Denied } else { Refusal::NotFound };
@@ -303,7 +309,7 @@ pub async fn plan(
     if !allowed_in(act, facts.state) {
         return Ok(Err(Refusal::WrongState(facts.state)));
     }
-    let mut planner = Planner { ctx, facts: &facts, messages: Vec::new() };
+    let mut planner = Planner { ctx, facts: &facts, messages: Vec::new(), once_key };
     planner.plan(actor, command).await
 }
 
@@ -313,10 +319,39 @@ fn plain_args<'x>(args: &[(&'x str, &'x (dyn std::fmt::Display + Sync))]) -> Vec
     args.iter().map(|(k, v)| (*k, *v as &dyn std::fmt::Display)).collect()
 }
 
+/// The key naming an action that leaves the suggestion's state as it is and happens once
+/// (`Change::once_key`): an adoption; an instruction with the same text; a department's
+/// acknowledgement, opinion or return of its current assignment. `None` for every other command
+/// (those move the state, so the store's state check already lets only one through).
+pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let assignment = || {
+        let department_id = actor.department_id()?;
+        facts
+            .assignments
+            .iter()
+            .rev()
+            .find(|a| a.department_id == department_id && a.status != AssignmentStatus::Superseded)
+            .map(|a| a.id)
+    };
+    match command {
+        Command::Adopt => Some("adopted".to_string()),
+        Command::Instruct { text } => {
+            let digest = Sha256::digest(text.trim().as_bytes());
+            Some(format!("instructed:{}", hex::encode(&digest[..16])))
+        }
+        Command::Acknowledge => assignment().map(|id| format!("acknowledged:{id}")),
+        Command::Return { .. } => assignment().map(|id| format!("returned:{id}")),
+        Command::CoOpinion { .. } => assignment().map(|id| format!("co_opinion:{id}")),
+        _ => None,
+    }
+}
+
 struct Planner<'a, 'c> {
     ctx: &'a Ctx<'c>,
     facts: &'a Facts,
     messages: Vec<OutMessage>,
+    once_key: Option<String>,
 }
 
 impl Planner<'_, '_> {
@@ -434,6 +469,7 @@ impl Planner<'_, '_> {
             actor_id,
             event,
             text,
+            once_key: self.once_key.take(),
             messages: std::mem::take(&mut self.messages),
         }
     }

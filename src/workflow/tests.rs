@@ -66,6 +66,7 @@ fn assigned_facts() -> Facts {
             assignment(1, 10, AssignmentRole::Lead, AssignmentStatus::Active),
             assignment(2, 11, AssignmentRole::Co, AssignmentStatus::Active),
         ],
+        once_keys: Vec::new(),
     }
 }
 

@@ -412,3 +412,37 @@ impl Console {
         self.store.audit_log(1000).await.unwrap().into_iter().map(|e| format!("{} {}", e.action, e.target)).collect()
     }
 }
+
+// --- roster upload (tests/roster_bounds.rs) ---------------------------------------------------------
+
+impl Console {
+    /// Uploads a roster file on the console's import page, as a browser's form does.
+    pub async fn upload_roster(&self, b: &Browser, file: &[u8], skip_invalid: bool) -> Page {
+        let boundary = "----jianyanRosterBoundary";
+        let mut body = Vec::new();
+        let mut part = |name: &str, filename: Option<&str>, data: &[u8]| {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            let disposition = match filename {
+                Some(f) => format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n"
+                ),
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+            };
+            body.extend_from_slice(disposition.as_bytes());
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        };
+        part("_csrf", None, b.csrf.as_bytes());
+        part("file", Some("roster.csv"), file);
+        if skip_invalid {
+            part("skip_invalid", None, b"on");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let r = Request::post("/members/import")
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::COOKIE, &b.cookie)
+            .body(Body::from(body))
+            .unwrap();
+        self.request(r).await
+    }
+}

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::*;
+use crate::bounds::clip_visible;
 use crate::store::console::*;
 
 const USER_COLUMNS: &str =
@@ -245,9 +246,9 @@ impl ConsoleStore for SqliteStore {
             .bind(now)
             .bind(user)
             .bind(token)
-            .bind(action)
-            .bind(target)
-            .bind(detail)
+            .bind(clip_visible(action, AUDIT_ACTION_MAX_CHARS))
+            .bind(clip_visible(target, AUDIT_TARGET_MAX_CHARS))
+            .bind(clip_visible(detail, AUDIT_DETAIL_MAX_CHARS))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -255,17 +256,46 @@ impl ConsoleStore for SqliteStore {
     }
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT a.at, COALESCE(u.username, 'token:' || t.name) AS who, a.action, a.target, a.detail
+        self.audit_page(&AuditFilter::default(), None, limit).await
+    }
+
+    async fn audit_page(&self, filter: &AuditFilter, before: Option<i64>, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut sql = String::from(
+            "SELECT a.id, a.at, COALESCE(u.username, 'token:' || t.name) AS who, a.action, a.target, a.detail
              FROM audit_log a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN api_tokens t ON t.id = a.token_id
-             ORDER BY a.id DESC LIMIT ?",
-        )
-        .bind(limit as i64)
-        .fetch_all(self.pool())
-        .await?;
+             WHERE a.id < ?",
+        );
+        if filter.who.is_some() {
+            sql.push_str(" AND COALESCE(u.username, 'token:' || t.name) = ?");
+        }
+        if filter.action.is_some() {
+            sql.push_str(" AND a.action = ?");
+        }
+        if filter.from.is_some() {
+            sql.push_str(" AND a.at >= ?");
+        }
+        if filter.until.is_some() {
+            sql.push_str(" AND a.at < ?");
+        }
+        sql.push_str(" ORDER BY a.id DESC LIMIT ?");
+        let mut q = sqlx::query(&sql).bind(before.unwrap_or(i64::MAX));
+        if let Some(who) = &filter.who {
+            q = q.bind(who);
+        }
+        if let Some(action) = &filter.action {
+            q = q.bind(action);
+        }
+        if let Some(from) = filter.from {
+            q = q.bind(from);
+        }
+        if let Some(until) = filter.until {
+            q = q.bind(until);
+        }
+        let rows = q.bind(limit as i64).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEntry {
+                    id: r.try_get("id")?,
                     at: r.try_get("at")?,
                     user: r.try_get("who")?,
                     action: r.try_get("action")?,
@@ -277,6 +307,31 @@ impl ConsoleStore for SqliteStore {
     }
 
     // ---- The dialog preview (`web::preview`) ----
+
+    async fn preview_member(&self, user_id: i64, name: &str, now: DateTime<Utc>) -> Result<Member> {
+        let member_no = format!("TEST-{user_id}");
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO members (member_no, name, level, test, created_at, updated_at) VALUES (?, ?, '区', 1, ?, ?)
+             ON CONFLICT(member_no) DO NOTHING",
+        )
+        .bind(&member_no)
+        .bind(name)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE m.member_no = ? AND m.test = 1"
+        );
+        let row = sqlx::query(&sql).bind(&member_no).fetch_optional(self.pool()).await?;
+        // A real member numbered TEST-… (imported before this existed) is never played.
+        let row =
+            row.ok_or_else(|| StoreError::Corrupt(format!("member {member_no} exists and is not a test member")))?;
+        member_from_row(&row)
+    }
 
     async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64> {
         if !is_preview_chat(chat_id) {

@@ -126,6 +126,9 @@ impl InboxStore for SqliteStore {
             conds.push("s.reference_no = ?".into());
             args.push(Arg::Text(r.to_string()));
         }
+        if filter.exclude_test {
+            conds.push(format!("s.member_id NOT IN {TEST_MEMBERS}"));
+        }
         if let Some(t) = filter.topic_id {
             conds.push("s.topic_id = ?".into());
             args.push(Arg::Int(t));

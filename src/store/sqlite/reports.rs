@@ -11,11 +11,13 @@ const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
 const ACCEPTED_OR_LATER: &str = "('accepted', 'assigned', 'in_progress', 'replied', 'reopened', 'closed')";
 
 /// The condition on `suggestions s` for a scope, and the department it binds, if any.
+/// Test members' suggestions (the dialog preview's) are never counted.
 fn scope_sql(scope: Scope) -> (&'static str, Option<i64>) {
     match scope {
-        Scope::All => ("1 = 1", None),
+        Scope::All => ("s.member_id NOT IN (SELECT id FROM members WHERE test = 1)", None),
         Scope::Department(d) => (
-            "EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = ? AND x.status <> 'superseded')",
+            "s.member_id NOT IN (SELECT id FROM members WHERE test = 1)
+             AND EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = ? AND x.status <> 'superseded')",
             Some(d),
         ),
     }
@@ -86,7 +88,8 @@ impl ReportStore for SqliteStore {
                        AND a.role = 'lead' AND a.assigned_at <= r.at) AS assigned_at,
                     r.at
              FROM replies r
-             WHERE r.id IN (SELECT MIN(id) FROM replies GROUP BY suggestion_id) AND {reply_cond}"
+             WHERE r.id IN (SELECT MIN(id) FROM replies GROUP BY suggestion_id) AND {reply_cond}
+               AND r.suggestion_id NOT IN (SELECT id FROM suggestions WHERE member_id IN {TEST_MEMBERS})"
         );
         let mut q = sqlx::query_as::<_, (Option<DateTime<Utc>>, DateTime<Utc>)>(&sql);
         if let Some(d) = dept {
@@ -100,6 +103,7 @@ impl ReportStore for SqliteStore {
             "SELECT s.id, s.reference_no, s.title, d.name, a.role, a.deadline
              FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id JOIN departments d ON d.id = a.department_id
              WHERE a.status = 'active' AND s.state IN {BEING_HANDLED} AND a.deadline < ? AND {dept_cond}
+               AND s.member_id NOT IN {TEST_MEMBERS}
              ORDER BY a.deadline, a.id"
         );
         let mut q = sqlx::query_as::<_, (i64, String, String, String, String, DateTime<Utc>)>(&sql).bind(now);
@@ -224,4 +228,89 @@ impl ReportStore for SqliteStore {
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(liaison_from_row).collect()
     }
+
+    async fn members_page(&self, filter: &MemberFilter, after: Option<&str>, limit: usize) -> Result<Vec<Member>> {
+        let (cond, args) = member_conditions(filter);
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE {cond} AND m.member_no > ? ORDER BY m.member_no LIMIT ?"
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let rows = q.bind(after.unwrap_or("")).bind(limit as i64).fetch_all(&self.pool).await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    async fn count_members(&self, filter: &MemberFilter) -> Result<i64> {
+        let (cond, args) = member_conditions(filter);
+        let sql =
+            format!("SELECT COUNT(*) FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE {cond}");
+        let mut q = sqlx::query_scalar(&sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        Ok(q.fetch_one(&self.pool).await?)
+    }
+
+    async fn member_counts(&self) -> Result<MemberCounts> {
+        let (total, bound, unreachable): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(telegram_user_id IS NOT NULL), 0),
+                    COALESCE(SUM(unreachable_at IS NOT NULL AND status = 'active'), 0)
+             FROM members WHERE test = 0",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(MemberCounts { total, bound, unreachable })
+    }
+
+    async fn roster_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let workstations = sqlx::query_scalar(
+            "SELECT w.name FROM workstations w WHERE EXISTS (SELECT 1 FROM members m WHERE m.workstation_id = w.id)
+             ORDER BY w.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let sectors =
+            sqlx::query_scalar("SELECT DISTINCT sector FROM members WHERE sector <> '' AND test = 0 ORDER BY sector")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok((workstations, sectors))
+    }
+}
+
+/// The SQL condition on `members m` (joined with `workstations w`) for a roster filter, and the
+/// text values it binds, in order.
+fn member_conditions(filter: &MemberFilter) -> (String, Vec<String>) {
+    let mut conds = vec!["m.test = 0".to_string()];
+    let mut args = Vec::new();
+    let search = filter.search.trim();
+    if !search.is_empty() {
+        let like = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        conds
+            .push("(m.name LIKE ? ESCAPE '\\' OR m.member_no LIKE ? ESCAPE '\\' OR m.phone LIKE ? ESCAPE '\\')".into());
+        args.extend([like.clone(), like.clone(), like]);
+    }
+    if let Some(w) = &filter.workstation {
+        conds.push("w.name = ?".into());
+        args.push(w.clone());
+    }
+    if let Some(l) = filter.level {
+        conds.push("m.level = ?".into());
+        args.push(l.label().to_string());
+    }
+    if let Some(s) = &filter.sector {
+        conds.push("m.sector = ?".into());
+        args.push(s.clone());
+    }
+    match filter.bound {
+        Some(true) => conds.push("m.telegram_user_id IS NOT NULL".into()),
+        Some(false) => conds.push("m.telegram_user_id IS NULL".into()),
+        None => {}
+    }
+    if filter.unreachable_only {
+        conds.push("m.unreachable_at IS NOT NULL".into());
+    }
+    (conds.join(" AND "), args)
 }

@@ -283,6 +283,9 @@ fn time(at: DateTime<Utc>) -> String {
 /// The suggestion with this reference number, if the department may see it; 404 otherwise.
 async fn visible(state: &WebState, token: &ApiToken, reference: &str) -> Result<Facts, Fail> {
     let reference = reference.trim().to_uppercase();
+    if reference.chars().count() > crate::bounds::REFERENCE_MAX_CHARS {
+        return Err(ApiError::not_found(state).into());
+    }
     let Some(id) = state.app.store.suggestion_id_by_reference(&reference).await? else {
         return Err(ApiError::not_found(state).into());
     };

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::store::{ApiToken, Department, Role};
 use crate::web::auth::{self, CsrfOnly, CurrentUser, token_hash};
+use crate::web::manage::listing::{ListPage, Slice};
 use crate::web::{WebError, WebState, layout};
 
 /// Longest token name, in characters.
@@ -54,6 +55,8 @@ struct View<'a> {
     ok: Option<String>,
     form: Option<&'a CreateForm>,
     created: Option<(&'a ApiToken, &'a str)>,
+    /// The search and page of the token list.
+    list: ListPage,
 }
 
 fn when(state: &WebState, at: Option<DateTime<Utc>>) -> String {
@@ -65,7 +68,8 @@ fn when(state: &WebState, at: Option<DateTime<Utc>>) -> String {
 
 async fn render(state: &WebState, user: &CurrentUser, view: View<'_>) -> Result<Markup, WebError> {
     let title = state.t("web.tokens.title");
-    let tokens = state.app.store.api_tokens().await?;
+    let Slice { items: tokens, matched } =
+        view.list.slice(state.app.store.api_tokens().await?, |t| format!("{} {}", t.department_name, t.name));
     let departments = state.app.store.departments().await?;
     let typed_department = view.form.map(|f| f.department.as_str()).unwrap_or("");
     let typed_name = view.form.map(|f| f.name.as_str()).unwrap_or("");
@@ -106,6 +110,7 @@ async fn render(state: &WebState, user: &CurrentUser, view: View<'_>) -> Result<
             }
         }
         h2 { (state.t("web.tokens.list")) }
+        (view.list.search_form(state, "/api-tokens"))
         @if tokens.is_empty() {
             p.muted { (state.t("web.tokens.none")) }
         } @else {
@@ -147,6 +152,7 @@ async fn render(state: &WebState, user: &CurrentUser, view: View<'_>) -> Result<
                 }
             }
         }
+        (view.list.pager(state, "/api-tokens", matched))
     };
     Ok(layout::page(state, Some((&user.user, &user.csrf)), "/api-tokens", &title, body))
 }
@@ -155,10 +161,11 @@ pub async fn page(
     State(state): State<WebState>,
     user: CurrentUser,
     Query(query): Query<PageQuery>,
+    Query(list): Query<ListPage>,
 ) -> Result<Markup, WebError> {
     user.require(ROLES)?;
     let ok = (query.done == "revoked").then(|| state.t("web.tokens.revoked_ok"));
-    render(&state, &user, View { ok, ..View::default() }).await
+    render(&state, &user, View { ok, list, ..View::default() }).await
 }
 
 /// Checks the form; returns the department and the trimmed name, or what to fix.

@@ -173,7 +173,7 @@ pub async fn by_reference(
     Path(reference): Path<String>,
 ) -> Result<Response, WebError> {
     visibility(&user)?;
-    let reference = reference.trim().to_string();
+    let reference = crate::bounds::clip(reference.trim(), crate::bounds::REFERENCE_MAX_CHARS);
     let id = match ReferenceNo::find(&reference) {
         Some(r) => state.app.store.suggestion_id_by_reference(&r.to_string()).await?,
         None => None,
@@ -196,7 +196,8 @@ pub struct LookupQuery {
 pub async fn lookup(user: CurrentUser, Query(q): Query<LookupQuery>) -> Result<Response, WebError> {
     visibility(&user)?;
     // Read as typed (`pd－2026－0001`, `编号：PD-2026-0001`); the page it leads to says if it is unknown.
-    let reference = ReferenceNo::find(&q.reference).map_or_else(|| q.reference.trim().to_string(), |r| r.to_string());
+    let typed = crate::bounds::clip(q.reference.trim(), crate::bounds::REFERENCE_MAX_CHARS);
+    let reference = ReferenceNo::find(&typed).map_or_else(|| typed.to_string(), |r| r.to_string());
     let encoded: String = url::form_urlencoded::byte_serialize(reference.as_bytes()).collect();
     Ok(Redirect::to(&format!("/suggestions/ref/{encoded}")).into_response())
 }
@@ -256,20 +257,30 @@ fn command(state: &WebState, action: Action, f: &Fields) -> Result<Command, Stri
     })
 }
 
-/// What the audit log records of a command.
-fn audit_detail(c: &Command) -> String {
-    match c {
+/// What the audit log records of a command, in words (departments by name, dates as dates).
+async fn audit_detail(state: &WebState, c: &Command) -> Result<String, WebError> {
+    let name = |id: i64| async move {
+        Ok::<_, WebError>(state.app.store.department(id).await?.map(|d| d.name).unwrap_or_else(|| format!("#{id}")))
+    };
+    Ok(match c {
         Command::Reject { reason } | Command::Return { reason } => reason.trim().to_string(),
         Command::Merge { into_reference } => into_reference.trim().to_uppercase(),
         Command::Assign { lead, co, deadline } => {
-            let co = co.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let deadline = deadline.map(|d| d.to_rfc3339()).unwrap_or_default();
-            format!("lead={lead} co={co} deadline={deadline}")
+            let mut co_names = Vec::new();
+            for id in co {
+                co_names.push(name(*id).await?);
+            }
+            let co = if co_names.is_empty() { state.t("web.audit.no_co") } else { co_names.join("、") };
+            let deadline = match deadline {
+                Some(d) => local_date(state, *d),
+                None => state.t("web.audit.default_deadline"),
+            };
+            state.ta("web.audit.detail_assign", &[("lead", &name(*lead).await?), ("co", &co), ("deadline", &deadline)])
         }
         Command::Instruct { text } | Command::CoOpinion { text } => text.trim().to_string(),
         Command::Reply { class, text, .. } => format!("{class}：{}", text.trim()),
         _ => String::new(),
-    }
+    })
 }
 
 pub async fn act(
@@ -295,7 +306,7 @@ pub async fn act(
         Ok(c) => c,
         Err(message) => return refused(message, facts, fields).await,
     };
-    let detail = audit_detail(&command);
+    let detail = audit_detail(&state, &command).await?;
     let ctx = ctx(&state);
     let now = ctx.now;
     let lang = state.lang();

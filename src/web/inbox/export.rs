@@ -34,7 +34,9 @@ const COLUMNS: [&str; 13] = [
 /// The rows of the filtered list, in the list's order, fetched in chunks by keyset.
 async fn rows(state: &WebState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<InboxRow>, WebError> {
     let restriction = visibility(user)?;
-    let (filter, problems) = query.filter(state, restriction);
+    let (mut filter, problems) = query.filter(state, restriction);
+    // The dialog preview's test suggestions are practice, not the committee's work.
+    filter.exclude_test = true;
     if let Some(p) = problems.into_iter().next() {
         return Err(WebError::BadRequest(p));
     }
@@ -92,7 +94,13 @@ fn file_name(state: &WebState, ext: &str) -> String {
 }
 
 async fn audit(state: &WebState, user: &CurrentUser, what: &str, query: &ListQuery, n: usize) -> Result<(), WebError> {
-    let detail = format!("rows={n} {}", query.filters_query());
+    let filters = query.filters_query();
+    let filters = if filters.is_empty() {
+        state.t("web.audit.no_filters")
+    } else {
+        url::form_urlencoded::parse(filters.as_bytes()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    };
+    let detail = state.ta("web.audit.detail_export", &[("rows", &n), ("filters", &filters)]);
     state.app.store.audit(user.auditor(), what, "", &detail, state.app.clock.now()).await?;
     Ok(())
 }
@@ -135,8 +143,9 @@ pub async fn xlsx(
     let cells: Vec<[String; 13]> = rows.iter().map(|r| cells(&state, r)).collect();
     let n = rows.len();
     drop(rows);
+    let marker = state.ta("web.inbox.export.truncated", &[("max", &XLSX_CELL_MAX)]);
     // Building the workbook is CPU work: keep it off the async threads.
-    let bytes = tokio::task::spawn_blocking(move || build_xlsx(&headers, &cells)).await??;
+    let bytes = tokio::task::spawn_blocking(move || build_xlsx(&headers, &cells, &marker)).await??;
     audit(&state, &user, "suggestions.export_xlsx", &query, n).await?;
     Ok((
         [
@@ -148,7 +157,30 @@ pub async fn xlsx(
         .into_response())
 }
 
-fn build_xlsx(headers: &[String], rows: &[[String; 13]]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// Excel's limit for the text of one cell, in UTF-16 code units ("Total number of characters that
+/// a cell can contain: 32,767", Excel specifications and limits; rust_xlsxwriter refuses more).
+pub const XLSX_CELL_MAX: usize = 32_767;
+
+/// A cell's text cut to fit Excel's limit: a longer text keeps as much of its beginning as fits
+/// with `marker` after it, so the cut is visible in the sheet.
+pub fn fit_cell<'a>(text: &'a str, marker: &str) -> std::borrow::Cow<'a, str> {
+    let units = |s: &str| s.chars().map(char::len_utf16).sum::<usize>();
+    if units(text) <= XLSX_CELL_MAX {
+        return text.into();
+    }
+    let room = XLSX_CELL_MAX.saturating_sub(units(marker));
+    let mut used = 0;
+    let end = text
+        .char_indices()
+        .find(|(_, c)| {
+            used += c.len_utf16();
+            used > room
+        })
+        .map_or(text.len(), |(i, _)| i);
+    format!("{}{marker}", &text[..end]).into()
+}
+
+fn build_xlsx(headers: &[String], rows: &[[String; 13]], marker: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -165,7 +197,7 @@ fn build_xlsx(headers: &[String], rows: &[[String; 13]]) -> Result<Vec<u8>, rust
             {
                 sheet.write_number(r, c as u16, n)?;
             } else if !v.is_empty() {
-                sheet.write_string(r, c as u16, v)?;
+                sheet.write_string(r, c as u16, fit_cell(v, marker))?;
             }
         }
     }

@@ -106,6 +106,7 @@ impl ListQuery {
             submitted_before,
             search: self.q.trim().chars().take(200).collect(),
             visible_to_department,
+            exclude_test: false,
         };
         (filter, problems)
     }

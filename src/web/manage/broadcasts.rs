@@ -10,6 +10,7 @@ use axum::{Form, Json, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::listing::{ListPage, Slice};
 use super::{local, notice, page, problems, require_staff};
 use crate::dialog::broadcast::{TEXT_MAX_CHARS, member_copy};
 use crate::domain::MemberLevel;
@@ -19,7 +20,8 @@ use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState};
 
 /// Broadcasts listed with their progress.
-const RECENT: usize = 50;
+/// Broadcasts the list searches and pages through, newest first (a committee sends a few a week).
+const RECENT: usize = 2_000;
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -436,14 +438,17 @@ async fn list(
     State(state): State<WebState>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
+    Query(lp): Query<ListPage>,
 ) -> Result<Markup, WebError> {
     require_staff(&user)?;
-    let list = state.app.store.recent_broadcasts(RECENT).await?;
+    let all = state.app.store.recent_broadcasts(RECENT).await?;
+    let queued = all.iter().find(|p| Some(p.id) == q.id).map(|p| p.total);
+    let Slice { items: list, matched } =
+        lp.slice(all, |p| format!("#{} {} {}", p.id, p.topic_title.as_deref().unwrap_or(""), p.text));
     let message = match (q.ok.as_deref(), q.id) {
-        (Some("queued"), Some(id)) => list
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| state.ta("web.broadcasts.queued", &[("id", &id), ("count", &p.total)])),
+        (Some("queued"), Some(id)) => {
+            queued.map(|total| state.ta("web.broadcasts.queued", &[("id", &id), ("count", &total)]))
+        }
         (Some("cancelled"), Some(id)) => {
             Some(state.ta("web.broadcasts.cancelled", &[("id", &id), ("count", &q.n.unwrap_or(0))]))
         }
@@ -456,6 +461,7 @@ async fn list(
         h1 { (title) }
         (notice(message))
         p { a.button href="/broadcasts/new" { (state.t("web.broadcasts.new")) } }
+        (lp.search_form(&state, "/broadcasts"))
         @if list.is_empty() {
             p.muted { (state.t("broadcast.list_empty")) }
         } @else {
@@ -481,6 +487,7 @@ async fn list(
                 } }
             } }
         }
+        (lp.pager(&state, "/broadcasts", matched))
         script src="/assets/app.js" defer {}
     };
     Ok(page(&state, &user, "/topics", &title, body))
@@ -529,11 +536,8 @@ async fn cancel(
     }
     let stopped = state.app.store.cancel_broadcast(id).await?.ok_or(WebError::NotFound)?;
     let now = state.app.clock.now();
-    state
-        .app
-        .store
-        .audit(user.auditor(), "broadcast.cancel", &format!("broadcast:{id}"), &format!("{stopped} stopped"), now)
-        .await?;
+    let detail = state.ta("web.audit.detail_broadcast_cancel", &[("count", &stopped)]);
+    state.app.store.audit(user.auditor(), "broadcast.cancel", &format!("broadcast:{id}"), &detail, now).await?;
     tracing::info!(broadcast_id = id, stopped, user_id = user.user.id, "broadcast stopped from the console");
     Ok(Redirect::to(&format!("/broadcasts?ok=cancelled&id={id}&n={stopped}")))
 }

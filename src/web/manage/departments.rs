@@ -9,6 +9,7 @@ use chrono::Duration;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::listing::{ListPage, Slice};
 use super::{local, notice, page, problems, require_staff};
 use crate::invite;
 use crate::store::InviteTarget;
@@ -45,9 +46,14 @@ async fn list_page(
     f: &DepartmentForm,
     errors: &[String],
     message: Option<String>,
+    lp: &ListPage,
 ) -> Result<Markup, WebError> {
-    let departments = state.app.store.departments().await?;
     let liaisons = state.app.store.liaisons().await?;
+    // A department is found by its name, short name or a liaison's name.
+    let Slice { items: departments, matched } = lp.slice(state.app.store.departments().await?, |d| {
+        let names: Vec<&str> = liaisons.iter().filter(|l| l.department_id == d.id).map(|l| l.name.as_str()).collect();
+        format!("{} {} {}", d.name, d.short_name.as_deref().unwrap_or(""), names.join(" "))
+    });
     let title = state.t("web.departments.title");
     Ok(page(
         state,
@@ -57,6 +63,7 @@ async fn list_page(
         html! {
             h1 { (title) }
             (notice(message))
+            (lp.search_form(state, "/departments"))
             @if departments.is_empty() {
                 p.muted { (state.t("web.departments.empty")) }
             } @else {
@@ -95,6 +102,7 @@ async fn list_page(
                     } }
                 } }
             }
+            (lp.pager(state, "/departments", matched))
             h2 { (state.t("web.departments.add_title")) }
             (problems(errors))
             form.stack method="post" action="/departments" {
@@ -107,13 +115,18 @@ async fn list_page(
     ))
 }
 
-async fn list(State(state): State<WebState>, user: CurrentUser, Query(done): Query<Done>) -> Result<Markup, WebError> {
+async fn list(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(done): Query<Done>,
+    Query(lp): Query<ListPage>,
+) -> Result<Markup, WebError> {
     require_staff(&user)?;
     let message = match done.ok.as_deref() {
         Some("added") => Some(state.t("web.departments.added")),
         _ => None,
     };
-    list_page(&state, &user, &DepartmentForm::default(), &[], message).await
+    list_page(&state, &user, &DepartmentForm::default(), &[], message, &lp).await
 }
 
 async fn add(
@@ -137,7 +150,7 @@ async fn add(
         errors.push(state.ta("web.departments.short_too_long", &[("max", &SHORT_MAX_CHARS)]));
     }
     if !errors.is_empty() {
-        let markup = list_page(&state, &user, &f, &errors, None).await?;
+        let markup = list_page(&state, &user, &f, &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let short = (!short.is_empty()).then_some(short);
@@ -201,7 +214,7 @@ async fn invite_liaison(
     };
     if name.chars().count() > LIAISON_NAME_MAX_CHARS {
         let error = state.ta("web.departments.liaison_name_too_long", &[("max", &LIAISON_NAME_MAX_CHARS)]);
-        let markup = list_page(&state, &user, &DepartmentForm::default(), &[error], None).await?;
+        let markup = list_page(&state, &user, &DepartmentForm::default(), &[error], None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let now = state.app.clock.now();

@@ -14,8 +14,10 @@ use serde::Deserialize;
 
 use super::departments::{invite_shown, new_invite};
 use super::{local, page, require_staff};
+use crate::bounds::clip;
 use crate::domain::MemberLevel;
 use crate::roster::{self, RowError};
+use crate::store::reports::MemberFilter;
 use crate::store::{InviteTarget, Member};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState};
@@ -28,8 +30,16 @@ pub fn router() -> Router<WebState> {
         .route("/members/{id}/invite", post(invite))
 }
 
+/// Members on one page of the roster.
+const PAGE_SIZE: usize = 100;
+/// Longest search text, in characters (names are at most 50, member numbers 32).
+const SEARCH_MAX_CHARS: usize = 50;
+
 #[derive(Deserialize, Default)]
 pub struct Filter {
+    /// Text inside the name, the member number or the phone.
+    #[serde(default)]
+    q: String,
     #[serde(default)]
     workstation: String,
     #[serde(default)]
@@ -42,27 +52,47 @@ pub struct Filter {
     /// `yes`: only members who blocked the bot.
     #[serde(default)]
     unreachable: String,
+    /// The member number the page starts after.
+    #[serde(default)]
+    after: String,
 }
 
 impl Filter {
-    fn keeps(&self, m: &Member, unreachable: bool) -> bool {
-        (self.workstation.is_empty() || m.workstation.as_deref() == Some(self.workstation.as_str()))
-            && MemberLevel::parse(&self.level).is_none_or(|l| l == m.level)
-            && (self.sector.is_empty() || m.sector == self.sector)
-            && match self.bound.as_str() {
-                "yes" => m.telegram_user_id.is_some(),
-                "no" => m.telegram_user_id.is_none(),
-                _ => true,
-            }
-            && (self.unreachable != "yes" || unreachable)
+    fn store_filter(&self) -> MemberFilter {
+        let text = |s: &str| Some(clip(s.trim(), SEARCH_MAX_CHARS)).filter(|s| !s.is_empty());
+        MemberFilter {
+            search: clip(self.q.trim(), SEARCH_MAX_CHARS),
+            workstation: text(&self.workstation),
+            level: MemberLevel::parse(&self.level),
+            sector: text(&self.sector),
+            bound: match self.bound.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            unreachable_only: self.unreachable == "yes",
+        }
     }
-}
 
-fn sorted_unique<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut v: Vec<&str> = values.filter(|s| !s.is_empty()).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+    /// The filters as a query string (without the page position).
+    fn query(&self) -> String {
+        let enc = |s: &str| {
+            url::form_urlencoded::byte_serialize(clip(s.trim(), SEARCH_MAX_CHARS).as_bytes()).collect::<String>()
+        };
+        [
+            ("q", &self.q),
+            ("workstation", &self.workstation),
+            ("level", &self.level),
+            ("sector", &self.sector),
+            ("bound", &self.bound),
+            ("unreachable", &self.unreachable),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
 }
 
 /// The member table, with an invite button on each row.
@@ -113,24 +143,42 @@ fn member_table(
 
 async fn list(State(state): State<WebState>, user: CurrentUser, Query(f): Query<Filter>) -> Result<Markup, WebError> {
     require_staff(&user)?;
-    let members = state.app.store.members().await?;
+    let store = &state.app.store;
+    let filter = f.store_filter();
+    let after = Some(clip(f.after.trim(), SEARCH_MAX_CHARS)).filter(|s| !s.is_empty());
+    let mut members = store.members_page(&filter, after.as_deref(), PAGE_SIZE + 1).await?;
+    let more = members.len() > PAGE_SIZE;
+    members.truncate(PAGE_SIZE);
+    let counts = store.member_counts().await?;
+    let matching = store.count_members(&filter).await?;
     let unreachable: HashMap<i64, DateTime<Utc>> =
-        state.app.store.unreachable_members().await?.into_iter().map(|(m, at)| (m.id, at)).collect();
-    let workstations = sorted_unique(members.iter().filter_map(|m| m.workstation.as_deref()));
-    let sectors = sorted_unique(members.iter().map(|m| m.sector.as_str()));
-    let shown: Vec<&Member> = members.iter().filter(|m| f.keeps(m, unreachable.contains_key(&m.id))).collect();
-    let bound = members.iter().filter(|m| m.telegram_user_id.is_some()).count();
+        store.unreachable_members().await?.into_iter().map(|(m, at)| (m.id, at)).collect();
+    let (workstations, sectors) = store.roster_facets().await?;
+    let shown: Vec<&Member> = members.iter().collect();
+    let query = f.query();
+    let link = |after: Option<&str>| {
+        let mut parts: Vec<String> = Vec::new();
+        if !query.is_empty() {
+            parts.push(query.clone());
+        }
+        if let Some(a) = after {
+            parts.push(format!("after={}", url::form_urlencoded::byte_serialize(a.as_bytes()).collect::<String>()));
+        }
+        if parts.is_empty() { "/members".to_string() } else { format!("/members?{}", parts.join("&")) }
+    };
+    let next = members.last().filter(|_| more).map(|m| link(Some(m.member_no.as_str())));
     let title = state.t("web.members.title");
     let body = html! {
         h1 { (title) }
         p {
-            (state.ta("web.members.summary", &[("total", &members.len()), ("bound", &bound), ("unreachable", &unreachable.len())]))
+            (state.ta("web.members.summary", &[("total", &counts.total), ("bound", &counts.bound), ("unreachable", &counts.unreachable)]))
         }
         p {
             a.button href="/members/import" { (state.t("web.members.import")) } " "
             a.button.secondary href="/members/unreachable" { (state.t("web.members.unreachable_title")) }
         }
         form.filters method="get" action="/members" {
+            label { (state.t("web.members.search")) input type="search" name="q" value=(clip(f.q.trim(), SEARCH_MAX_CHARS)) maxlength=(SEARCH_MAX_CHARS); }
             label { (state.t("web.members.col_workstation"))
                 select name="workstation" {
                     option value="" { (state.t("web.members.any")) }
@@ -159,11 +207,15 @@ async fn list(State(state): State<WebState>, user: CurrentUser, Query(f): Query<
             label.check { input type="checkbox" name="unreachable" value="yes" checked[f.unreachable == "yes"]; (state.t("web.members.only_unreachable")) }
             button type="submit" { (state.t("web.members.filter")) }
         }
-        p.muted { (state.ta("web.members.shown", &[("count", &shown.len())])) }
+        p.muted { (state.ta("web.members.shown", &[("count", &matching)])) }
         @if shown.is_empty() {
             p.muted { (state.t("web.members.none")) }
         } @else {
             (member_table(&state, &user, &shown, &unreachable))
+        }
+        nav.pager {
+            @if after.is_some() { a href=(link(None)) { (state.t("web.members.first_page")) } " " }
+            @if let Some(href) = next { a rel="next" href=(href) { (state.t("web.members.next_page")) } }
         }
     };
     Ok(page(&state, &user, "/members", &title, body))

@@ -1,7 +1,9 @@
 //! Topics and broadcasts, departments and accounts, the member roster and the audit log.
 
+pub mod audit;
 mod broadcasts;
 mod departments;
+pub mod listing;
 mod members;
 mod topics;
 mod users;

@@ -8,22 +8,21 @@ use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{local, notice, page, problems};
+use super::listing::{ListPage, Slice};
+use super::{notice, page, problems};
 use crate::store::{NewUser, Role};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState};
 
 const USERNAME_MAX_CHARS: usize = 32;
 const NAME_MAX_CHARS: usize = 50;
-/// Audit entries shown.
-const AUDIT_ENTRIES: usize = 200;
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/users", get(list).post(create))
         .route("/users/{id}/active", post(set_active))
         .route("/users/{id}/password", post(reset_password))
-        .route("/audit", get(audit))
+        .route("/audit", get(super::audit::audit))
 }
 
 fn require_admin(user: &CurrentUser) -> Result<(), WebError> {
@@ -62,8 +61,11 @@ async fn list_page(
     f: &UserForm,
     errors: &[String],
     message: Option<String>,
+    lp: &ListPage,
 ) -> Result<Markup, WebError> {
-    let users = state.app.store.users().await?;
+    let Slice { items: users, matched } = lp.slice(state.app.store.users().await?, |u| {
+        format!("{} {} {}", u.username, u.name, u.department_name.as_deref().unwrap_or(""))
+    });
     let departments = state.app.store.departments().await?;
     let title = state.t("web.users.title");
     Ok(page(
@@ -74,6 +76,7 @@ async fn list_page(
         html! {
             h1 { (title) }
             (notice(message))
+            (lp.search_form(state, "/users"))
             div.table-wrap { table {
                 thead { tr {
                     th { (state.t("web.users.col_username")) }
@@ -116,6 +119,7 @@ async fn list_page(
                     }
                 } }
             } }
+            (lp.pager(state, "/users", matched))
             h2 { (state.t("web.users.add_title")) }
             (problems(errors))
             form.stack method="post" action="/users" {
@@ -145,7 +149,12 @@ async fn list_page(
     ))
 }
 
-async fn list(State(state): State<WebState>, user: CurrentUser, Query(done): Query<Done>) -> Result<Markup, WebError> {
+async fn list(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(done): Query<Done>,
+    Query(lp): Query<ListPage>,
+) -> Result<Markup, WebError> {
     require_admin(&user)?;
     let message = match done.ok.as_deref() {
         Some("created") => Some(state.t("web.users.created")),
@@ -154,7 +163,7 @@ async fn list(State(state): State<WebState>, user: CurrentUser, Query(done): Que
         Some("password") => Some(state.t("web.users.password_reset")),
         _ => None,
     };
-    list_page(&state, &user, &UserForm::default(), &[], message).await
+    list_page(&state, &user, &UserForm::default(), &[], message, &lp).await
 }
 
 fn username_ok(s: &str) -> bool {
@@ -195,7 +204,7 @@ async fn create(
         errors.push(state.t("web.users.weak_password"));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        let markup = list_page(&state, &user, &f, &errors, None).await?;
+        let markup = list_page(&state, &user, &f, &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     };
     let password_hash = state.passwords.hash(&password).await?;
@@ -203,7 +212,7 @@ async fn create(
     let new = NewUser { username: username.clone(), name, role, department_id, password_hash };
     let Some(created) = state.app.store.add_user(new, now).await? else {
         let errors = [state.ta("cli.username_taken", &[("username", &username)])];
-        let markup = list_page(&state, &user, &f, &errors, None).await?;
+        let markup = list_page(&state, &user, &f, &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     };
     let detail = format!("{} | {}", created.username, role.as_str());
@@ -266,7 +275,7 @@ async fn reset_password(
     let target = state.app.store.user(id).await?.ok_or(WebError::NotFound)?;
     if !auth::password_is_acceptable(&f.password) {
         let errors = [state.ta("web.users.weak_password_for", &[("username", &target.username)])];
-        let markup = list_page(&state, &user, &UserForm::default(), &errors, None).await?;
+        let markup = list_page(&state, &user, &UserForm::default(), &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let now = state.app.clock.now();
@@ -277,33 +286,4 @@ async fn reset_password(
     }
     state.app.store.audit(user.auditor(), "user.password_reset", &format!("user:{id}"), &target.username, now).await?;
     Ok(Redirect::to("/users?ok=password").into_response())
-}
-
-async fn audit(State(state): State<WebState>, user: CurrentUser) -> Result<Markup, WebError> {
-    require_admin(&user)?;
-    let entries = state.app.store.audit_log(AUDIT_ENTRIES).await?;
-    let title = state.t("web.audit.title");
-    let body = html! {
-        h1 { (title) }
-        p.muted { (state.ta("web.audit.latest", &[("count", &AUDIT_ENTRIES)])) }
-        div.table-wrap { table {
-            thead { tr {
-                th { (state.t("web.audit.col_at")) }
-                th { (state.t("web.audit.col_user")) }
-                th { (state.t("web.audit.col_action")) }
-                th { (state.t("web.audit.col_target")) }
-                th { (state.t("web.audit.col_detail")) }
-            } }
-            tbody { @for e in &entries {
-                tr {
-                    td { (local(&state, e.at, "%Y-%m-%d %H:%M:%S")) }
-                    td { (e.user.as_deref().unwrap_or("-")) }
-                    td { code { (e.action) } }
-                    td { (e.target) }
-                    td { (e.detail) }
-                }
-            } }
-        } }
-    };
-    Ok(page(&state, &user, "/audit", &title, body))
 }

@@ -1,0 +1,59 @@
+//! Exports never fail on content: the largest suggestion the configured limits allow goes out whole
+//! in CSV, and in XLSX with every cell cut to Excel's limit behind a visible marker.
+
+mod support;
+
+use std::io::Read;
+
+use axum::http::StatusCode;
+use jianyan::domain::SuggestionKind;
+use support::console::Console;
+
+/// The text of the XLSX's shared strings (where rust_xlsxwriter puts text cells).
+fn shared_strings(bytes: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
+    let mut out = String::new();
+    zip.by_name("xl/sharedStrings.xml").unwrap().read_to_string(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn the_largest_suggestion_the_limits_allow_exports_to_csv_whole_and_to_xlsx_cut_with_a_marker() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let limits = c.app.config.limits.clone();
+    let title: String = "标".repeat(limits.title_max_chars);
+    // Characters outside the BMP count twice in Excel's limit (UTF-16): mix some in.
+    let point = |i: usize| -> String {
+        let unit = if i.is_multiple_of(2) { "建" } else { "𠀀" };
+        unit.repeat(limits.point_max_chars)
+    };
+    let points: Vec<String> = (0..limits.max_points).map(point).collect();
+    let point_refs: Vec<&str> = points.iter().map(String::as_str).collect();
+    let (_, reference) = c.inbox_submit("PD001", SuggestionKind::Advice, &title, &point_refs, Vec::new()).await;
+    let body: String = points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n");
+    let body_units: usize = body.encode_utf16().count();
+    assert!(body_units > 32_767, "the default limits allow more than a cell holds ({body_units})");
+
+    let csv = c.get("/suggestions/export.csv", Some(&b)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let mut reader = csv::Reader::from_reader(&csv.bytes[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], reference);
+    assert_eq!(&rows[0][1], title);
+    assert_eq!(&rows[0][12], body, "CSV has no cell limit: the whole text");
+
+    let xlsx = c.get("/suggestions/export.xlsx", Some(&b)).await;
+    assert_eq!(xlsx.status, StatusCode::OK, "{}", xlsx.body);
+    let strings = shared_strings(&xlsx.bytes);
+    let marker = "【以下超出 Excel 单元格 32767 字的上限，已截去；全文见 CSV 导出或控制台】";
+    let end = strings.find(marker).expect("the cut is marked") + marker.len();
+    let start = strings[..end].rfind('>').unwrap() + 1;
+    let cell = &strings[start..end];
+    let units = cell.encode_utf16().count();
+    assert!(units <= 32_767, "the cell fits Excel's limit: {units}");
+    assert!(units > 32_000, "as much as fits is kept: {units}");
+    assert!(cell.starts_with("1. 建建建"), "the beginning is kept");
+    assert!(strings.contains(&title) && strings.contains(&reference), "the other cells are whole");
+}
