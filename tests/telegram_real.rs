@@ -7,9 +7,9 @@ mod support;
 use std::path::Path;
 
 use chrono::Duration;
+use jianyan::store::Store;
 use serde_json::{Value, json};
 use support::fake_telegram::{SentMessage, TgUser};
-use jianyan::store::Store;
 use support::harness::{NowUtc, TestBot, joined, last};
 
 /// The member every fixture speaks as (`from.id` 7001 in tests/fixtures/updates).
@@ -141,6 +141,19 @@ async fn tap_old(bot: &TestBot, user: &TgUser, message: &SentMessage, label: &st
 /// Takes a suggestion of the member's through staff and a department to a reply; returns the
 /// member's push with the rating buttons.
 async fn replied(bot: &TestBot, user: &TgUser) -> SentMessage {
+    let (lead, ask_doc) = reply_document_step(bot, user).await;
+    let preview = bot.tap(&lead, last(&ask_doc), "不附文件").await;
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    bot.tap(&lead, last(&preview), "发送答复").await;
+    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert_eq!(push.len(), 1, "{}", joined(&push));
+    assert_eq!(push[0].button_texts(), vec!["满意", "基本满意", "不满意"]);
+    push[0].clone()
+}
+
+/// Takes a suggestion of the member's through staff to the lead department, whose liaison writes
+/// a reply up to the step that asks for a file; returns the liaison and that question.
+async fn reply_document_step(bot: &TestBot, user: &TgUser) -> (TgUser, Vec<SentMessage>) {
     let staff = TgUser::new(80001, "晓");
     let lead = TgUser::new(70001, "陈");
     bot.register_staff(&staff, "王晓").await;
@@ -165,13 +178,7 @@ async fn replied(bot: &TestBot, user: &TgUser) -> SentMessage {
     let classes = bot.tap(&lead, &news, "答复").await;
     bot.tap(&lead, last(&classes), "A 已解决").await;
     let ask_doc = bot.say(&lead, "已在全区推开，年内建成30家长者食堂。").await;
-    let preview = bot.tap(&lead, last(&ask_doc), "不附文件").await;
-    let before = bot.fake.sent_to(user.chat_id()).len();
-    bot.tap(&lead, last(&preview), "发送答复").await;
-    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
-    assert_eq!(push.len(), 1, "{}", joined(&push));
-    assert_eq!(push[0].button_texts(), vec!["满意", "基本满意", "不满意"]);
-    push[0].clone()
+    (lead, ask_doc)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,6 +294,122 @@ async fn an_album_is_acknowledged_once_and_refused_once_when_too_large() {
     let receipt = bot.tap(&user, last(&preview), "提交").await;
     assert!(joined(&receipt).contains("提交成功"), "{}", joined(&receipt));
     assert_eq!(bot.count("SELECT COUNT(*) FROM attachments").await, 3);
+    bot.stop().await;
+}
+
+/// One item of an album: a photo, a file or a video, by `kind`.
+fn album_item(user: &TgUser, album: &str, i: usize, kind: &str) -> Value {
+    let mut message = json!({
+        "message_id": 9100 + i,
+        "date": 1764400000,
+        "chat": {"id": user.chat_id(), "type": "private", "first_name": user.first_name},
+        "from": user.to_json(),
+        "media_group_id": album,
+    });
+    let file = format!("{album}-{i}");
+    match kind {
+        "photo" => {
+            message["photo"] =
+                json!([{"file_id": file, "file_unique_id": format!("u{file}"), "width": 1280, "height": 960}])
+        }
+        "document" => {
+            message["document"] = json!({"file_id": file, "file_unique_id": format!("u{file}"), "file_name": format!("答复{i}.pdf"), "mime_type": "application/pdf"})
+        }
+        "video" => {
+            message["video"] = json!({"file_id": file, "file_unique_id": format!("u{file}"), "width": 1280, "height": 720, "duration": 9})
+        }
+        other => panic!("no album item of kind {other}"),
+    }
+    json!({ "message": message })
+}
+
+/// Sends an album of items of `kinds` at once and returns what the bot sent `user` because of it.
+async fn send_album(bot: &TestBot, user: &TgUser, album: &str, kinds: &[&str]) -> Vec<SentMessage> {
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    let ids: Vec<i64> =
+        kinds.iter().enumerate().map(|(i, kind)| bot.fake.push_raw(album_item(user, album, i, kind))).collect();
+    for id in ids {
+        bot.settle(id).await;
+    }
+    bot.fake.sent_to(user.chat_id()).split_off(before)
+}
+
+/// A member in the dialog, at the step that collects points and attachments.
+async fn at_body_step(bot: &TestBot, user: &TgUser) {
+    let topics = bot.say(user, "/new").await;
+    let kinds = bot.tap(user, last(&topics), "📌").await;
+    bot.tap(user, last(&kinds), "社情民意").await;
+    bot.say(user, "积水照片").await;
+    bot.say(user, "某小区雨后积水严重。").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_album_mixing_photos_and_videos_is_answered_once() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    at_body_step(&bot, &user).await;
+    let got = send_album(&bot, &user, "mixed", &["photo", "video", "photo"]).await;
+    assert_eq!(got.len(), 1, "one answer: {}", joined(&got));
+    assert!(got[0].text.contains("已收到 2 个附件"), "{}", got[0].text);
+    assert!(got[0].text.contains("另有1项"), "the video is said to be left out: {}", got[0].text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    // Videos only: answered once, that videos cannot be taken.
+    let got = send_album(&bot, &user, "videos", &["video", "video", "video"]).await;
+    assert_eq!(got.len(), 2, "one answer and the question again: {}", joined(&got));
+    assert!(got[0].text.contains("视频"), "{}", got[0].text);
+    let preview = bot.tap(&user, last(&got), "完成").await;
+    assert!(last(&preview).text.contains("附件：图片2张"), "{}", joined(&preview));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_album_whose_items_come_apart_is_still_refused_once_when_over_the_limit() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    at_body_step(&bot, &user).await;
+    let max = bot.app.config.limits.max_attachments;
+    // Telegram hands out the first items in one batch and the rest later (past the wait for
+    // more items): the album is taken in two parts, and its second part does not fit.
+    let first = send_album(&bot, &user, "apart", &vec!["photo"; max - 1]).await;
+    assert_eq!(first.len(), 1, "{}", joined(&first));
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    let ids: Vec<i64> = (max - 1..max + 2).map(|i| bot.fake.push_raw(album_item(&user, "apart", i, "photo"))).collect();
+    for id in ids {
+        bot.settle(id).await;
+    }
+    let rest = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert_eq!(rest.len(), 1, "refused once, not once per item: {}", joined(&rest));
+    assert!(rest[0].text.contains("超过了上限"), "{}", rest[0].text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    let preview = bot.tap(&user, &first[0], "完成").await;
+    assert!(last(&preview).text.contains(&format!("附件：图片{}张", max - 1)), "{}", joined(&preview));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_liaisons_sending_an_album_are_answered_once() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let (lead, _) = reply_document_step(&bot, &user).await;
+    // The liaison answers the question for a file with two files at once: one preview, with the
+    // first file, and a word that a reply carries one file.
+    let got = send_album(&bot, &lead, "reply-files", &["document", "document"]).await;
+    assert_eq!(got.len(), 2, "{}", joined(&got));
+    assert!(got[0].text.contains("只能附一个文件"), "{}", got[0].text);
+    assert!(got[1].text.contains("附件：答复0.pdf"), "{}", got[1].text);
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    bot.tap(&lead, &got[1], "发送答复").await;
+    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert!(push.iter().any(|m| m.button_texts().contains(&"满意".to_string())), "{}", joined(&push));
+    // Staff outside any task: the help, once.
+    let staff = TgUser::new(80001, "晓");
+    let got = send_album(&bot, &staff, "staff-photos", &["photo", "photo", "photo"]).await;
+    assert_eq!(got.len(), 1, "{}", joined(&got));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
     bot.stop().await;
 }
 

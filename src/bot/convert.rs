@@ -158,7 +158,7 @@ fn message_input(m: &Message, texts: &Texts) -> Input {
     }
     let caption = m.caption.clone();
     // The worker that gathers an album's updates fills in the place and the count.
-    let album = m.media_group_id.clone().map(|id| AlbumPart { id, index: 0, count: 1 });
+    let album = m.media_group_id.clone().map(|id| AlbumPart { id, index: 0, count: 1, skipped: 0 });
     if let Some(p) = m.photo.as_ref().and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height)) {
         let attachment = Attachment {
             kind: AttachmentKind::Photo,
