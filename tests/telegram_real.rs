@@ -482,3 +482,20 @@ async fn the_upgrade_service_messages_move_the_staff_group_and_staff_are_told_on
     assert!(bot.fake.calls_of("sendMessage").iter().all(|c| c.chat_id() != Some(GROUP)));
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_left_set_for_the_bot_is_removed_and_updates_arrive() {
+    let fake = support::fake_telegram::FakeConfig {
+        webhook: Some("https://old.example.org/hook".into()),
+        ..Default::default()
+    };
+    let mut bot = TestBot::start_with(fake, &[]).await;
+    // While the webhook is set Telegram refuses getUpdates with 409; the update waits meanwhile.
+    let user = member();
+    let greeting = bot.register(&user, "PD001").await;
+    assert!(greeting.text.contains("张三"), "{}", greeting.text);
+    assert_eq!(bot.fake.calls_of("deleteWebhook").len(), 1);
+    let refused = bot.fake.calls_of("getUpdates").iter().filter(|c| c.status == 409).count();
+    assert!(refused >= 1, "getUpdates was refused while the webhook was set");
+    bot.stop().await;
+}

@@ -163,8 +163,23 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
                 );
             }
             Ok(Polled::Refused { code: 429, retry_after, .. }) => Duration::from_secs(retry_after.unwrap_or(1).max(1)),
+            // A webhook is set for this token (an earlier deployment, a test): while it is,
+            // Telegram refuses getUpdates for good. It is removed, keeping the updates waiting.
+            Ok(Polled::Refused { code: 409, description, .. }) if description.contains("webhook") => {
+                match bot.delete_webhook().await {
+                    Ok(_) => {
+                        tracing::warn!(%description, "a webhook was set for this bot; removed it to receive updates by polling");
+                        // Not at once: if something sets it again, the two do not race in a loop.
+                        backoff
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, ?backoff, "a webhook is set for this bot and cannot be removed (deleteWebhook); retrying");
+                        backoff
+                    }
+                }
+            }
             Ok(Polled::Refused { code, description, .. }) => {
-                // 409: another process polls with this token, or a webhook is set.
+                // 409: another process polls with this token.
                 tracing::warn!(code, %description, ?backoff, "getUpdates was refused; retrying");
                 backoff
             }
