@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{local, notice, page, problems, require_staff};
-use crate::dialog::broadcast::{TEXT_MAX_CHARS, member_copy};
+use crate::dialog::broadcast::{TEXT_MAX_UTF16, member_copy, text_len};
 use crate::domain::MemberLevel;
 use crate::reply::{Action, Keyboard};
 use crate::store::{Audience, AudienceKind, BroadcastProgress, NewBroadcast, Topic};
@@ -89,11 +89,11 @@ impl Compose {
             },
         };
         let text = self.text.trim().replace("\r\n", "\n");
-        let len = text.chars().count();
+        let len = text_len(&text);
         if text.is_empty() {
             problems.push(state.t("web.broadcasts.text_empty"));
-        } else if len > TEXT_MAX_CHARS {
-            problems.push(state.ta("web.broadcasts.text_too_long", &[("max", &TEXT_MAX_CHARS), ("len", &len)]));
+        } else if len > TEXT_MAX_UTF16 {
+            problems.push(state.ta("web.broadcasts.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)]));
         }
         let audience = match AudienceKind::parse(&self.audience) {
             Some(AudienceKind::All) => Some(Audience::All),
@@ -172,8 +172,9 @@ async fn composer_page(
                     option value="0" selected[f.topic == "0"] { (state.t("broadcast.topic_none")) }
                 }
             }
-            label { (state.ta("web.broadcasts.field_text", &[("max", &TEXT_MAX_CHARS)]))
-                textarea name="text" required maxlength=(TEXT_MAX_CHARS) { (f.text) }
+            // A browser's maxlength counts UTF-16 code units too (HTML: "length" of the value).
+            label { (state.ta("web.broadcasts.field_text", &[("max", &TEXT_MAX_UTF16)]))
+                textarea name="text" required maxlength=(TEXT_MAX_UTF16) { (f.text) }
             }
             fieldset {
                 legend { (state.t("web.broadcasts.field_audience")) }
