@@ -499,3 +499,83 @@ async fn a_webhook_left_set_for_the_bot_is_removed_and_updates_arrive() {
     assert!(refused >= 1, "getUpdates was refused while the webhook was set");
     bot.stop().await;
 }
+
+/// A button pressed days later on a message in a group: Telegram's stub names the group.
+fn old_group_button(user: &TgUser, chat: i64, message_id: i64, data: &str) -> Value {
+    json!({"callback_query": {
+        "id": format!("oldg{message_id}{}", data.len()),
+        "from": user.to_json(),
+        "chat_instance": "2",
+        "data": data,
+        "message": {"chat": {"id": chat, "type": "supergroup", "title": "区政协工作群"}, "message_id": message_id, "date": 0},
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_group_alerts_and_department_buttons_work_days_later() {
+    const GROUP: i64 = -1_001_234_567_890;
+    let fake = support::fake_telegram::FakeConfig::default();
+    let mut bot = TestBot::start_with(fake, &[("JIANYAN_STAFF__GROUP_CHAT_ID", "-1001234567890")]).await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let staff = TgUser::new(80001, "晓");
+    let lead = TgUser::new(70001, "陈");
+    bot.register_staff(&staff, "王晓").await;
+    bot.register_liaison(&lead, "区教育局", "陈联络员").await;
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "社情民意").await;
+    bot.say(&user, "路灯不亮").await;
+    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
+    let preview = bot.tap(&user, last(&noted), "完成").await;
+    bot.tap(&user, last(&preview), "提交").await;
+    let alert = bot.fake.wait_for_sent(GROUP, 1, support::harness::WAIT).await[0].clone();
+    assert!(alert.text.contains("PD-2025-0001"), "{}", alert.text);
+
+    // 受理 on the group's alert three days later: the press is answered, the suggestion accepted,
+    // the staff member told in their private chat, and nothing is said in the group.
+    bot.clock.set(bot.clock.now_utc() + Duration::days(3));
+    let data = alert.callback_for("受理").unwrap();
+    let group_before = bot.fake.sent_to(GROUP).len();
+    let answers = bot.fake.calls_of("answerCallbackQuery").len();
+    let accepted = bot.handle(&staff, |f| f.push_raw(old_group_button(&staff, GROUP, alert.message_id, &data))).await;
+    assert_eq!(bot.fake.calls_of("answerCallbackQuery").len(), answers + 1);
+    assert!(joined(&accepted).contains("受理"), "{}", joined(&accepted));
+    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    assert_eq!(state, "accepted");
+    assert_eq!(bot.fake.sent_to(GROUP).len(), group_before, "silence in the group");
+
+    // Routed to the department; its liaison acknowledges a week later.
+    let leads = bot.tap(&staff, last(&accepted), "交办").await;
+    let step = bot.tap(&staff, last(&leads), "区教育局").await;
+    let deadline = bot.tap(&staff, last(&step), "下一步").await;
+    let confirm = bot.tap(&staff, last(&deadline), "默认").await;
+    let before = bot.fake.sent_to(lead.chat_id()).len();
+    bot.tap(&staff, last(&confirm), "确认交办").await;
+    let news = bot.fake.sent_to(lead.chat_id())[before].clone();
+    bot.clock.set(bot.clock.now_utc() + Duration::days(7));
+    let acknowledged = tap_old(&bot, &lead, &news, "签收").await;
+    assert!(!acknowledged.is_empty());
+    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    assert_eq!(state, "in_progress");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_in_a_forum_topic_is_answered_in_that_topic() {
+    const GROUP: i64 = -1_001_234_567_890;
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let update_id = bot.fake.push_raw(json!({"message": {
+        "message_id": 94, "date": 1764400024, "message_thread_id": 42, "is_topic_message": true,
+        "chat": {"id": GROUP, "type": "supergroup", "title": "区政协工作群", "is_forum": true},
+        "from": user.to_json(), "text": "/new@jianyan_test_bot",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 21}],
+    }}));
+    bot.settle(update_id).await;
+    let sent: Vec<_> = bot.fake.calls_of("sendMessage").into_iter().filter(|c| c.chat_id() == Some(GROUP)).collect();
+    assert_eq!(sent.len(), 1, "one answer in the group");
+    assert_eq!(sent[0].body["message_thread_id"], json!(42), "in the topic asked in, not General: {}", sent[0].body);
+    bot.stop().await;
+}

@@ -538,7 +538,11 @@ impl Worker {
             update_id: Some(stored.update_id),
             chat_id,
             dialog: output.state.as_ref().map(serde_json::to_string).transpose()?,
-            messages: output.actions.iter().map(|a| OutMessage::reply(chat_id, a.encode())).collect(),
+            messages: output
+                .actions
+                .iter()
+                .map(|a| OutMessage::reply(chat_id, a.clone().in_thread(converted.thread).encode()))
+                .collect(),
             submission: output.submission,
             change: output.change,
             now,

@@ -427,7 +427,7 @@ impl Dialogue<'_, '_> {
         };
         // The member's copy exactly as members get it; its button only explains itself here.
         let copy = match member_copy(self.ctx.texts, self.lang, text, topic.as_ref()) {
-            Action::Send { text, keyboard: Keyboard::Inline(rows) } => {
+            Action::Send { text, keyboard: Keyboard::Inline(rows), .. } => {
                 let rows = rows
                     .into_iter()
                     .map(|row| {
