@@ -9,17 +9,15 @@ pub enum Action {
     Send {
         text: String,
         keyboard: Keyboard,
+        /// The forum topic (`message_thread_id`) the message goes to in a forum supergroup, so an
+        /// answer lands where the question was asked; `None` everywhere else.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<i32>,
     },
     /// Removes the inline buttons from an earlier message, so they cannot be pressed again.
-    ClearButtons {
-        message_id: i32,
-    },
+    ClearButtons { message_id: i32 },
     /// A photo or document already on Telegram's servers, sent again by its file id.
-    File {
-        file_id: String,
-        photo: bool,
-        caption: String,
-    },
+    File { file_id: String, photo: bool, caption: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,11 +45,19 @@ impl Button {
 
 impl Action {
     pub fn text(text: impl Into<String>) -> Self {
-        Action::Send { text: text.into(), keyboard: Keyboard::None }
+        Action::Send { text: text.into(), keyboard: Keyboard::None, thread: None }
     }
 
     pub fn with_keyboard(text: impl Into<String>, keyboard: Keyboard) -> Self {
-        Action::Send { text: text.into(), keyboard }
+        Action::Send { text: text.into(), keyboard, thread: None }
+    }
+
+    /// The same action, sent into the forum topic `thread` (a `Send` only; see `Send::thread`).
+    pub fn in_thread(self, thread: Option<i32>) -> Self {
+        match self {
+            Action::Send { text, keyboard, .. } => Action::Send { text, keyboard, thread },
+            other => other,
+        }
     }
 
     /// The outbox payload.
@@ -88,7 +94,7 @@ impl Action {
     /// - Anything else is one message.
     pub fn into_parts(self) -> Vec<Action> {
         match self {
-            Action::Send { text, keyboard } if text.encode_utf16().count() > MAX_TEXT_UTF16 => {
+            Action::Send { text, keyboard, thread } if text.encode_utf16().count() > MAX_TEXT_UTF16 => {
                 let pieces = split_text(&text, MAX_TEXT_UTF16);
                 let last = pieces.len() - 1;
                 let mut keyboard = Some(keyboard);
@@ -98,6 +104,7 @@ impl Action {
                     .map(|(i, piece)| Action::Send {
                         text: piece,
                         keyboard: if i == last { keyboard.take().unwrap_or_default() } else { Keyboard::None },
+                        thread,
                     })
                     .collect()
             }
@@ -193,7 +200,7 @@ mod tests {
         assert_eq!(parts.len(), 5);
         let mut joined = String::new();
         for (i, part) in parts.iter().enumerate() {
-            let Action::Send { text, keyboard: k } = part else { panic!("{part:?}") };
+            let Action::Send { text, keyboard: k, .. } = part else { panic!("{part:?}") };
             assert!(text.encode_utf16().count() <= MAX_TEXT_UTF16);
             assert_eq!(k, if i == 4 { &keyboard } else { &Keyboard::None });
             joined.push_str(text);

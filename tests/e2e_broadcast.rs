@@ -125,3 +125,52 @@ async fn staff_broadcast_a_topic_to_one_workstation_and_members_answer_it() {
     assert_eq!(bot.count("SELECT COUNT(*) FROM outbox WHERE broadcast_id = 1 AND priority = 2").await, 5);
     bot.stop().await;
 }
+
+/// The broadcast's limit is counted as Telegram counts (UTF-16 code units: an emoji is 2), so a
+/// text the composer takes always reaches a member as one message, even on a topic whose title
+/// is very long (topics made on the command line have no length limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_the_composer_takes_is_one_message_even_with_emoji_and_a_long_topic() {
+    let mut bot = TestBot::start().await;
+    let user = TgUser::new(91001, "委员1");
+    bot.register(&user, "PD001").await;
+    let staff = TgUser::new(80001, "晓");
+    bot.register_staff(&staff, "王晓").await;
+    let title = format!("长议题{}", "很".repeat(2000));
+    let topic = jianyan::store::NewTopic {
+        title: title.clone(),
+        description: String::new(),
+        class: jianyan::domain::TopicClass::Plan,
+        form: "议政性常委会".into(),
+        closes_at: None,
+        pinned: false,
+    };
+    bot.store.add_topic(topic, bot.clock.now_utc()).await.unwrap();
+    let topics = bot.say(&staff, "📢 发布通知").await;
+    bot.tap(&staff, last(&topics), "长议题").await;
+
+    // 3,500 characters but 4,000 UTF-16 units: refused, with the length as Telegram counts it.
+    let too_long = format!("{}{}", "议".repeat(3000), "👍".repeat(500));
+    let refused = bot.say(&staff, &too_long).await;
+    assert!(refused[0].text.contains("最多3500字，您发送的有4000字"), "{}", refused[0].text);
+
+    // Exactly 3,500 units: taken, and each member gets it in one message.
+    let text = format!("{}{}", "议".repeat(3000), "👍".repeat(250));
+    let audience = bot.say(&staff, &text).await;
+    let preview = bot.tap(&staff, last(&audience), "全体委员").await;
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    bot.tap(&staff, last(&preview), "确认发送").await;
+    wait_for_messages(&bot, user.chat_id(), before + 1).await;
+    let deadline = Instant::now() + WAIT;
+    while bot.count("SELECT COUNT(*) FROM outbox WHERE broadcast_id = 1 AND status = 'pending'").await > 0 {
+        assert!(Instant::now() < deadline, "the broadcast is still pending");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let got = &bot.fake.sent_to(user.chat_id())[before..];
+    assert_eq!(got.len(), 1, "one message, not {}", got.len());
+    assert!(got[0].text.contains(&text), "the whole text arrives");
+    assert!(got[0].text.encode_utf16().count() <= 4096);
+    assert!(got[0].text.contains("长议题很很") && got[0].text.contains('…'), "the title is shortened to fit");
+    assert_eq!(got[0].button_texts().len(), 1);
+    bot.stop().await;
+}

@@ -754,3 +754,21 @@ async fn fail_kth_fails_the_chosen_message_to_a_chat_until_the_statuses_run_out(
     let raw = fake.calls_of("sendMessage").into_iter().find(|c| c.status == 429).unwrap();
     assert_eq!(raw.response["parameters"], json!({"retry_after": 1}));
 }
+
+#[tokio::test]
+async fn a_webhook_refuses_get_updates_until_deleted() {
+    let fake = FakeTelegram::start().await;
+    fake.set_webhook("https://old.example.org/hook");
+    fake.push_text(&user(), "你好");
+    let bot = bot_for(&fake);
+    assert_eq!(
+        bot.get_webhook_info().await.unwrap().url.map(|u| u.to_string()).as_deref(),
+        Some("https://old.example.org/hook")
+    );
+    match api_err(bot.get_updates().timeout(0).await) {
+        RequestError::Api(e) => assert!(e.to_string().contains("webhook is active"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    bot.delete_webhook().await.unwrap();
+    assert_eq!(fetch(&bot, 0).await.len(), 1, "the update waited for the webhook to go");
+}

@@ -141,6 +141,19 @@ async fn tap_old(bot: &TestBot, user: &TgUser, message: &SentMessage, label: &st
 /// Takes a suggestion of the member's through staff and a department to a reply; returns the
 /// member's push with the rating buttons.
 async fn replied(bot: &TestBot, user: &TgUser) -> SentMessage {
+    let (lead, ask_doc) = reply_document_step(bot, user).await;
+    let preview = bot.tap(&lead, last(&ask_doc), "不附文件").await;
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    bot.tap(&lead, last(&preview), "发送答复").await;
+    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert_eq!(push.len(), 1, "{}", joined(&push));
+    assert_eq!(push[0].button_texts(), vec!["满意", "基本满意", "不满意"]);
+    push[0].clone()
+}
+
+/// Takes a suggestion of the member's through staff to the lead department, whose liaison writes
+/// a reply up to the step that asks for a file; returns the liaison and that question.
+async fn reply_document_step(bot: &TestBot, user: &TgUser) -> (TgUser, Vec<SentMessage>) {
     let staff = TgUser::new(80001, "晓");
     let lead = TgUser::new(70001, "陈");
     bot.register_staff(&staff, "王晓").await;
@@ -165,13 +178,7 @@ async fn replied(bot: &TestBot, user: &TgUser) -> SentMessage {
     let classes = bot.tap(&lead, &news, "答复").await;
     bot.tap(&lead, last(&classes), "A 已解决").await;
     let ask_doc = bot.say(&lead, "已在全区推开，年内建成30家长者食堂。").await;
-    let preview = bot.tap(&lead, last(&ask_doc), "不附文件").await;
-    let before = bot.fake.sent_to(user.chat_id()).len();
-    bot.tap(&lead, last(&preview), "发送答复").await;
-    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
-    assert_eq!(push.len(), 1, "{}", joined(&push));
-    assert_eq!(push[0].button_texts(), vec!["满意", "基本满意", "不满意"]);
-    push[0].clone()
+    (lead, ask_doc)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,6 +297,122 @@ async fn an_album_is_acknowledged_once_and_refused_once_when_too_large() {
     bot.stop().await;
 }
 
+/// One item of an album: a photo, a file or a video, by `kind`.
+fn album_item(user: &TgUser, album: &str, i: usize, kind: &str) -> Value {
+    let mut message = json!({
+        "message_id": 9100 + i,
+        "date": 1764400000,
+        "chat": {"id": user.chat_id(), "type": "private", "first_name": user.first_name},
+        "from": user.to_json(),
+        "media_group_id": album,
+    });
+    let file = format!("{album}-{i}");
+    match kind {
+        "photo" => {
+            message["photo"] =
+                json!([{"file_id": file, "file_unique_id": format!("u{file}"), "width": 1280, "height": 960}])
+        }
+        "document" => {
+            message["document"] = json!({"file_id": file, "file_unique_id": format!("u{file}"), "file_name": format!("答复{i}.pdf"), "mime_type": "application/pdf"})
+        }
+        "video" => {
+            message["video"] = json!({"file_id": file, "file_unique_id": format!("u{file}"), "width": 1280, "height": 720, "duration": 9})
+        }
+        other => panic!("no album item of kind {other}"),
+    }
+    json!({ "message": message })
+}
+
+/// Sends an album of items of `kinds` at once and returns what the bot sent `user` because of it.
+async fn send_album(bot: &TestBot, user: &TgUser, album: &str, kinds: &[&str]) -> Vec<SentMessage> {
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    let ids: Vec<i64> =
+        kinds.iter().enumerate().map(|(i, kind)| bot.fake.push_raw(album_item(user, album, i, kind))).collect();
+    for id in ids {
+        bot.settle(id).await;
+    }
+    bot.fake.sent_to(user.chat_id()).split_off(before)
+}
+
+/// A member in the dialog, at the step that collects points and attachments.
+async fn at_body_step(bot: &TestBot, user: &TgUser) {
+    let topics = bot.say(user, "/new").await;
+    let kinds = bot.tap(user, last(&topics), "📌").await;
+    bot.tap(user, last(&kinds), "社情民意").await;
+    bot.say(user, "积水照片").await;
+    bot.say(user, "某小区雨后积水严重。").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_album_mixing_photos_and_videos_is_answered_once() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    at_body_step(&bot, &user).await;
+    let got = send_album(&bot, &user, "mixed", &["photo", "video", "photo"]).await;
+    assert_eq!(got.len(), 1, "one answer: {}", joined(&got));
+    assert!(got[0].text.contains("已收到 2 个附件"), "{}", got[0].text);
+    assert!(got[0].text.contains("另有1项"), "the video is said to be left out: {}", got[0].text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    // Videos only: answered once, that videos cannot be taken.
+    let got = send_album(&bot, &user, "videos", &["video", "video", "video"]).await;
+    assert_eq!(got.len(), 2, "one answer and the question again: {}", joined(&got));
+    assert!(got[0].text.contains("视频"), "{}", got[0].text);
+    let preview = bot.tap(&user, last(&got), "完成").await;
+    assert!(last(&preview).text.contains("附件：图片2张"), "{}", joined(&preview));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_album_whose_items_come_apart_is_still_refused_once_when_over_the_limit() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    at_body_step(&bot, &user).await;
+    let max = bot.app.config.limits.max_attachments;
+    // Telegram hands out the first items in one batch and the rest later (past the wait for
+    // more items): the album is taken in two parts, and its second part does not fit.
+    let first = send_album(&bot, &user, "apart", &vec!["photo"; max - 1]).await;
+    assert_eq!(first.len(), 1, "{}", joined(&first));
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    let ids: Vec<i64> = (max - 1..max + 2).map(|i| bot.fake.push_raw(album_item(&user, "apart", i, "photo"))).collect();
+    for id in ids {
+        bot.settle(id).await;
+    }
+    let rest = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert_eq!(rest.len(), 1, "refused once, not once per item: {}", joined(&rest));
+    assert!(rest[0].text.contains("超过了上限"), "{}", rest[0].text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    let preview = bot.tap(&user, &first[0], "完成").await;
+    assert!(last(&preview).text.contains(&format!("附件：图片{}张", max - 1)), "{}", joined(&preview));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_liaisons_sending_an_album_are_answered_once() {
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let (lead, _) = reply_document_step(&bot, &user).await;
+    // The liaison answers the question for a file with two files at once: one preview, with the
+    // first file, and a word that a reply carries one file.
+    let got = send_album(&bot, &lead, "reply-files", &["document", "document"]).await;
+    assert_eq!(got.len(), 2, "{}", joined(&got));
+    assert!(got[0].text.contains("只能附一个文件"), "{}", got[0].text);
+    assert!(got[1].text.contains("附件：答复0.pdf"), "{}", got[1].text);
+    let before = bot.fake.sent_to(user.chat_id()).len();
+    bot.tap(&lead, &got[1], "发送答复").await;
+    let push = bot.fake.sent_to(user.chat_id()).split_off(before);
+    assert!(push.iter().any(|m| m.button_texts().contains(&"满意".to_string())), "{}", joined(&push));
+    // Staff outside any task: the help, once.
+    let staff = TgUser::new(80001, "晓");
+    let got = send_album(&bot, &staff, "staff-photos", &["photo", "photo", "photo"]).await;
+    assert_eq!(got.len(), 1, "{}", joined(&got));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
+    bot.stop().await;
+}
+
 /// `my_chat_member` for the private chat: the person blocked the bot, or allowed it again.
 fn membership(user: &TgUser, status: &str) -> Value {
     let bot_user =
@@ -378,5 +501,102 @@ async fn the_upgrade_service_messages_move_the_staff_group_and_staff_are_told_on
     assert!(got[1].text.contains("PD-2025-0001"), "{}", got[1].text);
     assert_eq!(got.iter().filter(|m| m.text.contains("工作群已升级为超级群")).count(), 1);
     assert!(bot.fake.calls_of("sendMessage").iter().all(|c| c.chat_id() != Some(GROUP)));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_left_set_for_the_bot_is_removed_and_updates_arrive() {
+    let fake = support::fake_telegram::FakeConfig {
+        webhook: Some("https://old.example.org/hook".into()),
+        ..Default::default()
+    };
+    let mut bot = TestBot::start_with(fake, &[]).await;
+    // While the webhook is set Telegram refuses getUpdates with 409; the update waits meanwhile.
+    let user = member();
+    let greeting = bot.register(&user, "PD001").await;
+    assert!(greeting.text.contains("张三"), "{}", greeting.text);
+    assert_eq!(bot.fake.calls_of("deleteWebhook").len(), 1);
+    let refused = bot.fake.calls_of("getUpdates").iter().filter(|c| c.status == 409).count();
+    assert!(refused >= 1, "getUpdates was refused while the webhook was set");
+    bot.stop().await;
+}
+
+/// A button pressed days later on a message in a group: Telegram's stub names the group.
+fn old_group_button(user: &TgUser, chat: i64, message_id: i64, data: &str) -> Value {
+    json!({"callback_query": {
+        "id": format!("oldg{message_id}{}", data.len()),
+        "from": user.to_json(),
+        "chat_instance": "2",
+        "data": data,
+        "message": {"chat": {"id": chat, "type": "supergroup", "title": "区政协工作群"}, "message_id": message_id, "date": 0},
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_group_alerts_and_department_buttons_work_days_later() {
+    const GROUP: i64 = -1_001_234_567_890;
+    let fake = support::fake_telegram::FakeConfig::default();
+    let mut bot = TestBot::start_with(fake, &[("JIANYAN_STAFF__GROUP_CHAT_ID", "-1001234567890")]).await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let staff = TgUser::new(80001, "晓");
+    let lead = TgUser::new(70001, "陈");
+    bot.register_staff(&staff, "王晓").await;
+    bot.register_liaison(&lead, "区教育局", "陈联络员").await;
+    let topics = bot.say(&user, "/new").await;
+    let kinds = bot.tap(&user, last(&topics), "📌").await;
+    bot.tap(&user, last(&kinds), "社情民意").await;
+    bot.say(&user, "路灯不亮").await;
+    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
+    let preview = bot.tap(&user, last(&noted), "完成").await;
+    bot.tap(&user, last(&preview), "提交").await;
+    let alert = bot.fake.wait_for_sent(GROUP, 1, support::harness::WAIT).await[0].clone();
+    assert!(alert.text.contains("PD-2025-0001"), "{}", alert.text);
+
+    // 受理 on the group's alert three days later: the press is answered, the suggestion accepted,
+    // the staff member told in their private chat, and nothing is said in the group.
+    bot.clock.set(bot.clock.now_utc() + Duration::days(3));
+    let data = alert.callback_for("受理").unwrap();
+    let group_before = bot.fake.sent_to(GROUP).len();
+    let answers = bot.fake.calls_of("answerCallbackQuery").len();
+    let accepted = bot.handle(&staff, |f| f.push_raw(old_group_button(&staff, GROUP, alert.message_id, &data))).await;
+    assert_eq!(bot.fake.calls_of("answerCallbackQuery").len(), answers + 1);
+    assert!(joined(&accepted).contains("受理"), "{}", joined(&accepted));
+    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    assert_eq!(state, "accepted");
+    assert_eq!(bot.fake.sent_to(GROUP).len(), group_before, "silence in the group");
+
+    // Routed to the department; its liaison acknowledges a week later.
+    let leads = bot.tap(&staff, last(&accepted), "交办").await;
+    let step = bot.tap(&staff, last(&leads), "区教育局").await;
+    let deadline = bot.tap(&staff, last(&step), "下一步").await;
+    let confirm = bot.tap(&staff, last(&deadline), "默认").await;
+    let before = bot.fake.sent_to(lead.chat_id()).len();
+    bot.tap(&staff, last(&confirm), "确认交办").await;
+    let news = bot.fake.sent_to(lead.chat_id())[before].clone();
+    bot.clock.set(bot.clock.now_utc() + Duration::days(7));
+    let acknowledged = tap_old(&bot, &lead, &news, "签收").await;
+    assert!(!acknowledged.is_empty());
+    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    assert_eq!(state, "in_progress");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_in_a_forum_topic_is_answered_in_that_topic() {
+    const GROUP: i64 = -1_001_234_567_890;
+    let mut bot = TestBot::start().await;
+    let user = member();
+    bot.register(&user, "PD001").await;
+    let update_id = bot.fake.push_raw(json!({"message": {
+        "message_id": 94, "date": 1764400024, "message_thread_id": 42, "is_topic_message": true,
+        "chat": {"id": GROUP, "type": "supergroup", "title": "区政协工作群", "is_forum": true},
+        "from": user.to_json(), "text": "/new@jianyan_test_bot",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 21}],
+    }}));
+    bot.settle(update_id).await;
+    let sent: Vec<_> = bot.fake.calls_of("sendMessage").into_iter().filter(|c| c.chat_id() == Some(GROUP)).collect();
+    assert_eq!(sent.len(), 1, "one answer in the group");
+    assert_eq!(sent[0].body["message_thread_id"], json!(42), "in the topic asked in, not General: {}", sent[0].body);
     bot.stop().await;
 }

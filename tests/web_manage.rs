@@ -530,6 +530,10 @@ async fn the_broadcast_composer_says_what_is_missing_and_keeps_the_text() {
     let long = "长".repeat(3501);
     let page = c.post("/broadcasts/preview", Some(&b), &[("topic", "0"), ("text", &long), ("audience", "all")]).await;
     assert_problem(&page, "最多 3500 字，现在是 3501 字");
+    // Counted as Telegram counts: an emoji is two.
+    let emoji = "👍".repeat(1751);
+    let page = c.post("/broadcasts/preview", Some(&b), &[("topic", "0"), ("text", &emoji), ("audience", "all")]).await;
+    assert_problem(&page, "最多 3500 字，现在是 3502 字");
     c.store.close_topic(c.topic_id, now(&c)).await.unwrap();
     let topic = c.topic_id.to_string();
     let closed = [("topic", topic.as_str()), ("text", "x"), ("audience", "all")];

@@ -13,6 +13,8 @@ pub struct Converted {
     pub person: Person,
     pub input: Input,
     pub callback_id: Option<String>,
+    /// The forum topic the person wrote in, for the answer to go there too.
+    pub thread: Option<i32>,
 }
 
 /// What to do with one update.
@@ -56,7 +58,7 @@ pub fn dispose(update: &Update, texts: &Texts, bot_username: &str) -> Dispositio
         let private = q.message.as_ref().is_none_or(|m| m.chat.is_private());
         let message_id = q.message.as_ref().filter(|_| private).map_or(0, |m| m.message_id as i32);
         let input = Input::Button { message_id, data: q.data.clone().unwrap_or_default() };
-        return Disposition::Act(Box::new(Converted { person, input, callback_id: Some(q.id.clone()) }));
+        return Disposition::Act(Box::new(Converted { person, input, callback_id: Some(q.id.clone()), thread: None }));
     }
     if let Some(m) = &update.message {
         return from_message(m, texts, bot_username, false);
@@ -85,6 +87,7 @@ pub fn dispose(update: &Update, texts: &Texts, bot_username: &str) -> Dispositio
                 person,
                 input: Input::Unsupported(UnsupportedKind::Other),
                 callback_id: None,
+                thread: None,
             }))
         }
         _ => Disposition::Ignore("an update of a kind jianyan does not know"),
@@ -114,10 +117,12 @@ fn from_message(m: &Message, texts: &Texts, bot_username: &str, edited: bool) ->
         if edited || !addressed_to(m.text.as_deref().unwrap_or_default(), bot_username) {
             return Disposition::Ignore("a group message not addressed to the bot");
         }
-        return Disposition::Act(Box::new(Converted { person, input: Input::NotPrivate, callback_id: None }));
+        // In a forum supergroup the answer goes to the topic it was asked in, not to "General".
+        let thread = m.message_thread_id.filter(|_| m.is_topic_message).and_then(|t| i32::try_from(t).ok());
+        return Disposition::Act(Box::new(Converted { person, input: Input::NotPrivate, callback_id: None, thread }));
     }
     let input = if edited { Input::Edited } else { message_input(m, texts) };
-    Disposition::Act(Box::new(Converted { person, input, callback_id: None }))
+    Disposition::Act(Box::new(Converted { person, input, callback_id: None, thread: None }))
 }
 
 /// `/cmd@bot_username …`, the form Telegram's command menu uses in groups.
@@ -158,7 +163,7 @@ fn message_input(m: &Message, texts: &Texts) -> Input {
     }
     let caption = m.caption.clone();
     // The worker that gathers an album's updates fills in the place and the count.
-    let album = m.media_group_id.clone().map(|id| AlbumPart { id, index: 0, count: 1 });
+    let album = m.media_group_id.clone().map(|id| AlbumPart { id, index: 0, count: 1, skipped: 0 });
     if let Some(p) = m.photo.as_ref().and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height)) {
         let attachment = Attachment {
             kind: AttachmentKind::Photo,

@@ -163,8 +163,23 @@ async fn poll(app: &App, bot: &Bot, workers: &Workers, shutdown: &mut watch::Rec
                 );
             }
             Ok(Polled::Refused { code: 429, retry_after, .. }) => Duration::from_secs(retry_after.unwrap_or(1).max(1)),
+            // A webhook is set for this token (an earlier deployment, a test): while it is,
+            // Telegram refuses getUpdates for good. It is removed, keeping the updates waiting.
+            Ok(Polled::Refused { code: 409, description, .. }) if description.contains("webhook") => {
+                match bot.delete_webhook().await {
+                    Ok(_) => {
+                        tracing::warn!(%description, "a webhook was set for this bot; removed it to receive updates by polling");
+                        // Not at once: if something sets it again, the two do not race in a loop.
+                        backoff
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, ?backoff, "a webhook is set for this bot and cannot be removed (deleteWebhook); retrying");
+                        backoff
+                    }
+                }
+            }
             Ok(Polled::Refused { code, description, .. }) => {
-                // 409: another process polls with this token, or a webhook is set.
+                // 409: another process polls with this token.
                 tracing::warn!(code, %description, ?backoff, "getUpdates was refused; retrying");
                 backoff
             }
@@ -239,11 +254,20 @@ impl Job {
         Self { stored, update }
     }
 
-    /// The chat and `media_group_id` of a photo or file sent as part of an album in a private chat.
+    /// The chat and `media_group_id` of an item sent as part of an album in a private chat: a
+    /// photo or file, or a video or audio file (an album may mix photos and videos).
     fn album(&self) -> Option<(i64, String)> {
         let m = self.update.as_ref().ok()?.message.as_ref()?;
-        let media = m.photo.as_ref().is_some_and(|p| !p.is_empty()) || m.document.is_some();
-        (m.chat.is_private() && media).then(|| Some((m.chat.id, m.media_group_id.clone()?)))?
+        m.chat.is_private().then(|| Some((m.chat.id, m.media_group_id.clone()?)))?
+    }
+
+    /// Whether the update is a photo or a file, which jianyan can take as an attachment.
+    fn is_attachment(&self) -> bool {
+        self.update
+            .as_ref()
+            .ok()
+            .and_then(|u| u.message.as_ref())
+            .is_some_and(|m| m.photo.as_ref().is_some_and(|p| !p.is_empty()) || m.document.is_some())
     }
 }
 
@@ -355,11 +379,29 @@ impl Worker {
         }
     }
 
+    /// Takes an album in as one act: its photos and files go to the dialog as the album's parts,
+    /// answered once; its other items (videos, audio) are counted in the answer and otherwise
+    /// passed over. An album with no photo or file is answered once, for its first item.
     async fn take_album(&self, album: Gathering) {
-        let count = album.jobs.len();
-        for (index, job) in album.jobs.iter().enumerate() {
-            let part = AlbumPart { id: album.album_id.clone(), index, count };
+        let (media, others): (Vec<&Job>, Vec<&Job>) = album.jobs.iter().partition(|j| j.is_attachment());
+        let mut passed = others.as_slice();
+        if let [first, rest @ ..] = passed
+            && media.is_empty()
+        {
+            self.process_with_retries(first, None).await;
+            passed = rest;
+        }
+        let (count, skipped) = (media.len(), passed.len());
+        for (index, job) in media.into_iter().enumerate() {
+            let part = AlbumPart { id: album.album_id.clone(), index, count, skipped };
             self.process_with_retries(job, Some(part)).await;
+        }
+        // After the answer: a stop before this leaves them stored, to be passed over next time.
+        for job in passed {
+            tracing::info!(update_id = job.stored.update_id, "an album item that is not a photo or file, passed over");
+            if let Err(e) = self.done_silently(job.stored.update_id).await {
+                tracing::error!(error = %e, update_id = job.stored.update_id, "cannot mark an album item done; it stays stored");
+            }
         }
     }
 
@@ -509,7 +551,11 @@ impl Worker {
             update_id: Some(stored.update_id),
             chat_id,
             dialog: output.state.as_ref().map(serde_json::to_string).transpose()?,
-            messages: output.actions.iter().map(|a| OutMessage::reply(chat_id, a.encode())).collect(),
+            messages: output
+                .actions
+                .iter()
+                .map(|a| OutMessage::reply(chat_id, a.clone().in_thread(converted.thread).encode()))
+                .collect(),
             submission: output.submission,
             change: output.change,
             now,

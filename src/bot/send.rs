@@ -7,7 +7,7 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{
     ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, KeyboardMarkup, MessageId,
-    ReplyMarkup,
+    ReplyMarkup, ThreadId,
 };
 
 use crate::reply::{Action, Keyboard, MAX_CAPTION_UTF16, cut_utf16};
@@ -35,7 +35,7 @@ pub enum Attempt {
 /// is the caller's business.
 pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
     let result = match action {
-        Action::Send { text, keyboard } => send_text(bot, chat_id, text, keyboard).await,
+        Action::Send { text, keyboard, thread } => send_text(bot, chat_id, text, keyboard, *thread).await,
         Action::ClearButtons { message_id } => clear_buttons(bot, chat_id, *message_id).await,
         Action::File { file_id, photo, caption } => send_file(bot, chat_id, file_id, *photo, caption).await,
     };
@@ -81,8 +81,17 @@ fn classify(result: Result<(), RequestError>) -> Attempt {
 
 /// One message: the outbox holds one row per message, so a text is never split here (a text too
 /// long for one message is refused by Telegram and recorded as failed).
-async fn send_text(bot: &Bot, chat_id: i64, text: &str, keyboard: &Keyboard) -> Result<(), RequestError> {
+async fn send_text(
+    bot: &Bot,
+    chat_id: i64,
+    text: &str,
+    keyboard: &Keyboard,
+    thread: Option<i32>,
+) -> Result<(), RequestError> {
     let mut request = bot.send_message(ChatId(chat_id), text);
+    if let Some(thread) = thread {
+        request = request.message_thread_id(ThreadId(MessageId(thread)));
+    }
     if let Some(markup) = markup(keyboard) {
         request = request.reply_markup(markup);
     }

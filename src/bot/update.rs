@@ -177,6 +177,11 @@ pub struct Message {
     pub photo: Option<Vec<PhotoSize>>,
     #[serde(default)]
     pub document: Option<Document>,
+    /// The forum topic of a message in a forum supergroup (with `is_topic_message`).
+    #[serde(default)]
+    pub message_thread_id: Option<i64>,
+    #[serde(default)]
+    pub is_topic_message: bool,
     /// Photos and files sent together as an album share it, one update each.
     #[serde(default)]
     pub media_group_id: Option<String>,

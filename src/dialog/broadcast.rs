@@ -13,12 +13,19 @@ use serde::{Deserialize, Serialize};
 use super::{ButtonData, Dialogue, Input, TopicChoice, truncate};
 use crate::domain::MemberLevel;
 use crate::locale::{Lang, Texts};
-use crate::reply::{Action, Button, Keyboard};
+use crate::reply::{Action, Button, Keyboard, MAX_TEXT_UTF16, cut_utf16};
 use crate::store::{Audience, AudienceKind, AudienceOption, BroadcastProgress, NewBroadcast, Staff, StoreError, Topic};
 
-/// Longest announcement, in characters: with the header and the topic line it stays one Telegram
-/// message (4096).
-pub const TEXT_MAX_CHARS: usize = 3500;
+/// Longest announcement text, in UTF-16 code units: the unit Telegram counts a message's 4096 in
+/// (Bot API `sendMessage`; a Chinese character or a letter counts 1, an emoji or a rare character
+/// 2). With the header and the topic line the member's copy stays one message: [`member_copy`]
+/// shortens a long topic title to make sure.
+pub const TEXT_MAX_UTF16: usize = 3500;
+
+/// The length of an announcement as Telegram counts it and [`TEXT_MAX_UTF16`] limits it.
+pub fn text_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
 /// Workstation or sector buttons per page (Pudong has 36 workstations).
 const PAGE_SIZE: usize = 12;
 /// Broadcasts listed with their progress.
@@ -189,7 +196,11 @@ pub fn member_copy(texts: &Texts, lang: Lang, text: &str, topic: Option<&Topic>)
     let button = match topic {
         Some(topic) => {
             body.push_str("\n\n");
-            body.push_str(&texts.t(lang, "broadcast.member_topic", &[("title", &topic.title)]));
+            // A topic title too long for what is left of one message is shortened (topics made
+            // on the command line have no length limit).
+            let frame = text_len(&body) + text_len(&texts.t(lang, "broadcast.member_topic", &[("title", &"")]));
+            let title = cut_utf16(&topic.title, MAX_TEXT_UTF16.saturating_sub(frame), "…");
+            body.push_str(&texts.t(lang, "broadcast.member_topic", &[("title", &title)]));
             Button::new(
                 texts.t(lang, "broadcast.member_button_topic", &[("title", &truncate(&topic.title, 30))]),
                 ButtonData::New { topic_id: Some(topic.id) }.encode(),
@@ -310,7 +321,7 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
             }
             BroadcastStep::Text => {
-                let text = self.ta("broadcast.ask_text", &[("max", &TEXT_MAX_CHARS)]);
+                let text = self.ta("broadcast.ask_text", &[("max", &TEXT_MAX_UTF16)]);
                 self.out.say(Action::with_keyboard(text, Keyboard::Inline(vec![vec![cancel]])));
             }
             BroadcastStep::Audience => {
@@ -416,7 +427,7 @@ impl Dialogue<'_, '_> {
         };
         // The member's copy exactly as members get it; its button only explains itself here.
         let copy = match member_copy(self.ctx.texts, self.lang, text, topic.as_ref()) {
-            Action::Send { text, keyboard: Keyboard::Inline(rows) } => {
+            Action::Send { text, keyboard: Keyboard::Inline(rows), .. } => {
                 let rows = rows
                     .into_iter()
                     .map(|row| {
@@ -491,11 +502,11 @@ impl Dialogue<'_, '_> {
             return self.broadcast_ask().await;
         }
         let text = text.trim();
-        let len = text.chars().count();
+        let len = text_len(text);
         let problem = if text.is_empty() {
             Some(self.t("broadcast.text_empty"))
-        } else if len > TEXT_MAX_CHARS {
-            Some(self.ta("broadcast.text_too_long", &[("max", &TEXT_MAX_CHARS), ("len", &len)]))
+        } else if len > TEXT_MAX_UTF16 {
+            Some(self.ta("broadcast.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)]))
         } else {
             None
         };

@@ -82,7 +82,9 @@ impl Dialogue<'_, '_> {
             Input::Command { name, arg } => self.department_command(liaison, &name, arg).await?,
             Input::Button { message_id, data } => self.department_button(liaison, message_id, &data).await?,
             Input::Text(text) => self.department_text(liaison, &text).await?,
-            Input::Attachment { attachment, .. } => self.department_attachment(attachment).await?,
+            Input::Attachment { attachment, album, .. } => {
+                self.department_attachment(attachment, album.map_or(1, |a| a.count + a.skipped)).await?
+            }
             Input::Unsupported(_) | Input::Edited | Input::NotPrivate => {
                 if self.dialog.department_task.is_some() {
                     let text = self.t("task.use_text");
@@ -310,9 +312,15 @@ impl Dialogue<'_, '_> {
         }
     }
 
-    async fn department_attachment(&mut self, attachment: Attachment) -> Result<(), StoreError> {
+    /// A file or photo from the liaison; `sent` is how many came at once (an album): a reply
+    /// carries one file, the first, and the liaison is told the others were not attached.
+    async fn department_attachment(&mut self, attachment: Attachment, sent: usize) -> Result<(), StoreError> {
         match self.dialog.department_task.clone() {
             Some(DepartmentTask::Reply(mut d)) if d.step == ReplyStep::Document => {
+                if sent > 1 {
+                    let text = self.ta("department.reply_one_document", &[("count", &sent)]);
+                    self.out.say(Action::text(text));
+                }
                 d.document = Some(attachment);
                 d.step = ReplyStep::Preview;
                 self.dialog.department_task = Some(DepartmentTask::Reply(d));

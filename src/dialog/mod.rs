@@ -73,8 +73,11 @@ pub struct AlbumPart {
     pub id: String,
     /// This item's place in the album as gathered, from 0.
     pub index: usize,
-    /// How many items were gathered.
+    /// How many photos and files were gathered.
     pub count: usize,
+    /// Items of the same album that are not photos or files (videos, audio): not taken, only
+    /// mentioned in the answer.
+    pub skipped: usize,
 }
 
 impl AlbumPart {
@@ -415,13 +418,20 @@ struct Dialogue<'a, 'c> {
 impl Dialogue<'_, '_> {
     /// Runs the dialog of whoever `identity` is (the inactive and the unknown are unregistered).
     async fn dispatch(&mut self, identity: Option<Identity>, input: Input) -> Result<(), StoreError> {
-        // An album is one act of the person's, delivered as one update per item: a member is
-        // answered once, after its last item. Only the step that collects attachments takes each
-        // item in; anywhere else the earlier items pass silently and the last one gets the answer.
+        // An album is one act of the person's, delivered as one update per item, and is answered
+        // once. Only a member's step that collects attachments takes each item in; anywhere else
+        // the earlier items pass silently and the last one gets the answer. Staff and liaisons are
+        // answered at the first item (a liaison's reply takes one file: the first).
         if let Input::Attachment { album: Some(part), .. } = &input {
-            let member = matches!(&identity, Some(Identity::Member(m)) if m.active);
-            let collecting = self.dialog.step == Step::Body && self.dialog.rating_task.is_none();
-            if (member || identity.is_none()) && !collecting && !part.is_last() {
+            let answered_here = match &identity {
+                Some(Identity::Staff(s)) if s.active => part.is_first(),
+                Some(Identity::Liaison(l)) if l.active => part.is_first(),
+                _ => {
+                    let collecting = self.dialog.step == Step::Body && self.dialog.rating_task.is_none();
+                    collecting || part.is_last()
+                }
+            };
+            if !answered_here {
                 return Ok(());
             }
         }
@@ -971,12 +981,15 @@ impl Dialogue<'_, '_> {
         if let Some(part) = &album {
             match self.dialog.draft.album.as_ref().filter(|a| a.id == part.id) {
                 Some(progress) if progress.refused => return Ok(()),
-                Some(_) => {}
-                None => {
-                    // Items of this album already taken (a restart in the middle) are not counted twice.
+                // The rest of an album already begun, gathered apart (its items came in two
+                // getUpdates batches, or a restart came in the middle): checked like a new one.
+                Some(_) if !part.is_first() => {}
+                progress => {
+                    // Items of this album already taken are counted in `have`, not twice.
+                    let added = progress.map_or(0, |p| p.added);
                     let room = max.saturating_sub(have);
                     if part.count > room {
-                        self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added: 0, refused: true });
+                        self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added, refused: true });
                         let text = self.ta(
                             "dialog.album_too_large",
                             &[("count", &part.count), ("max", &max), ("room", &room), ("have", &have)],
@@ -986,7 +999,7 @@ impl Dialogue<'_, '_> {
                         self.out.state = Some(self.dialog.clone());
                         return Ok(());
                     }
-                    self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added: 0, refused: false });
+                    self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added, refused: false });
                 }
             }
         }
@@ -1021,7 +1034,13 @@ impl Dialogue<'_, '_> {
         let (attachments, points) = (self.dialog.draft.attachments.len(), self.dialog.draft.points.len());
         let text = match in_album {
             Some(n) => {
-                self.ta("dialog.album_added", &[("count", &n), ("attachments", &attachments), ("points", &points)])
+                let mut text =
+                    self.ta("dialog.album_added", &[("count", &n), ("attachments", &attachments), ("points", &points)]);
+                if let Some(skipped) = album.as_ref().map(|p| p.skipped).filter(|n| *n > 0) {
+                    text.push('\n');
+                    text.push_str(&self.ta("dialog.album_skipped", &[("skipped", &skipped)]));
+                }
+                text
             }
             None => self.ta("dialog.attachment_added", &[("attachments", &attachments), ("points", &points)]),
         };

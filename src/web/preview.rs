@@ -316,7 +316,7 @@ fn bot_bubble(state: &WebState, user: &CurrentUser, base: &str, id: i32, action:
     html! {
         div.bubble.bot {
             @match action {
-                Action::Send { text, keyboard } => {
+                Action::Send { text, keyboard, .. } => {
                     (text)
                     @if let Keyboard::Inline(rows) = keyboard {
                         div.inline-keys {

@@ -99,6 +99,8 @@ pub struct FakeConfig {
     /// Calls to a chat that no pushed update came from (nor [`FakeTelegram::add_chat`]) get
     /// Telegram's 400 "chat not found". Off by default: many tests write to made-up chats.
     pub unknown_chats_not_found: bool,
+    /// A webhook set for the bot when the server starts (see [`FakeTelegram::set_webhook`]).
+    pub webhook: Option<String>,
 }
 
 /// Telegram's limit for a message text, in UTF-16 code units.
@@ -125,6 +127,8 @@ pub mod describe {
     pub const USER_DEACTIVATED: &str = "Forbidden: user is deactivated";
     pub const BOT_BLOCKED: &str = "Forbidden: bot was blocked by the user";
     pub const CHAT_NOT_FOUND: &str = "Bad Request: chat not found";
+    pub const WEBHOOK_ACTIVE: &str =
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
 }
 
 /// A Telegram user that the test acts as. Their private chat id equals their user id.
@@ -275,6 +279,9 @@ struct State {
     queue: VecDeque<Queued>,
     pushed: Vec<Pushed>,
     confirmed_offset: i64,
+    /// A webhook set for the bot (`set_webhook`): getUpdates is refused with 409 until
+    /// deleteWebhook.
+    webhook: Option<String>,
     calls: Vec<Call>,
     /// Last known version of each message in a chat: (chat_id, message_id) → Message JSON.
     messages: HashMap<(i64, i64), Value>,
@@ -310,6 +317,7 @@ impl State {
             queue: VecDeque::new(),
             pushed: Vec::new(),
             confirmed_offset: 0,
+            webhook: None,
             calls: Vec::new(),
             messages: HashMap::new(),
             callback_chats: HashMap::new(),
@@ -388,10 +396,12 @@ impl FakeTelegram {
     pub async fn start_with(config: FakeConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("fake telegram: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake telegram: local_addr");
+        let mut state = State::new();
+        state.webhook = config.webhook.clone();
         let inner = Arc::new(Inner {
             addr,
             config,
-            state: Mutex::new(State::new()),
+            state: Mutex::new(state),
             changed: Notify::new(),
             server: Mutex::new(None),
         });
@@ -884,6 +894,12 @@ impl FakeTelegram {
         st.known_chats.insert(new_chat_id);
     }
 
+    /// A webhook is set for the bot (left by an earlier deployment): getUpdates is refused with
+    /// Telegram's 409 until the bot calls deleteWebhook.
+    pub fn set_webhook(&self, url: &str) {
+        self.inner.lock().webhook = Some(url.to_owned());
+    }
+
     /// Makes `chat_id` a chat Telegram knows (see [`FakeConfig::unknown_chats_not_found`]).
     pub fn add_chat(&self, chat_id: i64) {
         self.inner.lock().known_chats.insert(chat_id);
@@ -931,9 +947,11 @@ async fn handle(
         tokio::time::sleep(inner.config.latency).await;
     }
 
+    let webhook = inner.lock().webhook.is_some();
     let outcome = if method == "getupdates" {
         match injected_failure(&inner, &method, &params) {
             Some(f) => Err(f),
+            None if webhook => Err((409, describe::WEBHOOK_ACTIVE.to_owned(), None)),
             None => Ok(get_updates(&inner, &params).await),
         }
     } else {
@@ -1094,8 +1112,13 @@ fn answer(inner: &Inner, method: &str, params: &Value) -> Result<Value, Failure>
             "has_main_web_app": false,
         })),
         "getwebhookinfo" => Ok(json!({
-            "url": "", "has_custom_certificate": false, "pending_update_count": st.queue.len(),
+            "url": st.webhook.clone().unwrap_or_default(), "has_custom_certificate": false,
+            "pending_update_count": st.queue.len(),
         })),
+        "deletewebhook" => {
+            st.webhook = None;
+            Ok(json!(true))
+        }
         "getmycommands" => Ok(st.my_commands.clone()),
         "setmycommands" => {
             st.my_commands = params.get("commands").cloned().unwrap_or(json!([]));

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::listing::{ListPage, Slice};
 use super::{local, notice, page, problems, require_staff};
-use crate::dialog::broadcast::{TEXT_MAX_CHARS, member_copy};
+use crate::dialog::broadcast::{TEXT_MAX_UTF16, member_copy, text_len};
 use crate::domain::MemberLevel;
 use crate::reply::{Action, Keyboard};
 use crate::store::{Audience, AudienceKind, BroadcastProgress, NewBroadcast, Topic};
@@ -91,11 +91,11 @@ impl Compose {
             },
         };
         let text = self.text.trim().replace("\r\n", "\n");
-        let len = text.chars().count();
+        let len = text_len(&text);
         if text.is_empty() {
             problems.push(state.t("web.broadcasts.text_empty"));
-        } else if len > TEXT_MAX_CHARS {
-            problems.push(state.ta("web.broadcasts.text_too_long", &[("max", &TEXT_MAX_CHARS), ("len", &len)]));
+        } else if len > TEXT_MAX_UTF16 {
+            problems.push(state.ta("web.broadcasts.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)]));
         }
         let audience = match AudienceKind::parse(&self.audience) {
             Some(AudienceKind::All) => Some(Audience::All),
@@ -174,8 +174,9 @@ async fn composer_page(
                     option value="0" selected[f.topic == "0"] { (state.t("broadcast.topic_none")) }
                 }
             }
-            label { (state.ta("web.broadcasts.field_text", &[("max", &TEXT_MAX_CHARS)]))
-                textarea name="text" required maxlength=(TEXT_MAX_CHARS) { (f.text) }
+            // A browser's maxlength counts UTF-16 code units too (HTML: "length" of the value).
+            label { (state.ta("web.broadcasts.field_text", &[("max", &TEXT_MAX_UTF16)]))
+                textarea name="text" required maxlength=(TEXT_MAX_UTF16) { (f.text) }
             }
             fieldset {
                 legend { (state.t("web.broadcasts.field_audience")) }
@@ -252,7 +253,7 @@ async fn edit(State(state): State<WebState>, user: CurrentUser, Form(f): Form<Co
 fn member_copy_html(state: &WebState, d: &Draft) -> Markup {
     let action = member_copy(&state.app.texts, state.lang(), &d.text, d.topic.as_ref());
     let (text, buttons) = match action {
-        Action::Send { text, keyboard: Keyboard::Inline(rows) } => (text, rows.into_iter().flatten().collect()),
+        Action::Send { text, keyboard: Keyboard::Inline(rows), .. } => (text, rows.into_iter().flatten().collect()),
         Action::Send { text, .. } => (text, Vec::new()),
         _ => (String::new(), Vec::new()),
     };
