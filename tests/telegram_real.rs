@@ -220,13 +220,7 @@ async fn my_list_and_topic_buttons_work_weeks_later() {
     let mut bot = TestBot::start().await;
     let user = member();
     bot.register(&user, "PD001").await;
-    let topics = bot.say(&user, "/new").await;
-    let kinds = bot.tap(&user, last(&topics), "📌").await;
-    bot.tap(&user, last(&kinds), "社情民意").await;
-    bot.say(&user, "路灯不亮").await;
-    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
-    let preview = bot.tap(&user, last(&noted), "完成").await;
-    bot.tap(&user, last(&preview), "提交").await;
+    bot.submit(&user, "社情民意", "路灯不亮", &["某路段路灯损坏已一个月。"]).await;
     let list = bot.say(&user, "/my").await;
     bot.clock.set(bot.clock.now_utc() + Duration::days(7));
     let shown = tap_old(&bot, &user, last(&list), "路灯不亮").await;
@@ -433,13 +427,7 @@ async fn a_member_who_blocks_the_bot_is_unreachable_at_once_and_gets_what_was_ke
     let staff = TgUser::new(80001, "晓");
     bot.register_staff(&staff, "王晓").await;
     bot.register(&user, "PD001").await;
-    let topics = bot.say(&user, "/new").await;
-    let kinds = bot.tap(&user, last(&topics), "📌").await;
-    bot.tap(&user, last(&kinds), "社情民意").await;
-    bot.say(&user, "路灯不亮").await;
-    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
-    let preview = bot.tap(&user, last(&noted), "完成").await;
-    bot.tap(&user, last(&preview), "提交").await;
+    bot.submit(&user, "社情民意", "路灯不亮", &["某路段路灯损坏已一个月。"]).await;
 
     let unreachable = "SELECT COUNT(*) FROM members WHERE unreachable_at IS NOT NULL";
     let r = bot.handle(&user, |f| f.push_raw(membership(&user, "kicked"))).await;
@@ -490,13 +478,7 @@ async fn the_upgrade_service_messages_move_the_staff_group_and_staff_are_told_on
     assert!(told[0].text.contains("工作群已升级为超级群"), "{}", told[0].text);
 
     // A new suggestion's alert goes straight to the supergroup; the old group is never tried.
-    let topics = bot.say(&user, "/new").await;
-    let kinds = bot.tap(&user, last(&topics), "📌").await;
-    bot.tap(&user, last(&kinds), "社情民意").await;
-    bot.say(&user, "路灯不亮").await;
-    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
-    let preview = bot.tap(&user, last(&noted), "完成").await;
-    bot.tap(&user, last(&preview), "提交").await;
+    bot.submit(&user, "社情民意", "路灯不亮", &["某路段路灯损坏已一个月。"]).await;
     let got = bot.fake.wait_for_sent(SUPERGROUP, 2, support::harness::WAIT).await;
     assert!(got[1].text.contains("PD-2025-0001"), "{}", got[1].text);
     assert_eq!(got.iter().filter(|m| m.text.contains("工作群已升级为超级群")).count(), 1);
@@ -543,13 +525,7 @@ async fn staff_group_alerts_and_department_buttons_work_days_later() {
     let lead = TgUser::new(70001, "陈");
     bot.register_staff(&staff, "王晓").await;
     bot.register_liaison(&lead, "区教育局", "陈联络员").await;
-    let topics = bot.say(&user, "/new").await;
-    let kinds = bot.tap(&user, last(&topics), "📌").await;
-    bot.tap(&user, last(&kinds), "社情民意").await;
-    bot.say(&user, "路灯不亮").await;
-    let noted = bot.say(&user, "某路段路灯损坏已一个月。").await;
-    let preview = bot.tap(&user, last(&noted), "完成").await;
-    bot.tap(&user, last(&preview), "提交").await;
+    bot.submit(&user, "社情民意", "路灯不亮", &["某路段路灯损坏已一个月。"]).await;
     let alert = bot.fake.wait_for_sent(GROUP, 1, support::harness::WAIT).await[0].clone();
     assert!(alert.text.contains("PD-2025-0001"), "{}", alert.text);
 

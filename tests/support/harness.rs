@@ -224,6 +224,21 @@ impl TestBot {
         self.handle(user, |f| f.click(user, message, &text)).await
     }
 
+    /// The member walks the whole suggestion dialog: /new → the pinned topic → `kind` (its button
+    /// label) → `title` → one message per point → 完成 → 提交. Returns the receipt.
+    pub async fn submit(&self, user: &TgUser, kind: &str, title: &str, points: &[&str]) -> Vec<SentMessage> {
+        let topics = self.say(user, "/new").await;
+        let kinds = self.tap(user, last(&topics), "📌").await;
+        self.tap(user, last(&kinds), kind).await;
+        self.say(user, title).await;
+        let mut noted = Vec::new();
+        for point in points {
+            noted = self.say(user, point).await;
+        }
+        let preview = self.tap(user, last(&noted), "完成").await;
+        self.tap(user, last(&preview), "提交").await
+    }
+
     pub fn t(&self, key: &str) -> String {
         self.app.texts.t(jianyan::locale::Lang::Zh, key, &[])
     }
