@@ -1,11 +1,24 @@
 //! The console's suggestion page shows the pushes kept for someone the bot cannot write to yet,
-//! and when they went out.
+//! and when they went out; the dashboard counts the pushes still kept.
 
 mod support;
 
 use jianyan::store::{Commit, Store};
 use jianyan::workflow::Command;
 use support::console::Console;
+
+/// The dashboard's card of pushes kept for later: its label, its count and its explanation.
+async fn held_card(c: &Console, b: &support::console::Browser) -> String {
+    let page = c.get("/", Some(b)).await;
+    let start = page.body.find("id=\"held-pushes\"").unwrap_or_else(|| panic!("no held card: {}", page.body));
+    let card = &page.body[start..];
+    let card = &card[..card.find("</div></div>").map_or(card.len(), |e| e + 12)];
+    for key in ["web.dashboard.held", "web.dashboard.held_detail"] {
+        let text = c.app.texts.t(jianyan::locale::Lang::Zh, key, &[]);
+        assert!(card.contains(&text), "{key} missing from {card}");
+    }
+    card.to_string()
+}
 
 #[tokio::test]
 async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_went_out() {
@@ -14,6 +27,7 @@ async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_w
     let (id, reference) = c.api_submit("PD001", "关于学区划分", &["内容"]).await;
     let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
     assert!(!page.body.contains("id=\"held\""), "nothing kept, nothing shown");
+    assert!(held_card(&c, &b).await.contains("<div class=\"n\">0</div>"));
 
     // The member has not redeemed an invite: the push of the acceptance is kept, not dropped.
     c.api_run_as("staff", id, Command::Accept).await;
@@ -24,6 +38,8 @@ async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_w
     assert!(section.contains(&reference) && section.contains("已受理") && section.contains("等待发送"), "{section}");
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(c.store.pool()).await.unwrap();
     assert_eq!(pending, 0, "nothing was queued for a chat that does not exist");
+    let card = held_card(&c, &b).await;
+    assert!(card.contains("<div class=\"n\">1</div>"), "{card}");
 
     // The member registers and writes to the bot: the push is queued for their chat.
     c.api_bind_member("PD001", 7001).await;
@@ -45,4 +61,6 @@ async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_w
     let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
     let held = c.app.texts.t(jianyan::locale::Lang::Zh, "web.inbox.detail.held", &[("count", &0)]);
     assert!(page.body.contains(&held) && page.body.contains("已于"), "{}", page.body);
+    let card = held_card(&c, &b).await;
+    assert!(card.contains("<div class=\"n\">0</div>"), "released pushes are no longer counted: {card}");
 }

@@ -82,8 +82,9 @@ pub async fn page(
     Ok(layout::page(&state, Some((&user.user, &user.csrf)), "/", &title, body))
 }
 
-/// How the Telegram channel is doing: who cannot be reached, what was not delivered, and what the
-/// bot could not make sense of (each answered politely and logged with its update id).
+/// How the Telegram channel is doing: who cannot be reached, what was not delivered, what the
+/// bot could not make sense of (each answered politely and logged with its update id), and how
+/// many pushes are kept for someone the bot cannot write to yet (`Totals::held`).
 async fn channel_health(state: &WebState, now: DateTime<Utc>) -> Result<Markup, WebError> {
     let totals = state.app.store.totals(now).await?;
     let configured = state.app.config.staff.group_chat_id;
@@ -118,6 +119,11 @@ async fn channel_health(state: &WebState, now: DateTime<Utc>) -> Result<Markup, 
                 div.muted { (state.t("web.dashboard.not_understood")) }
                 div.n { (totals.not_understood) }
                 div.muted { (state.t("web.dashboard.not_understood_detail")) }
+            }
+            div.card id="held-pushes" {
+                div.muted { (state.t("web.dashboard.held")) }
+                div.n { (totals.held) }
+                div.muted { (state.t("web.dashboard.held_detail")) }
             }
         }
     })
