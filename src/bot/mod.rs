@@ -66,7 +66,7 @@ pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> any
 
     // Updates a previous run stored but did not process come first.
     for update in app.store.pending_updates().await? {
-        workers.dispatch(update);
+        workers.dispatch(Job::new(update));
     }
 
     let polled = poll(&app, &poller, &workers, &mut shutdown).await;
@@ -210,19 +210,21 @@ async fn take_batch(
     updates: Vec<update::RawUpdate>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Option<i64> {
-    let incoming: Vec<IncomingUpdate> = updates
+    // Each update is read once, here: the worker gets it read.
+    let (incoming, parsed): (Vec<IncomingUpdate>, Vec<Result<Update, String>>) = updates
         .into_iter()
         .map(|raw| {
-            let (chat_id, kind, understood) = match Update::parse(&raw.payload) {
-                Ok(u) => (u.chat_id(), u.kind().to_string(), convert::understood(&u)),
+            let parsed = Update::parse(&raw.payload).map_err(|e| e.to_string());
+            let (chat_id, kind, understood) = match &parsed {
+                Ok(u) => (u.chat_id(), u.kind().to_string(), convert::understood(u)),
                 Err(_) => (None, "unreadable".to_string(), false),
             };
             if !understood {
                 tracing::warn!(update_id = raw.update_id, %kind, "an update jianyan does not understand; it is answered politely where possible and counted");
             }
-            IncomingUpdate { update_id: raw.update_id, chat_id, payload: raw.payload, kind, understood }
+            (IncomingUpdate { update_id: raw.update_id, chat_id, payload: raw.payload, kind, understood }, parsed)
         })
-        .collect();
+        .unzip();
     let next = incoming.iter().map(|u| u.update_id + 1).max()?;
     let now = app.clock.now();
     // Not stored, not confirmed: keep trying, Telegram keeps the updates meanwhile.
@@ -235,8 +237,9 @@ async fn take_batch(
             }
         }
     };
-    for u in incoming.into_iter().filter(|u| new.contains(&u.update_id)) {
-        workers.dispatch(StoredUpdate { update_id: u.update_id, chat_id: u.chat_id, payload: u.payload, attempts: 0 });
+    for (u, update) in incoming.into_iter().zip(parsed).filter(|(u, _)| new.contains(&u.update_id)) {
+        let stored = StoredUpdate { update_id: u.update_id, chat_id: u.chat_id, payload: u.payload, attempts: 0 };
+        workers.dispatch(Job { stored, update });
     }
     Some(next)
 }
@@ -249,6 +252,7 @@ struct Job {
 }
 
 impl Job {
+    /// Reads an update stored by an earlier run.
     fn new(stored: StoredUpdate) -> Self {
         let update = Update::parse(&stored.payload).map_err(|e| e.to_string());
         Self { stored, update }
@@ -281,7 +285,7 @@ struct Gathering {
 
 /// Worker tasks; one chat always goes to the same worker, so its messages are handled in order.
 struct Workers {
-    senders: Vec<mpsc::UnboundedSender<StoredUpdate>>,
+    senders: Vec<mpsc::UnboundedSender<Job>>,
     tasks: JoinSet<()>,
 }
 
@@ -290,7 +294,7 @@ impl Workers {
         let mut senders = Vec::new();
         let mut tasks = JoinSet::new();
         for _ in 0..app.config.telegram.workers {
-            let (tx, rx) = mpsc::unbounded_channel::<StoredUpdate>();
+            let (tx, rx) = mpsc::unbounded_channel::<Job>();
             senders.push(tx);
             let worker = Worker {
                 app: app.clone(),
@@ -303,9 +307,9 @@ impl Workers {
         Self { senders, tasks }
     }
 
-    fn dispatch(&self, update: StoredUpdate) {
-        let shard = update.chat_id.unwrap_or(0).rem_euclid(self.senders.len() as i64) as usize;
-        if self.senders[shard].send(update).is_err() {
+    fn dispatch(&self, job: Job) {
+        let shard = job.stored.chat_id.unwrap_or(0).rem_euclid(self.senders.len() as i64) as usize;
+        if self.senders[shard].send(job).is_err() {
             tracing::error!("a worker has stopped; the update stays stored for the next start");
         }
     }
@@ -332,7 +336,7 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self, mut rx: mpsc::UnboundedReceiver<StoredUpdate>) {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Job>) {
         let mut albums: Vec<Gathering> = Vec::new();
         loop {
             let received = match albums.iter().map(|a| a.until).min() {
@@ -348,8 +352,7 @@ impl Worker {
                     }
                 },
             };
-            let Some(stored) = received else { break };
-            let job = Job::new(stored);
+            let Some(job) = received else { break };
             match job.album() {
                 Some((chat_id, album_id)) => {
                     // Another album of the same chat is complete: take it first, in order.

@@ -125,10 +125,6 @@ impl Chat {
     pub fn is_private(&self) -> bool {
         self.kind == "private"
     }
-
-    pub fn is_group(&self) -> bool {
-        self.kind == "group" || self.kind == "supergroup"
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -260,11 +256,6 @@ pub struct Message {
 }
 
 impl Message {
-    /// Telegram's stub for a message older than 48 hours (`date` 0).
-    pub fn is_inaccessible(&self) -> bool {
-        self.date == 0
-    }
-
     /// Something that happened in the chat (a join, a pin, a new title, an upgrade), not a message
     /// written to anyone.
     pub fn is_service(&self) -> bool {
@@ -481,7 +472,7 @@ mod tests {
         let q = u.callback_query.as_ref().unwrap();
         assert_eq!(q.data.as_deref(), Some("r:5:1:sat"));
         let m = q.message.as_ref().unwrap();
-        assert!(m.is_inaccessible());
+        assert_eq!(m.date, 0, "inaccessible");
         assert_eq!((m.message_id, m.chat.id), (1030, 7001));
         assert_eq!(u.chat_id(), Some(7001));
     }

@@ -88,10 +88,9 @@ pub async fn page(
 async fn channel_health(state: &WebState, now: DateTime<Utc>) -> Result<Markup, WebError> {
     let totals = state.app.store.totals(now).await?;
     let configured = state.app.config.staff.group_chat_id;
-    let group = match configured {
-        0 => None,
-        id => Some(state.app.store.current_chat(id).await?),
-    };
+    let app = &state.app;
+    let ctx = crate::dialog::Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+    let group = crate::workflow::staff_group(&ctx).await?;
     Ok(html! {
         h2 { (state.t("web.dashboard.channel")) }
         div.cards {
