@@ -15,6 +15,7 @@ pub mod bounds;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod dialog;
 pub mod domain;
 pub mod invite;

@@ -19,7 +19,7 @@ use chrono::{DateTime, Timelike, Utc};
 use tokio::sync::watch;
 
 use crate::app::App;
-use crate::dialog::Ctx;
+use crate::context::Ctx;
 use crate::reply::Action;
 use crate::store::{AssignmentRole, OutMessage, ReminderKind};
 use crate::workflow;

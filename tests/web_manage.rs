@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Duration;
 use jianyan::clock::Clock;
-use jianyan::dialog::Ctx;
+use jianyan::context::Ctx;
 use jianyan::domain::{MemberLevel, MemberNo, SuggestionKind};
 use jianyan::store::{Commit, Committed, ConsoleStore, NewSuggestion, Redeemed, ReportStore, RosterRow, Store, User};
 use jianyan::workflow::{self, Actor, Command};

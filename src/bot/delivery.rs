@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use super::send::{self, Attempt};
 use crate::app::App;
-use crate::dialog::Ctx;
+use crate::context::Ctx;
 use crate::reply::Action;
 use crate::store::{DeliveryResult, DueMessage, PendingPayload, Priority};
 use crate::workflow;

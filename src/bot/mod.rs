@@ -19,7 +19,8 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::dialog::{self, AlbumPart, Ctx, Dialog, Input};
+use crate::context::Ctx;
+use crate::dialog::{self, AlbumPart, Dialog, Input};
 use crate::locale::Lang;
 use crate::reply::Action;
 use crate::store::{Commit, Committed, IncomingUpdate, OutMessage, StoredUpdate};

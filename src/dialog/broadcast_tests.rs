@@ -5,7 +5,8 @@ use sqlx::Row;
 
 use super::*;
 use crate::config::Config;
-use crate::dialog::{Ctx, Dialog, Output, Person, handle};
+use crate::context::Ctx;
+use crate::dialog::{Dialog, Output, Person, handle};
 use crate::domain::{MemberNo, TopicClass};
 use crate::invite;
 use crate::store::{DeliveryResult, InviteTarget, NewTopic, RosterRow, SqliteStore, Store};

@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+pub(crate) use crate::context::Ctx;
 use crate::domain::{Point, SuggestionKind};
 use crate::invite;
 use crate::locale::{Lang, Texts};
@@ -20,14 +21,6 @@ mod department;
 mod rating;
 mod staff;
 mod workflow_ui;
-
-/// What the dialog needs from the outside world, passed in (no globals).
-pub struct Ctx<'a> {
-    pub store: &'a dyn Store,
-    pub texts: &'a Texts,
-    pub config: &'a Config,
-    pub now: DateTime<Utc>,
-}
 
 /// Who is talking: their Telegram account and private chat.
 #[derive(Debug, Clone)]

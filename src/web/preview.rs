@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{self, CurrentUser};
 use super::{WebError, WebState, layout};
-use crate::dialog::{self, Ctx, Dialog, Input, Person};
+use crate::context::Ctx;
+use crate::dialog::{self, Dialog, Input, Person};
 use crate::reply::{Action, Keyboard};
 use crate::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
 use crate::store::{Addressee, Commit, Committed, Identity, Member, OutMessage, ReceiptFn, Role};

@@ -6,7 +6,7 @@ mod tests;
 
 use chrono::{DateTime, Months, Utc};
 
-use crate::dialog::Ctx;
+use crate::context::Ctx;
 use crate::domain::SuggestionState::{self, *};
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};

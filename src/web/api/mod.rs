@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use super::WebState;
 use super::auth::token_hash;
-use crate::dialog::Ctx;
+use crate::context::Ctx;
 use crate::domain::SuggestionState;
 use crate::store::inbox::{InboxFilter, InboxSort, PageCursor};
 use crate::store::{ApiToken, AssignmentInfo, AssignmentRole, AssignmentStatus, Auditor, Committed, Facts, StoreError};

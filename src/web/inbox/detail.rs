@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{local_date, local_time, visibility};
-use crate::dialog::Ctx;
+use crate::context::Ctx;
 use crate::domain::ReferenceNo;
 use crate::reply::Action as Said;
 use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Role};
