@@ -599,7 +599,7 @@ async fn seed_suggestion(
 async fn seed_act(w: &World, actor: &jianyan::workflow::Actor<'_>, id: i64, command: jianyan::workflow::Command) {
     let app = &w.bot.app;
     let now = w.bot.clock.now_utc();
-    let ctx = jianyan::dialog::Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
+    let ctx = jianyan::context::Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
     let change = jianyan::workflow::plan(&ctx, actor, id, command.clone()).await.unwrap();
     let change = change.unwrap_or_else(|r| panic!("{command:?} refused: {r:?}"));
     let done = app.store.apply_change(change, now).await.unwrap();

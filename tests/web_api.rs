@@ -371,7 +371,7 @@ async fn actions_the_state_does_not_allow_are_409() {
     // The member is satisfied: the suggestion is closed.
     let member = c.store.member_by_no(&jianyan::domain::MemberNo::parse("PD001").unwrap()).await.unwrap().unwrap();
     let now = c.app.clock.now();
-    let ctx = jianyan::dialog::Ctx { store: c.app.store.as_ref(), texts: &c.app.texts, config: &c.app.config, now };
+    let ctx = jianyan::context::Ctx { store: c.app.store.as_ref(), texts: &c.app.texts, config: &c.app.config, now };
     let rate = Command::Rate { reply_no: 1, rating: Rating::Satisfied, reason: String::new() };
     let change = plan(&ctx, &Actor::Member(&member), id, rate).await.unwrap().unwrap();
     c.store.apply_change(change, now).await.unwrap();

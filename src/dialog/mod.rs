@@ -5,16 +5,15 @@
 
 mod render;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
 pub(crate) use crate::context::Ctx;
 use crate::domain::{Point, SuggestionKind};
 use crate::invite;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
-use crate::store::{Attachment, Identity, Member, NewSuggestion, ReceiptFn, Redeemed, Store, StoreError, Topic};
+use crate::store::{Attachment, Identity, Member, NewSuggestion, ReceiptFn, Redeemed, StoreError, Topic};
 
 pub mod broadcast;
 mod department;

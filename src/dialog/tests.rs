@@ -3,9 +3,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
+use crate::config::Config;
 use crate::domain::{MemberLevel, MemberNo, SuggestionState, TopicClass};
 use crate::reply::Keyboard;
-use crate::store::{AttachmentKind, Commit, Committed, NewTopic, RosterRow, SqliteStore};
+use crate::store::{AttachmentKind, Commit, Committed, NewTopic, RosterRow, SqliteStore, Store};
 
 struct Harness {
     store: SqliteStore,

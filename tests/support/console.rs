@@ -287,7 +287,7 @@ impl Console {
         use jianyan::workflow::{Actor, plan};
         let (user, _) = self.store.user_for_login(username).await.unwrap().unwrap();
         let now = jianyan::clock::Clock::now(self.clock.as_ref());
-        let ctx = jianyan::dialog::Ctx {
+        let ctx = jianyan::context::Ctx {
             store: self.app.store.as_ref(),
             texts: &self.app.texts,
             config: &self.app.config,
@@ -383,7 +383,7 @@ impl Console {
         use jianyan::workflow::{Actor, plan};
         let (user, _) = self.store.user_for_login(username).await.unwrap().unwrap();
         let now = jianyan::clock::Clock::now(self.clock.as_ref());
-        let ctx = jianyan::dialog::Ctx {
+        let ctx = jianyan::context::Ctx {
             store: self.app.store.as_ref(),
             texts: &self.app.texts,
             config: &self.app.config,
