@@ -2,6 +2,7 @@
 //!
 //! The feature modules, each with one job:
 //! - `dialog`: the member dialog, plain Rust (registration, the guided suggestion, /my, /topics).
+//! - `conversation`: what a typed message means for every channel (commands, menu keys).
 //! - `bot`: the Telegram adapter — durable intake, per-chat workers, sending.
 //! - `store`: the data-access interface and its SQLite implementation.
 //! - `roster`: importing the member roster from CSV.
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod conversation;
 pub mod dialog;
 pub mod domain;
 pub mod invite;

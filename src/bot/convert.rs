@@ -1,7 +1,7 @@
 //! Tells apart what a person did from Telegram's update: a command, text, an attachment, a button,
 //! or something that happened in a chat and needs no answer.
 
-use crate::dialog::{self, AlbumPart, Input, Person, UnsupportedKind};
+use crate::dialog::{AlbumPart, Input, Person, UnsupportedKind};
 use crate::locale::Texts;
 use crate::store::{Attachment, AttachmentKind};
 
@@ -159,7 +159,7 @@ fn message_input_kind(m: &Message) -> Option<UnsupportedKind> {
 
 fn message_input(m: &Message, texts: &Texts) -> Input {
     if let Some(text) = &m.text {
-        return dialog::text_input(texts, text);
+        return crate::conversation::typed(texts, text).into();
     }
     let caption = m.caption.clone();
     // The worker that gathers an album's updates fills in the place and the count.

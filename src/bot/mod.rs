@@ -20,6 +20,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::context::Ctx;
+use crate::conversation::ChatCommand;
 use crate::dialog::{self, AlbumPart, Dialog, Input};
 use crate::locale::Lang;
 use crate::reply::Action;
@@ -96,9 +97,8 @@ async fn bot_username(app: &App, bot: &Bot) -> String {
 
 async fn set_commands(app: &App, bot: &Bot) {
     for (lang, code) in [(Lang::Zh, None), (Lang::En, Some("en"))] {
-        let commands: Vec<BotCommand> = ["new", "my", "topics", "help", "cancel"]
-            .iter()
-            .map(|c| BotCommand::new(*c, app.texts.t(lang, &format!("commands.{c}"), &[])))
+        let commands: Vec<BotCommand> = ChatCommand::command_menu()
+            .map(|c| BotCommand::new(c.name(), app.texts.t(lang, &format!("commands.{}", c.name()), &[])))
             .collect();
         let mut request = bot.set_my_commands(commands);
         if let Some(code) = code {
@@ -550,7 +550,8 @@ impl Worker {
             None => Dialog::default(),
         };
         let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
-        let output = dialog::handle(&ctx, &converted.person, state, converted.input).await?;
+        let mut output = dialog::handle(&ctx, &converted.person, state, converted.input).await?;
+        let effects = std::mem::take(&mut output.effects);
         let commit = Commit {
             update_id: Some(stored.update_id),
             chat_id,
@@ -564,7 +565,7 @@ impl Worker {
             change: output.change,
             now,
         };
-        match app.store.commit(commit).await? {
+        match app.store.commit_with(commit, effects).await? {
             Committed::AlreadyProcessed => tracing::info!("update was processed before; nothing to do"),
             // Someone else changed the suggestion meanwhile: fail this attempt so it is planned again
             // on fresh facts (the retry then says, politely, what the state now allows).

@@ -1,20 +1,26 @@
 //! Staff compose topic announcements for members: topic → text → audience → preview → confirm.
 //!
-//! Confirming writes the broadcast and one outbox message per member reached in one transaction
-//! (`Store::create_broadcast`), together with this chat's dialog state without the draft: a
-//! confirmation handled again (a retry, a replayed update) finds no draft and sends nothing twice.
+//! Confirming asks for the broadcast and one outbox message per member reached (an
+//! `Effect::CreateBroadcast`), written in the update's transaction together with this chat's
+//! dialog state without the draft: a confirmation handled again (a retry, a replayed update)
+//! finds no draft and sends nothing twice.
 //! The delivery worker sends the messages at Telegram's pace; staff follow and stop them here.
 //!
 //! Buttons carry `b:…` data: draft buttons carry the dialog's nonce (an old keyboard is stale),
 //! progress buttons carry the broadcast id and are checked against the store.
 
+use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
 
-use super::{ButtonData, Dialogue, Input, TopicChoice, truncate};
+use super::{ButtonData, Dialogue, Flow, Input, TopicChoice, truncate};
+use crate::conversation::ChatCommand;
 use crate::domain::MemberLevel;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard, MAX_TEXT_UTF16, cut_utf16};
-use crate::store::{Audience, AudienceKind, AudienceOption, BroadcastProgress, NewBroadcast, Staff, StoreError, Topic};
+use crate::store::{
+    Audience, AudienceKind, AudienceOption, BroadcastProgress, Effect, MemberCopyFn, NewBroadcast, OutMessage,
+    QueuedFn, Staff, StoppedFn, StoreError, Topic,
+};
 
 /// Longest announcement text, in UTF-16 code units: the unit Telegram counts a message's 4096 in
 /// (Bot API `sendMessage`; a Chinese character or a letter counts 1, an emoji or a rare character
@@ -211,6 +217,65 @@ pub fn member_copy(texts: &Texts, lang: Lang, text: &str, topic: Option<&Topic>)
     Action::with_keyboard(body, Keyboard::Inline(vec![vec![button]]))
 }
 
+/// A broadcast's progress for staff, after `note` if given, with refresh (and stop while sending).
+fn progress_action(
+    texts: &Texts,
+    lang: Lang,
+    offset: FixedOffset,
+    p: &BroadcastProgress,
+    note: Option<String>,
+) -> Action {
+    let t = |key: &str| texts.t(lang, key, &[]);
+    let date = p.created_at.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string();
+    let topic = p.topic_title.clone().unwrap_or_else(|| t("broadcast.topic_none"));
+    let audience = stored_audience_label(texts, lang, p.audience_kind, &p.audience_value);
+    let status = t(if p.cancelled {
+        "broadcast.status_cancelled"
+    } else if p.pending > 0 {
+        "broadcast.status_sending"
+    } else {
+        "broadcast.status_done"
+    });
+    let mut text = texts.t(
+        lang,
+        "broadcast.progress",
+        &[
+            ("id", &p.id),
+            ("date", &date),
+            ("topic", &topic),
+            ("audience", &audience),
+            ("total", &p.total),
+            ("sent", &p.sent),
+            ("pending", &p.pending),
+            ("failed", &p.failed),
+            ("blocked", &p.blocked),
+            ("uncertain", &p.uncertain),
+            ("not_sent", &p.not_sent),
+            ("status", &status),
+        ],
+    );
+    if let Some(note) = note {
+        text = format!("{note}\n\n{text}");
+    }
+    let id = p.id;
+    let mut row = vec![Button::new(t("broadcast.refresh"), BroadcastButton::Progress { id }.encode())];
+    if !p.cancelled && p.pending > 0 {
+        row.push(Button::new(t("broadcast.stop"), BroadcastButton::Stop { id }.encode()));
+    }
+    Action::with_keyboard(text, Keyboard::Inline(vec![row]))
+}
+
+/// Who a stored broadcast went to, as staff read it.
+fn stored_audience_label(texts: &Texts, lang: Lang, kind: AudienceKind, value: &str) -> String {
+    let key = match kind {
+        AudienceKind::All => "broadcast.audience_all",
+        AudienceKind::Level => "broadcast.audience_level",
+        AudienceKind::Workstation => "broadcast.audience_workstation",
+        AudienceKind::Sector => "broadcast.audience_sector",
+    };
+    texts.t(lang, key, &[("value", &value)])
+}
+
 fn pages(len: usize) -> usize {
     len.div_ceil(PAGE_SIZE).max(1)
 }
@@ -220,20 +285,21 @@ impl Dialogue<'_, '_> {
         match input {
             Input::Button { message_id, data } => self.broadcast_button(staff, message_id, &data).await,
             Input::Command { name, arg } => {
-                let wants_list = name == "broadcasts"
+                let wants_list = ChatCommand::parse(&name) == Some(ChatCommand::Broadcasts)
                     || arg.as_deref().is_some_and(|a| matches!(a.trim(), "list" | "progress" | "进度"));
                 if wants_list {
                     return self.broadcast_list().await;
                 }
-                if self.dialog.broadcast.is_some() {
+                if self.dialog.broadcast().is_some() {
                     let text = self.t("broadcast.busy");
                     self.out.say(Action::text(text));
                 } else {
-                    self.dialog.broadcast = Some(BroadcastDraft::default());
+                    self.drop_task();
+                    self.dialog.flow = Flow::Broadcast(BroadcastDraft::default());
                 }
                 self.broadcast_ask().await
             }
-            _ if self.dialog.broadcast.is_none() => {
+            _ if self.dialog.broadcast().is_none() => {
                 let text = self.t("help.staff");
                 self.out.say(Action::with_keyboard(text, self.staff_menu()));
                 Ok(())
@@ -259,11 +325,15 @@ impl Dialogue<'_, '_> {
     }
 
     fn broadcast_step(&self) -> Option<BroadcastStep> {
-        self.dialog.broadcast.as_ref().map(|d| d.step)
+        self.dialog.broadcast().map(|d| d.step)
     }
 
     fn draft_mut(&mut self) -> &mut BroadcastDraft {
-        self.dialog.broadcast.get_or_insert_with(BroadcastDraft::default)
+        if self.dialog.broadcast().is_none() {
+            self.dialog.flow = Flow::Broadcast(BroadcastDraft::default());
+        }
+        let Flow::Broadcast(draft) = &mut self.dialog.flow else { unreachable!("begun above") };
+        draft
     }
 
     fn draft_button(&self, key: &str, nonce: u32, action: DraftAction) -> Button {
@@ -278,7 +348,9 @@ impl Dialogue<'_, '_> {
 
     /// Leaves the composer; the nonce moves on so that no old button matches.
     fn broadcast_finish(&mut self) {
-        self.dialog.broadcast = None;
+        if self.dialog.broadcast().is_some() {
+            self.dialog.flow = Flow::Idle;
+        }
         self.dialog.nonce += 1;
         self.out.state = Some(self.dialog.clone());
     }
@@ -293,7 +365,7 @@ impl Dialogue<'_, '_> {
 
     /// Asks the question of the current step, with fresh buttons, and saves the state.
     async fn broadcast_ask(&mut self) -> Result<(), StoreError> {
-        let Some(draft) = self.dialog.broadcast.clone() else { return Ok(()) };
+        let Some(draft) = self.dialog.broadcast().cloned() else { return Ok(()) };
         self.dialog.nonce += 1;
         let nonce = self.dialog.nonce;
         let cancel = self.draft_button("broadcast.cancel", nonce, DraftAction::Cancel);
@@ -487,12 +559,7 @@ impl Dialogue<'_, '_> {
     }
 
     fn stored_audience_label(&self, kind: AudienceKind, value: &str) -> String {
-        match kind {
-            AudienceKind::All => self.t("broadcast.audience_all"),
-            AudienceKind::Level => self.ta("broadcast.audience_level", &[("value", &value)]),
-            AudienceKind::Workstation => self.ta("broadcast.audience_workstation", &[("value", &value)]),
-            AudienceKind::Sector => self.ta("broadcast.audience_sector", &[("value", &value)]),
-        }
+        stored_audience_label(self.ctx.texts, self.lang, kind, value)
     }
 
     async fn broadcast_text(&mut self, text: &str) -> Result<(), StoreError> {
@@ -628,7 +695,7 @@ impl Dialogue<'_, '_> {
     }
 
     async fn broadcast_confirm(&mut self, staff: &Staff) -> Result<(), StoreError> {
-        let draft = self.dialog.broadcast.clone().unwrap_or_default();
+        let draft = self.dialog.broadcast().cloned().unwrap_or_default();
         let (Some(choice), Some(text), Some(audience)) = (draft.topic, draft.text.clone(), draft.audience.clone())
         else {
             return Err(StoreError::Corrupt("a broadcast confirmed without topic, text or audience".into()));
@@ -653,60 +720,33 @@ impl Dialogue<'_, '_> {
             self.draft_mut().step = BroadcastStep::Audience;
             return self.broadcast_ask().await;
         }
-        // The chat leaves the composer in the same transaction as the broadcast is written.
+        // The chat leaves the composer in the update's transaction, the one that writes the
+        // broadcast: a confirmation handled again finds no draft.
         self.broadcast_finish();
-        let state = serde_json::to_string(&self.dialog).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let texts = self.ctx.texts;
-        let render =
-            |language: Option<&str>| member_copy(texts, texts.lang_for(language), &text, topic.as_ref()).encode();
         let new = NewBroadcast {
             topic_id: topic.as_ref().map(|t| t.id),
             text: text.clone(),
             audience,
             staff_id: Some(staff.id),
-            dialog: Some((self.person.chat_id, state)),
-            // The dialog state saved with it already makes a repeated confirmation find no draft.
+            dialog: None,
             request_key: None,
         };
-        let (id, count) = self.ctx.store.create_broadcast(new, &render, self.ctx.now).await?;
-        tracing::info!(broadcast_id = id, recipients = count, staff_id = staff.id, "broadcast queued");
-        let text = self.ta("broadcast.queued", &[("id", &id), ("count", &count)]);
-        let rows = vec![vec![
-            Button::new(self.t("broadcast.refresh"), BroadcastButton::Progress { id }.encode()),
-            Button::new(self.t("broadcast.stop"), BroadcastButton::Stop { id }.encode()),
-        ]];
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
-        Ok(())
-    }
-
-    fn progress_text(&self, p: &BroadcastProgress) -> String {
-        let date = p.created_at.with_timezone(&self.ctx.config.offset()).format("%Y-%m-%d %H:%M").to_string();
-        let topic = p.topic_title.clone().unwrap_or_else(|| self.t("broadcast.topic_none"));
-        let audience = self.stored_audience_label(p.audience_kind, &p.audience_value);
-        let status = self.t(if p.cancelled {
-            "broadcast.status_cancelled"
-        } else if p.pending > 0 {
-            "broadcast.status_sending"
-        } else {
-            "broadcast.status_done"
+        let texts = self.ctx.texts.clone();
+        let render: MemberCopyFn = Box::new(move |language: Option<&str>| {
+            member_copy(&texts, texts.lang_for(language), &text, topic.as_ref()).encode()
         });
-        self.ta(
-            "broadcast.progress",
-            &[
-                ("id", &p.id),
-                ("date", &date),
-                ("topic", &topic),
-                ("audience", &audience),
-                ("total", &p.total),
-                ("sent", &p.sent),
-                ("pending", &p.pending),
-                ("failed", &p.failed),
-                ("blocked", &p.blocked),
-                ("uncertain", &p.uncertain),
-                ("not_sent", &p.not_sent),
-                ("status", &status),
-            ],
-        )
+        let (texts, lang, chat_id, staff_id) = (self.ctx.texts.clone(), self.lang, self.person.chat_id, staff.id);
+        let reply: QueuedFn = Box::new(move |id, count| {
+            tracing::info!(broadcast_id = id, recipients = count, staff_id, "broadcast queued");
+            let text = texts.t(lang, "broadcast.queued", &[("id", &id), ("count", &count)]);
+            let rows = vec![vec![
+                Button::new(texts.t(lang, "broadcast.refresh", &[]), BroadcastButton::Progress { id }.encode()),
+                Button::new(texts.t(lang, "broadcast.stop", &[]), BroadcastButton::Stop { id }.encode()),
+            ]];
+            vec![OutMessage::reply(chat_id, Action::with_keyboard(text, Keyboard::Inline(rows)).encode())]
+        });
+        self.out.effects.push(Effect::CreateBroadcast { broadcast: new, render, reply });
+        Ok(())
     }
 
     /// Shows a broadcast's progress, after `note` if given, with refresh (and stop while sending).
@@ -714,15 +754,8 @@ impl Dialogue<'_, '_> {
         let Some(p) = self.ctx.store.broadcast_progress(id).await? else {
             return self.broadcast_not_found(id);
         };
-        let mut text = self.progress_text(&p);
-        if let Some(note) = note {
-            text = format!("{note}\n\n{text}");
-        }
-        let mut row = vec![Button::new(self.t("broadcast.refresh"), BroadcastButton::Progress { id }.encode())];
-        if !p.cancelled && p.pending > 0 {
-            row.push(Button::new(self.t("broadcast.stop"), BroadcastButton::Stop { id }.encode()));
-        }
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(vec![row])));
+        let action = progress_action(self.ctx.texts, self.lang, self.ctx.config.offset(), &p, note);
+        self.out.say(action);
         Ok(())
     }
 
@@ -760,12 +793,22 @@ impl Dialogue<'_, '_> {
             let note = self.ta("broadcast.already_stopped", &[("id", &id)]);
             return self.broadcast_show(id, Some(note)).await;
         }
-        let Some(stopped) = self.ctx.store.cancel_broadcast(id).await? else {
-            return self.broadcast_not_found(id);
-        };
-        tracing::info!(broadcast_id = id, stopped, staff_id = staff.id, "broadcast stopped");
-        let note = self.ta("broadcast.stopped", &[("id", &id), ("count", &stopped)]);
-        self.broadcast_show(id, Some(note)).await
+        // Stopped in the update's transaction; the answer shows the progress after it.
+        let (texts, lang, offset) = (self.ctx.texts.clone(), self.lang, self.ctx.config.offset());
+        let (chat_id, staff_id) = (self.person.chat_id, staff.id);
+        let reply: StoppedFn = Box::new(move |stopped| {
+            let action = match stopped {
+                Some((stopped, p)) => {
+                    tracing::info!(broadcast_id = id, stopped, staff_id, "broadcast stopped");
+                    let note = texts.t(lang, "broadcast.stopped", &[("id", &id), ("count", &stopped)]);
+                    progress_action(&texts, lang, offset, &p, Some(note))
+                }
+                None => Action::text(texts.t(lang, "broadcast.not_found", &[])),
+            };
+            vec![OutMessage::reply(chat_id, action.encode())]
+        });
+        self.out.effects.push(Effect::CancelBroadcast { id, reply });
+        Ok(())
     }
 
     async fn broadcast_list(&mut self) -> Result<(), StoreError> {

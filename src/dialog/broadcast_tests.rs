@@ -9,7 +9,7 @@ use crate::context::Ctx;
 use crate::dialog::{Dialog, Output, Person, handle};
 use crate::domain::{MemberNo, TopicClass};
 use crate::invite;
-use crate::store::{DeliveryResult, InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
+use crate::store::{Commit, Committed, DeliveryResult, InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
 
 const STAFF_CHAT: i64 = 900;
 
@@ -139,9 +139,27 @@ impl Harness {
     async fn send_as(&mut self, person: &Person, input: Input) -> Output {
         let ctx = Ctx { store: &self.store, texts: &self.texts, config: &self.config, now: self.now };
         let dialog = if person.chat_id == self.person.chat_id { self.dialog.clone() } else { Dialog::default() };
-        let out = handle(&ctx, person, dialog, input).await.unwrap();
+        let mut out = handle(&ctx, person, dialog, input).await.unwrap();
         if let (Some(state), true) = (&out.state, person.chat_id == self.person.chat_id) {
             self.dialog = state.clone();
+        }
+        // The writes asked for go in one commit with the chat's state, as the bot does it; their
+        // answers follow what was said.
+        let effects = std::mem::take(&mut out.effects);
+        if !effects.is_empty() {
+            let commit = Commit {
+                update_id: None,
+                chat_id: person.chat_id,
+                dialog: out.state.as_ref().map(|d| serde_json::to_string(d).unwrap()),
+                messages: Vec::new(),
+                submission: None,
+                change: None,
+                now: self.now,
+            };
+            let Committed::Done { outbox, .. } = self.store.commit_with(commit, effects).await.unwrap() else {
+                panic!("not committed")
+            };
+            out.actions.extend(outbox.iter().map(|r| Action::decode(&r.payload).unwrap()));
         }
         out
     }
@@ -175,7 +193,7 @@ impl Harness {
     }
 
     fn step(&self) -> Option<BroadcastStep> {
-        self.dialog.broadcast.as_ref().map(|d| d.step)
+        self.dialog.broadcast().map(|d| d.step)
     }
 
     /// (chat id, decoded action) of each queued broadcast message, by chat.
@@ -290,8 +308,8 @@ async fn composing_on_a_topic_for_everyone_queues_one_message_per_reachable_memb
     let done = h.press(&preview, "确认发送").await;
     assert_eq!(last_text(&done), h.ta("broadcast.queued", &[("id", &1), ("count", &3)]));
     assert_eq!(labels(&done), vec!["🔄 刷新进度", "⛔ 停止发送"]);
-    assert_eq!(h.dialog.broadcast, None);
-    assert_eq!(done.state.as_ref().unwrap().broadcast, None);
+    assert_eq!(h.dialog.broadcast(), None);
+    assert_eq!(done.state.as_ref().unwrap().broadcast(), None);
 
     // One message per reachable member: not the blocked, unregistered or inactive ones.
     let queued = h.queued().await;
@@ -380,7 +398,7 @@ async fn bad_text_and_input_where_a_button_is_expected_are_refused_and_asked_aga
     // /broadcast again does not lose the draft.
     let out4 = h.start().await;
     assert_eq!(texts(&out4), vec![h.t("broadcast.busy"), h.t("broadcast.ask_audience")]);
-    assert_eq!(h.dialog.broadcast.as_ref().unwrap().text.as_deref(), Some("议".repeat(3500).as_str()));
+    assert_eq!(h.dialog.broadcast().unwrap().text.as_deref(), Some("议".repeat(3500).as_str()));
     let _ = out;
 }
 
@@ -475,7 +493,7 @@ async fn cancel_at_any_step_leaves_and_sends_nothing() {
     let cancelled = h.press(&out, "取消").await;
     assert_eq!(last_text(&cancelled), h.t("broadcast.cancelled"));
     assert!(matches!(cancelled.actions.last(), Some(Action::Send { keyboard: Keyboard::Menu(_), .. })));
-    assert_eq!(h.dialog.broadcast, None);
+    assert_eq!(h.dialog.broadcast(), None);
     // From the preview too.
     let out = h.walk_to_audience(ANNOUNCEMENT).await;
     let preview = h.press(&out, "全体委员").await;
@@ -497,7 +515,7 @@ async fn stale_and_forged_buttons_are_refused_politely() {
     let stale = h.press(&topics, "建设现代化产业体系").await;
     assert_eq!(stale.toast.as_deref(), Some(h.t("button.stale").as_str()));
     assert_eq!(texts(&stale), vec![h.t("button.stale"), h.ta("broadcast.ask_text", &[("max", &3500)])]);
-    assert_eq!(h.dialog.broadcast.as_ref().unwrap().topic, Some(TopicChoice::Topic(h.pinned)));
+    assert_eq!(h.dialog.broadcast().unwrap().topic, Some(TopicChoice::Topic(h.pinned)));
     // A right nonce at the wrong step.
     let nonce = h.dialog.nonce;
     let wrong = h
@@ -621,7 +639,7 @@ async fn progress_counts_each_outcome_and_stop_cancels_what_is_pending() {
         "{l}"
     );
     assert_eq!(labels(&list), vec!["#1 详情"]);
-    assert_eq!(h.dialog.broadcast, None, "the list does not start a draft");
+    assert_eq!(h.dialog.broadcast(), None, "the list does not start a draft");
 }
 
 #[tokio::test]
@@ -686,11 +704,11 @@ fn a_draft_round_trips_through_json() {
         sectors: vec!["教育界".into()],
         editing: true,
     };
-    let dialog = Dialog { broadcast: Some(draft), ..Dialog::default() };
+    let dialog = Dialog { nonce: 0, flow: Flow::Broadcast(draft) };
     let json = serde_json::to_string(&dialog).unwrap();
     assert_eq!(serde_json::from_str::<Dialog>(&json).unwrap(), dialog);
     // A state saved before broadcasts existed still reads.
-    assert_eq!(serde_json::from_str::<Dialog>(r#"{"nonce":4,"step":"idle","draft":{"topic":null,"kind":null,"title":null,"points":[],"attachments":[],"editing":false}}"#).unwrap().broadcast, None);
+    assert_eq!(serde_json::from_str::<Dialog>(r#"{"nonce":4,"step":"idle","draft":{"topic":null,"kind":null,"title":null,"points":[],"attachments":[],"editing":false}}"#).unwrap().broadcast(), None);
 }
 
 #[tokio::test]

@@ -6,12 +6,13 @@
 
 use std::fmt::Write;
 
-use serde::{Deserialize, Serialize};
-
-use super::workflow_ui::{WorkflowButton, input_refusal, parse_reference};
+use super::state::{DepartmentAsk, Flow, ReplyDraft, ReplyStep, Task};
+use super::task::wizard as task_wizard;
+use super::workflow_ui::{WorkflowButton, parse_reference};
 use super::{Dialogue, Input, render};
+use crate::conversation::ChatCommand;
 use crate::reply::{Action, Button, Keyboard};
-use crate::store::{AssignmentRole, Attachment, Liaison, StoreError};
+use crate::store::{AssignmentRole, Attachment, Facts, Liaison, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal, TEXT_MAX_CHARS};
 
 /// Assignments shown per page of the to-do list.
@@ -19,61 +20,9 @@ const PAGE: usize = 5;
 /// Most assignments looked at to count what is left of the list.
 const TODO_SCAN: usize = 1000;
 
-/// A liaison's action waiting for more input. `message_id` is the message whose buttons started
-/// it: its keyboard is removed once the action is done.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "task", rename_all = "snake_case")]
-pub enum DepartmentTask {
-    /// 退回: the reason is asked for.
-    ReturnReason { suggestion_id: i64, message_id: i32 },
-    /// 协办意见: the co-department's view is asked for.
-    Opinion { suggestion_id: i64, message_id: i32 },
-    /// 答复: reply class → text → optional document → preview → send.
-    Reply(Box<ReplyDraft>),
-}
-
-impl DepartmentTask {
-    fn suggestion_id(&self) -> i64 {
-        match self {
-            Self::ReturnReason { suggestion_id, .. } | Self::Opinion { suggestion_id, .. } => *suggestion_id,
-            Self::Reply(d) => d.suggestion_id,
-        }
-    }
-
-    fn message_id(&self) -> i32 {
-        match self {
-            Self::ReturnReason { message_id, .. } | Self::Opinion { message_id, .. } => *message_id,
-            Self::Reply(d) => d.message_id,
-        }
-    }
-}
-
-/// A reply being written by the lead department.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReplyDraft {
-    pub suggestion_id: i64,
-    pub message_id: i32,
-    pub step: ReplyStep,
-    #[serde(default)]
-    pub class: Option<String>,
-    #[serde(default)]
-    pub text: Option<String>,
-    #[serde(default)]
-    pub document: Option<Attachment>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReplyStep {
-    Class,
-    Text,
-    Document,
-    Preview,
-}
-
 /// Callback data of the liaison's own question buttons: `dw:<nonce>:<op>`.
 fn wizard(nonce: u32, op: &str) -> String {
-    format!("dw:{nonce}:{op}")
+    task_wizard("dw", nonce, op)
 }
 
 impl Dialogue<'_, '_> {
@@ -86,10 +35,10 @@ impl Dialogue<'_, '_> {
                 self.department_attachment(attachment, album.map_or(1, |a| a.count + a.skipped)).await?
             }
             Input::Unsupported(_) | Input::Edited | Input::NotPrivate => {
-                if self.dialog.department_task.is_some() {
+                if self.has_task() {
                     let text = self.t("task.use_text");
                     self.out.say(Action::text(text));
-                    self.department_ask().await?;
+                    self.task_ask().await?;
                 } else {
                     self.department_help();
                 }
@@ -104,41 +53,34 @@ impl Dialogue<'_, '_> {
         self.out.say(Action::with_keyboard(text, self.department_menu()));
     }
 
-    fn drop_department_task(&mut self) {
-        if self.dialog.department_task.take().is_some() {
-            let text = self.t("task.dropped");
-            self.out.say(Action::text(text));
-        }
-    }
-
     async fn department_command(
         &mut self,
         liaison: &Liaison,
         name: &str,
         _arg: Option<String>,
     ) -> Result<(), StoreError> {
-        match name {
-            "cancel" => {
-                let busy = self.dialog.department_task.is_some();
+        match ChatCommand::parse(name) {
+            Some(ChatCommand::Cancel) => {
+                let busy = self.has_task();
                 self.finish();
                 let key = if busy { "task.cancelled" } else { "dialog.nothing_to_cancel" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, self.department_menu()));
             }
-            "help" => {
+            Some(ChatCommand::Help) => {
                 self.department_help();
-                self.department_ask().await?;
+                self.task_ask().await?;
             }
-            "start" => {
-                self.drop_department_task();
+            Some(ChatCommand::Start) => {
+                self.drop_task();
                 let text = self.ta(
                     "register.welcome_liaison",
                     &[("name", &liaison.name), ("department", &liaison.department_name)],
                 );
                 self.out.say(Action::with_keyboard(text, self.department_menu()));
             }
-            "todo" => {
-                self.drop_department_task();
+            Some(ChatCommand::Todo) => {
+                self.drop_task();
                 self.todo_page(liaison, 0).await?;
             }
             _ => {
@@ -155,7 +97,7 @@ impl Dialogue<'_, '_> {
                 self.out.toast = Some(self.t("button.invalid"));
                 return Ok(());
             };
-            self.drop_department_task();
+            self.drop_task();
             self.clear_buttons(&[message_id]);
             return self.todo_page(liaison, after).await;
         }
@@ -182,27 +124,27 @@ impl Dialogue<'_, '_> {
         act: Act,
         suggestion_id: i64,
     ) -> Result<(), StoreError> {
-        self.drop_department_task();
+        self.drop_task();
         if act == Act::Acknowledge {
-            return self.department_act(liaison, suggestion_id, Command::Acknowledge, &[message_id], true).await;
+            let actor = Actor::Liaison(liaison);
+            return self.act_as(&actor, suggestion_id, Command::Acknowledge, &[message_id], true).await;
         }
         if let Err(refusal) = self.precheck(&Actor::Liaison(liaison), suggestion_id, act).await? {
             self.refuse(&refusal, true);
             return Ok(());
         }
-        self.dialog.department_task = Some(match act {
-            Act::Return => DepartmentTask::ReturnReason { suggestion_id, message_id },
-            Act::CoOpinion => DepartmentTask::Opinion { suggestion_id, message_id },
-            _ => DepartmentTask::Reply(Box::new(ReplyDraft {
-                suggestion_id,
-                message_id,
+        let asks = match act {
+            Act::Return => DepartmentAsk::ReturnReason,
+            Act::CoOpinion => DepartmentAsk::Opinion,
+            _ => DepartmentAsk::Reply(Box::new(ReplyDraft {
                 step: ReplyStep::Class,
                 class: None,
                 text: None,
                 document: None,
             })),
-        });
-        self.department_ask().await
+        };
+        self.begin_task(Flow::Department(Task { suggestion_id, message_id, asks }));
+        self.task_ask().await
     }
 
     /// The liaison's own question buttons: `dw:<nonce>:<op>`.
@@ -212,30 +154,14 @@ impl Dialogue<'_, '_> {
         message_id: i32,
         rest: &str,
     ) -> Result<(), StoreError> {
-        let parts: Vec<&str> = rest.split(':').collect();
-        let Some(nonce) = parts.first().and_then(|n| n.parse::<u32>().ok()) else {
-            self.out.toast = Some(self.t("button.invalid"));
-            return Ok(());
-        };
-        let Some(task) = self.dialog.department_task.clone().filter(|_| nonce == self.dialog.nonce) else {
-            let text = self.t("button.stale");
-            self.out.toast = Some(text.clone());
-            self.out.say(Action::text(text));
-            return self.department_ask().await;
-        };
-        let op = &parts[1..];
-        if op == ["x"] {
-            self.dialog.department_task = None;
-            self.clear_buttons(&[message_id]);
-            let text = self.t("task.cancelled");
-            self.out.say(Action::with_keyboard(text, self.department_menu()));
-            return Ok(());
-        }
-        let DepartmentTask::Reply(mut d) = task else {
+        let Some(op) = self.wizard_press(message_id, rest).await? else { return Ok(()) };
+        let Flow::Department(Task { suggestion_id, message_id: asked_at, asks: DepartmentAsk::Reply(mut d) }) =
+            self.dialog.flow.clone()
+        else {
             self.out.toast = Some(self.t("button.stale"));
             return Ok(());
         };
-        match (d.step, op) {
+        match (d.step, op.as_slice()) {
             (ReplyStep::Class, ["c", code]) => {
                 if !self.ctx.config.workflow.reply_classes().iter().any(|c| c.code == *code) {
                     self.refuse(&Refusal::UnknownReplyClass, true);
@@ -249,29 +175,36 @@ impl Dialogue<'_, '_> {
                 d.step = ReplyStep::Preview;
             }
             (ReplyStep::Preview, ["e"]) => {
-                *d = ReplyDraft { step: ReplyStep::Class, class: None, text: None, document: None, ..*d };
+                *d = ReplyDraft { step: ReplyStep::Class, class: None, text: None, document: None };
             }
             (ReplyStep::Preview, ["ok"]) => {
                 let (Some(class), Some(text)) = (d.class.clone(), d.text.clone()) else {
                     return Err(StoreError::Corrupt("a reply confirmed without class or text".into()));
                 };
                 let command = Command::Reply { class, text, document: d.document.clone() };
-                return self.department_act(liaison, d.suggestion_id, command, &[message_id, d.message_id], true).await;
+                let actor = Actor::Liaison(liaison);
+                return self.act_as(&actor, suggestion_id, command, &[message_id, asked_at], true).await;
             }
             _ => {
                 let text = self.t("button.stale");
                 self.out.toast = Some(text.clone());
                 self.out.say(Action::text(text));
-                return self.department_ask().await;
+                return self.task_ask().await;
             }
         }
         self.clear_buttons(&[message_id]);
-        self.dialog.department_task = Some(DepartmentTask::Reply(d));
-        self.department_ask().await
+        self.dialog.flow =
+            Flow::Department(Task { suggestion_id, message_id: asked_at, asks: DepartmentAsk::Reply(d) });
+        self.task_ask().await
     }
 
     async fn department_text(&mut self, liaison: &Liaison, text: &str) -> Result<(), StoreError> {
-        let Some(task) = self.dialog.department_task.clone() else {
+        if self.text_answer(&Actor::Liaison(liaison), text).await? {
+            return Ok(());
+        }
+        let Flow::Department(Task { suggestion_id, message_id, asks: DepartmentAsk::Reply(mut d) }) =
+            self.dialog.flow.clone()
+        else {
             return match parse_reference(text) {
                 Some(reference) => self.department_lookup(liaison, &reference).await,
                 None => {
@@ -280,16 +213,8 @@ impl Dialogue<'_, '_> {
                 }
             };
         };
-        let id = task.suggestion_id();
-        let clear = [task.message_id()];
-        match task {
-            DepartmentTask::ReturnReason { .. } => {
-                self.department_act(liaison, id, Command::Return { reason: text.to_string() }, &clear, false).await
-            }
-            DepartmentTask::Opinion { .. } => {
-                self.department_act(liaison, id, Command::CoOpinion { text: text.to_string() }, &clear, false).await
-            }
-            DepartmentTask::Reply(mut d) if d.step == ReplyStep::Text => {
+        match d.step {
+            ReplyStep::Text => {
                 let text = text.trim();
                 if text.is_empty() {
                     self.refuse(&Refusal::EmptyText, false);
@@ -301,13 +226,13 @@ impl Dialogue<'_, '_> {
                 }
                 d.text = Some(text.to_string());
                 d.step = ReplyStep::Document;
-                self.dialog.department_task = Some(DepartmentTask::Reply(d));
-                self.department_ask().await
+                self.dialog.flow = Flow::Department(Task { suggestion_id, message_id, asks: DepartmentAsk::Reply(d) });
+                self.task_ask().await
             }
-            DepartmentTask::Reply(_) => {
+            ReplyStep::Class | ReplyStep::Document | ReplyStep::Preview => {
                 let text = self.t("task.use_buttons");
                 self.out.say(Action::text(text));
-                self.department_ask().await
+                self.task_ask().await
             }
         }
     }
@@ -315,57 +240,42 @@ impl Dialogue<'_, '_> {
     /// A file or photo from the liaison; `sent` is how many came at once (an album): a reply
     /// carries one file, the first, and the liaison is told the others were not attached.
     async fn department_attachment(&mut self, attachment: Attachment, sent: usize) -> Result<(), StoreError> {
-        match self.dialog.department_task.clone() {
-            Some(DepartmentTask::Reply(mut d)) if d.step == ReplyStep::Document => {
+        let Flow::Department(Task { suggestion_id, message_id, asks }) = self.dialog.flow.clone() else {
+            self.department_help();
+            return Ok(());
+        };
+        match asks {
+            DepartmentAsk::Reply(mut d) if d.step == ReplyStep::Document => {
                 if sent > 1 {
                     let text = self.ta("department.reply_one_document", &[("count", &sent)]);
                     self.out.say(Action::text(text));
                 }
                 d.document = Some(attachment);
                 d.step = ReplyStep::Preview;
-                self.dialog.department_task = Some(DepartmentTask::Reply(d));
-                self.department_ask().await
+                self.dialog.flow = Flow::Department(Task { suggestion_id, message_id, asks: DepartmentAsk::Reply(d) });
+                self.task_ask().await
             }
-            Some(task) => {
-                let key = match task {
-                    DepartmentTask::Reply(d) if d.step == ReplyStep::Text => "department.reply_text_first",
-                    DepartmentTask::Reply(_) => "task.use_buttons",
+            asks => {
+                let key = match asks {
+                    DepartmentAsk::Reply(d) if d.step == ReplyStep::Text => "department.reply_text_first",
+                    DepartmentAsk::Reply(_) => "task.use_buttons",
                     _ => "task.use_text",
                 };
                 let text = self.t(key);
                 self.out.say(Action::text(text));
-                self.department_ask().await
-            }
-            None => {
-                self.department_help();
-                Ok(())
+                self.task_ask().await
             }
         }
     }
 
-    /// Plans `command` as this liaison; on success the change goes with this update, the liaison
-    /// is told in a line and the buttons of `clear` are removed.
-    async fn department_act(
-        &mut self,
+    /// How a liaison's change went, in a line, with the department's buttons left for it.
+    pub(super) fn department_done(
+        &self,
         liaison: &Liaison,
+        act: Act,
+        facts: &Facts,
         suggestion_id: i64,
-        command: Command,
-        clear: &[i32],
-        button: bool,
-    ) -> Result<(), StoreError> {
-        let act = command.act();
-        let before = self.ctx.store.facts(suggestion_id).await?;
-        let change = match workflow::plan(self.ctx, &Actor::Liaison(liaison), suggestion_id, command).await? {
-            Ok(change) => change,
-            Err(refusal) => {
-                if !(input_refusal(&refusal) && self.dialog.department_task.is_some()) {
-                    self.dialog.department_task = None;
-                }
-                self.refuse(&refusal, button);
-                return Ok(());
-            }
-        };
-        let Some(facts) = before else { return Err(StoreError::Corrupt("a planned change without facts".into())) };
+    ) -> Result<(String, Keyboard), StoreError> {
         let reference = facts.reference_no.as_str();
         let role = facts.active_assignment(liaison.department_id).map(|a| a.role);
         let (text, keyboard) = match act {
@@ -386,14 +296,7 @@ impl Dialogue<'_, '_> {
             Act::Reply => (self.ta("department.replied", &[("reference", &reference)]), Keyboard::None),
             _ => return Err(StoreError::Corrupt(format!("a department cannot {act:?}"))),
         };
-        self.out.change = Some(change);
-        self.dialog.department_task = None;
-        self.clear_buttons(clear);
-        if button {
-            self.out.toast = Some(text.clone());
-        }
-        self.out.say(Action::with_keyboard(text, keyboard));
-        Ok(())
+        Ok((text, keyboard))
     }
 
     /// The department's buttons for one of its assignments; without 签收 once acknowledged.
@@ -402,16 +305,13 @@ impl Dialogue<'_, '_> {
         Self::filter_keyboard(keyboard, |act| !(act == Act::Acknowledge && acknowledged))
     }
 
-    /// Asks the current task's question again, with fresh buttons.
-    async fn department_ask(&mut self) -> Result<(), StoreError> {
-        let Some(task) = self.dialog.department_task.clone() else { return Ok(()) };
-        self.dialog.nonce += 1;
-        let nonce = self.dialog.nonce;
-        let Some(facts) = self.ctx.store.facts(task.suggestion_id()).await? else {
-            self.dialog.department_task = None;
-            self.refuse(&Refusal::NotFound, false);
-            return Ok(());
-        };
+    /// The reply wizard's question at its step, with its buttons (the cancel button is added).
+    pub(super) async fn reply_question(
+        &mut self,
+        d: &ReplyDraft,
+        facts: &Facts,
+        nonce: u32,
+    ) -> Result<(String, Vec<Vec<Button>>), StoreError> {
         let (reference, title) = (facts.reference_no.as_str(), facts.title.as_str());
         let classes = self.ctx.config.workflow.reply_classes();
         let class_label = |code: Option<&String>| {
@@ -421,77 +321,58 @@ impl Dialogue<'_, '_> {
                 .map(|c| format!("{} {}", c.code, c.label))
                 .unwrap_or_default()
         };
-        let (text, mut rows) = match &task {
-            DepartmentTask::ReturnReason { .. } => {
-                (self.ta("department.ask_return_reason", &[("reference", &reference), ("title", &title)]), Vec::new())
+        Ok(match d.step {
+            ReplyStep::Class => {
+                let mut text = self.ta("department.reply_class", &[("reference", &reference), ("title", &title)]);
+                // The lead department answers with the co-departments' views in front of it.
+                let opinions = self.ctx.store.co_opinions(facts.id).await?;
+                if let Some(opinions) = self.opinions_text(&opinions) {
+                    let _ = write!(text, "\n\n{opinions}");
+                }
+                let rows = classes
+                    .iter()
+                    .map(|c| {
+                        vec![Button::new(format!("{} {}", c.code, c.label), wizard(nonce, &format!("c:{}", c.code)))]
+                    })
+                    .collect();
+                (text, rows)
             }
-            DepartmentTask::Opinion { .. } => {
-                let lead = facts.lead().map(|a| a.department_name.clone()).unwrap_or_default();
-                (
-                    self.ta("department.ask_opinion", &[("reference", &reference), ("title", &title), ("lead", &lead)]),
-                    Vec::new(),
-                )
-            }
-            DepartmentTask::Reply(d) => match d.step {
-                ReplyStep::Class => {
-                    let mut text = self.ta("department.reply_class", &[("reference", &reference), ("title", &title)]);
-                    // The lead department answers with the co-departments' views in front of it.
-                    let opinions = self.ctx.store.co_opinions(facts.id).await?;
-                    if let Some(opinions) = self.opinions_text(&opinions) {
-                        let _ = write!(text, "\n\n{opinions}");
+            ReplyStep::Text => (
+                self.ta(
+                    "department.reply_text",
+                    &[("class", &class_label(d.class.as_ref())), ("max", &TEXT_MAX_CHARS)],
+                ),
+                Vec::new(),
+            ),
+            ReplyStep::Document => (
+                self.t("department.reply_document"),
+                vec![vec![Button::new(self.t("department.reply_skip_document"), wizard(nonce, "s"))]],
+            ),
+            ReplyStep::Preview => {
+                let document = match &d.document {
+                    Some(doc) => {
+                        let name = doc.file_name.clone().unwrap_or_else(|| self.t("department.reply_photo"));
+                        self.ta("department.reply_document_line", &[("name", &name)])
                     }
-                    let rows = classes
-                        .iter()
-                        .map(|c| {
-                            vec![Button::new(
-                                format!("{} {}", c.code, c.label),
-                                wizard(nonce, &format!("c:{}", c.code)),
-                            )]
-                        })
-                        .collect();
-                    (text, rows)
-                }
-                ReplyStep::Text => (
-                    self.ta(
-                        "department.reply_text",
-                        &[("class", &class_label(d.class.as_ref())), ("max", &TEXT_MAX_CHARS)],
-                    ),
-                    Vec::new(),
-                ),
-                ReplyStep::Document => (
-                    self.t("department.reply_document"),
-                    vec![vec![Button::new(self.t("department.reply_skip_document"), wizard(nonce, "s"))]],
-                ),
-                ReplyStep::Preview => {
-                    let document = match &d.document {
-                        Some(doc) => {
-                            let name = doc.file_name.clone().unwrap_or_else(|| self.t("department.reply_photo"));
-                            self.ta("department.reply_document_line", &[("name", &name)])
-                        }
-                        None => String::new(),
-                    };
-                    let text = self.ta(
-                        "department.reply_preview",
-                        &[
-                            ("reference", &reference),
-                            ("title", &title),
-                            ("class", &class_label(d.class.as_ref())),
-                            ("text", &d.text.clone().unwrap_or_default()),
-                            ("document", &document),
-                        ],
-                    );
-                    let rows = vec![
-                        vec![Button::new(self.t("department.reply_send"), wizard(nonce, "ok"))],
-                        vec![Button::new(self.t("department.reply_rewrite"), wizard(nonce, "e"))],
-                    ];
-                    (text, rows)
-                }
-            },
-        };
-        rows.push(vec![Button::new(self.t("task.cancel_button"), wizard(nonce, "x"))]);
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
-        self.out.state = Some(self.dialog.clone());
-        Ok(())
+                    None => String::new(),
+                };
+                let text = self.ta(
+                    "department.reply_preview",
+                    &[
+                        ("reference", &reference),
+                        ("title", &title),
+                        ("class", &class_label(d.class.as_ref())),
+                        ("text", &d.text.clone().unwrap_or_default()),
+                        ("document", &document),
+                    ],
+                );
+                let rows = vec![
+                    vec![Button::new(self.t("department.reply_send"), wizard(nonce, "ok"))],
+                    vec![Button::new(self.t("department.reply_rewrite"), wizard(nonce, "e"))],
+                ];
+                (text, rows)
+            }
+        })
     }
 
     /// One page of the department's to-do list, oldest assignment first, each with its buttons.

@@ -3,22 +3,32 @@
 //! `handle` takes what a person did and the chat's saved state and returns the new state, what to
 //! say, and the suggestion to file, if any. The caller applies all of it in one transaction.
 
+mod legacy;
 mod render;
+mod state;
 
 use chrono::Datelike;
-use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::context::Ctx;
+use crate::conversation::{self, ChatCommand, Typed};
+pub use crate::conversation::{menu_command, truncate};
 use crate::domain::{Point, SuggestionKind};
 use crate::invite;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Button, Keyboard};
-use crate::store::{Attachment, Identity, Member, NewSuggestion, ReceiptFn, Redeemed, StoreError, Topic};
+use crate::store::{
+    Attachment, Effect, Identity, Member, NewSuggestion, OutMessage, ReceiptFn, Redeemed, RedeemedFn, StoreError, Topic,
+};
 
 pub mod broadcast;
+pub use state::{
+    AlbumProgress, AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, RatingTask, ReplyDraft, ReplyStep,
+    StaffAsk, Step, Submission, Task, TopicChoice,
+};
 mod department;
 mod rating;
 mod staff;
+mod task;
 mod workflow_ui;
 
 /// Who is talking: their Telegram account and private chat.
@@ -107,101 +117,6 @@ impl UnsupportedKind {
     }
 }
 
-/// Where a chat is, with the draft collected so far. Saved as JSON after every update.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Dialog {
-    /// Bumped with every question asked: buttons carry it, so an old keyboard is recognised as stale.
-    pub nonce: u32,
-    pub step: Step,
-    pub draft: Draft,
-    /// A staff member's action waiting for more input (a reason, a reference number, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub staff_task: Option<staff::StaffTask>,
-    /// A liaison's action waiting for more input (a reply being written, a reason, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department_task: Option<department::DepartmentTask>,
-    /// A broadcast being composed by staff.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub broadcast: Option<broadcast::BroadcastDraft>,
-    /// A member's "dissatisfied" rating waiting for the optional reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rating_task: Option<RatingTask>,
-}
-
-/// The member tapped 不满意 on a reply: the reason is asked for (it may be skipped).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RatingTask {
-    pub suggestion_id: i64,
-    pub reply_no: i64,
-    /// The answer whose rating buttons were pressed: they are removed once the rating is made.
-    #[serde(default)]
-    pub message_id: i32,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    #[default]
-    Idle,
-    Topic,
-    Kind,
-    Title,
-    Body,
-    Preview,
-}
-
-/// The topic a draft answers, once chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TopicChoice {
-    /// "No particular topic" (common for 社情民意信息).
-    General,
-    Topic(i64),
-}
-
-impl TopicChoice {
-    pub fn id(self) -> Option<i64> {
-        match self {
-            Self::General => None,
-            Self::Topic(id) => Some(id),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Draft {
-    pub topic: Option<TopicChoice>,
-    pub kind: Option<SuggestionKind>,
-    pub title: Option<String>,
-    pub points: Vec<String>,
-    /// Messages whose points are stored otherwise than typed (the member's own numbers left out,
-    /// several numbered lines split into points), as typed: they go on the timeline.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub typed: Vec<String>,
-    pub attachments: Vec<Attachment>,
-    /// Came from the preview to change one part: go back to the preview after it.
-    pub editing: bool,
-    /// The dialog's nonce when this draft was begun. Every point acknowledged carries a 完成
-    /// button; any of them (a nonce above this) still works while the content is being sent, as
-    /// the action it stands for is still valid.
-    #[serde(default)]
-    pub since: u32,
-    /// The album being received, item by item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub album: Option<AlbumProgress>,
-}
-
-/// How far an album has been taken into the draft.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AlbumProgress {
-    /// The album's `media_group_id`.
-    pub id: String,
-    /// Items added to the draft so far.
-    pub added: usize,
-    /// The album was refused as a whole (over the attachment limit): its other items are ignored.
-    pub refused: bool,
-}
-
 /// What handling one input produced.
 #[derive(Default)]
 pub struct Output {
@@ -213,6 +128,9 @@ pub struct Output {
     pub submission: Option<(NewSuggestion, ReceiptFn)>,
     /// A workflow change to apply with this update (accept, assign, reply, rate, …).
     pub change: Option<crate::store::Change>,
+    /// Other writes to apply with this update (binding an invite, writing or stopping a
+    /// broadcast), each with its answer rendered from how it went: `Store::commit_with`.
+    pub effects: Vec<Effect>,
 }
 
 impl std::fmt::Debug for Output {
@@ -222,6 +140,7 @@ impl std::fmt::Debug for Output {
             .field("actions", &self.actions)
             .field("toast", &self.toast)
             .field("submission", &self.submission.as_ref().map(|(s, _)| s))
+            .field("effects", &self.effects)
             .finish()
     }
 }
@@ -323,9 +242,6 @@ impl ButtonData {
     }
 }
 
-/// Commands members can type; menu keys map to the first four.
-pub const COMMANDS: &[&str] = &["new", "my", "topics", "help", "cancel", "start"];
-
 /// Handles one input. Store errors are returned for the caller to log and retry; never shown.
 pub async fn handle(ctx: &Ctx<'_>, person: &Person, dialog: Dialog, input: Input) -> Result<Output, StoreError> {
     let lang = ctx.texts.lang_for(person.language_code.as_deref());
@@ -364,39 +280,30 @@ pub async fn handle_as(
     Ok(d.out)
 }
 
-/// What a typed message means, by the same rules as the Telegram adapter: `/name arg` is a
-/// command, a menu key's text stands for its command, anything else is text.
+/// What a typed message means, by the same rules for every channel (`conversation::typed`).
 pub fn text_input(texts: &Texts, text: &str) -> Input {
-    if let Some(rest) = text.strip_prefix('/') {
-        let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        let name = word.split('@').next().unwrap_or_default().to_lowercase();
-        let arg = arg.trim();
-        return Input::Command { name, arg: (!arg.is_empty()).then(|| arg.to_string()) };
-    }
-    if let Some(cmd) = menu_command(texts, text) {
-        return Input::Command { name: cmd.to_string(), arg: None };
-    }
-    Input::Text(text.to_string())
+    conversation::typed(texts, text).into()
 }
 
-/// Maps a menu key's text (in any language) to the command it stands for.
-pub fn menu_command(texts: &Texts, text: &str) -> Option<&'static str> {
-    let text = text.trim();
-    [Lang::Zh, Lang::En].into_iter().find_map(|lang| {
-        [
-            ("menu.new", "new"),
-            ("menu.my", "my"),
-            ("menu.topics", "topics"),
-            ("menu.help", "help"),
-            ("menu.review", "review"),
-            ("menu.stats", "stats"),
-            ("menu.broadcast", "broadcast"),
-            ("menu.todo", "todo"),
-        ]
-        .into_iter()
-        .find(|(key, _)| texts.t(lang, key, &[]) == text)
-        .map(|(_, cmd)| cmd)
-    })
+impl From<Typed> for Input {
+    fn from(typed: Typed) -> Self {
+        match typed {
+            Typed::Command { name, arg } => Input::Command { name, arg },
+            Typed::Text(text) => Input::Text(text),
+        }
+    }
+}
+
+fn member_menu(texts: &Texts, lang: Lang) -> Keyboard {
+    conversation::menu(texts, lang, conversation::MEMBER_MENU)
+}
+
+fn staff_menu(texts: &Texts, lang: Lang) -> Keyboard {
+    conversation::menu(texts, lang, conversation::STAFF_MENU)
+}
+
+fn department_menu(texts: &Texts, lang: Lang) -> Keyboard {
+    conversation::menu(texts, lang, conversation::DEPARTMENT_MENU)
 }
 
 struct Dialogue<'a, 'c> {
@@ -419,7 +326,7 @@ impl Dialogue<'_, '_> {
                 Some(Identity::Staff(s)) if s.active => part.is_first(),
                 Some(Identity::Liaison(l)) if l.active => part.is_first(),
                 _ => {
-                    let collecting = self.dialog.step == Step::Body && self.dialog.rating_task.is_none();
+                    let collecting = matches!(&self.dialog.flow, Flow::Submission(s) if s.step == Step::Body);
                     collecting || part.is_last()
                 }
             };
@@ -444,32 +351,40 @@ impl Dialogue<'_, '_> {
     }
 
     fn staff_menu(&self) -> Keyboard {
-        Keyboard::Menu(vec![
-            vec![self.t("menu.review"), self.t("menu.stats")],
-            vec![self.t("menu.broadcast"), self.t("menu.help")],
-        ])
+        staff_menu(self.ctx.texts, self.lang)
     }
 
     fn department_menu(&self) -> Keyboard {
-        Keyboard::Menu(vec![vec![self.t("menu.todo"), self.t("menu.help")]])
+        department_menu(self.ctx.texts, self.lang)
     }
 
     fn menu(&self) -> Keyboard {
-        Keyboard::Menu(vec![
-            vec![self.t("menu.new"), self.t("menu.my")],
-            vec![self.t("menu.topics"), self.t("menu.help")],
-        ])
+        member_menu(self.ctx.texts, self.lang)
     }
 
+    /// Whether a suggestion is being written (also while a rating reason is asked for in between).
     fn in_dialog(&self) -> bool {
-        self.dialog.step != Step::Idle
+        self.dialog.submission().is_some()
+    }
+
+    /// The suggestion being written. Called only where one is (the step was checked); should there
+    /// be none, an empty one is begun, as `/new` would.
+    fn sub(&mut self) -> &mut Submission {
+        if self.dialog.submission().is_none() {
+            let draft = Draft { since: self.dialog.nonce, ..Draft::default() };
+            self.dialog.flow = Flow::Submission(Submission { step: Step::Topic, draft });
+        }
+        let Some(submission) = self.dialog.submission_mut() else { unreachable!("begun above") };
+        submission
     }
 
     // ---- people who are not registered ----
 
     async fn unregistered(&mut self, input: Input) -> Result<(), StoreError> {
         let code = match &input {
-            Input::Command { name, arg: Some(arg) } if name == "start" => Some(arg.clone()),
+            Input::Command { name, arg: Some(arg) } if ChatCommand::parse(name) == Some(ChatCommand::Start) => {
+                Some(arg.clone())
+            }
             Input::Text(text) => invite::find(text),
             _ => None,
         };
@@ -486,39 +401,47 @@ impl Dialogue<'_, '_> {
             self.out.say(Action::text(text));
             return Ok(());
         };
-        let store = self.ctx.store;
-        let result = store
-            .redeem_invite(
-                &invite::hash(&code),
-                self.person.user_id,
-                self.person.chat_id,
-                self.person.language_code.as_deref(),
-                self.ctx.now,
-            )
-            .await?;
-        let key = match &result {
-            Redeemed::Bound(identity) | Redeemed::AlreadyBound(identity) => {
-                let (text, keyboard) = match identity {
-                    Identity::Member(m) => (self.ta("register.welcome", &[("name", &m.name)]), self.menu()),
-                    Identity::Staff(s) => (self.ta("register.welcome_staff", &[("name", &s.name)]), self.staff_menu()),
-                    Identity::Liaison(l) => (
-                        self.ta("register.welcome_liaison", &[("name", &l.name), ("department", &l.department_name)]),
-                        self.department_menu(),
+        // Bound in the update's transaction; the answer is worded from how it went.
+        let (texts, lang, chat_id) = (self.ctx.texts.clone(), self.lang, self.person.chat_id);
+        let reply: RedeemedFn = Box::new(move |redeemed| {
+            let t = |key: &str| texts.t(lang, key, &[]);
+            let action = match redeemed {
+                Redeemed::Bound(identity) | Redeemed::AlreadyBound(identity) => match identity {
+                    Identity::Member(m) => Action::with_keyboard(
+                        texts.t(lang, "register.welcome", &[("name", &m.name)]),
+                        member_menu(&texts, lang),
                     ),
-                };
-                self.out.say(Action::with_keyboard(text, keyboard));
-                self.dialog = Dialog { nonce: self.dialog.nonce + 1, ..Dialog::default() };
-                self.out.state = Some(self.dialog.clone());
-                return Ok(());
-            }
-            Redeemed::Unknown => "register.code_unknown",
-            Redeemed::Expired => "register.code_expired",
-            Redeemed::Used => "register.code_used",
-            Redeemed::AccountTaken => "register.account_taken",
-            Redeemed::Inactive => "register.member_inactive",
-        };
-        let text = self.t(key);
-        self.out.say(Action::text(text));
+                    Identity::Staff(s) => Action::with_keyboard(
+                        texts.t(lang, "register.welcome_staff", &[("name", &s.name)]),
+                        staff_menu(&texts, lang),
+                    ),
+                    Identity::Liaison(l) => Action::with_keyboard(
+                        texts.t(
+                            lang,
+                            "register.welcome_liaison",
+                            &[("name", &l.name), ("department", &l.department_name)],
+                        ),
+                        department_menu(&texts, lang),
+                    ),
+                },
+                Redeemed::Unknown => Action::text(t("register.code_unknown")),
+                Redeemed::Expired => Action::text(t("register.code_expired")),
+                Redeemed::Used => Action::text(t("register.code_used")),
+                Redeemed::AccountTaken => Action::text(t("register.account_taken")),
+                Redeemed::Inactive => Action::text(t("register.member_inactive")),
+            };
+            vec![OutMessage::reply(chat_id, action.encode())]
+        });
+        self.out.effects.push(Effect::RedeemInvite {
+            code_hash: invite::hash(&code),
+            telegram_user_id: self.person.user_id,
+            chat_id,
+            language: self.person.language_code.clone(),
+            reply,
+        });
+        // Whoever it binds starts afresh; someone it does not bind had nothing to keep.
+        self.dialog = Dialog { nonce: self.dialog.nonce + 1, ..Dialog::default() };
+        self.out.state = Some(self.dialog.clone());
         Ok(())
     }
 
@@ -542,15 +465,15 @@ impl Dialogue<'_, '_> {
     }
 
     async fn command(&mut self, member: &Member, name: &str, arg: Option<String>) -> Result<(), StoreError> {
-        match name {
-            "cancel" => {
+        match ChatCommand::parse(name) {
+            Some(ChatCommand::Cancel) => {
                 let key = if self.in_dialog() { "dialog.cancelled" } else { "dialog.nothing_to_cancel" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 self.finish();
                 Ok(())
             }
-            "help" => {
+            Some(ChatCommand::Help) => {
                 let text = self.t("help.text");
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 self.reask().await
@@ -560,7 +483,7 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::text(text));
                 self.reask().await
             }
-            "start" => match arg.as_deref().and_then(parse_topic_link) {
+            Some(ChatCommand::Start) => match arg.as_deref().and_then(parse_topic_link) {
                 Some(topic_id) => self.start_new(Some(topic_id)).await,
                 None => {
                     let text = self.ta("register.welcome_back", &[("name", &member.name)]);
@@ -568,9 +491,9 @@ impl Dialogue<'_, '_> {
                     Ok(())
                 }
             },
-            "new" => self.start_new(None).await,
-            "my" => self.my_list(member).await,
-            "topics" => self.topic_list().await,
+            Some(ChatCommand::New) => self.start_new(None).await,
+            Some(ChatCommand::My) => self.my_list(member).await,
+            Some(ChatCommand::Topics) => self.topic_list().await,
             _ => {
                 let text = self.ta("input.unknown_command", &[("command", &name)]);
                 self.out.say(Action::with_keyboard(text, self.menu()));
@@ -588,14 +511,15 @@ impl Dialogue<'_, '_> {
     async fn start_new(&mut self, topic_id: Option<i64>) -> Result<(), StoreError> {
         let nonce = self.dialog.nonce;
         let draft = Draft { since: nonce, ..Draft::default() };
-        self.dialog = Dialog { nonce, step: Step::Topic, draft, ..Dialog::default() };
+        self.dialog = Dialog { nonce, flow: Flow::Submission(Submission { step: Step::Topic, draft }) };
         if let Some(id) = topic_id {
             match self.ctx.store.topic(id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {
-                    self.dialog.draft.topic = Some(TopicChoice::Topic(topic.id));
+                    let sub = self.sub();
+                    sub.draft.topic = Some(TopicChoice::Topic(topic.id));
+                    sub.step = Step::Kind;
                     let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
                     self.out.say(Action::text(text));
-                    self.dialog.step = Step::Kind;
                 }
                 _ => {
                     let text = self.t("dialog.topic_closed");
@@ -615,8 +539,11 @@ impl Dialogue<'_, '_> {
     async fn ask(&mut self) -> Result<(), StoreError> {
         self.dialog.nonce += 1;
         let nonce = self.dialog.nonce;
-        match self.dialog.step {
-            Step::Idle => {}
+        let Some(Submission { step, draft }) = self.dialog.submission().cloned() else {
+            self.out.state = Some(self.dialog.clone());
+            return Ok(());
+        };
+        match step {
             Step::Topic => {
                 let topics = self.ctx.store.open_topics(self.ctx.now).await?;
                 let mut rows: Vec<Vec<Button>> = topics
@@ -657,20 +584,20 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::text(text));
             }
             Step::Body => {
-                let text = if self.dialog.draft.points.is_empty() {
+                let text = if draft.points.is_empty() {
                     self.ta("dialog.ask_body", &[("max", &self.ctx.config.limits.point_max_chars)])
                 } else {
-                    self.ta("dialog.ask_more", &[("count", &self.dialog.draft.points.len())])
+                    self.ta("dialog.ask_more", &[("count", &draft.points.len())])
                 };
                 let keyboard = self.done_keyboard(nonce);
                 self.out.say(Action::with_keyboard(text, keyboard));
             }
             Step::Preview => {
-                let topic = match self.dialog.draft.topic.and_then(TopicChoice::id) {
+                let topic = match draft.topic.and_then(TopicChoice::id) {
                     Some(id) => self.ctx.store.topic(id).await?,
                     None => None,
                 };
-                let text = render::preview(self.ctx.texts, self.lang, &self.dialog.draft, topic.as_ref());
+                let text = render::preview(self.ctx.texts, self.lang, &draft, topic.as_ref());
                 let b = |key: &str, action| Button::new(self.t(key), ButtonData::Preview { nonce, action }.encode());
                 let rows = vec![
                     vec![b("preview.submit", PreviewAction::Submit), b("preview.discard", PreviewAction::Discard)],
@@ -692,7 +619,7 @@ impl Dialogue<'_, '_> {
     }
 
     fn done_keyboard(&self, nonce: u32) -> Keyboard {
-        if self.dialog.draft.points.is_empty() {
+        if self.dialog.submission().is_none_or(|s| s.draft.points.is_empty()) {
             Keyboard::None
         } else {
             Keyboard::Inline(vec![vec![Button::new(self.t("dialog.done_button"), ButtonData::Done { nonce }.encode())]])
@@ -701,9 +628,10 @@ impl Dialogue<'_, '_> {
 
     /// Moves on after a step was answered: back to the preview when editing, else to `next`.
     async fn advance(&mut self, next: Step) -> Result<(), StoreError> {
-        self.dialog.step = if self.dialog.draft.editing { Step::Preview } else { next };
-        if self.dialog.step == Step::Preview {
-            self.dialog.draft.editing = false;
+        let sub = self.sub();
+        sub.step = if sub.draft.editing { Step::Preview } else { next };
+        if sub.step == Step::Preview {
+            sub.draft.editing = false;
         }
         self.ask().await
     }
@@ -730,15 +658,17 @@ impl Dialogue<'_, '_> {
             }
             _ => {}
         }
+        let step = self.dialog.step();
         let (nonce, fits_step) = match &data {
-            ButtonData::Topic { nonce, .. } => (*nonce, self.dialog.step == Step::Topic),
-            ButtonData::Kind { nonce, .. } => (*nonce, self.dialog.step == Step::Kind),
-            ButtonData::Done { nonce } => (*nonce, self.dialog.step == Step::Body),
-            ButtonData::Preview { nonce, .. } => (*nonce, self.dialog.step == Step::Preview),
+            ButtonData::Topic { nonce, .. } => (*nonce, step == Some(Step::Topic)),
+            ButtonData::Kind { nonce, .. } => (*nonce, step == Some(Step::Kind)),
+            ButtonData::Done { nonce } => (*nonce, step == Some(Step::Body)),
+            ButtonData::Preview { nonce, .. } => (*nonce, step == Some(Step::Preview)),
             ButtonData::Show { .. } | ButtonData::New { .. } => unreachable!("handled above"),
         };
         // 完成 on any earlier acknowledgement of this draft's points is as good as on the last one.
-        let done_of_this_draft = matches!(data, ButtonData::Done { .. }) && nonce > self.dialog.draft.since;
+        let done_of_this_draft =
+            matches!(data, ButtonData::Done { .. }) && self.dialog.submission().is_some_and(|s| nonce > s.draft.since);
         if (nonce != self.dialog.nonce && !done_of_this_draft) || !fits_step {
             self.out.toast = Some(self.t("button.stale"));
             let text = self.t("button.stale");
@@ -748,12 +678,12 @@ impl Dialogue<'_, '_> {
         self.out.say(Action::ClearButtons { message_id });
         match data {
             ButtonData::Topic { topic_id: 0, .. } => {
-                self.dialog.draft.topic = Some(TopicChoice::General);
+                self.sub().draft.topic = Some(TopicChoice::General);
                 self.advance(Step::Kind).await
             }
             ButtonData::Topic { topic_id, .. } => match self.ctx.store.topic(topic_id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {
-                    self.dialog.draft.topic = Some(TopicChoice::Topic(topic.id));
+                    self.sub().draft.topic = Some(TopicChoice::Topic(topic.id));
                     let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
                     self.out.say(Action::text(text));
                     self.advance(Step::Kind).await
@@ -766,17 +696,18 @@ impl Dialogue<'_, '_> {
                 }
             },
             ButtonData::Kind { kind, .. } => {
-                self.dialog.draft.kind = Some(kind);
+                self.sub().draft.kind = Some(kind);
                 self.advance(Step::Title).await
             }
             ButtonData::Done { .. } => {
-                if self.dialog.draft.points.is_empty() {
+                if self.sub().draft.points.is_empty() {
                     let text = self.t("dialog.body_needs_point");
                     self.out.say(Action::text(text));
                     return self.ask().await;
                 }
-                self.dialog.draft.editing = false;
-                self.dialog.step = Step::Preview;
+                let sub = self.sub();
+                sub.draft.editing = false;
+                sub.step = Step::Preview;
                 self.ask().await
             }
             ButtonData::Preview { action, .. } => self.preview_action(member, action).await,
@@ -785,7 +716,6 @@ impl Dialogue<'_, '_> {
     }
 
     async fn preview_action(&mut self, member: &Member, action: PreviewAction) -> Result<(), StoreError> {
-        let draft = &mut self.dialog.draft;
         let step = match action {
             PreviewAction::Submit => return self.submit(member).await,
             PreviewAction::Discard => {
@@ -799,19 +729,21 @@ impl Dialogue<'_, '_> {
             PreviewAction::EditTitle => Step::Title,
             PreviewAction::AddBody => Step::Body,
             PreviewAction::RewriteBody => {
+                let draft = &mut self.sub().draft;
                 draft.points.clear();
                 draft.typed.clear();
                 draft.attachments.clear();
                 Step::Body
             }
         };
-        draft.editing = true;
-        self.dialog.step = step;
+        let sub = self.sub();
+        sub.draft.editing = true;
+        sub.step = step;
         self.ask().await
     }
 
     async fn submit(&mut self, member: &Member) -> Result<(), StoreError> {
-        let draft = self.dialog.draft.clone();
+        let draft = self.sub().draft.clone();
         let (Some(topic), Some(kind), Some(title)) = (draft.topic, draft.kind, draft.title.clone()) else {
             return Err(StoreError::Corrupt("a preview without topic, kind or title".into()));
         };
@@ -821,8 +753,9 @@ impl Dialogue<'_, '_> {
             if !open {
                 let text = self.t("dialog.topic_closed_at_submit");
                 self.out.say(Action::text(text));
-                self.dialog.draft.editing = true;
-                self.dialog.step = Step::Topic;
+                let sub = self.sub();
+                sub.draft.editing = true;
+                sub.step = Step::Topic;
                 return self.ask().await;
             }
         }
@@ -903,7 +836,7 @@ impl Dialogue<'_, '_> {
 
     async fn step_input(&mut self, _member: &Member, input: Input) -> Result<(), StoreError> {
         let limits = &self.ctx.config.limits;
-        match (self.dialog.step, input) {
+        match (self.dialog.step(), input) {
             (_, Input::Unsupported(kind)) => {
                 let what = self.t(kind.key());
                 let key = if self.in_dialog() { "input.unsupported_in_dialog" } else { "input.unsupported" };
@@ -911,29 +844,32 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::text(text));
                 self.reask().await
             }
-            (Step::Idle, Input::Text(text)) if invite::find(&text).is_some() => {
+            (None, Input::Text(text)) if invite::find(&text).is_some() => {
                 let text = self.t("register.already_registered");
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 Ok(())
             }
-            (Step::Idle, _) => {
+            (None, _) => {
                 let text = self.t("input.idle");
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 Ok(())
             }
-            (Step::Topic | Step::Kind | Step::Preview, Input::Attachment { .. } | Input::Text(_)) => {
-                let key =
-                    if self.dialog.step == Step::Preview { "input.use_preview_buttons" } else { "input.use_buttons" };
+            (Some(Step::Topic | Step::Kind | Step::Preview), Input::Attachment { .. } | Input::Text(_)) => {
+                let key = if self.dialog.step() == Some(Step::Preview) {
+                    "input.use_preview_buttons"
+                } else {
+                    "input.use_buttons"
+                };
                 let text = self.t(key);
                 self.out.say(Action::text(text));
                 self.ask().await
             }
-            (Step::Title, Input::Attachment { .. }) => {
+            (Some(Step::Title), Input::Attachment { .. }) => {
                 let text = self.t("dialog.title_needs_text");
                 self.out.say(Action::text(text));
                 self.ask().await
             }
-            (Step::Title, Input::Text(text)) => {
+            (Some(Step::Title), Input::Text(text)) => {
                 let title = text.trim();
                 let len = title.chars().count();
                 if title.is_empty() {
@@ -946,11 +882,11 @@ impl Dialogue<'_, '_> {
                     self.out.say(Action::text(text));
                     return self.ask().await;
                 }
-                self.dialog.draft.title = Some(title.to_string());
+                self.sub().draft.title = Some(title.to_string());
                 self.advance(Step::Body).await
             }
-            (Step::Body, Input::Text(text)) => self.add_point(&text),
-            (Step::Body, Input::Attachment { attachment, caption, album }) => {
+            (Some(Step::Body), Input::Text(text)) => self.add_point(&text),
+            (Some(Step::Body), Input::Attachment { attachment, caption, album }) => {
                 self.add_attachment(attachment, caption, album).await
             }
             (_, Input::Command { .. } | Input::Button { .. } | Input::Edited | Input::NotPrivate) => {
@@ -969,9 +905,9 @@ impl Dialogue<'_, '_> {
         album: Option<AlbumPart>,
     ) -> Result<(), StoreError> {
         let max = self.ctx.config.limits.max_attachments;
-        let have = self.dialog.draft.attachments.len();
+        let have = self.sub().draft.attachments.len();
         if let Some(part) = &album {
-            match self.dialog.draft.album.as_ref().filter(|a| a.id == part.id) {
+            match self.sub().draft.album.clone().filter(|a| a.id == part.id) {
                 Some(progress) if progress.refused => return Ok(()),
                 // The rest of an album already begun, gathered apart (its items came in two
                 // getUpdates batches, or a restart came in the middle): checked like a new one.
@@ -981,7 +917,7 @@ impl Dialogue<'_, '_> {
                     let added = progress.map_or(0, |p| p.added);
                     let room = max.saturating_sub(have);
                     if part.count > room {
-                        self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added, refused: true });
+                        self.sub().draft.album = Some(AlbumProgress { id: part.id.clone(), added, refused: true });
                         let text = self.ta(
                             "dialog.album_too_large",
                             &[("count", &part.count), ("max", &max), ("room", &room), ("have", &have)],
@@ -991,7 +927,7 @@ impl Dialogue<'_, '_> {
                         self.out.state = Some(self.dialog.clone());
                         return Ok(());
                     }
-                    self.dialog.draft.album = Some(AlbumProgress { id: part.id.clone(), added, refused: false });
+                    self.sub().draft.album = Some(AlbumProgress { id: part.id.clone(), added, refused: false });
                 }
             }
         }
@@ -1008,8 +944,8 @@ impl Dialogue<'_, '_> {
             }
             self.keep_points(caption, points);
         }
-        self.dialog.draft.attachments.push(attachment);
-        let in_album = match (&album, self.dialog.draft.album.as_mut()) {
+        self.sub().draft.attachments.push(attachment);
+        let in_album = match (&album, self.sub().draft.album.as_mut()) {
             (Some(part), Some(progress)) if progress.id == part.id => {
                 progress.added += 1;
                 if !part.is_last() {
@@ -1023,7 +959,8 @@ impl Dialogue<'_, '_> {
         };
         let nonce = self.dialog.nonce + 1;
         self.dialog.nonce = nonce;
-        let (attachments, points) = (self.dialog.draft.attachments.len(), self.dialog.draft.points.len());
+        let draft = &self.sub().draft;
+        let (attachments, points) = (draft.attachments.len(), draft.points.len());
         let text = match in_album {
             Some(n) => {
                 let mut text =
@@ -1052,7 +989,7 @@ impl Dialogue<'_, '_> {
                 return Err(self.ta("dialog.point_too_long", &[("max", &limits.point_max_chars), ("len", &len)]));
             }
         }
-        let have = self.dialog.draft.points.len();
+        let have = self.dialog.submission().map_or(0, |s| s.draft.points.len());
         if have >= limits.max_points {
             return Err(self.ta("dialog.too_many_points", &[("max", &limits.max_points)]));
         }
@@ -1069,9 +1006,9 @@ impl Dialogue<'_, '_> {
     fn keep_points(&mut self, typed: &str, points: Vec<Point>) {
         let typed = typed.trim();
         if !(points.len() == 1 && points[0].as_str() == typed) {
-            self.dialog.draft.typed.push(typed.to_string());
+            self.sub().draft.typed.push(typed.to_string());
         }
-        self.dialog.draft.points.extend(points.into_iter().map(Point::into_string));
+        self.sub().draft.points.extend(points.into_iter().map(Point::into_string));
     }
 
     fn add_point(&mut self, text: &str) -> Result<(), StoreError> {
@@ -1084,10 +1021,10 @@ impl Dialogue<'_, '_> {
             match self.check_points(&points) {
                 Err(text) => text,
                 Ok(()) => {
-                    let first = self.dialog.draft.points.len() + 1;
+                    let first = self.sub().draft.points.len() + 1;
                     let count = points.len();
                     self.keep_points(text, points);
-                    let last = self.dialog.draft.points.len();
+                    let last = self.sub().draft.points.len();
                     if count == 1 {
                         self.ta("dialog.point_added", &[("n", &last)])
                     } else {
@@ -1179,15 +1116,7 @@ fn parse_topic_link(arg: &str) -> Option<i64> {
     arg.strip_prefix('t')?.parse().ok().filter(|n| *n > 0)
 }
 
-pub fn truncate(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max_chars.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
+#[cfg(test)]
+mod legacy_tests;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 use super::workflow_ui::{RatingChoice, WorkflowButton, rating_skip_data};
 use super::{Dialogue, Input, RatingTask};
+use crate::conversation::ChatCommand;
 use crate::reply::{Action, Button, Keyboard};
 use crate::store::{Member, Rating, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal};
@@ -22,7 +23,7 @@ impl Dialogue<'_, '_> {
     /// Input while the member is asked why they are dissatisfied; `false` if it is not for the
     /// rating and the usual handling goes on.
     pub(super) async fn rating_input(&mut self, member: &Member, input: &Input) -> Result<bool, StoreError> {
-        let Some(task) = self.dialog.rating_task.clone() else { return Ok(false) };
+        let Some(task) = self.dialog.rating_task().cloned() else { return Ok(false) };
         match input {
             Input::Text(reason) => {
                 let clear = [task.message_id];
@@ -30,18 +31,18 @@ impl Dialogue<'_, '_> {
                     .await?;
                 Ok(true)
             }
-            Input::Command { name, .. } if name == "cancel" => {
-                self.dialog.rating_task = None;
+            Input::Command { name, .. } if ChatCommand::parse(name) == Some(ChatCommand::Cancel) => {
+                self.dialog.end_rating();
                 let text = self.t("rating.cancelled");
                 self.out.say(Action::with_keyboard(text, self.menu()));
                 self.out.state = Some(self.dialog.clone());
                 self.reask().await?;
                 Ok(true)
             }
-            Input::Command { name, .. } if name == "help" => Ok(false),
+            Input::Command { name, .. } if ChatCommand::parse(name) == Some(ChatCommand::Help) => Ok(false),
             // Another command: the member moved on; the rating buttons are still under the answer.
             Input::Command { .. } => {
-                self.dialog.rating_task = None;
+                self.dialog.end_rating();
                 self.out.state = Some(self.dialog.clone());
                 Ok(false)
             }
@@ -88,14 +89,14 @@ impl Dialogue<'_, '_> {
                 let text = self.t("rating.ask_reason");
                 let keyboard = self.skip_keyboard(&task);
                 self.out.say(Action::with_keyboard(text, keyboard));
-                self.dialog.rating_task = Some(task);
+                self.dialog.begin_rating(task);
                 self.out.state = Some(self.dialog.clone());
                 Ok(())
             }
             RatingChoice::Rate(rating) => {
                 self.rate(member, suggestion_id, reply_no, rating, "", &[message_id], true).await
             }
-            RatingChoice::SkipReason => match self.dialog.rating_task.clone() {
+            RatingChoice::SkipReason => match self.dialog.rating_task().cloned() {
                 Some(task) if task.suggestion_id == suggestion_id && task.reply_no == reply_no => {
                     let clear = [task.message_id, message_id];
                     self.rate(member, suggestion_id, reply_no, Rating::Dissatisfied, "", &clear, true).await
@@ -123,7 +124,7 @@ impl Dialogue<'_, '_> {
     ) -> Result<(), StoreError> {
         let command = Command::Rate { reply_no, rating, reason: reason.to_string() };
         let planned = workflow::plan(self.ctx, &Actor::Member(member), suggestion_id, command).await?;
-        self.dialog.rating_task = None;
+        self.dialog.end_rating();
         self.out.state = Some(self.dialog.clone());
         match planned {
             // The workflow's own notification tells the member the new state.

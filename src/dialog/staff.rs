@@ -6,82 +6,25 @@
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-
-use super::workflow_ui::{WorkflowButton, input_refusal, parse_reference};
+use super::state::{AssignDraft, AssignStep, Flow, StaffAsk, Task};
+use super::task::wizard as task_wizard;
+use super::workflow_ui::{WorkflowButton, parse_reference};
 use super::{Dialogue, Input, render};
+use crate::conversation::ChatCommand;
 use crate::domain::SuggestionState;
 use crate::reply::{Action, Button, Keyboard};
-use crate::store::{AssignmentRole, Change, ChangeOp, Staff, StoreError};
+use crate::store::{AssignmentRole, Change, ChangeOp, Facts, Staff, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal};
+use chrono::{Months, NaiveDate, Utc};
 
 /// Suggestions shown per page of the review queue.
 const PAGE: usize = 5;
 /// Most suggestions looked at to count what is left of the queue.
 const QUEUE_SCAN: usize = 1000;
 
-/// A staff action waiting for more input. `message_id` is the message whose buttons started it:
-/// its keyboard is removed once the action is done.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "task", rename_all = "snake_case")]
-pub enum StaffTask {
-    /// 不予受理: the reason is asked for.
-    RejectReason { suggestion_id: i64, message_id: i32 },
-    /// 并案: the reference number of the suggestion to merge into is asked for.
-    MergeTarget { suggestion_id: i64, message_id: i32 },
-    /// 领导批示: the instruction's text is asked for.
-    Instruction { suggestion_id: i64, message_id: i32 },
-    /// 交办: lead department → co-departments → deadline → confirmation.
-    Assign(AssignDraft),
-}
-
-impl StaffTask {
-    fn suggestion_id(&self) -> i64 {
-        match self {
-            Self::RejectReason { suggestion_id, .. }
-            | Self::MergeTarget { suggestion_id, .. }
-            | Self::Instruction { suggestion_id, .. } => *suggestion_id,
-            Self::Assign(d) => d.suggestion_id,
-        }
-    }
-
-    fn message_id(&self) -> i32 {
-        match self {
-            Self::RejectReason { message_id, .. }
-            | Self::MergeTarget { message_id, .. }
-            | Self::Instruction { message_id, .. } => *message_id,
-            Self::Assign(d) => d.message_id,
-        }
-    }
-}
-
-/// An assignment being put together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AssignDraft {
-    pub suggestion_id: i64,
-    pub message_id: i32,
-    pub step: AssignStep,
-    pub lead: Option<i64>,
-    #[serde(default)]
-    pub co: Vec<i64>,
-    /// `None`: the default deadline (`workflow.deadline_months` from when it is assigned).
-    #[serde(default)]
-    pub deadline: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignStep {
-    Lead,
-    Co,
-    Deadline,
-    Confirm,
-}
-
-/// Callback data of the staff's own question buttons: `w:<nonce>:<op>`; the nonce makes old ones stale.
+/// Callback data of the staff's own question buttons: `w:<nonce>:<op>`.
 fn wizard(nonce: u32, op: &str) -> String {
-    format!("w:{nonce}:{op}")
+    task_wizard("w", nonce, op)
 }
 
 /// Callback data of the review queue's "next page" button: the last suggestion shown.
@@ -94,9 +37,9 @@ impl Dialogue<'_, '_> {
         // Broadcasts have their own module: /broadcast, its menu key, its buttons ("b:…") and a
         // broadcast being composed all go there.
         let is_broadcast = match &input {
-            Input::Command { name, .. } => name == "broadcast",
+            Input::Command { name, .. } => ChatCommand::parse(name) == Some(ChatCommand::Broadcast),
             Input::Button { data, .. } => data.starts_with("b:"),
-            _ => self.dialog.broadcast.is_some(),
+            _ => matches!(self.dialog.flow, Flow::Broadcast(_)),
         };
         if is_broadcast {
             return self.broadcast_input(staff, input).await;
@@ -106,10 +49,10 @@ impl Dialogue<'_, '_> {
             Input::Button { message_id, data } => self.staff_button(staff, message_id, &data).await?,
             Input::Text(text) => self.staff_text(staff, &text).await?,
             Input::Attachment { .. } | Input::Unsupported(_) | Input::Edited | Input::NotPrivate => {
-                if self.dialog.staff_task.is_some() {
+                if self.has_task() {
                     let text = self.t("task.use_text");
                     self.out.say(Action::text(text));
-                    self.staff_ask().await?;
+                    self.task_ask().await?;
                 } else {
                     self.staff_help();
                 }
@@ -124,44 +67,36 @@ impl Dialogue<'_, '_> {
         self.out.say(Action::with_keyboard(text, self.staff_menu()));
     }
 
-    /// Leaves an unfinished task when something else is started, and says so.
-    fn drop_staff_task(&mut self) {
-        if self.dialog.staff_task.take().is_some() {
-            let text = self.t("task.dropped");
-            self.out.say(Action::text(text));
-        }
-    }
-
     async fn staff_command(&mut self, staff: &Staff, name: &str, arg: Option<String>) -> Result<(), StoreError> {
-        match name {
+        match ChatCommand::parse(name) {
             // The broadcast module lists recent broadcasts for /broadcasts (only /broadcast is
             // routed to it above).
-            "broadcasts" => {
-                self.drop_staff_task();
+            Some(ChatCommand::Broadcasts) => {
+                self.drop_task();
                 self.broadcast_input(staff, Input::Command { name: name.to_string(), arg }).await?;
             }
-            "cancel" => {
-                let busy = self.dialog.staff_task.is_some() || self.dialog.broadcast.is_some();
+            Some(ChatCommand::Cancel) => {
+                let busy = self.has_task() || matches!(self.dialog.flow, Flow::Broadcast(_));
                 self.finish();
                 let key = if busy { "task.cancelled" } else { "dialog.nothing_to_cancel" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, self.staff_menu()));
             }
-            "help" => {
+            Some(ChatCommand::Help) => {
                 self.staff_help();
-                self.staff_ask().await?;
+                self.task_ask().await?;
             }
-            "start" => {
-                self.drop_staff_task();
+            Some(ChatCommand::Start) => {
+                self.drop_task();
                 let text = self.ta("register.welcome_staff", &[("name", &staff.name)]);
                 self.out.say(Action::with_keyboard(text, self.staff_menu()));
             }
-            "review" => {
-                self.drop_staff_task();
+            Some(ChatCommand::Review) => {
+                self.drop_task();
                 self.review_page(0).await?;
             }
-            "stats" => {
-                self.drop_staff_task();
+            Some(ChatCommand::Stats) => {
+                self.drop_task();
                 self.staff_stats().await?;
             }
             _ => {
@@ -178,7 +113,7 @@ impl Dialogue<'_, '_> {
                 self.out.toast = Some(self.t("button.invalid"));
                 return Ok(());
             };
-            self.drop_staff_task();
+            self.drop_task();
             self.clear_buttons(&[message_id]);
             return self.review_page(after).await;
         }
@@ -205,19 +140,19 @@ impl Dialogue<'_, '_> {
         act: Act,
         suggestion_id: i64,
     ) -> Result<(), StoreError> {
-        self.drop_staff_task();
+        self.drop_task();
         match act {
-            Act::Accept => self.staff_act(staff, suggestion_id, Command::Accept, &[message_id], true).await,
-            Act::Adopt => self.staff_act(staff, suggestion_id, Command::Adopt, &[message_id], true).await,
+            Act::Accept => self.act_as(&Actor::Staff(staff), suggestion_id, Command::Accept, &[message_id], true).await,
+            Act::Adopt => self.act_as(&Actor::Staff(staff), suggestion_id, Command::Adopt, &[message_id], true).await,
             Act::Reject | Act::Merge | Act::Instruct | Act::Assign => {
                 if let Err(refusal) = self.precheck(&Actor::Staff(staff), suggestion_id, act).await? {
                     self.refuse(&refusal, true);
                     return Ok(());
                 }
-                let task = match act {
-                    Act::Reject => StaffTask::RejectReason { suggestion_id, message_id },
-                    Act::Merge => StaffTask::MergeTarget { suggestion_id, message_id },
-                    Act::Instruct => StaffTask::Instruction { suggestion_id, message_id },
+                let asks = match act {
+                    Act::Reject => StaffAsk::RejectReason,
+                    Act::Merge => StaffAsk::MergeTarget,
+                    Act::Instruct => StaffAsk::Instruction,
                     _ => {
                         if self.ctx.store.departments().await?.is_empty() {
                             let text = self.t("staff.assign_no_departments");
@@ -225,9 +160,7 @@ impl Dialogue<'_, '_> {
                             self.out.say(Action::text(text));
                             return Ok(());
                         }
-                        StaffTask::Assign(AssignDraft {
-                            suggestion_id,
-                            message_id,
+                        StaffAsk::Assign(AssignDraft {
                             step: AssignStep::Lead,
                             lead: None,
                             co: Vec::new(),
@@ -235,8 +168,8 @@ impl Dialogue<'_, '_> {
                         })
                     }
                 };
-                self.dialog.staff_task = Some(task);
-                self.staff_ask().await
+                self.begin_task(Flow::Staff(Task { suggestion_id, message_id, asks }));
+                self.task_ask().await
             }
             _ => {
                 self.out.toast = Some(self.t("button.invalid"));
@@ -247,31 +180,15 @@ impl Dialogue<'_, '_> {
 
     /// The staff's own question buttons: `w:<nonce>:<op>`.
     async fn staff_wizard_button(&mut self, staff: &Staff, message_id: i32, rest: &str) -> Result<(), StoreError> {
-        let parts: Vec<&str> = rest.split(':').collect();
-        let Some(nonce) = parts.first().and_then(|n| n.parse::<u32>().ok()) else {
-            self.out.toast = Some(self.t("button.invalid"));
-            return Ok(());
-        };
-        let Some(task) = self.dialog.staff_task.clone().filter(|_| nonce == self.dialog.nonce) else {
-            let text = self.t("button.stale");
-            self.out.toast = Some(text.clone());
-            self.out.say(Action::text(text));
-            return self.staff_ask().await;
-        };
-        let op = &parts[1..];
-        if op == ["x"] {
-            self.dialog.staff_task = None;
-            self.clear_buttons(&[message_id]);
-            let text = self.t("task.cancelled");
-            self.out.say(Action::with_keyboard(text, self.staff_menu()));
-            return Ok(());
-        }
-        let StaffTask::Assign(mut d) = task else {
+        let Some(op) = self.wizard_press(message_id, rest).await? else { return Ok(()) };
+        let Flow::Staff(Task { suggestion_id, message_id: asked_at, asks: StaffAsk::Assign(mut d) }) =
+            self.dialog.flow.clone()
+        else {
             self.out.toast = Some(self.t("button.stale"));
             return Ok(());
         };
         let id = |s: &str| s.parse::<i64>().ok();
-        match (d.step, op) {
+        match (d.step, op.as_slice()) {
             (AssignStep::Lead, ["l", lead]) if id(lead).is_some() => {
                 let lead = id(lead).unwrap_or_default();
                 d.lead = Some(lead);
@@ -296,22 +213,26 @@ impl Dialogue<'_, '_> {
                     return Err(StoreError::Corrupt("an assignment confirmed without a lead department".into()));
                 };
                 let command = Command::Assign { lead, co: d.co.clone(), deadline: d.deadline };
-                return self.staff_act(staff, d.suggestion_id, command, &[message_id, d.message_id], true).await;
+                return self.act_as(&Actor::Staff(staff), suggestion_id, command, &[message_id, asked_at], true).await;
             }
             _ => {
                 let text = self.t("button.stale");
                 self.out.toast = Some(text.clone());
                 self.out.say(Action::text(text));
-                return self.staff_ask().await;
+                return self.task_ask().await;
             }
         }
         self.clear_buttons(&[message_id]);
-        self.dialog.staff_task = Some(StaffTask::Assign(d));
-        self.staff_ask().await
+        self.dialog.flow = Flow::Staff(Task { suggestion_id, message_id: asked_at, asks: StaffAsk::Assign(d) });
+        self.task_ask().await
     }
 
     async fn staff_text(&mut self, staff: &Staff, text: &str) -> Result<(), StoreError> {
-        let Some(task) = self.dialog.staff_task.clone() else {
+        if self.text_answer(&Actor::Staff(staff), text).await? {
+            return Ok(());
+        }
+        let Flow::Staff(Task { suggestion_id, message_id, asks: StaffAsk::Assign(mut d) }) = self.dialog.flow.clone()
+        else {
             return match parse_reference(text) {
                 Some(reference) => self.staff_lookup(&reference).await,
                 None => {
@@ -320,19 +241,8 @@ impl Dialogue<'_, '_> {
                 }
             };
         };
-        let id = task.suggestion_id();
-        let clear = [task.message_id()];
-        match task {
-            StaffTask::RejectReason { .. } => {
-                self.staff_act(staff, id, Command::Reject { reason: text.to_string() }, &clear, false).await
-            }
-            StaffTask::MergeTarget { .. } => {
-                self.staff_act(staff, id, Command::Merge { into_reference: text.to_string() }, &clear, false).await
-            }
-            StaffTask::Instruction { .. } => {
-                self.staff_act(staff, id, Command::Instruct { text: text.to_string() }, &clear, false).await
-            }
-            StaffTask::Assign(mut d) if d.step == AssignStep::Deadline => {
+        match d.step {
+            AssignStep::Deadline => {
                 let offset = self.ctx.config.offset();
                 let typed = text.trim();
                 let Some(date) = NaiveDate::parse_from_str(&typed.replace(['/', '.'], "-"), "%Y-%m-%d").ok() else {
@@ -350,8 +260,8 @@ impl Dialogue<'_, '_> {
                     Some(deadline) if date > today => {
                         d.deadline = Some(deadline);
                         d.step = AssignStep::Confirm;
-                        self.dialog.staff_task = Some(StaffTask::Assign(d));
-                        self.staff_ask().await
+                        self.dialog.flow = Flow::Staff(Task { suggestion_id, message_id, asks: StaffAsk::Assign(d) });
+                        self.task_ask().await
                     }
                     _ => {
                         let text = self.ta("staff.assign_past_date", &[("date", &date)]);
@@ -360,38 +270,21 @@ impl Dialogue<'_, '_> {
                     }
                 }
             }
-            StaffTask::Assign(_) => {
+            AssignStep::Lead | AssignStep::Co | AssignStep::Confirm => {
                 let text = self.t("task.use_buttons");
                 self.out.say(Action::text(text));
-                self.staff_ask().await
+                self.task_ask().await
             }
         }
     }
 
-    /// Plans `command` as this staff member; on success the change goes with this update, the
-    /// staff member is told in a line and the buttons of `clear` are removed.
-    async fn staff_act(
+    /// How a staff member's change went, in a line, with the review buttons left for it.
+    pub(super) async fn staff_done(
         &mut self,
-        staff: &Staff,
-        suggestion_id: i64,
-        command: Command,
-        clear: &[i32],
-        button: bool,
-    ) -> Result<(), StoreError> {
-        let act = command.act();
-        let before = self.ctx.store.facts(suggestion_id).await?;
-        let change = match workflow::plan(self.ctx, &Actor::Staff(staff), suggestion_id, command).await? {
-            Ok(change) => change,
-            Err(refusal) => {
-                // A reason or a reference number can simply be sent again; anything else ends the task.
-                if !(input_refusal(&refusal) && self.dialog.staff_task.is_some()) {
-                    self.dialog.staff_task = None;
-                }
-                self.refuse(&refusal, button);
-                return Ok(());
-            }
-        };
-        let Some(facts) = before else { return Err(StoreError::Corrupt("a planned change without facts".into())) };
+        act: Act,
+        facts: &Facts,
+        change: &Change,
+    ) -> Result<(String, Keyboard), StoreError> {
         let reference = facts.reference_no.clone();
         let text = match act {
             Act::Accept => self.ta("staff.accepted", &[("reference", &reference)]),
@@ -399,19 +292,11 @@ impl Dialogue<'_, '_> {
             Act::Merge => self.ta("staff.merged", &[("reference", &reference), ("into", &change.text)]),
             Act::Instruct => self.ta("staff.instructed", &[("reference", &reference)]),
             Act::Adopt => self.ta("staff.adopted", &[("reference", &reference)]),
-            Act::Assign => self.assigned_text(&reference, &change).await?,
+            Act::Assign => self.assigned_text(&reference, change).await?,
             _ => return Err(StoreError::Corrupt(format!("staff cannot {act:?}"))),
         };
         let adopted = facts.adopted || act == Act::Adopt;
-        let keyboard = self.staff_keyboard(suggestion_id, change.new_state, adopted);
-        self.out.change = Some(change);
-        self.dialog.staff_task = None;
-        self.clear_buttons(clear);
-        if button {
-            self.out.toast = Some(text.clone());
-        }
-        self.out.say(Action::with_keyboard(text, keyboard));
-        Ok(())
+        Ok((text, self.staff_keyboard(facts.id, change.new_state, adopted)))
     }
 
     async fn assigned_text(&mut self, reference: &str, change: &Change) -> Result<String, StoreError> {
@@ -437,94 +322,71 @@ impl Dialogue<'_, '_> {
         Self::filter_keyboard(keyboard, |act| workflow::allowed_in(act, state) && !(act == Act::Adopt && adopted))
     }
 
-    /// Asks the current task's question again, with fresh buttons.
-    async fn staff_ask(&mut self) -> Result<(), StoreError> {
-        let Some(task) = self.dialog.staff_task.clone() else { return Ok(()) };
-        self.dialog.nonce += 1;
-        let nonce = self.dialog.nonce;
-        let Some(facts) = self.ctx.store.facts(task.suggestion_id()).await? else {
-            self.dialog.staff_task = None;
-            self.refuse(&Refusal::NotFound, false);
-            return Ok(());
-        };
+    /// The assignment wizard's question at its step, with its buttons (the cancel button is added).
+    pub(super) async fn assign_question(
+        &mut self,
+        d: &AssignDraft,
+        facts: &Facts,
+        nonce: u32,
+    ) -> Result<(String, Vec<Vec<Button>>), StoreError> {
         let (reference, title) = (facts.reference_no.as_str(), facts.title.as_str());
-        let cancel = Button::new(self.t("task.cancel_button"), wizard(nonce, "x"));
-        let (text, mut rows) = match &task {
-            StaffTask::RejectReason { .. } => {
-                (self.ta("staff.ask_reject_reason", &[("reference", &reference), ("title", &title)]), Vec::new())
-            }
-            StaffTask::MergeTarget { .. } => {
-                (self.ta("staff.ask_merge_target", &[("reference", &reference), ("title", &title)]), Vec::new())
-            }
-            StaffTask::Instruction { .. } => {
-                (self.ta("staff.ask_instruction", &[("reference", &reference), ("title", &title)]), Vec::new())
-            }
-            StaffTask::Assign(d) => {
-                let departments = self.ctx.store.departments().await?;
-                let name =
-                    |id: i64| departments.iter().find(|x| x.id == id).map(|x| x.name.clone()).unwrap_or_default();
-                let co_names = if d.co.is_empty() {
-                    self.t("task.none")
-                } else {
-                    d.co.iter().map(|c| name(*c)).collect::<Vec<_>>().join("、")
-                };
-                let lead = d.lead.map(name).unwrap_or_default();
-                let months = self.ctx.config.workflow.deadline_months;
-                let default_deadline = self.ctx.now.checked_add_months(Months::new(months)).unwrap_or(self.ctx.now);
-                match d.step {
-                    AssignStep::Lead => {
-                        let buttons = departments
-                            .iter()
-                            .map(|x| Button::new(x.name.clone(), wizard(nonce, &format!("l:{}", x.id))))
-                            .collect();
-                        (
-                            self.ta("staff.assign_lead", &[("reference", &reference), ("title", &title)]),
-                            Self::button_rows(buttons, 2),
-                        )
-                    }
-                    AssignStep::Co => {
-                        let buttons = departments
-                            .iter()
-                            .filter(|x| Some(x.id) != d.lead)
-                            .map(|x| {
-                                let label =
-                                    if d.co.contains(&x.id) { format!("✓ {}", x.name) } else { x.name.clone() };
-                                Button::new(label, wizard(nonce, &format!("c:{}", x.id)))
-                            })
-                            .collect();
-                        let mut rows = Self::button_rows(buttons, 2);
-                        rows.push(vec![Button::new(self.t("staff.assign_next"), wizard(nonce, "n"))]);
-                        (self.ta("staff.assign_co", &[("lead", &lead), ("co", &co_names)]), rows)
-                    }
-                    AssignStep::Deadline => {
-                        let date = self.local_date(default_deadline);
-                        let label = self.ta("staff.assign_default_deadline", &[("months", &months), ("date", &date)]);
-                        (
-                            self.ta("staff.assign_deadline", &[("months", &months), ("date", &date)]),
-                            vec![vec![Button::new(label, wizard(nonce, "d"))]],
-                        )
-                    }
-                    AssignStep::Confirm => {
-                        let deadline = self.local_date(d.deadline.unwrap_or(default_deadline));
-                        let text = self.ta(
-                            "staff.assign_preview",
-                            &[
-                                ("reference", &reference),
-                                ("title", &title),
-                                ("lead", &lead),
-                                ("co", &co_names),
-                                ("deadline", &deadline),
-                            ],
-                        );
-                        (text, vec![vec![Button::new(self.t("staff.assign_confirm"), wizard(nonce, "ok"))]])
-                    }
-                }
-            }
+        let departments = self.ctx.store.departments().await?;
+        let name = |id: i64| departments.iter().find(|x| x.id == id).map(|x| x.name.clone()).unwrap_or_default();
+        let co_names = if d.co.is_empty() {
+            self.t("task.none")
+        } else {
+            d.co.iter().map(|c| name(*c)).collect::<Vec<_>>().join("、")
         };
-        rows.push(vec![cancel]);
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
-        self.out.state = Some(self.dialog.clone());
-        Ok(())
+        let lead = d.lead.map(name).unwrap_or_default();
+        let months = self.ctx.config.workflow.deadline_months;
+        let default_deadline = self.ctx.now.checked_add_months(Months::new(months)).unwrap_or(self.ctx.now);
+        Ok(match d.step {
+            AssignStep::Lead => {
+                let buttons = departments
+                    .iter()
+                    .map(|x| Button::new(x.name.clone(), wizard(nonce, &format!("l:{}", x.id))))
+                    .collect();
+                (
+                    self.ta("staff.assign_lead", &[("reference", &reference), ("title", &title)]),
+                    Self::button_rows(buttons, 2),
+                )
+            }
+            AssignStep::Co => {
+                let buttons = departments
+                    .iter()
+                    .filter(|x| Some(x.id) != d.lead)
+                    .map(|x| {
+                        let label = if d.co.contains(&x.id) { format!("✓ {}", x.name) } else { x.name.clone() };
+                        Button::new(label, wizard(nonce, &format!("c:{}", x.id)))
+                    })
+                    .collect();
+                let mut rows = Self::button_rows(buttons, 2);
+                rows.push(vec![Button::new(self.t("staff.assign_next"), wizard(nonce, "n"))]);
+                (self.ta("staff.assign_co", &[("lead", &lead), ("co", &co_names)]), rows)
+            }
+            AssignStep::Deadline => {
+                let date = self.local_date(default_deadline);
+                let label = self.ta("staff.assign_default_deadline", &[("months", &months), ("date", &date)]);
+                (
+                    self.ta("staff.assign_deadline", &[("months", &months), ("date", &date)]),
+                    vec![vec![Button::new(label, wizard(nonce, "d"))]],
+                )
+            }
+            AssignStep::Confirm => {
+                let deadline = self.local_date(d.deadline.unwrap_or(default_deadline));
+                let text = self.ta(
+                    "staff.assign_preview",
+                    &[
+                        ("reference", &reference),
+                        ("title", &title),
+                        ("lead", &lead),
+                        ("co", &co_names),
+                        ("deadline", &deadline),
+                    ],
+                );
+                (text, vec![vec![Button::new(self.t("staff.assign_confirm"), wizard(nonce, "ok"))]])
+            }
+        })
     }
 
     /// One page of the review queue: the suggestions after `after_id`, oldest first, each with its buttons.

@@ -95,17 +95,18 @@ impl Harness {
         if let Some(state) = &out.state {
             self.dialog = state.clone();
         }
-        if let Some(submission) = out.submission.take() {
+        let effects = std::mem::take(&mut out.effects);
+        if out.submission.is_some() || !effects.is_empty() {
             let commit = Commit {
                 update_id: None,
                 chat_id: self.person.chat_id,
                 dialog: None,
                 messages: Vec::new(),
-                submission: Some(submission),
+                submission: out.submission.take(),
                 change: None,
                 now: self.now,
             };
-            let Committed::Done { outbox, .. } = self.store.commit(commit).await.unwrap() else {
+            let Committed::Done { outbox, .. } = self.store.commit_with(commit, effects).await.unwrap() else {
                 panic!("not committed")
             };
             out.actions.extend(outbox.iter().map(|r| Action::decode(&r.payload).unwrap()));
@@ -250,7 +251,7 @@ async fn a_member_submits_a_one_point_suggestion_in_seven_steps() {
     let out = h.press(&preview, "提交").await; // 7
     let receipt = last_text(&out);
     assert!(receipt.contains("PD-2025-0001"), "{receipt}");
-    assert_eq!(h.dialog.step, Step::Idle);
+    assert_eq!(h.dialog.step(), None);
 
     let member = h.store.member_by_telegram(501).await.unwrap().unwrap();
     let list = h.store.suggestions_of_member(member.id, 10).await.unwrap();
@@ -347,7 +348,7 @@ async fn the_preview_edits_one_part_and_comes_back() {
     assert!(p.contains("1. 唯一的一条") && !p.contains("2."), "{p}");
     let out = h.press(&preview, "放弃").await;
     assert_eq!(last_text(&out), h.t("dialog.discarded"));
-    assert_eq!(h.dialog.step, Step::Idle);
+    assert_eq!(h.dialog.step(), None);
 }
 
 #[tokio::test]
@@ -355,14 +356,14 @@ async fn a_deep_link_preselects_its_topic() {
     let mut h = Harness::registered().await;
     let out = h.send(Input::Command { name: "start".into(), arg: Some(format!("t{}", h.other)) }).await;
     assert!(texts(&out).iter().any(|t| t.contains("建设现代化产业体系")));
-    assert_eq!(h.dialog.step, Step::Kind);
-    assert_eq!(h.dialog.draft.topic, Some(TopicChoice::Topic(h.other)));
+    assert_eq!(h.dialog.step(), Some(Step::Kind));
+    assert_eq!(h.dialog.submission().unwrap().draft.topic, Some(TopicChoice::Topic(h.other)));
     // A link to a closed topic says so and offers the open ones.
     h.cmd("cancel").await;
     h.store.close_topic(h.other, h.now).await.unwrap();
     let out = h.send(Input::Command { name: "start".into(), arg: Some(format!("t{}", h.other)) }).await;
     assert_eq!(texts(&out)[0], h.t("dialog.topic_closed"));
-    assert_eq!(h.dialog.step, Step::Topic);
+    assert_eq!(h.dialog.step(), Some(Step::Topic));
 }
 
 // ---- bad input ----
@@ -375,12 +376,12 @@ async fn bad_titles_and_points_are_refused_with_the_limit() {
     h.press(&out, "建言资政").await;
     let out = h.text("   ").await;
     assert_eq!(texts(&out)[0], h.t("dialog.title_empty"));
-    assert_eq!(h.dialog.step, Step::Title);
+    assert_eq!(h.dialog.step(), Some(Step::Title));
     let out = h.text(&"长".repeat(81)).await;
     assert!(texts(&out)[0].contains("80") && texts(&out)[0].contains("81"), "{out:?}");
-    assert_eq!(h.dialog.step, Step::Title);
+    assert_eq!(h.dialog.step(), Some(Step::Title));
     h.text(&"长".repeat(80)).await;
-    assert_eq!(h.dialog.step, Step::Body);
+    assert_eq!(h.dialog.step(), Some(Step::Body));
 
     // Done before any point has no button; a forged Done is refused.
     let nonce = h.dialog.nonce;
@@ -388,7 +389,7 @@ async fn bad_titles_and_points_are_refused_with_the_limit() {
     assert_eq!(texts(&out)[0], h.t("dialog.body_needs_point"));
     let out = h.text(&"字".repeat(2001)).await;
     assert!(texts(&out)[0].contains("2000") && texts(&out)[0].contains("2001"));
-    assert!(h.dialog.draft.points.is_empty());
+    assert!(h.dialog.submission().unwrap().draft.points.is_empty());
     let out = h.text(" \n ").await;
     assert_eq!(texts(&out)[0], h.t("dialog.point_empty"));
     for i in 0..30 {
@@ -396,7 +397,7 @@ async fn bad_titles_and_points_are_refused_with_the_limit() {
     }
     let out = h.text("第31条").await;
     assert!(texts(&out)[0].contains("30"), "{out:?}");
-    assert_eq!(h.dialog.draft.points.len(), 30);
+    assert_eq!(h.dialog.submission().unwrap().draft.points.len(), 30);
 }
 
 #[tokio::test]
@@ -414,14 +415,14 @@ async fn unsupported_media_text_for_buttons_commands_and_edits_get_the_question_
     // Another command in the middle.
     let out = h.cmd("my").await;
     assert_eq!(texts(&out)[0], h.t("dialog.busy"));
-    assert_eq!(h.dialog.step, Step::Topic);
+    assert_eq!(h.dialog.step(), Some(Step::Topic));
     // An edited message.
     let out = h.send(Input::Edited).await;
     assert_eq!(texts(&out)[0], h.t("input.edited"));
     // Help keeps the place.
     let out = h.cmd("help").await;
     assert_eq!(texts(&out)[0], h.t("help.text"));
-    assert_eq!(h.dialog.step, Step::Topic);
+    assert_eq!(h.dialog.step(), Some(Step::Topic));
     // A photo as the title.
     let out = h.press(&out, "📌").await;
     h.press(&out, "建言资政").await;
@@ -440,8 +441,8 @@ async fn unsupported_media_text_for_buttons_commands_and_edits_get_the_question_
     // Cancel leaves and deletes the draft.
     let out = h.cmd("cancel").await;
     assert_eq!(texts(&out)[0], h.t("dialog.cancelled"));
-    assert_eq!(h.dialog.step, Step::Idle);
-    assert_eq!(h.dialog.draft, Draft::default());
+    assert_eq!(h.dialog.step(), None);
+    assert_eq!(h.dialog.flow, Flow::Idle);
     let out = h.send(Input::NotPrivate).await;
     assert_eq!(texts(&out)[0], h.t("chat.private_only"));
 }
@@ -454,8 +455,12 @@ async fn stale_and_forged_buttons_are_refused_and_never_acted_on() {
     // The topic keyboard again, after it was answered.
     let stale = h.press(&first, "建设现代化产业体系").await;
     assert_eq!(stale.toast.as_deref(), Some(h.t("button.stale").as_str()));
-    assert_eq!(h.dialog.draft.topic, Some(TopicChoice::Topic(h.pinned)), "the stale press changed nothing");
-    assert_eq!(h.dialog.step, Step::Kind, "and the kind question is asked again");
+    assert_eq!(
+        h.dialog.submission().unwrap().draft.topic,
+        Some(TopicChoice::Topic(h.pinned)),
+        "the stale press changed nothing"
+    );
+    assert_eq!(h.dialog.step(), Some(Step::Kind), "and the kind question is asked again");
     assert!(all_buttons(&stale).iter().any(|b| b.text == "建言资政"));
     // A closed topic chosen from a current keyboard.
     h.cmd("cancel").await;
@@ -463,7 +468,7 @@ async fn stale_and_forged_buttons_are_refused_and_never_acted_on() {
     h.store.close_topic(h.other, h.now).await.unwrap();
     let out2 = h.press(&out, "建设现代化产业体系").await;
     assert_eq!(out2.toast.as_deref(), Some(h.t("dialog.topic_closed").as_str()));
-    assert_eq!(h.dialog.step, Step::Topic);
+    assert_eq!(h.dialog.step(), Some(Step::Topic));
     // Made-up data.
     let out = h.send(Input::Button { message_id: 1, data: "drop table".into() }).await;
     assert_eq!(out.toast.as_deref(), Some(h.t("button.invalid").as_str()));
@@ -511,7 +516,7 @@ async fn topics_lists_open_topics_with_a_button_each() {
     let text = last_text(&out);
     assert!(text.contains("📌") && text.contains("十五五") && text.contains("建设现代化产业体系"), "{text}");
     let out = h.press(&out, "产业体系").await;
-    assert_eq!(h.dialog.step, Step::Kind);
+    assert_eq!(h.dialog.step(), Some(Step::Kind));
     assert!(texts(&out)[0].contains("建设现代化产业体系"));
 }
 
@@ -525,9 +530,11 @@ async fn english_speakers_get_english() {
 
 #[test]
 fn dialog_state_round_trips_through_json() {
-    let mut d = Dialog { nonce: 9, step: Step::Preview, ..Dialog::default() };
+    let mut d =
+        Dialog { nonce: 9, flow: Flow::Submission(Submission { step: Step::Preview, draft: Draft::default() }) };
     for topic in [None, Some(TopicChoice::General), Some(TopicChoice::Topic(3))] {
-        d.draft.topic = topic;
+        let Flow::Submission(s) = &mut d.flow else { unreachable!() };
+        s.draft.topic = topic;
         let back: Dialog = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
         assert_eq!(back, d);
     }
@@ -576,6 +583,6 @@ async fn done_on_an_earlier_point_of_the_same_draft_works_but_not_of_an_earlier_
     h.text("新内容").await;
     let out = h.press(&first, "完成").await;
     assert_eq!(texts(&out)[0], h.t("button.stale"));
-    assert_eq!(h.dialog.step, Step::Body, "still collecting the new draft");
-    assert_eq!(h.dialog.draft.points, vec!["新内容".to_string()]);
+    assert_eq!(h.dialog.step(), Some(Step::Body), "still collecting the new draft");
+    assert_eq!(h.dialog.submission().unwrap().draft.points, vec!["新内容".to_string()]);
 }

@@ -602,6 +602,42 @@ pub struct Commit {
     pub now: DateTime<Utc>,
 }
 
+/// A write a conversation asks for beside its dialog state, its messages, a suggestion or a
+/// change: applied by `Store::commit_with` in the same transaction, and answered by its `reply`,
+/// rendered from the outcome (as `ReceiptFn` is from the reference number).
+pub enum Effect {
+    /// Binds the Telegram account to whoever the invite code is for (`Store::redeem_invite`).
+    RedeemInvite { code_hash: String, telegram_user_id: i64, chat_id: i64, language: Option<String>, reply: RedeemedFn },
+    /// Writes a broadcast and queues one member's copy per member reached (`Store::create_broadcast`).
+    CreateBroadcast { broadcast: NewBroadcast, render: MemberCopyFn, reply: QueuedFn },
+    /// Stops a broadcast's messages not yet sent (`Store::cancel_broadcast`).
+    CancelBroadcast { id: i64, reply: StoppedFn },
+}
+
+/// Renders the answer to an invite code from how redeeming it went.
+pub type RedeemedFn = Box<dyn FnOnce(&Redeemed) -> Vec<OutMessage> + Send>;
+/// Renders a member's copy of a broadcast from the member's Telegram language (owned `RenderFn`).
+pub type MemberCopyFn = Box<dyn Fn(Option<&str>) -> String + Send + Sync>;
+/// Renders the answer to a queued broadcast from its id and the number of members it reaches.
+pub type QueuedFn = Box<dyn FnOnce(i64, usize) -> Vec<OutMessage> + Send>;
+/// Renders the answer to stopping a broadcast: how many messages were stopped and the progress
+/// after it; `None` if there is no such broadcast.
+pub type StoppedFn = Box<dyn FnOnce(Option<(i64, BroadcastProgress)>) -> Vec<OutMessage> + Send>;
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::RedeemInvite { telegram_user_id, .. } => {
+                f.debug_struct("RedeemInvite").field("telegram_user_id", telegram_user_id).finish()
+            }
+            Self::CreateBroadcast { broadcast, .. } => {
+                f.debug_struct("CreateBroadcast").field("broadcast", broadcast).finish()
+            }
+            Self::CancelBroadcast { id, .. } => f.debug_struct("CancelBroadcast").field("id", id).finish(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Committed {
     Done {
@@ -701,7 +737,12 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
         messages: Vec<OutMessage>,
         now: DateTime<Utc>,
     ) -> Result<Vec<OutboxRow>>;
-    async fn commit(&self, commit: Commit) -> Result<Committed>;
+    async fn commit(&self, commit: Commit) -> Result<Committed> {
+        self.commit_with(commit, Vec::new()).await
+    }
+    /// `commit`, with the conversation's effects applied in the same transaction (in order, after
+    /// the change and the submission); their replies join the outbox.
+    async fn commit_with(&self, commit: Commit, effects: Vec<Effect>) -> Result<Committed>;
 
     // Staff, departments and their liaisons.
     async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>>;

@@ -177,6 +177,122 @@ async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table
 /// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state or
 /// its once-only action (`Change::once_key`) is recorded already. On `false` the caller must not
 /// commit `tx`.
+/// `Store::redeem_invite` within a transaction: nothing is written unless the code binds.
+async fn redeem_invite_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    code_hash: &str,
+    telegram_user_id: i64,
+    chat_id: i64,
+    language: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Redeemed> {
+    let invite = sqlx::query(
+        "SELECT id, member_id, staff_id, liaison_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?",
+    )
+    .bind(code_hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(invite) = invite else { return Ok(Redeemed::Unknown) };
+    let (table, id): (&str, i64) = match (
+        invite.try_get::<Option<i64>, _>("member_id")?,
+        invite.try_get::<Option<i64>, _>("staff_id")?,
+        invite.try_get::<Option<i64>, _>("liaison_id")?,
+    ) {
+        (Some(id), _, _) => ("members", id),
+        (_, Some(id), _) => ("staff", id),
+        (_, _, Some(id)) => ("liaisons", id),
+        _ => return Err(StoreError::Corrupt("an invite code for nobody".into())),
+    };
+    let identity = identity_by_id(tx, table, id).await?;
+    let (bound_to, active) = match &identity {
+        Identity::Member(m) => (m.telegram_user_id, m.active),
+        Identity::Staff(s) => (s.telegram_user_id, s.active),
+        Identity::Liaison(l) => (l.telegram_user_id, l.active),
+    };
+    let used_at: Option<DateTime<Utc>> = invite.try_get("used_at")?;
+    if used_at.is_some() {
+        let used_by: Option<i64> = invite.try_get("used_by_telegram")?;
+        return Ok(if used_by == Some(telegram_user_id) && bound_to == Some(telegram_user_id) {
+            Redeemed::AlreadyBound(identity)
+        } else {
+            Redeemed::Used
+        });
+    }
+    let expires_at: DateTime<Utc> = invite.try_get("expires_at")?;
+    if expires_at <= now {
+        return Ok(Redeemed::Expired);
+    }
+    if !active {
+        return Ok(Redeemed::Inactive);
+    }
+    // One Telegram account is one person: it may not already be someone else.
+    for other in ["members", "staff", "liaisons"] {
+        let taken: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM {other} WHERE telegram_user_id = ? AND NOT ('{other}' = ? AND id = ?)"
+        ))
+        .bind(telegram_user_id)
+        .bind(table)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if taken.is_some() {
+            return Ok(Redeemed::AccountTaken);
+        }
+    }
+    sqlx::query("UPDATE invite_codes SET used_at = ?, used_by_telegram = ? WHERE id = ?")
+        .bind(now)
+        .bind(telegram_user_id)
+        .bind(invite.try_get::<i64, _>("id")?)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(&format!(
+        "UPDATE {table} SET telegram_user_id = ?, telegram_chat_id = ?, language = ?, updated_at = ? WHERE id = ?"
+    ))
+    .bind(telegram_user_id)
+    .bind(chat_id)
+    .bind(language)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if table == "members" {
+        sqlx::query("UPDATE members SET bound_at = ?, unreachable_at = NULL WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let identity = identity_by_id(tx, table, id).await?;
+    Ok(Redeemed::Bound(identity))
+}
+
+/// Applies one effect of a conversation within the update's transaction; returns its reply.
+async fn apply_effect_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    effect: Effect,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutMessage>> {
+    Ok(match effect {
+        Effect::RedeemInvite { code_hash, telegram_user_id, chat_id, language, reply } => {
+            let redeemed =
+                redeem_invite_in(tx, &code_hash, telegram_user_id, chat_id, language.as_deref(), now).await?;
+            reply(&redeemed)
+        }
+        Effect::CreateBroadcast { broadcast, render, reply } => {
+            let (id, count) = outreach::create_broadcast_in(tx, broadcast, &*render, now).await?;
+            tracing::info!(broadcast_id = id, recipients = count, "broadcast queued");
+            reply(id, count)
+        }
+        Effect::CancelBroadcast { id, reply } => {
+            let stopped = match outreach::cancel_broadcast_in(tx, id).await? {
+                Some(stopped) => outreach::broadcast_progress_in(tx, id).await?.map(|p| (stopped, p)),
+                None => None,
+            };
+            reply(stopped)
+        }
+    })
+}
+
 async fn apply_change_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     change: &Change,
@@ -573,85 +689,9 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Redeemed> {
         let mut tx = self.write().await?;
-        let invite = sqlx::query(
-            "SELECT id, member_id, staff_id, liaison_id, expires_at, used_at, used_by_telegram FROM invite_codes WHERE code_hash = ?",
-        )
-        .bind(code_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(invite) = invite else { return Ok(Redeemed::Unknown) };
-        let (table, id): (&str, i64) = match (
-            invite.try_get::<Option<i64>, _>("member_id")?,
-            invite.try_get::<Option<i64>, _>("staff_id")?,
-            invite.try_get::<Option<i64>, _>("liaison_id")?,
-        ) {
-            (Some(id), _, _) => ("members", id),
-            (_, Some(id), _) => ("staff", id),
-            (_, _, Some(id)) => ("liaisons", id),
-            _ => return Err(StoreError::Corrupt("an invite code for nobody".into())),
-        };
-        let identity = identity_by_id(&mut tx, table, id).await?;
-        let (bound_to, active) = match &identity {
-            Identity::Member(m) => (m.telegram_user_id, m.active),
-            Identity::Staff(s) => (s.telegram_user_id, s.active),
-            Identity::Liaison(l) => (l.telegram_user_id, l.active),
-        };
-        let used_at: Option<DateTime<Utc>> = invite.try_get("used_at")?;
-        if used_at.is_some() {
-            let used_by: Option<i64> = invite.try_get("used_by_telegram")?;
-            return Ok(if used_by == Some(telegram_user_id) && bound_to == Some(telegram_user_id) {
-                Redeemed::AlreadyBound(identity)
-            } else {
-                Redeemed::Used
-            });
-        }
-        let expires_at: DateTime<Utc> = invite.try_get("expires_at")?;
-        if expires_at <= now {
-            return Ok(Redeemed::Expired);
-        }
-        if !active {
-            return Ok(Redeemed::Inactive);
-        }
-        // One Telegram account is one person: it may not already be someone else.
-        for other in ["members", "staff", "liaisons"] {
-            let taken: Option<i64> = sqlx::query_scalar(&format!(
-                "SELECT id FROM {other} WHERE telegram_user_id = ? AND NOT ('{other}' = ? AND id = ?)"
-            ))
-            .bind(telegram_user_id)
-            .bind(table)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if taken.is_some() {
-                return Ok(Redeemed::AccountTaken);
-            }
-        }
-        sqlx::query("UPDATE invite_codes SET used_at = ?, used_by_telegram = ? WHERE id = ?")
-            .bind(now)
-            .bind(telegram_user_id)
-            .bind(invite.try_get::<i64, _>("id")?)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(&format!(
-            "UPDATE {table} SET telegram_user_id = ?, telegram_chat_id = ?, language = ?, updated_at = ? WHERE id = ?"
-        ))
-        .bind(telegram_user_id)
-        .bind(chat_id)
-        .bind(language)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if table == "members" {
-            sqlx::query("UPDATE members SET bound_at = ?, unreachable_at = NULL WHERE id = ?")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let identity = identity_by_id(&mut tx, table, id).await?;
+        let redeemed = redeem_invite_in(&mut tx, code_hash, telegram_user_id, chat_id, language, now).await?;
         tx.commit().await?;
-        Ok(Redeemed::Bound(identity))
+        Ok(redeemed)
     }
 
     async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic> {
@@ -876,7 +916,7 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
-    async fn commit(&self, commit: Commit) -> Result<Committed> {
+    async fn commit_with(&self, commit: Commit, effects: Vec<Effect>) -> Result<Committed> {
         let Commit { update_id, chat_id, dialog, mut messages, submission, change, now } = commit;
         let mut tx = self.write().await?;
         if let Some(update_id) = update_id {
@@ -960,6 +1000,9 @@ impl Store for SqliteStore {
                 .await?;
             messages.extend(receipt(&r, id));
             reference = Some(r);
+        }
+        for effect in effects {
+            messages.extend(apply_effect_in(&mut tx, effect, now).await?);
         }
         if let Some(state) = dialog {
             sqlx::query("INSERT INTO dialogs (chat_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::{self, CurrentUser};
 use super::{WebError, WebState, layout};
 use crate::context::Ctx;
+use crate::conversation;
 use crate::dialog::{self, Dialog, Input, Person};
 use crate::reply::{Action, Keyboard};
 use crate::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
@@ -263,8 +264,7 @@ fn chat_pane(
         Some(menu) => menu,
         None => {
             // Before the bot has said anything here: the menu a registered member already has.
-            let t = |k: &str| state.t(k);
-            default_menu = vec![vec![t("menu.new"), t("menu.my")], vec![t("menu.topics"), t("menu.help")]];
+            default_menu = conversation::menu_labels(&state.app.texts, state.lang(), conversation::MEMBER_MENU);
             &default_menu
         }
     };
@@ -389,7 +389,7 @@ pub async fn send(
         let page = render(&state, &user, Some(member.id), Some(problem), &form.text).await?;
         return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
     }
-    let input = dialog::text_input(&state.app.texts, text);
+    let input: Input = conversation::typed(&state.app.texts, text).into();
     converse(&state, &user, &member, input, text.to_string()).await?;
     Ok(back_to(member.id))
 }
@@ -512,7 +512,9 @@ async fn converse(
             change: output.change.take(),
             now,
         };
-        match app.store.commit(commit).await? {
+        // A member's dialog asks for no other writes today (binding and broadcasts are not a
+        // member's); should one come, it is applied like the bot applies it.
+        match app.store.commit_with(commit, std::mem::take(&mut output.effects)).await? {
             Committed::Conflict => continue,
             Committed::AlreadyProcessed => {
                 return Err(WebError::Internal(anyhow::anyhow!("a preview commit without an update")));
@@ -544,7 +546,7 @@ async fn converse(
                     None => shown.clone(),
                 };
                 let action = if reference.is_some() { "preview_submit" } else { "preview_input" };
-                app.store.audit(user.auditor(), action, &target, &dialog::truncate(&detail, 200), now).await?;
+                app.store.audit(user.auditor(), action, &target, &conversation::truncate(&detail, 200), now).await?;
                 return Ok(());
             }
         }

@@ -106,10 +106,22 @@ pub(super) async fn create_broadcast(
     now: DateTime<Utc>,
 ) -> Result<(i64, usize)> {
     let mut tx = store.write().await?;
+    let created = create_broadcast_in(&mut tx, broadcast, render, now).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// `create_broadcast` within a transaction (a confirmation's update, with the chat's state).
+pub(super) async fn create_broadcast_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    broadcast: NewBroadcast,
+    render: RenderFn<'_>,
+    now: DateTime<Utc>,
+) -> Result<(i64, usize)> {
     if let Some(key) = &broadcast.request_key {
         let existing: Option<(i64, i64)> = sqlx::query_as("SELECT id, total FROM broadcasts WHERE request_key = ?")
             .bind(key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if let Some((id, total)) = existing {
             return Ok((id, total as usize));
@@ -118,14 +130,15 @@ pub(super) async fn create_broadcast(
     let (condition, bound) = audience_condition(&broadcast.audience);
     let sql =
         format!("SELECT m.telegram_chat_id, m.language FROM members m WHERE {REACHABLE} AND {condition} ORDER BY m.id");
-    let recipients: Vec<(i64, Option<String>)> = bind_audience(sqlx::query_as(&sql), bound).fetch_all(&mut *tx).await?;
+    let recipients: Vec<(i64, Option<String>)> =
+        bind_audience(sqlx::query_as(&sql), bound).fetch_all(&mut **tx).await?;
     let audience_value = match &broadcast.audience {
         Audience::All => String::new(),
         Audience::Level(level) => level.label().to_string(),
         Audience::Sector(sector) => sector.clone(),
         Audience::Workstation(id) => sqlx::query_scalar("SELECT name FROM workstations WHERE id = ?")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("workstation {id}")))?,
     };
@@ -141,7 +154,7 @@ pub(super) async fn create_broadcast(
     .bind(recipients.len() as i64)
     .bind(now)
     .bind(&broadcast.request_key)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     // One rendering per language, however many members share it; a text longer than one message
     // is queued as one row per part (each its own delivery state), in order for each member.
@@ -170,7 +183,7 @@ pub(super) async fn create_broadcast(
         for (chat_id, payload) in chunk {
             query = query.bind(chat_id).bind(payload).bind(priority as i64).bind(id).bind(now);
         }
-        query.execute(&mut *tx).await?;
+        query.execute(&mut **tx).await?;
     }
     if let Some((chat_id, state)) = &broadcast.dialog {
         sqlx::query(
@@ -180,10 +193,9 @@ pub(super) async fn create_broadcast(
         .bind(chat_id)
         .bind(state)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
     Ok((id, recipients.len()))
 }
 
@@ -229,6 +241,16 @@ pub(super) async fn broadcast_progress(store: &SqliteStore, id: i64) -> Result<O
     row.as_ref().map(progress_from_row).transpose()
 }
 
+/// `broadcast_progress` as a transaction sees it (after stopping it in the same one).
+pub(super) async fn broadcast_progress_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: i64,
+) -> Result<Option<BroadcastProgress>> {
+    let sql = format!("{PROGRESS_SQL} WHERE b.id = ? GROUP BY b.id");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(progress_from_row).transpose()
+}
+
 pub(super) async fn recent_broadcasts(store: &SqliteStore, limit: usize) -> Result<Vec<BroadcastProgress>> {
     let sql = format!(
         "{PROGRESS_SQL} WHERE b.id IN (SELECT id FROM broadcasts ORDER BY id DESC LIMIT ?) GROUP BY b.id ORDER BY b.id DESC"
@@ -239,9 +261,19 @@ pub(super) async fn recent_broadcasts(store: &SqliteStore, limit: usize) -> Resu
 
 pub(super) async fn cancel_broadcast(store: &SqliteStore, id: i64) -> Result<Option<i64>> {
     let mut tx = store.write().await?;
+    let stopped = cancel_broadcast_in(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(stopped)
+}
+
+/// `cancel_broadcast` within a transaction.
+pub(super) async fn cancel_broadcast_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: i64,
+) -> Result<Option<i64>> {
     let found: Option<i64> = sqlx::query_scalar("UPDATE broadcasts SET status = 'cancelled' WHERE id = ? RETURNING id")
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     if found.is_none() {
         return Ok(None);
@@ -251,10 +283,9 @@ pub(super) async fn cancel_broadcast(store: &SqliteStore, id: i64) -> Result<Opt
          WHERE broadcast_id = ? AND status = 'pending'",
     )
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
-    tx.commit().await?;
     Ok(Some(stopped as i64))
 }
 
