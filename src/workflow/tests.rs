@@ -7,8 +7,12 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
 use crate::config::Config;
+use crate::domain::SuggestionState::*;
 use crate::domain::{MemberLevel, MemberNo, SuggestionKind};
-use crate::store::{AssignmentInfo, Commit, Committed, Department, NewSuggestion, RosterRow, SqliteStore, Store};
+use crate::locale::Texts;
+use crate::store::{
+    AssignmentRole, Commit, Committed, Department, Liaison, Member, NewSuggestion, RosterRow, SqliteStore, Staff, Store,
+};
 
 const Y: bool = true;
 const N: bool = false;

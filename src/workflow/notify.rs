@@ -1,0 +1,154 @@
+//! Who hears of a workflow change and what they read: the recipients (the member, staff, a
+//! department's liaisons), and the notifications every command builds, rendered in one place.
+
+use std::fmt::Display;
+
+use super::{Planner, department_keyboard};
+use crate::context::Ctx;
+use crate::domain::SuggestionState;
+use crate::locale::Lang;
+use crate::reply::{Action, Keyboard};
+use crate::store::{Addressee, AssignmentRole, OutMessage, Recipient, StoreError};
+
+/// Placeholder values for `Texts::t`. The notifiers take `Sync` ones: they are held across
+/// awaits, and `plan` runs inside the bot's `Send` worker tasks.
+fn plain_args<'x>(args: &[(&'x str, &'x (dyn Display + Sync))]) -> Vec<(&'x str, &'x dyn Display)> {
+    args.iter().map(|(k, v)| (*k, *v as &dyn Display)).collect()
+}
+
+impl Planner<'_, '_> {
+    /// Pushes a notification to the member, with the reference number, the new state and what next.
+    pub(super) fn notify_member(
+        &mut self,
+        key: &str,
+        new_state: SuggestionState,
+        args: &[(&str, &dyn Display)],
+        keyboard: Keyboard,
+    ) {
+        let lang = self.member_lang();
+        let t = self.ctx.texts;
+        let state = t.t(lang, &format!("state.{}", new_state.code()), &[]);
+        let body = t.t(lang, key, args);
+        let text = t.t(
+            lang,
+            "notify.member_frame",
+            &[
+                ("reference", &self.facts.reference_no),
+                ("title", &self.facts.title),
+                ("state", &state),
+                ("body", &body),
+            ],
+        );
+        let payload = Action::with_keyboard(text, keyboard).encode();
+        self.messages.push(self.to_member(payload));
+    }
+
+    /// A notification for the member: to their chat, or kept until they can be written to (no
+    /// invite redeemed yet, or the bot blocked) — never dropped.
+    pub(super) fn to_member(&self, payload: String) -> OutMessage {
+        match &self.facts.member {
+            Some(member) => OutMessage::notification(member.chat_id, payload),
+            None => OutMessage::held(Addressee::Member(self.facts.member_id), Some(self.facts.id), payload),
+        }
+    }
+
+    /// Pushes a notification to staff (see [`staff_recipients`]), without buttons.
+    pub(super) async fn notify_staff(
+        &mut self,
+        key: &str,
+        args: &[(&str, &(dyn Display + Sync))],
+    ) -> Result<(), StoreError> {
+        let recipients = staff_recipients(self.ctx).await?;
+        self.notify_each(&recipients, Addressee::Staff, key, &plain_args(args), |_| Keyboard::None);
+        Ok(())
+    }
+
+    /// Pushes a notification to a department's liaisons, with the buttons for an assignment in
+    /// `role` if one is given.
+    pub(super) async fn notify_department(
+        &mut self,
+        department_id: i64,
+        key: &str,
+        args: &[(&str, &(dyn Display + Sync))],
+        role: Option<AssignmentRole>,
+    ) -> Result<(), StoreError> {
+        let recipients = self.ctx.store.liaison_recipients(department_id).await?;
+        let (texts, suggestion_id) = (self.ctx.texts, self.facts.id);
+        let keyboard = |lang| match role {
+            Some(role) => department_keyboard(texts, lang, suggestion_id, role),
+            None => Keyboard::None,
+        };
+        self.notify_each(&recipients, Addressee::Department(department_id), key, &plain_args(args), keyboard);
+        Ok(())
+    }
+
+    /// One notification per recipient, each in their language; with no recipient at all, one in
+    /// the default language held for `addressee`, kept for the first of them who writes.
+    fn notify_each(
+        &mut self,
+        recipients: &[Recipient],
+        addressee: Addressee,
+        key: &str,
+        args: &[(&str, &dyn Display)],
+        keyboard: impl Fn(Lang) -> Keyboard,
+    ) {
+        let kept = recipients.is_empty().then_some(Recipient { chat_id: 0, language: None });
+        for r in recipients.iter().chain(&kept) {
+            let lang = self.lang(r);
+            let text = self.ctx.texts.t(lang, key, args);
+            let payload = Action::with_keyboard(text, keyboard(lang)).encode();
+            self.messages.push(match kept {
+                Some(_) => OutMessage::held(addressee, Some(self.facts.id), payload),
+                None => OutMessage::notification(r.chat_id, payload),
+            });
+        }
+    }
+
+    /// The suggestion as a department reads it: reference, title, points.
+    pub(super) async fn suggestion_text(&self) -> Result<String, StoreError> {
+        let Some(s) = self.ctx.store.suggestion(self.facts.id).await? else {
+            return Ok(self.facts.reference_no.clone());
+        };
+        let mut out = format!("{}《{}》", s.reference_no, s.title);
+        for (i, p) in s.points.iter().enumerate() {
+            out.push_str(&format!("\n{}. {p}", i + 1));
+        }
+        Ok(out)
+    }
+}
+
+/// Where staff hear of news: the staff group chat if one is configured (followed through the
+/// moves Telegram made, see [`staff_group`]), else each staff member.
+pub async fn staff_recipients(ctx: &Ctx<'_>) -> Result<Vec<Recipient>, StoreError> {
+    if let Some(chat_id) = staff_group(ctx).await? {
+        return Ok(vec![Recipient { chat_id, language: None }]);
+    }
+    ctx.store.staff_recipients().await
+}
+
+/// The staff group in use: `staff.group_chat_id` followed through every recorded chat move (a
+/// group upgraded to a supergroup gets a new id), or `None` when no group is configured.
+pub async fn staff_group(ctx: &Ctx<'_>) -> Result<Option<i64>, StoreError> {
+    let configured = ctx.config.staff.group_chat_id;
+    if configured == 0 {
+        return Ok(None);
+    }
+    Ok(Some(ctx.store.current_chat(configured).await?))
+}
+
+/// Telegram moved a chat to a new id (a group upgraded to a supergroup; seen as an error's
+/// `migrate_to_chat_id` when sending, or as a `migrate_to_chat_id`/`migrate_from_chat_id` service
+/// message): records the move, re-addresses every message still queued for the old chat, and —
+/// when the old chat was the staff group in use, the first time only — queues a notice to staff in
+/// the new group. Safe to call any number of times; `Ok(true)` if the move was new.
+pub async fn chat_moved(ctx: &Ctx<'_>, old_chat_id: i64, new_chat_id: i64) -> Result<bool, StoreError> {
+    let notice = if staff_group(ctx).await? == Some(old_chat_id) {
+        let lang = ctx.texts.lang_for(None);
+        let text = ctx.texts.t(lang, "staff.group_moved", &[("chat_id", &new_chat_id), ("old_chat_id", &old_chat_id)]);
+        // As a reply, it goes before the notifications re-addressed with it.
+        vec![OutMessage::reply(new_chat_id, Action::text(text).encode())]
+    } else {
+        Vec::new()
+    };
+    ctx.store.migrate_chat(old_chat_id, new_chat_id, notice, ctx.now).await
+}

@@ -1,0 +1,45 @@
+//! Why a workflow request was refused, and how that is said to the person.
+
+use crate::context::Ctx;
+use crate::domain::SuggestionState;
+use crate::locale::Lang;
+
+/// Why a request was refused; each is said politely to the person (`workflow.refused.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotFound,
+    Denied,
+    WrongState(SuggestionState),
+    AlreadyDone,
+    EmptyText,
+    TooLong(usize),
+    UnknownDepartment,
+    UnknownReplyClass,
+    UnknownReference,
+    MergeIntoItself,
+    MergeTargetClosed,
+    StaleRating,
+}
+
+impl Refusal {
+    pub fn render(&self, ctx: &Ctx<'_>, lang: Lang) -> String {
+        let t = |key: &str, args: &[(&str, &dyn std::fmt::Display)]| ctx.texts.t(lang, key, args);
+        match self {
+            Refusal::NotFound => t("workflow.refused.not_found", &[]),
+            Refusal::Denied => t("workflow.refused.denied", &[]),
+            Refusal::WrongState(state) => {
+                let state = t(&format!("state.{}", state.code()), &[]);
+                t("workflow.refused.wrong_state", &[("state", &state)])
+            }
+            Refusal::AlreadyDone => t("workflow.refused.already_done", &[]),
+            Refusal::EmptyText => t("workflow.refused.empty_text", &[]),
+            Refusal::TooLong(max) => t("workflow.refused.too_long", &[("max", max)]),
+            Refusal::UnknownDepartment => t("workflow.refused.unknown_department", &[]),
+            Refusal::UnknownReplyClass => t("workflow.refused.unknown_reply_class", &[]),
+            Refusal::UnknownReference => t("workflow.refused.unknown_reference", &[]),
+            Refusal::MergeIntoItself => t("workflow.refused.merge_into_itself", &[]),
+            Refusal::MergeTargetClosed => t("workflow.refused.merge_target_closed", &[]),
+            Refusal::StaleRating => t("workflow.refused.stale_rating", &[]),
+        }
+    }
+}
