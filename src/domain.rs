@@ -67,6 +67,25 @@ macro_rules! labelled_enum {
     };
 }
 
+/// What can be done to a suggestion (who may, and in which state: `workflow::permissions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Act {
+    View,
+    Accept,
+    Reject,
+    Merge,
+    Assign,
+    Instruct,
+    Adopt,
+    Acknowledge,
+    Return,
+    Reply,
+    CoOpinion,
+    Rate,
+    Withdraw,
+}
+
 labelled_enum! {
     /// The four classes of consultation topic.
     TopicClass {

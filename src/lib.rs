@@ -13,6 +13,7 @@
 pub mod app;
 pub mod bot;
 pub mod bounds;
+pub mod choice;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -339,15 +339,17 @@ mod tests {
     fn text(action: &Action) -> &str {
         match action {
             Action::Send { text, .. } => text,
-            Action::ClearButtons { .. } | Action::File { .. } => "",
+            Action::Retire { .. } | Action::File { .. } => "",
         }
     }
 
     fn buttons(action: &Action) -> Vec<(String, String)> {
         match action {
-            Action::Send { keyboard: Keyboard::Inline(rows), .. } => {
-                rows.iter().flatten().map(|b| (b.text.clone(), b.data.clone())).collect()
-            }
+            Action::Send { keyboard: Keyboard::Choices(rows), .. } => rows
+                .iter()
+                .flatten()
+                .map(|c| (c.text.clone(), crate::bot::callback::encode(&c.id).unwrap_or_default()))
+                .collect(),
             _ => Vec::new(),
         }
     }

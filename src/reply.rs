@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::choice::ChoiceId;
+
 /// One thing to do in a chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -14,8 +16,10 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         thread: Option<i32>,
     },
-    /// Removes the inline buttons from an earlier message, so they cannot be pressed again.
-    ClearButtons { message_id: i32 },
+    /// Retires the choices of an earlier reply (the message a choice was made on), so they cannot
+    /// be chosen again. Stored as `clear_buttons`, its name before choices were typed.
+    #[serde(rename = "clear_buttons")]
+    Retire { message_id: i32 },
     /// A photo or document already on Telegram's servers, sent again by its file id.
     File { file_id: String, photo: bool, caption: String },
 }
@@ -25,12 +29,29 @@ pub enum Action {
 pub enum Keyboard {
     #[default]
     None,
-    /// Buttons under the message; pressing one sends `data` back.
+    /// Choices under the reply, row by row; choosing one comes back as its id.
+    Choices(Vec<Vec<Choice>>),
+    /// Telegram buttons with their callback data written out, as outbox rows stored before choices
+    /// were typed carry them: still sent as they are. Nothing new is made so.
     Inline(Vec<Vec<Button>>),
     /// The persistent menu under the text field; pressing a key sends its text.
     Menu(Vec<Vec<String>>),
 }
 
+/// One choice under a reply: what it says and what choosing it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub text: String,
+    pub id: ChoiceId,
+}
+
+impl Choice {
+    pub fn new(text: impl Into<String>, id: ChoiceId) -> Self {
+        Self { text: text.into(), id }
+    }
+}
+
+/// A Telegram button of a stored outbox row from before choices were typed (`Keyboard::Inline`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Button {
     pub text: String,
@@ -40,6 +61,34 @@ pub struct Button {
 impl Button {
     pub fn new(text: impl Into<String>, data: impl Into<String>) -> Self {
         Self { text: text.into(), data: data.into() }
+    }
+}
+
+/// An action as plain text, for tests and logs: the text (or the file's caption), then each row of
+/// choices as `[label] [label]`; a retirement as `(choices of message N retired)`.
+pub fn plain_text(action: &Action) -> String {
+    match action {
+        Action::Send { text, keyboard, .. } => {
+            let rows: Vec<String> = match keyboard {
+                Keyboard::None => Vec::new(),
+                Keyboard::Choices(rows) => rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| format!("[{}]", c.text)).collect::<Vec<_>>().join(" "))
+                    .collect(),
+                Keyboard::Inline(rows) => rows
+                    .iter()
+                    .map(|r| r.iter().map(|b| format!("[{}]", b.text)).collect::<Vec<_>>().join(" "))
+                    .collect(),
+                Keyboard::Menu(rows) => {
+                    rows.iter().map(|r| r.iter().map(|k| format!("<{k}>")).collect::<Vec<_>>().join(" ")).collect()
+                }
+            };
+            std::iter::once(text.clone()).chain(rows).collect::<Vec<_>>().join("\n")
+        }
+        Action::Retire { message_id } => format!("(choices of message {message_id} retired)"),
+        Action::File { caption, photo, .. } => {
+            format!("({}) {caption}", if *photo { "photo" } else { "file" })
+        }
     }
 }
 
@@ -175,6 +224,23 @@ pub fn split_text(text: &str, limit_utf16: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actions_render_as_plain_text() {
+        let choices = Keyboard::Choices(vec![
+            vec![
+                Choice::new("提交", ChoiceId::Done { nonce: 1 }),
+                Choice::new("放弃", ChoiceId::New { topic_id: None }),
+            ],
+            vec![Choice::new("取消", ChoiceId::ReviewPage { after_id: 2 })],
+        ]);
+        assert_eq!(plain_text(&Action::with_keyboard("预览", choices)), "预览\n[提交] [放弃]\n[取消]");
+        let menu = Keyboard::Menu(vec![vec!["📝 提建议".into(), "📂 我的建言".into()]]);
+        assert_eq!(plain_text(&Action::with_keyboard("你好", menu)), "你好\n<📝 提建议> <📂 我的建言>");
+        assert_eq!(plain_text(&Action::Retire { message_id: 7 }), "(choices of message 7 retired)");
+        let file = Action::File { file_id: "F".into(), photo: true, caption: "图".into() };
+        assert_eq!(plain_text(&file), "(photo) 图");
+    }
 
     #[test]
     fn short_text_is_one_piece() {

@@ -57,7 +57,8 @@ pub fn dispose(update: &Update, texts: &Texts, bot_username: &str) -> Dispositio
         // still names its chat and id, and its buttons can still be removed.
         let private = q.message.as_ref().is_none_or(|m| m.chat.is_private());
         let message_id = q.message.as_ref().filter(|_| private).map_or(0, |m| m.message_id as i32);
-        let input = Input::Button { message_id, data: q.data.clone().unwrap_or_default() };
+        let choice = q.data.as_deref().and_then(super::callback::decode);
+        let input = Input::Choice { message_id, choice };
         return Disposition::Act(Box::new(Converted { person, input, callback_id: Some(q.id.clone()), thread: None }));
     }
     if let Some(m) = &update.message {

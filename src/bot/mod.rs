@@ -4,6 +4,7 @@
 //! processed after, in one transaction with the dialog state, the suggestion and the outbox. So a
 //! kill at any moment loses nothing and a replayed update has no second effect.
 
+pub mod callback;
 pub mod convert;
 pub mod delivery;
 pub mod send;
@@ -581,7 +582,7 @@ impl Worker {
         }
         // Every button press is answered, so the person's spinner stops.
         if let Some(id) = converted.callback_id {
-            self.answer_callback(id, output.toast).await;
+            self.answer_callback(id, output.notice).await;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use teloxide::types::{
     ReplyMarkup, ThreadId,
 };
 
+use super::callback;
 use crate::reply::{Action, Keyboard, MAX_CAPTION_UTF16, cut_utf16};
 
 /// How one attempt to perform an action ended.
@@ -36,7 +37,7 @@ pub enum Attempt {
 pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
     let result = match action {
         Action::Send { text, keyboard, thread } => send_text(bot, chat_id, text, keyboard, *thread).await,
-        Action::ClearButtons { message_id } => clear_buttons(bot, chat_id, *message_id).await,
+        Action::Retire { message_id } => clear_buttons(bot, chat_id, *message_id).await,
         Action::File { file_id, photo, caption } => send_file(bot, chat_id, file_id, *photo, caption).await,
     };
     classify(result)
@@ -128,6 +129,20 @@ async fn clear_buttons(bot: &Bot, chat_id: i64, message_id: i32) -> Result<(), R
 fn markup(keyboard: &Keyboard) -> Option<ReplyMarkup> {
     match keyboard {
         Keyboard::None => None,
+        Keyboard::Choices(rows) => {
+            Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows.iter().map(|row| {
+                row.iter()
+                    .filter_map(|c| match callback::encode(&c.id) {
+                        Some(data) => Some(InlineKeyboardButton::callback(c.text.clone(), data)),
+                        None => {
+                            tracing::error!(choice = ?c.id, "a choice without callback data is left out");
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            }))))
+        }
+        // A row queued before choices were typed: its callback data as it was written.
         Keyboard::Inline(rows) => {
             Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows.iter().map(|row| {
                 row.iter().map(|b| InlineKeyboardButton::callback(b.text.clone(), b.data.clone())).collect::<Vec<_>>()
@@ -140,5 +155,54 @@ fn markup(keyboard: &Keyboard) -> Option<ReplyMarkup> {
             .resize_keyboard()
             .persistent(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use teloxide::types::InlineKeyboardButtonKind;
+
+    use super::*;
+    use crate::choice::{ChoiceId, RatingChoice};
+    use crate::reply::Choice;
+    use crate::store::Rating;
+
+    fn callback_data(markup: Option<ReplyMarkup>) -> Vec<String> {
+        let Some(ReplyMarkup::InlineKeyboard(keyboard)) = markup else { panic!("inline buttons: {markup:?}") };
+        keyboard
+            .inline_keyboard
+            .into_iter()
+            .flatten()
+            .map(|b| match b.kind {
+                InlineKeyboardButtonKind::CallbackData(data) => data,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn outbox_rows_queued_before_choices_were_typed_still_send() {
+        // As the earlier code stored them: buttons with their callback data, `clear_buttons`.
+        let old = r#"{"type":"send","text":"通知","keyboard":{"kind":"inline","rows":[[{"text":"📝 建言","data":"new:3"},{"text":"满意","data":"rt:5:1:s"}]]}}"#;
+        let Action::Send { keyboard, text, .. } = Action::decode(old).unwrap() else { panic!("a message") };
+        assert_eq!(text, "通知");
+        assert_eq!(callback_data(markup(&keyboard)), ["new:3", "rt:5:1:s"]);
+        let old_clear = Action::decode(r#"{"type":"clear_buttons","message_id":5}"#).unwrap();
+        assert_eq!(old_clear, Action::Retire { message_id: 5 });
+        assert_eq!(old_clear.encode(), r#"{"type":"clear_buttons","message_id":5}"#, "stored as before");
+    }
+
+    #[test]
+    fn choices_are_sent_as_their_callback_data() {
+        let rating = ChoiceId::Rating { suggestion_id: 5, reply_no: 1, choice: RatingChoice::Rate(Rating::Satisfied) };
+        let keyboard = Keyboard::Choices(vec![vec![
+            Choice::new("📝 建言", ChoiceId::New { topic_id: Some(3) }),
+            Choice::new("满意", rating),
+        ]]);
+        let Action::Send { keyboard, .. } = Action::decode(&Action::with_keyboard("通知", keyboard).encode()).unwrap()
+        else {
+            panic!("a message")
+        };
+        assert_eq!(callback_data(markup(&keyboard)), ["new:3", "rt:5:1:s"]);
     }
 }

@@ -6,17 +6,17 @@
 //! finds no draft and sends nothing twice.
 //! The delivery worker sends the messages at Telegram's pace; staff follow and stop them here.
 //!
-//! Buttons carry `b:…` data: draft buttons carry the dialog's nonce (an old keyboard is stale),
-//! progress buttons carry the broadcast id and are checked against the store.
+//! Choices are `ChoiceId::Broadcast`: draft choices carry the dialog's nonce (an old keyboard is
+//! stale), progress choices carry the broadcast id and are checked against the store.
 
 use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
 
-use super::{ButtonData, Dialogue, Flow, Input, TopicChoice, truncate};
+use super::{Dialogue, Flow, Input, TopicChoice, truncate};
+use crate::choice::{BroadcastChoice, ChoiceId, DraftAction};
 use crate::conversation::ChatCommand;
-use crate::domain::MemberLevel;
 use crate::locale::{Lang, Texts};
-use crate::reply::{Action, Button, Keyboard, MAX_TEXT_UTF16, cut_utf16};
+use crate::reply::{Action, Choice, Keyboard, MAX_TEXT_UTF16, cut_utf16};
 use crate::store::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, Effect, MemberCopyFn, NewBroadcast, OutMessage,
     QueuedFn, Staff, StoppedFn, StoreError, Topic,
@@ -71,112 +71,6 @@ pub struct BroadcastDraft {
     pub editing: bool,
 }
 
-/// What a draft button does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DraftAction {
-    /// A topic; 0 is "no particular topic".
-    Topic(i64),
-    All,
-    Narrow(AudienceKind),
-    Level(MemberLevel),
-    Workstation(i64),
-    /// An index into the sectors offered.
-    Sector(usize),
-    Page(usize),
-    Back,
-    Confirm,
-    EditText,
-    EditAudience,
-    Cancel,
-    /// The button on the preview of the member's copy: it only explains itself.
-    PreviewButton,
-}
-
-/// Callback data of the broadcast buttons (`b:…`, at most 64 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BroadcastButton {
-    Draft {
-        nonce: u32,
-        action: DraftAction,
-    },
-    /// The recent broadcasts with their progress.
-    List,
-    Progress {
-        id: i64,
-    },
-    /// Asks to confirm stopping.
-    Stop {
-        id: i64,
-    },
-    StopConfirmed {
-        id: i64,
-    },
-}
-
-impl BroadcastButton {
-    pub fn encode(&self) -> String {
-        match self {
-            Self::List => "b:l".into(),
-            Self::Progress { id } => format!("b:p:{id}"),
-            Self::Stop { id } => format!("b:c:{id}"),
-            Self::StopConfirmed { id } => format!("b:cc:{id}"),
-            Self::Draft { nonce, action } => {
-                let action = match action {
-                    DraftAction::Topic(id) => format!("t:{id}"),
-                    DraftAction::All => "all".into(),
-                    DraftAction::Narrow(kind) => format!("k:{}", kind.as_str()),
-                    DraftAction::Level(level) => format!("l:{}", level.code()),
-                    DraftAction::Workstation(id) => format!("w:{id}"),
-                    DraftAction::Sector(i) => format!("s:{i}"),
-                    DraftAction::Page(p) => format!("pg:{p}"),
-                    DraftAction::Back => "back".into(),
-                    DraftAction::Confirm => "ok".into(),
-                    DraftAction::EditText => "et".into(),
-                    DraftAction::EditAudience => "ea".into(),
-                    DraftAction::Cancel => "x".into(),
-                    DraftAction::PreviewButton => "pv".into(),
-                };
-                format!("b:{nonce}:{action}")
-            }
-        }
-    }
-
-    pub fn parse(data: &str) -> Option<Self> {
-        let parts: Vec<&str> = data.split(':').collect();
-        let id = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
-        Some(match parts.as_slice() {
-            ["b", "l"] => Self::List,
-            ["b", "p", n] => Self::Progress { id: id(n)? },
-            ["b", "c", n] => Self::Stop { id: id(n)? },
-            ["b", "cc", n] => Self::StopConfirmed { id: id(n)? },
-            ["b", nonce, rest @ ..] => {
-                let nonce: u32 = nonce.parse().ok()?;
-                let action = match rest {
-                    ["t", n] => DraftAction::Topic(n.parse().ok().filter(|n: &i64| *n >= 0)?),
-                    ["all"] => DraftAction::All,
-                    ["k", kind] => match AudienceKind::parse(kind)? {
-                        AudienceKind::All => return None,
-                        kind => DraftAction::Narrow(kind),
-                    },
-                    ["l", code] => DraftAction::Level(MemberLevel::parse(code)?),
-                    ["w", n] => DraftAction::Workstation(id(n)?),
-                    ["s", i] => DraftAction::Sector(i.parse().ok()?),
-                    ["pg", p] => DraftAction::Page(p.parse().ok()?),
-                    ["back"] => DraftAction::Back,
-                    ["ok"] => DraftAction::Confirm,
-                    ["et"] => DraftAction::EditText,
-                    ["ea"] => DraftAction::EditAudience,
-                    ["x"] => DraftAction::Cancel,
-                    ["pv"] => DraftAction::PreviewButton,
-                    _ => return None,
-                };
-                Self::Draft { nonce, action }
-            }
-            _ => return None,
-        })
-    }
-}
-
 impl DraftAction {
     /// The steps at which the button can be pressed.
     fn fits(self, step: BroadcastStep) -> bool {
@@ -207,14 +101,14 @@ pub fn member_copy(texts: &Texts, lang: Lang, text: &str, topic: Option<&Topic>)
             let frame = text_len(&body) + text_len(&texts.t(lang, "broadcast.member_topic", &[("title", &"")]));
             let title = cut_utf16(&topic.title, MAX_TEXT_UTF16.saturating_sub(frame), "…");
             body.push_str(&texts.t(lang, "broadcast.member_topic", &[("title", &title)]));
-            Button::new(
+            Choice::new(
                 texts.t(lang, "broadcast.member_button_topic", &[("title", &truncate(&topic.title, 30))]),
-                ButtonData::New { topic_id: Some(topic.id) }.encode(),
+                ChoiceId::New { topic_id: Some(topic.id) },
             )
         }
-        None => Button::new(texts.t(lang, "broadcast.member_button", &[]), ButtonData::New { topic_id: None }.encode()),
+        None => Choice::new(texts.t(lang, "broadcast.member_button", &[]), ChoiceId::New { topic_id: None }),
     };
-    Action::with_keyboard(body, Keyboard::Inline(vec![vec![button]]))
+    Action::with_keyboard(body, Keyboard::Choices(vec![vec![button]]))
 }
 
 /// A broadcast's progress for staff, after `note` if given, with refresh (and stop while sending).
@@ -258,11 +152,11 @@ fn progress_action(
         text = format!("{note}\n\n{text}");
     }
     let id = p.id;
-    let mut row = vec![Button::new(t("broadcast.refresh"), BroadcastButton::Progress { id }.encode())];
+    let mut row = vec![Choice::new(t("broadcast.refresh"), ChoiceId::Broadcast(BroadcastChoice::Progress { id }))];
     if !p.cancelled && p.pending > 0 {
-        row.push(Button::new(t("broadcast.stop"), BroadcastButton::Stop { id }.encode()));
+        row.push(Choice::new(t("broadcast.stop"), ChoiceId::Broadcast(BroadcastChoice::Stop { id })));
     }
-    Action::with_keyboard(text, Keyboard::Inline(vec![row]))
+    Action::with_keyboard(text, Keyboard::Choices(vec![row]))
 }
 
 /// Who a stored broadcast went to, as staff read it.
@@ -283,7 +177,14 @@ fn pages(len: usize) -> usize {
 impl Dialogue<'_, '_> {
     pub(super) async fn broadcast_input(&mut self, staff: &Staff, input: Input) -> Result<(), StoreError> {
         match input {
-            Input::Button { message_id, data } => self.broadcast_button(staff, message_id, &data).await,
+            Input::Choice { message_id, choice: Some(ChoiceId::Broadcast(choice)) } => {
+                self.broadcast_button(staff, message_id, choice).await
+            }
+            Input::Choice { .. } => {
+                tracing::warn!(staff_id = staff.id, "refused a broadcast choice that cannot be read");
+                self.out.notice = Some(self.t("button.invalid"));
+                Ok(())
+            }
             Input::Command { name, arg } => {
                 let wants_list = ChatCommand::parse(&name) == Some(ChatCommand::Broadcasts)
                     || arg.as_deref().is_some_and(|a| matches!(a.trim(), "list" | "progress" | "进度"));
@@ -336,14 +237,14 @@ impl Dialogue<'_, '_> {
         draft
     }
 
-    fn draft_button(&self, key: &str, nonce: u32, action: DraftAction) -> Button {
-        Button::new(self.t(key), BroadcastButton::Draft { nonce, action }.encode())
+    fn draft_button(&self, key: &str, nonce: u32, action: DraftAction) -> Choice {
+        Choice::new(self.t(key), ChoiceId::Broadcast(BroadcastChoice::Draft { nonce, action }))
     }
 
-    fn option_button(&self, option: &AudienceOption, nonce: u32, action: DraftAction) -> Button {
+    fn option_button(&self, option: &AudienceOption, nonce: u32, action: DraftAction) -> Choice {
         let label =
             self.ta("broadcast.option", &[("label", &truncate(&option.label, 16)), ("count", &option.reachable)]);
-        Button::new(label, BroadcastButton::Draft { nonce, action }.encode())
+        Choice::new(label, ChoiceId::Broadcast(BroadcastChoice::Draft { nonce, action }))
     }
 
     /// Leaves the composer; the nonce moves on so that no old button matches.
@@ -372,7 +273,7 @@ impl Dialogue<'_, '_> {
         match draft.step {
             BroadcastStep::Topic => {
                 let topics = self.ctx.store.open_topics(self.ctx.now).await?;
-                let mut rows: Vec<Vec<Button>> = topics
+                let mut rows: Vec<Vec<Choice>> = topics
                     .iter()
                     .map(|t| {
                         let label = if t.pinned {
@@ -380,27 +281,30 @@ impl Dialogue<'_, '_> {
                         } else {
                             t.title.clone()
                         };
-                        vec![Button::new(
+                        vec![Choice::new(
                             truncate(&label, 60),
-                            BroadcastButton::Draft { nonce, action: DraftAction::Topic(t.id) }.encode(),
+                            ChoiceId::Broadcast(BroadcastChoice::Draft { nonce, action: DraftAction::Topic(t.id) }),
                         )]
                     })
                     .collect();
                 rows.push(vec![self.draft_button("broadcast.topic_none", nonce, DraftAction::Topic(0))]);
-                rows.push(vec![Button::new(self.t("broadcast.list_button"), BroadcastButton::List.encode()), cancel]);
+                rows.push(vec![
+                    Choice::new(self.t("broadcast.list_button"), ChoiceId::Broadcast(BroadcastChoice::List)),
+                    cancel,
+                ]);
                 let key = if topics.is_empty() { "broadcast.ask_topic_empty" } else { "broadcast.ask_topic" };
                 let text = self.t(key);
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             BroadcastStep::Text => {
                 let text = self.ta("broadcast.ask_text", &[("max", &TEXT_MAX_UTF16)]);
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(vec![vec![cancel]])));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(vec![vec![cancel]])));
             }
             BroadcastStep::Audience => {
                 let everyone = self.ctx.store.audience_reach(&Audience::All).await?;
-                let all = Button::new(
+                let all = Choice::new(
                     self.ta("broadcast.audience_all_button", &[("count", &everyone)]),
-                    BroadcastButton::Draft { nonce, action: DraftAction::All }.encode(),
+                    ChoiceId::Broadcast(BroadcastChoice::Draft { nonce, action: DraftAction::All }),
                 );
                 let rows = vec![
                     vec![all],
@@ -416,11 +320,11 @@ impl Dialogue<'_, '_> {
                     vec![cancel],
                 ];
                 let text = self.t("broadcast.ask_audience");
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             BroadcastStep::Level => {
                 let options = self.ctx.store.audience_options(AudienceKind::Level).await?;
-                let levels: Vec<Button> = options
+                let levels: Vec<Choice> = options
                     .iter()
                     .filter_map(|o| match o.audience {
                         Audience::Level(level) => Some(self.option_button(o, nonce, DraftAction::Level(level))),
@@ -429,7 +333,7 @@ impl Dialogue<'_, '_> {
                     .collect();
                 let rows = vec![levels, vec![self.draft_button("broadcast.back", nonce, DraftAction::Back), cancel]];
                 let text = self.t("broadcast.ask_level");
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             BroadcastStep::Workstation | BroadcastStep::Sector => {
                 let workstations = draft.step == BroadcastStep::Workstation;
@@ -448,7 +352,7 @@ impl Dialogue<'_, '_> {
                 draft.page = page;
                 draft.sectors =
                     if workstations { Vec::new() } else { options.iter().map(|o| o.label.clone()).collect() };
-                let buttons: Vec<Button> = options
+                let buttons: Vec<Choice> = options
                     .iter()
                     .enumerate()
                     .skip(page * PAGE_SIZE)
@@ -461,7 +365,7 @@ impl Dialogue<'_, '_> {
                         self.option_button(o, nonce, action)
                     })
                     .collect();
-                let mut rows: Vec<Vec<Button>> = buttons.chunks(2).map(<[Button]>::to_vec).collect();
+                let mut rows: Vec<Vec<Choice>> = buttons.chunks(2).map(<[Choice]>::to_vec).collect();
                 let mut nav = Vec::new();
                 if page > 0 {
                     nav.push(self.draft_button("broadcast.prev_page", nonce, DraftAction::Page(page - 1)));
@@ -475,7 +379,7 @@ impl Dialogue<'_, '_> {
                 rows.push(vec![self.draft_button("broadcast.back", nonce, DraftAction::Back), cancel]);
                 let key = if workstations { "broadcast.ask_workstation" } else { "broadcast.ask_sector" };
                 let text = self.ta(key, &[("page", &(page + 1)), ("pages", &pages)]);
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             BroadcastStep::Preview => self.broadcast_preview(&draft, nonce, cancel).await?,
         }
@@ -487,7 +391,7 @@ impl Dialogue<'_, '_> {
         &mut self,
         draft: &BroadcastDraft,
         nonce: u32,
-        cancel: Button,
+        cancel: Choice,
     ) -> Result<(), StoreError> {
         let (Some(topic), Some(text), Some(audience)) = (draft.topic, draft.text.as_deref(), draft.audience.as_ref())
         else {
@@ -499,19 +403,19 @@ impl Dialogue<'_, '_> {
         };
         // The member's copy exactly as members get it; its button only explains itself here.
         let copy = match member_copy(self.ctx.texts, self.lang, text, topic.as_ref()) {
-            Action::Send { text, keyboard: Keyboard::Inline(rows), .. } => {
+            Action::Send { text, keyboard: Keyboard::Choices(rows), .. } => {
                 let rows = rows
                     .into_iter()
                     .map(|row| {
                         row.into_iter()
                             .map(|b| {
-                                let data = BroadcastButton::Draft { nonce, action: DraftAction::PreviewButton };
-                                Button::new(b.text, data.encode())
+                                let id = BroadcastChoice::Draft { nonce, action: DraftAction::PreviewButton };
+                                Choice::new(b.text, ChoiceId::Broadcast(id))
                             })
                             .collect()
                     })
                     .collect();
-                Action::with_keyboard(text, Keyboard::Inline(rows))
+                Action::with_keyboard(text, Keyboard::Choices(rows))
             }
             other => other,
         };
@@ -537,7 +441,7 @@ impl Dialogue<'_, '_> {
                 ],
             )
         };
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
         Ok(())
     }
 
@@ -585,31 +489,31 @@ impl Dialogue<'_, '_> {
         self.broadcast_advance(BroadcastStep::Audience).await
     }
 
-    async fn broadcast_button(&mut self, staff: &Staff, message_id: i32, data: &str) -> Result<(), StoreError> {
-        let Some(button) = BroadcastButton::parse(data) else {
-            tracing::warn!(staff_id = staff.id, data, "refused a broadcast button that cannot be read");
-            self.out.toast = Some(self.t("button.invalid"));
-            return Ok(());
-        };
+    async fn broadcast_button(
+        &mut self,
+        staff: &Staff,
+        message_id: i32,
+        button: BroadcastChoice,
+    ) -> Result<(), StoreError> {
         let (nonce, action) = match button {
-            BroadcastButton::List => return self.broadcast_list().await,
-            BroadcastButton::Progress { id } => return self.broadcast_show(id, None).await,
-            BroadcastButton::Stop { id } => return self.broadcast_stop_ask(id).await,
-            BroadcastButton::StopConfirmed { id } => return self.broadcast_stop(staff, id).await,
-            BroadcastButton::Draft { nonce, action } => (nonce, action),
+            BroadcastChoice::List => return self.broadcast_list().await,
+            BroadcastChoice::Progress { id } => return self.broadcast_show(id, None).await,
+            BroadcastChoice::Stop { id } => return self.broadcast_stop_ask(id).await,
+            BroadcastChoice::StopConfirmed { id } => return self.broadcast_stop(staff, id).await,
+            BroadcastChoice::Draft { nonce, action } => (nonce, action),
         };
         if action == DraftAction::PreviewButton {
-            self.out.toast = Some(self.t("broadcast.preview_button"));
+            self.out.notice = Some(self.t("broadcast.preview_button"));
             return Ok(());
         }
         let current = self.broadcast_step().filter(|step| nonce == self.dialog.nonce && action.fits(*step));
         let Some(step) = current else {
-            self.out.toast = Some(self.t("button.stale"));
+            self.out.notice = Some(self.t("button.stale"));
             let text = self.t("button.stale");
             self.out.say(Action::text(text));
             return self.broadcast_ask().await;
         };
-        self.out.say(Action::ClearButtons { message_id });
+        self.out.say(Action::Retire { message_id });
         match action {
             DraftAction::Topic(0) => {
                 self.draft_mut().topic = Some(TopicChoice::General);
@@ -623,7 +527,7 @@ impl Dialogue<'_, '_> {
                     self.broadcast_advance(BroadcastStep::Text).await
                 }
                 _ => {
-                    self.out.toast = Some(self.t("broadcast.topic_closed"));
+                    self.out.notice = Some(self.t("broadcast.topic_closed"));
                     let text = self.t("broadcast.topic_closed");
                     self.out.say(Action::text(text));
                     self.broadcast_ask().await
@@ -636,14 +540,14 @@ impl Dialogue<'_, '_> {
                 if known.iter().any(|o| o.audience == Audience::Workstation(id)) {
                     self.broadcast_choose(Audience::Workstation(id)).await
                 } else {
-                    self.out.toast = Some(self.t("button.invalid"));
+                    self.out.notice = Some(self.t("button.invalid"));
                     self.broadcast_ask().await
                 }
             }
             DraftAction::Sector(i) => match self.draft_mut().sectors.get(i).cloned() {
                 Some(sector) => self.broadcast_choose(Audience::Sector(sector)).await,
                 None => {
-                    self.out.toast = Some(self.t("button.invalid"));
+                    self.out.notice = Some(self.t("button.invalid"));
                     self.broadcast_ask().await
                 }
             },
@@ -740,10 +644,13 @@ impl Dialogue<'_, '_> {
             tracing::info!(broadcast_id = id, recipients = count, staff_id, "broadcast queued");
             let text = texts.t(lang, "broadcast.queued", &[("id", &id), ("count", &count)]);
             let rows = vec![vec![
-                Button::new(texts.t(lang, "broadcast.refresh", &[]), BroadcastButton::Progress { id }.encode()),
-                Button::new(texts.t(lang, "broadcast.stop", &[]), BroadcastButton::Stop { id }.encode()),
+                Choice::new(
+                    texts.t(lang, "broadcast.refresh", &[]),
+                    ChoiceId::Broadcast(BroadcastChoice::Progress { id }),
+                ),
+                Choice::new(texts.t(lang, "broadcast.stop", &[]), ChoiceId::Broadcast(BroadcastChoice::Stop { id })),
             ]];
-            vec![OutMessage::reply(chat_id, Action::with_keyboard(text, Keyboard::Inline(rows)).encode())]
+            vec![OutMessage::reply(chat_id, Action::with_keyboard(text, Keyboard::Choices(rows)).encode())]
         });
         self.out.effects.push(Effect::CreateBroadcast { broadcast: new, render, reply });
         Ok(())
@@ -761,7 +668,7 @@ impl Dialogue<'_, '_> {
 
     fn broadcast_not_found(&mut self, id: i64) -> Result<(), StoreError> {
         tracing::warn!(broadcast_id = id, "refused a button for a broadcast that does not exist");
-        self.out.toast = Some(self.t("broadcast.not_found"));
+        self.out.notice = Some(self.t("broadcast.not_found"));
         let text = self.t("broadcast.not_found");
         self.out.say(Action::text(text));
         Ok(())
@@ -778,10 +685,10 @@ impl Dialogue<'_, '_> {
         }
         let text = self.ta("broadcast.stop_ask", &[("id", &id), ("pending", &p.pending)]);
         let rows = vec![vec![
-            Button::new(self.t("broadcast.stop_yes"), BroadcastButton::StopConfirmed { id }.encode()),
-            Button::new(self.t("broadcast.stop_no"), BroadcastButton::Progress { id }.encode()),
+            Choice::new(self.t("broadcast.stop_yes"), ChoiceId::Broadcast(BroadcastChoice::StopConfirmed { id })),
+            Choice::new(self.t("broadcast.stop_no"), ChoiceId::Broadcast(BroadcastChoice::Progress { id })),
         ]];
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
         Ok(())
     }
 
@@ -844,17 +751,17 @@ impl Dialogue<'_, '_> {
             text.push_str("\n\n");
             text.push_str(&line);
         }
-        let buttons: Vec<Button> = list
+        let buttons: Vec<Choice> = list
             .iter()
             .map(|p| {
-                Button::new(
+                Choice::new(
                     self.ta("broadcast.list_open", &[("id", &p.id)]),
-                    BroadcastButton::Progress { id: p.id }.encode(),
+                    ChoiceId::Broadcast(BroadcastChoice::Progress { id: p.id }),
                 )
             })
             .collect();
-        let rows = buttons.chunks(3).map(<[Button]>::to_vec).collect();
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        let rows = buttons.chunks(3).map(<[Choice]>::to_vec).collect();
+        self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
         Ok(())
     }
 }

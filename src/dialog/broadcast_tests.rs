@@ -6,8 +6,8 @@ use sqlx::Row;
 use super::*;
 use crate::config::Config;
 use crate::context::Ctx;
-use crate::dialog::{Dialog, Output, Person, handle};
-use crate::domain::{MemberNo, TopicClass};
+use crate::dialog::{Dialog, Output, Person, callback_data, handle, pressed};
+use crate::domain::{MemberLevel, MemberNo, TopicClass};
 use crate::invite;
 use crate::store::{Commit, Committed, DeliveryResult, InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
 
@@ -174,7 +174,7 @@ impl Harness {
 
     async fn press(&mut self, out: &Output, label_contains: &str) -> Output {
         let data = button(out, label_contains);
-        self.send(Input::Button { message_id: 77, data }).await
+        self.send(pressed(77, data)).await
     }
 
     fn t(&self, key: &str) -> String {
@@ -215,7 +215,7 @@ fn texts(out: &Output) -> Vec<String> {
         .iter()
         .filter_map(|a| match a {
             Action::Send { text, .. } => Some(text.clone()),
-            Action::ClearButtons { .. } | Action::File { .. } => None,
+            Action::Retire { .. } | Action::File { .. } => None,
         })
         .collect()
 }
@@ -224,11 +224,11 @@ fn last_text(out: &Output) -> String {
     texts(out).pop().unwrap_or_default()
 }
 
-fn all_buttons(out: &Output) -> Vec<Button> {
+fn all_buttons(out: &Output) -> Vec<Choice> {
     out.actions
         .iter()
         .flat_map(|a| match a {
-            Action::Send { keyboard: Keyboard::Inline(rows), .. } => rows.iter().flatten().cloned().collect(),
+            Action::Send { keyboard: Keyboard::Choices(rows), .. } => rows.iter().flatten().cloned().collect(),
             _ => Vec::new(),
         })
         .collect()
@@ -242,14 +242,14 @@ fn button(out: &Output, label_contains: &str) -> String {
     all_buttons(out)
         .into_iter()
         .find(|b| b.text.contains(label_contains))
+        .map(|b| callback_data(&b))
         .unwrap_or_else(|| panic!("no button with «{label_contains}» in {out:?}"))
-        .data
 }
 
-fn only_button(action: &Action) -> Button {
+fn only_button(action: &Action) -> Choice {
     match action {
-        Action::Send { keyboard: Keyboard::Inline(rows), .. } => {
-            let all: Vec<Button> = rows.iter().flatten().cloned().collect();
+        Action::Send { keyboard: Keyboard::Choices(rows), .. } => {
+            let all: Vec<Choice> = rows.iter().flatten().cloned().collect();
             assert_eq!(all.len(), 1, "{action:?}");
             all[0].clone()
         }
@@ -279,7 +279,7 @@ async fn composing_on_a_topic_for_everyone_queues_one_message_per_reachable_memb
     }
     // 2. The text.
     let out = h.press(&out, "📌").await;
-    assert_eq!(out.actions[0], Action::ClearButtons { message_id: 77 });
+    assert_eq!(out.actions[0], Action::Retire { message_id: 77 });
     assert_eq!(
         texts(&out),
         vec![
@@ -302,7 +302,7 @@ async fn composing_on_a_topic_for_everyone_queues_one_message_per_reachable_memb
     assert!(labels(&preview).contains(&"📝 就《\"十五五\"规划编制》建言".to_string()));
     // Its button only explains itself.
     let demo = h.press(&preview, "📝 就").await;
-    assert_eq!(demo.toast.as_deref(), Some(h.t("broadcast.preview_button").as_str()));
+    assert_eq!(demo.notice.as_deref(), Some(h.t("broadcast.preview_button").as_str()));
     assert!(demo.actions.is_empty() && demo.state.is_none());
     // 5. Confirm.
     let done = h.press(&preview, "确认发送").await;
@@ -317,7 +317,7 @@ async fn composing_on_a_topic_for_everyone_queues_one_message_per_reachable_memb
     let new_on_topic = format!("new:{}", h.pinned);
     // Chinese for 张三 and 王五, exactly as previewed; English around the text for 李四.
     for (chat, action) in &queued {
-        assert_eq!(only_button(action).data, new_on_topic);
+        assert_eq!(callback_data(&only_button(action)), new_on_topic);
         if *chat == 1002 {
             assert!(text_of(action).starts_with("📢 From the district committee\n\n"), "{action:?}");
             assert!(text_of(action).contains(ANNOUNCEMENT));
@@ -353,7 +353,7 @@ async fn without_a_topic_the_button_starts_a_suggestion_on_no_topic() {
     h.press(&preview, "确认发送").await;
     let queued = h.queued().await;
     assert_eq!(queued.len(), 3);
-    assert!(queued.iter().all(|(_, a)| only_button(a).data == "new"));
+    assert!(queued.iter().all(|(_, a)| callback_data(&only_button(a)) == "new"));
     assert_eq!(only_button(&queued[0].1).text, "📝 提交建言");
 }
 
@@ -501,7 +501,7 @@ async fn cancel_at_any_step_leaves_and_sends_nothing() {
     assert_eq!(last_text(&cancelled), h.t("broadcast.cancelled"));
     // The old preview's confirm is stale now.
     let late = h.press(&preview, "确认发送").await;
-    assert_eq!(late.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(late.notice.as_deref(), Some(h.t("button.stale").as_str()));
     assert_eq!(h.count("SELECT COUNT(*) FROM broadcasts").await, 0);
     assert_eq!(h.count("SELECT COUNT(*) FROM outbox").await, 0);
 }
@@ -513,26 +513,21 @@ async fn stale_and_forged_buttons_are_refused_politely() {
     let text_step = h.press(&topics, "📌").await;
     // The topic keyboard again, once answered.
     let stale = h.press(&topics, "建设现代化产业体系").await;
-    assert_eq!(stale.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(stale.notice.as_deref(), Some(h.t("button.stale").as_str()));
     assert_eq!(texts(&stale), vec![h.t("button.stale"), h.ta("broadcast.ask_text", &[("max", &3500)])]);
     assert_eq!(h.dialog.broadcast().unwrap().topic, Some(TopicChoice::Topic(h.pinned)));
     // A right nonce at the wrong step.
     let nonce = h.dialog.nonce;
-    let wrong = h
-        .send(Input::Button {
-            message_id: 1,
-            data: BroadcastButton::Draft { nonce, action: DraftAction::Confirm }.encode(),
-        })
-        .await;
-    assert_eq!(wrong.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    let wrong = h.send(pressed(1, format!("b:{nonce}:ok"))).await;
+    assert_eq!(wrong.notice.as_deref(), Some(h.t("button.stale").as_str()));
     // Data that does not parse, and broadcasts that do not exist.
     for data in ["b:", "b:zz", "b:1:w:abc", "b:p:-3", "b:1:k:all"] {
-        let out = h.send(Input::Button { message_id: 1, data: data.into() }).await;
-        assert_eq!(out.toast.as_deref(), Some(h.t("button.invalid").as_str()), "{data}");
+        let out = h.send(pressed(1, data)).await;
+        assert_eq!(out.notice.as_deref(), Some(h.t("button.invalid").as_str()), "{data}");
         assert!(out.state.is_none(), "{data}");
     }
     for data in ["b:p:999", "b:c:999", "b:cc:999"] {
-        let out = h.send(Input::Button { message_id: 1, data: data.into() }).await;
+        let out = h.send(pressed(1, data)).await;
         assert_eq!(last_text(&out), h.t("broadcast.not_found"), "{data}");
     }
     assert_eq!(h.step(), Some(BroadcastStep::Text));
@@ -542,15 +537,15 @@ async fn stale_and_forged_buttons_are_refused_politely() {
     let second = h.press(&levels, "返回").await;
     assert_eq!(last_text(&second), h.t("broadcast.ask_audience"));
     let old = h.press(&first, "全体委员").await;
-    assert_eq!(old.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(old.notice.as_deref(), Some(h.t("button.stale").as_str()));
     assert_eq!(h.step(), Some(BroadcastStep::Audience));
     // The stale answer asked again with fresh buttons, which work.
-    assert!(h.press(&old, "全体委员").await.toast.is_none());
+    assert!(h.press(&old, "全体委员").await.notice.is_none());
     assert_eq!(h.step(), Some(BroadcastStep::Preview));
     // A member pressing a broadcast button never reaches the composer.
     let member = Person { user_id: 1001, chat_id: 1001, language_code: Some("zh-hans".into()) };
-    let out = h.send_as(&member, Input::Button { message_id: 1, data: "b:cc:1".into() }).await;
-    assert_eq!(out.toast.as_deref(), Some(h.t("button.invalid").as_str()));
+    let out = h.send_as(&member, pressed(1, "b:cc:1")).await;
+    assert_eq!(out.notice.as_deref(), Some(h.t("button.invalid").as_str()));
     let _ = text_step;
 }
 
@@ -563,11 +558,11 @@ async fn a_confirmation_handled_twice_sends_once() {
     h.press(&preview, "确认发送").await;
     // A double tap, and the same update processed again from the state saved with the broadcast.
     let again = h.press(&preview, "确认发送").await;
-    assert_eq!(again.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(again.notice.as_deref(), Some(h.t("button.stale").as_str()));
     h.dialog = serde_json::from_str(&h.store.dialog_state(STAFF_CHAT).await.unwrap().unwrap()).unwrap();
     assert_ne!(h.dialog, before);
     let replay = h.press(&preview, "确认发送").await;
-    assert_eq!(replay.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(replay.notice.as_deref(), Some(h.t("button.stale").as_str()));
     assert_eq!(h.count("SELECT COUNT(*) FROM broadcasts").await, 1);
     assert_eq!(h.count("SELECT COUNT(*) FROM outbox WHERE broadcast_id = 1").await, 3);
 }
@@ -654,43 +649,6 @@ async fn a_broadcast_with_nothing_pending_cannot_be_stopped() {
     let s = last_text(&out);
     assert!(s.starts_with(&h.ta("broadcast.nothing_to_stop", &[("id", &1)])) && s.contains("已全部处理完毕"), "{s}");
     assert_eq!(h.count("SELECT COUNT(*) FROM broadcasts WHERE status = 'cancelled'").await, 0);
-}
-
-#[test]
-fn button_data_round_trips_and_fits_telegram() {
-    let nonce = u32::MAX;
-    let max = i64::MAX;
-    let all = [
-        BroadcastButton::List,
-        BroadcastButton::Progress { id: max },
-        BroadcastButton::Stop { id: max },
-        BroadcastButton::StopConfirmed { id: max },
-        BroadcastButton::Draft { nonce, action: DraftAction::Topic(0) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Topic(max) },
-        BroadcastButton::Draft { nonce, action: DraftAction::All },
-        BroadcastButton::Draft { nonce, action: DraftAction::Narrow(AudienceKind::Level) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Narrow(AudienceKind::Workstation) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Narrow(AudienceKind::Sector) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Level(MemberLevel::Street) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Workstation(max) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Sector(usize::MAX) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Page(usize::MAX) },
-        BroadcastButton::Draft { nonce, action: DraftAction::Back },
-        BroadcastButton::Draft { nonce, action: DraftAction::Confirm },
-        BroadcastButton::Draft { nonce, action: DraftAction::EditText },
-        BroadcastButton::Draft { nonce, action: DraftAction::EditAudience },
-        BroadcastButton::Draft { nonce, action: DraftAction::Cancel },
-        BroadcastButton::Draft { nonce, action: DraftAction::PreviewButton },
-    ];
-    for b in all {
-        let data = b.encode();
-        assert!(data.starts_with("b:") && data.len() <= 64, "{data}");
-        assert_eq!(BroadcastButton::parse(&data), Some(b), "{data}");
-    }
-    for bad in ["", "b", "b:", "b:p", "b:p:0", "b:p:x", "b:1", "b:1:t:-1", "b:1:k:all", "b:1:l:省", "b:x:ok", "n:1:t:1"]
-    {
-        assert_eq!(BroadcastButton::parse(bad), None, "{bad}");
-    }
 }
 
 #[test]

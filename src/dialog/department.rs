@@ -7,11 +7,11 @@
 use std::fmt::Write;
 
 use super::state::{DepartmentAsk, Flow, ReplyDraft, ReplyStep, Task};
-use super::task::wizard as task_wizard;
-use super::workflow_ui::{WorkflowButton, parse_reference};
+use super::workflow_ui::parse_reference;
 use super::{Dialogue, Input, render};
+use crate::choice::{ChoiceId, WizardOp};
 use crate::conversation::ChatCommand;
-use crate::reply::{Action, Button, Keyboard};
+use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{AssignmentRole, Attachment, Facts, Liaison, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal, TEXT_MAX_CHARS};
 
@@ -20,16 +20,16 @@ const PAGE: usize = 5;
 /// Most assignments looked at to count what is left of the list.
 const TODO_SCAN: usize = 1000;
 
-/// Callback data of the liaison's own question buttons: `dw:<nonce>:<op>`.
-fn wizard(nonce: u32, op: &str) -> String {
-    task_wizard("dw", nonce, op)
+/// A step of a liaison's reply wizard; the nonce makes an old one stale.
+fn wizard(nonce: u32, op: WizardOp) -> ChoiceId {
+    ChoiceId::DepartmentWizard { nonce, op }
 }
 
 impl Dialogue<'_, '_> {
     pub(super) async fn department(&mut self, liaison: &Liaison, input: Input) -> Result<(), StoreError> {
         match input {
             Input::Command { name, arg } => self.department_command(liaison, &name, arg).await?,
-            Input::Button { message_id, data } => self.department_button(liaison, message_id, &data).await?,
+            Input::Choice { message_id, choice } => self.department_button(liaison, message_id, choice).await?,
             Input::Text(text) => self.department_text(liaison, &text).await?,
             Input::Attachment { attachment, album, .. } => {
                 self.department_attachment(attachment, album.map_or(1, |a| a.count + a.skipped)).await?
@@ -91,26 +91,29 @@ impl Dialogue<'_, '_> {
         Ok(())
     }
 
-    async fn department_button(&mut self, liaison: &Liaison, message_id: i32, data: &str) -> Result<(), StoreError> {
-        if let Some(after) = data.strip_prefix("dq:") {
-            let Ok(after) = after.parse::<i64>() else {
-                self.out.toast = Some(self.t("button.invalid"));
-                return Ok(());
-            };
-            self.drop_task();
-            self.clear_buttons(&[message_id]);
-            return self.todo_page(liaison, after).await;
-        }
-        if let Some(rest) = data.strip_prefix("dw:") {
-            return self.department_wizard_button(liaison, message_id, rest).await;
-        }
-        match WorkflowButton::parse(data) {
-            Some(WorkflowButton::Department { act, suggestion_id }) => {
+    async fn department_button(
+        &mut self,
+        liaison: &Liaison,
+        message_id: i32,
+        choice: Option<ChoiceId>,
+    ) -> Result<(), StoreError> {
+        match choice {
+            Some(ChoiceId::TodoPage { after_id }) => {
+                self.drop_task();
+                self.clear_buttons(&[message_id]);
+                self.todo_page(liaison, after_id).await
+            }
+            Some(ChoiceId::DepartmentWizard { nonce, op }) => {
+                self.department_wizard_button(liaison, message_id, nonce, op).await
+            }
+            Some(ChoiceId::Department { act, suggestion_id }) => {
                 self.department_action(liaison, message_id, act, suggestion_id).await
             }
-            Some(other) => self.refuse_foreign(&Actor::Liaison(liaison), other).await,
-            None => {
-                self.out.toast = Some(self.t("button.invalid"));
+            Some(other @ (ChoiceId::Review { .. } | ChoiceId::Rating { .. })) => {
+                self.refuse_foreign(&Actor::Liaison(liaison), &other).await
+            }
+            _ => {
+                self.out.notice = Some(self.t("button.invalid"));
                 Ok(())
             }
         }
@@ -152,32 +155,33 @@ impl Dialogue<'_, '_> {
         &mut self,
         liaison: &Liaison,
         message_id: i32,
-        rest: &str,
+        nonce: u32,
+        op: WizardOp,
     ) -> Result<(), StoreError> {
-        let Some(op) = self.wizard_press(message_id, rest).await? else { return Ok(()) };
+        let Some(op) = self.wizard_press(message_id, nonce, op).await? else { return Ok(()) };
         let Flow::Department(Task { suggestion_id, message_id: asked_at, asks: DepartmentAsk::Reply(mut d) }) =
             self.dialog.flow.clone()
         else {
-            self.out.toast = Some(self.t("button.stale"));
+            self.out.notice = Some(self.t("button.stale"));
             return Ok(());
         };
-        match (d.step, op.as_slice()) {
-            (ReplyStep::Class, ["c", code]) => {
-                if !self.ctx.config.workflow.reply_classes().iter().any(|c| c.code == *code) {
+        match (d.step, op) {
+            (ReplyStep::Class, WizardOp::Class(code)) => {
+                if !self.ctx.config.workflow.reply_classes().iter().any(|c| c.code == code) {
                     self.refuse(&Refusal::UnknownReplyClass, true);
                     return Ok(());
                 }
-                d.class = Some(code.to_string());
+                d.class = Some(code);
                 d.step = ReplyStep::Text;
             }
-            (ReplyStep::Document, ["s"]) => {
+            (ReplyStep::Document, WizardOp::SkipDocument) => {
                 d.document = None;
                 d.step = ReplyStep::Preview;
             }
-            (ReplyStep::Preview, ["e"]) => {
+            (ReplyStep::Preview, WizardOp::Rewrite) => {
                 *d = ReplyDraft { step: ReplyStep::Class, class: None, text: None, document: None };
             }
-            (ReplyStep::Preview, ["ok"]) => {
+            (ReplyStep::Preview, WizardOp::Confirm) => {
                 let (Some(class), Some(text)) = (d.class.clone(), d.text.clone()) else {
                     return Err(StoreError::Corrupt("a reply confirmed without class or text".into()));
                 };
@@ -187,7 +191,7 @@ impl Dialogue<'_, '_> {
             }
             _ => {
                 let text = self.t("button.stale");
-                self.out.toast = Some(text.clone());
+                self.out.notice = Some(text.clone());
                 self.out.say(Action::text(text));
                 return self.task_ask().await;
             }
@@ -311,7 +315,7 @@ impl Dialogue<'_, '_> {
         d: &ReplyDraft,
         facts: &Facts,
         nonce: u32,
-    ) -> Result<(String, Vec<Vec<Button>>), StoreError> {
+    ) -> Result<(String, Vec<Vec<Choice>>), StoreError> {
         let (reference, title) = (facts.reference_no.as_str(), facts.title.as_str());
         let classes = self.ctx.config.workflow.reply_classes();
         let class_label = |code: Option<&String>| {
@@ -332,7 +336,10 @@ impl Dialogue<'_, '_> {
                 let rows = classes
                     .iter()
                     .map(|c| {
-                        vec![Button::new(format!("{} {}", c.code, c.label), wizard(nonce, &format!("c:{}", c.code)))]
+                        vec![Choice::new(
+                            format!("{} {}", c.code, c.label),
+                            wizard(nonce, WizardOp::Class(c.code.clone())),
+                        )]
                     })
                     .collect();
                 (text, rows)
@@ -346,7 +353,10 @@ impl Dialogue<'_, '_> {
             ),
             ReplyStep::Document => (
                 self.t("department.reply_document"),
-                vec![vec![Button::new(self.t("department.reply_skip_document"), wizard(nonce, "s"))]],
+                vec![vec![Choice::new(
+                    self.t("department.reply_skip_document"),
+                    wizard(nonce, WizardOp::SkipDocument),
+                )]],
             ),
             ReplyStep::Preview => {
                 let document = match &d.document {
@@ -367,8 +377,8 @@ impl Dialogue<'_, '_> {
                     ],
                 );
                 let rows = vec![
-                    vec![Button::new(self.t("department.reply_send"), wizard(nonce, "ok"))],
-                    vec![Button::new(self.t("department.reply_rewrite"), wizard(nonce, "e"))],
+                    vec![Choice::new(self.t("department.reply_send"), wizard(nonce, WizardOp::Confirm))],
+                    vec![Choice::new(self.t("department.reply_rewrite"), wizard(nonce, WizardOp::Rewrite))],
                 ];
                 (text, rows)
             }
@@ -425,7 +435,10 @@ impl Dialogue<'_, '_> {
         if list.len() > PAGE {
             let last = list[PAGE - 1].assignment_id;
             let text = self.ta("department.todo_more", &[("count", &(list.len() - PAGE))]);
-            let keyboard = Keyboard::Inline(vec![vec![Button::new(self.t("task.more_button"), format!("dq:{last}"))]]);
+            let keyboard = Keyboard::Choices(vec![vec![Choice::new(
+                self.t("task.more_button"),
+                ChoiceId::TodoPage { after_id: last },
+            )]]);
             self.out.say(Action::with_keyboard(text, keyboard));
         }
         Ok(())

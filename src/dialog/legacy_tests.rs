@@ -163,7 +163,7 @@ impl<'w> Chat<'w> {
     }
 
     async fn press(&mut self, data: String) -> Output {
-        self.send(Input::Button { message_id: 90, data }).await
+        self.send(pressed(90, data)).await
     }
 
     async fn text(&mut self, text: &str) -> Output {
@@ -282,7 +282,9 @@ async fn old_staff_states_load_and_the_review_is_finished() {
     chat.press(format!("w:{nonce}:d")).await;
     let nonce = chat.dialog.nonce;
     let out = chat.press(format!("w:{nonce}:ok")).await;
-    assert!(out.actions.contains(&Action::ClearButtons { message_id: 55 }), "the wizard's first message is cleared");
+    let shown: Vec<String> = out.actions.iter().map(crate::reply::plain_text).collect();
+    assert!(shown.contains(&"(choices of message 55 retired)".to_string()), "the wizard's first message: {shown:?}");
+    assert!(shown.iter().any(|s| s.starts_with("📤 已交办") && s.ends_with("\n[📝 领导批示] [⭐ 采纳]")), "{shown:?}");
     assert_eq!(w.state_of(id).await, SuggestionState::Assigned);
     assert_eq!(chat.dialog.flow, Flow::Idle);
 

@@ -9,13 +9,14 @@ mod state;
 
 use chrono::Datelike;
 
+use crate::choice::{ChoiceId, PreviewAction};
 pub(crate) use crate::context::Ctx;
 use crate::conversation::{self, ChatCommand, Typed};
 pub use crate::conversation::{menu_command, truncate};
 use crate::domain::{Point, SuggestionKind};
 use crate::invite;
 use crate::locale::{Lang, Texts};
-use crate::reply::{Action, Button, Keyboard};
+use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{
     Attachment, Effect, Identity, Member, NewSuggestion, OutMessage, ReceiptFn, Redeemed, RedeemedFn, StoreError, Topic,
 };
@@ -56,9 +57,11 @@ pub enum Input {
     },
     /// Voice, sticker, location, …: named by the kind, for the reply.
     Unsupported(UnsupportedKind),
-    Button {
+    /// A choice made under an earlier reply (`message_id`, the reply it was offered on); `None`
+    /// when what came back is no choice of ours (forged, garbled or from an old release).
+    Choice {
         message_id: i32,
-        data: String,
+        choice: Option<ChoiceId>,
     },
     /// An edit of a message sent earlier.
     Edited,
@@ -123,8 +126,8 @@ pub struct Output {
     /// The chat's new state; `None` leaves it unchanged.
     pub state: Option<Dialog>,
     pub actions: Vec<Action>,
-    /// A short notice for the button press (Telegram's answerCallbackQuery).
-    pub toast: Option<String>,
+    /// A short notice about the choice made (Telegram shows it as the answer to the button).
+    pub notice: Option<String>,
     pub submission: Option<(NewSuggestion, ReceiptFn)>,
     /// A workflow change to apply with this update (accept, assign, reply, rate, …).
     pub change: Option<crate::store::Change>,
@@ -138,7 +141,7 @@ impl std::fmt::Debug for Output {
         f.debug_struct("Output")
             .field("state", &self.state)
             .field("actions", &self.actions)
-            .field("toast", &self.toast)
+            .field("notice", &self.notice)
             .field("submission", &self.submission.as_ref().map(|(s, _)| s))
             .field("effects", &self.effects)
             .finish()
@@ -148,97 +151,6 @@ impl std::fmt::Debug for Output {
 impl Output {
     fn say(&mut self, action: Action) {
         self.actions.push(action);
-    }
-}
-
-/// Data carried by buttons. Dialog buttons carry the nonce; the others are checked against the member.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ButtonData {
-    Topic {
-        nonce: u32,
-        topic_id: i64,
-    },
-    Kind {
-        nonce: u32,
-        kind: SuggestionKind,
-    },
-    Done {
-        nonce: u32,
-    },
-    Preview {
-        nonce: u32,
-        action: PreviewAction,
-    },
-    /// Open one of the member's suggestions.
-    Show {
-        suggestion_id: i64,
-    },
-    /// Start a suggestion, optionally on a topic (from /topics or a broadcast).
-    New {
-        topic_id: Option<i64>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PreviewAction {
-    Submit,
-    Discard,
-    EditTopic,
-    EditKind,
-    EditTitle,
-    AddBody,
-    RewriteBody,
-}
-
-impl PreviewAction {
-    const ALL: [(PreviewAction, &'static str); 7] = [
-        (Self::Submit, "submit"),
-        (Self::Discard, "discard"),
-        (Self::EditTopic, "topic"),
-        (Self::EditKind, "kind"),
-        (Self::EditTitle, "title"),
-        (Self::AddBody, "add"),
-        (Self::RewriteBody, "rewrite"),
-    ];
-    fn code(self) -> &'static str {
-        Self::ALL.iter().find(|(a, _)| *a == self).map(|(_, c)| *c).unwrap_or("submit")
-    }
-}
-
-impl ButtonData {
-    /// The callback data, at most 64 bytes.
-    pub fn encode(&self) -> String {
-        match self {
-            Self::Topic { nonce, topic_id } => format!("n:{nonce}:t:{topic_id}"),
-            Self::Kind { nonce, kind } => format!("n:{nonce}:k:{}", kind.code()),
-            Self::Done { nonce } => format!("n:{nonce}:done"),
-            Self::Preview { nonce, action } => format!("n:{nonce}:p:{}", action.code()),
-            Self::Show { suggestion_id } => format!("s:{suggestion_id}"),
-            Self::New { topic_id: Some(id) } => format!("new:{id}"),
-            Self::New { topic_id: None } => "new".to_string(),
-        }
-    }
-
-    pub fn parse(data: &str) -> Option<Self> {
-        let parts: Vec<&str> = data.split(':').collect();
-        match parts.as_slice() {
-            ["n", nonce, rest @ ..] => {
-                let nonce: u32 = nonce.parse().ok()?;
-                match rest {
-                    ["t", id] => Some(Self::Topic { nonce, topic_id: id.parse().ok().filter(|n| *n >= 0)? }),
-                    ["k", code] => Some(Self::Kind { nonce, kind: SuggestionKind::parse(code)? }),
-                    ["done"] => Some(Self::Done { nonce }),
-                    ["p", code] => {
-                        Some(Self::Preview { nonce, action: PreviewAction::ALL.iter().find(|(_, c)| c == code)?.0 })
-                    }
-                    _ => None,
-                }
-            }
-            ["s", id] => Some(Self::Show { suggestion_id: id.parse().ok()? }),
-            ["new"] => Some(Self::New { topic_id: None }),
-            ["new", id] => Some(Self::New { topic_id: Some(id.parse().ok()?) }),
-            _ => None,
-        }
     }
 }
 
@@ -388,8 +300,8 @@ impl Dialogue<'_, '_> {
             Input::Text(text) => invite::find(text),
             _ => None,
         };
-        if let Input::Button { .. } = input {
-            self.out.toast = Some(self.t("register.toast_not_registered"));
+        if let Input::Choice { .. } = input {
+            self.out.notice = Some(self.t("register.toast_not_registered"));
         }
         let Some(code) = code else {
             let text = self.t("register.not_registered");
@@ -454,7 +366,7 @@ impl Dialogue<'_, '_> {
         match input {
             Input::NotPrivate => unreachable!("handled before"),
             Input::Command { name, arg } => self.command(member, &name, arg).await,
-            Input::Button { message_id, data } => self.button(member, message_id, &data).await,
+            Input::Choice { message_id, choice } => self.button(member, message_id, choice).await,
             Input::Edited => {
                 let text = self.t("input.edited");
                 self.out.say(Action::text(text));
@@ -546,7 +458,7 @@ impl Dialogue<'_, '_> {
         match step {
             Step::Topic => {
                 let topics = self.ctx.store.open_topics(self.ctx.now).await?;
-                let mut rows: Vec<Vec<Button>> = topics
+                let mut rows: Vec<Vec<Choice>> = topics
                     .iter()
                     .map(|t| {
                         let label = if t.pinned {
@@ -554,30 +466,22 @@ impl Dialogue<'_, '_> {
                         } else {
                             t.title.clone()
                         };
-                        vec![Button::new(truncate(&label, 60), ButtonData::Topic { nonce, topic_id: t.id }.encode())]
+                        vec![Choice::new(truncate(&label, 60), ChoiceId::Topic { nonce, topic_id: t.id })]
                     })
                     .collect();
-                rows.push(vec![Button::new(
-                    self.t("dialog.topic_none"),
-                    ButtonData::Topic { nonce, topic_id: 0 }.encode(),
-                )]);
+                rows.push(vec![Choice::new(self.t("dialog.topic_none"), ChoiceId::Topic { nonce, topic_id: 0 })]);
                 let key = if topics.is_empty() { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
                 let text = self.t(key);
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             Step::Kind => {
-                let buttons: Vec<Button> = SuggestionKind::ALL
+                let buttons: Vec<Choice> = SuggestionKind::ALL
                     .iter()
-                    .map(|k| {
-                        Button::new(
-                            self.t(&format!("kind.{}", k.code())),
-                            ButtonData::Kind { nonce, kind: *k }.encode(),
-                        )
-                    })
+                    .map(|k| Choice::new(self.t(&format!("kind.{}", k.code())), ChoiceId::Kind { nonce, kind: *k }))
                     .collect();
                 let rows = buttons.chunks(2).map(|c| c.to_vec()).collect();
                 let text = self.t("dialog.ask_kind");
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             Step::Title => {
                 let text = self.ta("dialog.ask_title", &[("max", &self.ctx.config.limits.title_max_chars)]);
@@ -598,7 +502,7 @@ impl Dialogue<'_, '_> {
                     None => None,
                 };
                 let text = render::preview(self.ctx.texts, self.lang, &draft, topic.as_ref());
-                let b = |key: &str, action| Button::new(self.t(key), ButtonData::Preview { nonce, action }.encode());
+                let b = |key: &str, action| Choice::new(self.t(key), ChoiceId::Preview { nonce, action });
                 let rows = vec![
                     vec![b("preview.submit", PreviewAction::Submit), b("preview.discard", PreviewAction::Discard)],
                     vec![
@@ -611,7 +515,7 @@ impl Dialogue<'_, '_> {
                         b("preview.rewrite_body", PreviewAction::RewriteBody),
                     ],
                 ];
-                self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+                self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
         }
         self.out.state = Some(self.dialog.clone());
@@ -622,7 +526,7 @@ impl Dialogue<'_, '_> {
         if self.dialog.submission().is_none_or(|s| s.draft.points.is_empty()) {
             Keyboard::None
         } else {
-            Keyboard::Inline(vec![vec![Button::new(self.t("dialog.done_button"), ButtonData::Done { nonce }.encode())]])
+            Keyboard::Choices(vec![vec![Choice::new(self.t("dialog.done_button"), ChoiceId::Done { nonce })]])
         }
     }
 
@@ -636,20 +540,20 @@ impl Dialogue<'_, '_> {
         self.ask().await
     }
 
-    async fn button(&mut self, member: &Member, message_id: i32, data: &str) -> Result<(), StoreError> {
-        // Rating buttons, and staff or department buttons a member should not have.
-        if let Some(button) = workflow_ui::WorkflowButton::parse(data) {
-            return self.member_workflow_button(member, message_id, button).await;
-        }
-        let Some(data) = ButtonData::parse(data) else {
-            self.out.toast = Some(self.t("button.invalid"));
+    async fn button(&mut self, member: &Member, message_id: i32, data: Option<ChoiceId>) -> Result<(), StoreError> {
+        let Some(data) = data else {
+            self.out.notice = Some(self.t("button.invalid"));
             return Ok(());
         };
+        // Rating choices, and staff or department choices a member should not have.
+        if workflow_ui::workflow_target(&data).is_some() {
+            return self.member_workflow_button(member, message_id, data).await;
+        }
         match data {
-            ButtonData::Show { suggestion_id } => return self.show(member, suggestion_id).await,
-            ButtonData::New { topic_id } => {
+            ChoiceId::Show { suggestion_id } => return self.show(member, suggestion_id).await,
+            ChoiceId::New { topic_id } => {
                 if self.in_dialog() {
-                    self.out.toast = Some(self.t("dialog.busy"));
+                    self.out.notice = Some(self.t("dialog.busy"));
                     let text = self.t("dialog.busy");
                     self.out.say(Action::text(text));
                     return self.reask().await;
@@ -660,28 +564,32 @@ impl Dialogue<'_, '_> {
         }
         let step = self.dialog.step();
         let (nonce, fits_step) = match &data {
-            ButtonData::Topic { nonce, .. } => (*nonce, step == Some(Step::Topic)),
-            ButtonData::Kind { nonce, .. } => (*nonce, step == Some(Step::Kind)),
-            ButtonData::Done { nonce } => (*nonce, step == Some(Step::Body)),
-            ButtonData::Preview { nonce, .. } => (*nonce, step == Some(Step::Preview)),
-            ButtonData::Show { .. } | ButtonData::New { .. } => unreachable!("handled above"),
+            ChoiceId::Topic { nonce, .. } => (*nonce, step == Some(Step::Topic)),
+            ChoiceId::Kind { nonce, .. } => (*nonce, step == Some(Step::Kind)),
+            ChoiceId::Done { nonce } => (*nonce, step == Some(Step::Body)),
+            ChoiceId::Preview { nonce, .. } => (*nonce, step == Some(Step::Preview)),
+            _ => {
+                // Another role's choice (a wizard, a page, a broadcast): not the member's.
+                self.out.notice = Some(self.t("button.invalid"));
+                return Ok(());
+            }
         };
         // 完成 on any earlier acknowledgement of this draft's points is as good as on the last one.
         let done_of_this_draft =
-            matches!(data, ButtonData::Done { .. }) && self.dialog.submission().is_some_and(|s| nonce > s.draft.since);
+            matches!(data, ChoiceId::Done { .. }) && self.dialog.submission().is_some_and(|s| nonce > s.draft.since);
         if (nonce != self.dialog.nonce && !done_of_this_draft) || !fits_step {
-            self.out.toast = Some(self.t("button.stale"));
+            self.out.notice = Some(self.t("button.stale"));
             let text = self.t("button.stale");
             self.out.say(Action::text(text));
             return self.reask().await;
         }
-        self.out.say(Action::ClearButtons { message_id });
+        self.out.say(Action::Retire { message_id });
         match data {
-            ButtonData::Topic { topic_id: 0, .. } => {
+            ChoiceId::Topic { topic_id: 0, .. } => {
                 self.sub().draft.topic = Some(TopicChoice::General);
                 self.advance(Step::Kind).await
             }
-            ButtonData::Topic { topic_id, .. } => match self.ctx.store.topic(topic_id).await? {
+            ChoiceId::Topic { topic_id, .. } => match self.ctx.store.topic(topic_id).await? {
                 Some(topic) if topic.is_open(self.ctx.now) => {
                     self.sub().draft.topic = Some(TopicChoice::Topic(topic.id));
                     let text = self.ta("dialog.topic_chosen", &[("title", &topic.title)]);
@@ -689,17 +597,17 @@ impl Dialogue<'_, '_> {
                     self.advance(Step::Kind).await
                 }
                 _ => {
-                    self.out.toast = Some(self.t("dialog.topic_closed"));
+                    self.out.notice = Some(self.t("dialog.topic_closed"));
                     let text = self.t("dialog.topic_closed");
                     self.out.say(Action::text(text));
                     self.ask().await
                 }
             },
-            ButtonData::Kind { kind, .. } => {
+            ChoiceId::Kind { kind, .. } => {
                 self.sub().draft.kind = Some(kind);
                 self.advance(Step::Title).await
             }
-            ButtonData::Done { .. } => {
+            ChoiceId::Done { .. } => {
                 if self.sub().draft.points.is_empty() {
                     let text = self.t("dialog.body_needs_point");
                     self.out.say(Action::text(text));
@@ -710,8 +618,8 @@ impl Dialogue<'_, '_> {
                 sub.step = Step::Preview;
                 self.ask().await
             }
-            ButtonData::Preview { action, .. } => self.preview_action(member, action).await,
-            ButtonData::Show { .. } | ButtonData::New { .. } => unreachable!("handled above"),
+            ChoiceId::Preview { action, .. } => self.preview_action(member, action).await,
+            _ => unreachable!("refused above"),
         }
     }
 
@@ -889,7 +797,7 @@ impl Dialogue<'_, '_> {
             (Some(Step::Body), Input::Attachment { attachment, caption, album }) => {
                 self.add_attachment(attachment, caption, album).await
             }
-            (_, Input::Command { .. } | Input::Button { .. } | Input::Edited | Input::NotPrivate) => {
+            (_, Input::Command { .. } | Input::Choice { .. } | Input::Edited | Input::NotPrivate) => {
                 unreachable!("handled by the caller")
             }
         }
@@ -1051,13 +959,13 @@ impl Dialogue<'_, '_> {
         let rows = list
             .iter()
             .map(|s| {
-                vec![Button::new(
+                vec![Choice::new(
                     format!("{} {}", s.reference_no, truncate(&s.title, 20)),
-                    ButtonData::Show { suggestion_id: s.id }.encode(),
+                    ChoiceId::Show { suggestion_id: s.id },
                 )]
             })
             .collect();
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
         Ok(())
     }
 
@@ -1081,7 +989,7 @@ impl Dialogue<'_, '_> {
                     member_id = member.id,
                     "refused a button for a suggestion that is not the member's"
                 );
-                self.out.toast = Some(self.t("button.not_yours"));
+                self.out.notice = Some(self.t("button.not_yours"));
                 let text = self.t("button.not_yours");
                 self.out.say(Action::text(text));
             }
@@ -1100,13 +1008,13 @@ impl Dialogue<'_, '_> {
         let rows = topics
             .iter()
             .map(|t| {
-                vec![Button::new(
+                vec![Choice::new(
                     self.ta("topics.answer_button", &[("title", &truncate(&t.title, 30))]),
-                    ButtonData::New { topic_id: Some(t.id) }.encode(),
+                    ChoiceId::New { topic_id: Some(t.id) },
                 )]
             })
             .collect();
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
         Ok(())
     }
 }
@@ -1118,5 +1026,17 @@ fn parse_topic_link(arg: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod legacy_tests;
+/// A button press as Telegram delivers it: its callback data, decoded as the adapter decodes it.
+#[cfg(test)]
+fn pressed(message_id: i32, data: impl AsRef<str>) -> Input {
+    Input::Choice { message_id, choice: crate::bot::callback::decode(data.as_ref()) }
+}
+
+/// The callback data Telegram would carry for `choice`.
+#[cfg(test)]
+fn callback_data(choice: &Choice) -> String {
+    crate::bot::callback::encode(&choice.id).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,23 +1,17 @@
 //! Members rate a department's answer: 满意 / 基本满意 close the suggestion; 不满意 asks for an
 //! optional reason and reopens it. Every rating goes through `workflow::plan`.
 
-use super::workflow_ui::{RatingChoice, WorkflowButton, rating_skip_data};
 use super::{Dialogue, Input, RatingTask};
+use crate::choice::{ChoiceId, RatingChoice};
 use crate::conversation::ChatCommand;
-use crate::reply::{Action, Button, Keyboard};
+use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{Member, Rating, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal};
 
 impl Dialogue<'_, '_> {
     /// The rating buttons for the member's latest reply (`reply_no`, 1 for the first).
     pub(super) fn rating_keyboard(&self, suggestion_id: i64, reply_no: i64) -> Keyboard {
-        let b =
-            |key: &str, rating| Button::new(self.t(key), workflow::buttons::rating(suggestion_id, reply_no, rating));
-        Keyboard::Inline(vec![vec![
-            b("rating.satisfied", Rating::Satisfied),
-            b("rating.basically_satisfied", Rating::BasicallySatisfied),
-            b("rating.dissatisfied", Rating::Dissatisfied),
-        ]])
+        workflow::rating_keyboard(self.ctx.texts, self.lang, suggestion_id, reply_no)
     }
 
     /// Input while the member is asked why they are dissatisfied; `false` if it is not for the
@@ -52,14 +46,18 @@ impl Dialogue<'_, '_> {
                 self.out.say(Action::with_keyboard(text, keyboard));
                 Ok(true)
             }
-            Input::Button { .. } | Input::Edited | Input::NotPrivate => Ok(false),
+            Input::Choice { .. } | Input::Edited | Input::NotPrivate => Ok(false),
         }
     }
 
     fn skip_keyboard(&self, task: &RatingTask) -> Keyboard {
-        Keyboard::Inline(vec![vec![Button::new(
+        Keyboard::Choices(vec![vec![Choice::new(
             self.t("rating.skip"),
-            rating_skip_data(task.suggestion_id, task.reply_no),
+            ChoiceId::Rating {
+                suggestion_id: task.suggestion_id,
+                reply_no: task.reply_no,
+                choice: RatingChoice::SkipReason,
+            },
         )]])
     }
 
@@ -69,10 +67,10 @@ impl Dialogue<'_, '_> {
         &mut self,
         member: &Member,
         message_id: i32,
-        button: WorkflowButton,
+        button: ChoiceId,
     ) -> Result<(), StoreError> {
-        let WorkflowButton::Rating { suggestion_id, reply_no, choice } = button else {
-            return self.refuse_foreign(&Actor::Member(member), button).await;
+        let ChoiceId::Rating { suggestion_id, reply_no, choice } = button else {
+            return self.refuse_foreign(&Actor::Member(member), &button).await;
         };
         match choice {
             RatingChoice::Rate(Rating::Dissatisfied) => {
@@ -103,7 +101,7 @@ impl Dialogue<'_, '_> {
                 }
                 _ => {
                     let text = self.t("button.stale");
-                    self.out.toast = Some(text.clone());
+                    self.out.notice = Some(text.clone());
                     self.out.say(Action::text(text));
                     Ok(())
                 }
@@ -132,7 +130,7 @@ impl Dialogue<'_, '_> {
                 self.out.change = Some(change);
                 self.clear_buttons(clear);
                 if button {
-                    self.out.toast = Some(self.t("rating.thanks"));
+                    self.out.notice = Some(self.t("rating.thanks"));
                 }
             }
             Err(refusal) => self.refuse(&refusal, button),

@@ -7,12 +7,12 @@
 use std::fmt::Write;
 
 use super::state::{AssignDraft, AssignStep, Flow, StaffAsk, Task};
-use super::task::wizard as task_wizard;
-use super::workflow_ui::{WorkflowButton, parse_reference};
+use super::workflow_ui::parse_reference;
 use super::{Dialogue, Input, render};
+use crate::choice::{ChoiceId, WizardOp};
 use crate::conversation::ChatCommand;
 use crate::domain::SuggestionState;
-use crate::reply::{Action, Button, Keyboard};
+use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{AssignmentRole, Change, ChangeOp, Facts, Staff, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal};
 use chrono::{Months, NaiveDate, Utc};
@@ -22,14 +22,9 @@ const PAGE: usize = 5;
 /// Most suggestions looked at to count what is left of the queue.
 const QUEUE_SCAN: usize = 1000;
 
-/// Callback data of the staff's own question buttons: `w:<nonce>:<op>`.
-fn wizard(nonce: u32, op: &str) -> String {
-    task_wizard("w", nonce, op)
-}
-
-/// Callback data of the review queue's "next page" button: the last suggestion shown.
-fn queue_page(after_id: i64) -> String {
-    format!("q:{after_id}")
+/// A step of the staff's assignment wizard; the nonce makes an old one stale.
+fn wizard(nonce: u32, op: WizardOp) -> ChoiceId {
+    ChoiceId::StaffWizard { nonce, op }
 }
 
 impl Dialogue<'_, '_> {
@@ -38,15 +33,20 @@ impl Dialogue<'_, '_> {
         // broadcast being composed all go there.
         let is_broadcast = match &input {
             Input::Command { name, .. } => ChatCommand::parse(name) == Some(ChatCommand::Broadcast),
-            Input::Button { data, .. } => data.starts_with("b:"),
+            Input::Choice { choice, .. } => matches!(choice, Some(ChoiceId::Broadcast(_))),
             _ => matches!(self.dialog.flow, Flow::Broadcast(_)),
         };
         if is_broadcast {
             return self.broadcast_input(staff, input).await;
         }
+        if let Input::Choice { choice: None, .. } = input {
+            tracing::warn!(staff_id = staff.id, "refused a choice that cannot be read");
+            self.out.notice = Some(self.t("button.invalid"));
+            return Ok(());
+        }
         match input {
             Input::Command { name, arg } => self.staff_command(staff, &name, arg).await?,
-            Input::Button { message_id, data } => self.staff_button(staff, message_id, &data).await?,
+            Input::Choice { message_id, choice } => self.staff_button(staff, message_id, choice).await?,
             Input::Text(text) => self.staff_text(staff, &text).await?,
             Input::Attachment { .. } | Input::Unsupported(_) | Input::Edited | Input::NotPrivate => {
                 if self.has_task() {
@@ -107,26 +107,27 @@ impl Dialogue<'_, '_> {
         Ok(())
     }
 
-    async fn staff_button(&mut self, staff: &Staff, message_id: i32, data: &str) -> Result<(), StoreError> {
-        if let Some(after) = data.strip_prefix("q:") {
-            let Ok(after) = after.parse::<i64>() else {
-                self.out.toast = Some(self.t("button.invalid"));
-                return Ok(());
-            };
-            self.drop_task();
-            self.clear_buttons(&[message_id]);
-            return self.review_page(after).await;
-        }
-        if let Some(rest) = data.strip_prefix("w:") {
-            return self.staff_wizard_button(staff, message_id, rest).await;
-        }
-        match WorkflowButton::parse(data) {
-            Some(WorkflowButton::Staff { act, suggestion_id }) => {
+    async fn staff_button(
+        &mut self,
+        staff: &Staff,
+        message_id: i32,
+        choice: Option<ChoiceId>,
+    ) -> Result<(), StoreError> {
+        match choice {
+            Some(ChoiceId::ReviewPage { after_id }) => {
+                self.drop_task();
+                self.clear_buttons(&[message_id]);
+                self.review_page(after_id).await
+            }
+            Some(ChoiceId::StaffWizard { nonce, op }) => self.staff_wizard_button(staff, message_id, nonce, op).await,
+            Some(ChoiceId::Review { act, suggestion_id }) => {
                 self.review_button(staff, message_id, act, suggestion_id).await
             }
-            Some(other) => self.refuse_foreign(&Actor::Staff(staff), other).await,
-            None => {
-                self.out.toast = Some(self.t("button.invalid"));
+            Some(other @ (ChoiceId::Department { .. } | ChoiceId::Rating { .. })) => {
+                self.refuse_foreign(&Actor::Staff(staff), &other).await
+            }
+            _ => {
+                self.out.notice = Some(self.t("button.invalid"));
                 Ok(())
             }
         }
@@ -156,7 +157,7 @@ impl Dialogue<'_, '_> {
                     _ => {
                         if self.ctx.store.departments().await?.is_empty() {
                             let text = self.t("staff.assign_no_departments");
-                            self.out.toast = Some(text.clone());
+                            self.out.notice = Some(text.clone());
                             self.out.say(Action::text(text));
                             return Ok(());
                         }
@@ -172,43 +173,46 @@ impl Dialogue<'_, '_> {
                 self.task_ask().await
             }
             _ => {
-                self.out.toast = Some(self.t("button.invalid"));
+                self.out.notice = Some(self.t("button.invalid"));
                 Ok(())
             }
         }
     }
 
     /// The staff's own question buttons: `w:<nonce>:<op>`.
-    async fn staff_wizard_button(&mut self, staff: &Staff, message_id: i32, rest: &str) -> Result<(), StoreError> {
-        let Some(op) = self.wizard_press(message_id, rest).await? else { return Ok(()) };
+    async fn staff_wizard_button(
+        &mut self,
+        staff: &Staff,
+        message_id: i32,
+        nonce: u32,
+        op: WizardOp,
+    ) -> Result<(), StoreError> {
+        let Some(op) = self.wizard_press(message_id, nonce, op).await? else { return Ok(()) };
         let Flow::Staff(Task { suggestion_id, message_id: asked_at, asks: StaffAsk::Assign(mut d) }) =
             self.dialog.flow.clone()
         else {
-            self.out.toast = Some(self.t("button.stale"));
+            self.out.notice = Some(self.t("button.stale"));
             return Ok(());
         };
-        let id = |s: &str| s.parse::<i64>().ok();
-        match (d.step, op.as_slice()) {
-            (AssignStep::Lead, ["l", lead]) if id(lead).is_some() => {
-                let lead = id(lead).unwrap_or_default();
+        match (d.step, op) {
+            (AssignStep::Lead, WizardOp::Lead(lead)) => {
                 d.lead = Some(lead);
                 d.co.retain(|c| *c != lead);
                 d.step = AssignStep::Co;
             }
-            (AssignStep::Co, ["c", co]) if id(co).is_some() => {
-                let co = id(co).unwrap_or_default();
+            (AssignStep::Co, WizardOp::Co(co)) => {
                 if d.co.contains(&co) {
                     d.co.retain(|c| *c != co);
                 } else if Some(co) != d.lead {
                     d.co.push(co);
                 }
             }
-            (AssignStep::Co, ["n"]) => d.step = AssignStep::Deadline,
-            (AssignStep::Deadline, ["d"]) => {
+            (AssignStep::Co, WizardOp::Next) => d.step = AssignStep::Deadline,
+            (AssignStep::Deadline, WizardOp::DefaultDeadline) => {
                 d.deadline = None;
                 d.step = AssignStep::Confirm;
             }
-            (AssignStep::Confirm, ["ok"]) => {
+            (AssignStep::Confirm, WizardOp::Confirm) => {
                 let Some(lead) = d.lead else {
                     return Err(StoreError::Corrupt("an assignment confirmed without a lead department".into()));
                 };
@@ -217,7 +221,7 @@ impl Dialogue<'_, '_> {
             }
             _ => {
                 let text = self.t("button.stale");
-                self.out.toast = Some(text.clone());
+                self.out.notice = Some(text.clone());
                 self.out.say(Action::text(text));
                 return self.task_ask().await;
             }
@@ -328,7 +332,7 @@ impl Dialogue<'_, '_> {
         d: &AssignDraft,
         facts: &Facts,
         nonce: u32,
-    ) -> Result<(String, Vec<Vec<Button>>), StoreError> {
+    ) -> Result<(String, Vec<Vec<Choice>>), StoreError> {
         let (reference, title) = (facts.reference_no.as_str(), facts.title.as_str());
         let departments = self.ctx.store.departments().await?;
         let name = |id: i64| departments.iter().find(|x| x.id == id).map(|x| x.name.clone()).unwrap_or_default();
@@ -344,7 +348,7 @@ impl Dialogue<'_, '_> {
             AssignStep::Lead => {
                 let buttons = departments
                     .iter()
-                    .map(|x| Button::new(x.name.clone(), wizard(nonce, &format!("l:{}", x.id))))
+                    .map(|x| Choice::new(x.name.clone(), wizard(nonce, WizardOp::Lead(x.id))))
                     .collect();
                 (
                     self.ta("staff.assign_lead", &[("reference", &reference), ("title", &title)]),
@@ -357,11 +361,11 @@ impl Dialogue<'_, '_> {
                     .filter(|x| Some(x.id) != d.lead)
                     .map(|x| {
                         let label = if d.co.contains(&x.id) { format!("✓ {}", x.name) } else { x.name.clone() };
-                        Button::new(label, wizard(nonce, &format!("c:{}", x.id)))
+                        Choice::new(label, wizard(nonce, WizardOp::Co(x.id)))
                     })
                     .collect();
                 let mut rows = Self::button_rows(buttons, 2);
-                rows.push(vec![Button::new(self.t("staff.assign_next"), wizard(nonce, "n"))]);
+                rows.push(vec![Choice::new(self.t("staff.assign_next"), wizard(nonce, WizardOp::Next))]);
                 (self.ta("staff.assign_co", &[("lead", &lead), ("co", &co_names)]), rows)
             }
             AssignStep::Deadline => {
@@ -369,7 +373,7 @@ impl Dialogue<'_, '_> {
                 let label = self.ta("staff.assign_default_deadline", &[("months", &months), ("date", &date)]);
                 (
                     self.ta("staff.assign_deadline", &[("months", &months), ("date", &date)]),
-                    vec![vec![Button::new(label, wizard(nonce, "d"))]],
+                    vec![vec![Choice::new(label, wizard(nonce, WizardOp::DefaultDeadline))]],
                 )
             }
             AssignStep::Confirm => {
@@ -384,7 +388,7 @@ impl Dialogue<'_, '_> {
                         ("deadline", &deadline),
                     ],
                 );
-                (text, vec![vec![Button::new(self.t("staff.assign_confirm"), wizard(nonce, "ok"))]])
+                (text, vec![vec![Choice::new(self.t("staff.assign_confirm"), wizard(nonce, WizardOp::Confirm))]])
             }
         })
     }
@@ -407,7 +411,10 @@ impl Dialogue<'_, '_> {
         if queue.len() > PAGE {
             let last = queue[PAGE - 1].id;
             let text = self.ta("staff.queue_more", &[("count", &(queue.len() - PAGE))]);
-            let keyboard = Keyboard::Inline(vec![vec![Button::new(self.t("task.more_button"), queue_page(last))]]);
+            let keyboard = Keyboard::Choices(vec![vec![Choice::new(
+                self.t("task.more_button"),
+                ChoiceId::ReviewPage { after_id: last },
+            )]]);
             self.out.say(Action::with_keyboard(text, keyboard));
         }
         Ok(())

@@ -8,7 +8,8 @@
 use super::Dialogue;
 use super::state::{DepartmentAsk, Flow, StaffAsk, Task};
 use super::workflow_ui::input_refusal;
-use crate::reply::{Action, Button, Keyboard};
+use crate::choice::{ChoiceId, WizardOp};
+use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{Facts, StoreError};
 use crate::workflow::{self, Actor, Command, Refusal};
 
@@ -60,12 +61,6 @@ impl Asks for DepartmentAsk {
     }
 }
 
-/// Callback data of a task's own question buttons: `<prefix>:<nonce>:<op>` (`w` for staff, `dw`
-/// for liaisons); the nonce makes old ones stale.
-pub(super) fn wizard(prefix: &str, nonce: u32, op: &str) -> String {
-    format!("{prefix}:{nonce}:{op}")
-}
-
 impl Dialogue<'_, '_> {
     /// The suggestion and the message of the task waiting for input, staff's or a liaison's.
     fn task_target(&self) -> Option<(i64, i32)> {
@@ -113,27 +108,22 @@ impl Dialogue<'_, '_> {
         }
     }
 
-    /// A press of a task's question button, its data after the prefix (`<nonce>:<op>`). Returns the
-    /// op when it answers the question on screen; invalid, stale and cancel presses are answered here.
-    pub(super) async fn wizard_press<'d>(
+    /// A wizard step chosen (`nonce`, `op`) on reply `message_id`. Returns the op when it answers
+    /// the question on screen; stale choices and cancelling are answered here.
+    pub(super) async fn wizard_press(
         &mut self,
         message_id: i32,
-        rest: &'d str,
-    ) -> Result<Option<Vec<&'d str>>, StoreError> {
-        let parts: Vec<&str> = rest.split(':').collect();
-        let Some(nonce) = parts.first().and_then(|n| n.parse::<u32>().ok()) else {
-            self.out.toast = Some(self.t("button.invalid"));
-            return Ok(None);
-        };
+        nonce: u32,
+        op: WizardOp,
+    ) -> Result<Option<WizardOp>, StoreError> {
         if !self.has_task() || nonce != self.dialog.nonce {
             let text = self.t("button.stale");
-            self.out.toast = Some(text.clone());
+            self.out.notice = Some(text.clone());
             self.out.say(Action::text(text));
             self.task_ask().await?;
             return Ok(None);
         }
-        let op = parts[1..].to_vec();
-        if op == ["x"] {
+        if op == WizardOp::Cancel {
             let menu = self.task_menu();
             self.end_task();
             self.clear_buttons(&[message_id]);
@@ -190,7 +180,7 @@ impl Dialogue<'_, '_> {
         self.end_task();
         self.clear_buttons(clear);
         if button {
-            self.out.toast = Some(text.clone());
+            self.out.notice = Some(text.clone());
         }
         self.out.say(Action::with_keyboard(text, keyboard));
         Ok(())
@@ -206,9 +196,9 @@ impl Dialogue<'_, '_> {
             self.refuse(&Refusal::NotFound, false);
             return Ok(());
         };
-        let (question, prefix) = match &self.dialog.flow {
-            Flow::Staff(t) => (t.asks.text_question(), "w"),
-            Flow::Department(t) => (t.asks.text_question(), "dw"),
+        let (question, cancel) = match &self.dialog.flow {
+            Flow::Staff(t) => (t.asks.text_question(), ChoiceId::StaffWizard { nonce, op: WizardOp::Cancel }),
+            Flow::Department(t) => (t.asks.text_question(), ChoiceId::DepartmentWizard { nonce, op: WizardOp::Cancel }),
             _ => return Ok(()),
         };
         let (text, mut rows) = match (question, self.dialog.flow.clone()) {
@@ -221,8 +211,8 @@ impl Dialogue<'_, '_> {
             }
             (None, _) => return Ok(()),
         };
-        rows.push(vec![Button::new(self.t("task.cancel_button"), wizard(prefix, nonce, "x"))]);
-        self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
+        rows.push(vec![Choice::new(self.t("task.cancel_button"), cancel)]);
+        self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
         self.out.state = Some(self.dialog.clone());
         Ok(())
     }

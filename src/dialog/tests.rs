@@ -124,7 +124,7 @@ impl Harness {
 
     async fn press(&mut self, out: &Output, label_contains: &str) -> Output {
         let data = button(out, label_contains);
-        self.send(Input::Button { message_id: 77, data }).await
+        self.send(pressed(77, data)).await
     }
 
     fn t(&self, key: &str) -> String {
@@ -147,7 +147,7 @@ fn texts(out: &Output) -> Vec<String> {
         .iter()
         .filter_map(|a| match a {
             Action::Send { text, .. } => Some(text.clone()),
-            Action::ClearButtons { .. } | Action::File { .. } => None,
+            Action::Retire { .. } | Action::File { .. } => None,
         })
         .collect()
 }
@@ -156,11 +156,11 @@ fn last_text(out: &Output) -> String {
     texts(out).pop().unwrap_or_default()
 }
 
-fn all_buttons(out: &Output) -> Vec<Button> {
+fn all_buttons(out: &Output) -> Vec<Choice> {
     out.actions
         .iter()
         .flat_map(|a| match a {
-            Action::Send { keyboard: Keyboard::Inline(rows), .. } => rows.iter().flatten().cloned().collect(),
+            Action::Send { keyboard: Keyboard::Choices(rows), .. } => rows.iter().flatten().cloned().collect(),
             _ => Vec::new(),
         })
         .collect()
@@ -170,8 +170,8 @@ fn button(out: &Output, label_contains: &str) -> String {
     all_buttons(out)
         .into_iter()
         .find(|b| b.text.contains(label_contains))
+        .map(|b| callback_data(&b))
         .unwrap_or_else(|| panic!("no button with «{label_contains}» in {out:?}"))
-        .data
 }
 
 // ---- registration ----
@@ -188,8 +188,8 @@ async fn strangers_are_told_how_to_register_and_can_do_nothing() {
         assert_eq!(last_text(&out), h.t("register.not_registered"));
         assert!(out.submission.is_none() && out.state.is_none());
     }
-    let out = h.send(Input::Button { message_id: 1, data: "n:1:t:1".into() }).await;
-    assert_eq!(out.toast.as_deref(), Some(h.t("register.toast_not_registered").as_str()));
+    let out = h.send(pressed(1, "n:1:t:1")).await;
+    assert_eq!(out.notice.as_deref(), Some(h.t("register.toast_not_registered").as_str()));
 }
 
 #[tokio::test]
@@ -235,7 +235,7 @@ async fn a_member_submits_a_one_point_suggestion_in_seven_steps() {
     assert!(topics.iter().any(|b| b.text.contains("建设现代化产业体系")));
     assert_eq!(topics.last().unwrap().text, h.t("dialog.topic_none"));
     let out = h.press(&out, "📌").await; // 2
-    assert!(matches!(out.actions[0], Action::ClearButtons { message_id: 77 }), "the pressed keyboard is removed");
+    assert!(matches!(out.actions[0], Action::Retire { message_id: 77 }), "the pressed keyboard is removed");
     assert!(texts(&out).iter().any(|t| t.contains("十五五")));
     let out = h.press(&out, "社情民意").await; // 3
     assert!(last_text(&out).contains("标题"), "{out:?}");
@@ -385,7 +385,7 @@ async fn bad_titles_and_points_are_refused_with_the_limit() {
 
     // Done before any point has no button; a forged Done is refused.
     let nonce = h.dialog.nonce;
-    let out = h.send(Input::Button { message_id: 1, data: format!("n:{nonce}:done") }).await;
+    let out = h.send(pressed(1, format!("n:{nonce}:done"))).await;
     assert_eq!(texts(&out)[0], h.t("dialog.body_needs_point"));
     let out = h.text(&"字".repeat(2001)).await;
     assert!(texts(&out)[0].contains("2000") && texts(&out)[0].contains("2001"));
@@ -454,7 +454,7 @@ async fn stale_and_forged_buttons_are_refused_and_never_acted_on() {
     h.press(&first, "📌").await;
     // The topic keyboard again, after it was answered.
     let stale = h.press(&first, "建设现代化产业体系").await;
-    assert_eq!(stale.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(stale.notice.as_deref(), Some(h.t("button.stale").as_str()));
     assert_eq!(
         h.dialog.submission().unwrap().draft.topic,
         Some(TopicChoice::Topic(h.pinned)),
@@ -467,20 +467,20 @@ async fn stale_and_forged_buttons_are_refused_and_never_acted_on() {
     let out = h.cmd("new").await;
     h.store.close_topic(h.other, h.now).await.unwrap();
     let out2 = h.press(&out, "建设现代化产业体系").await;
-    assert_eq!(out2.toast.as_deref(), Some(h.t("dialog.topic_closed").as_str()));
+    assert_eq!(out2.notice.as_deref(), Some(h.t("dialog.topic_closed").as_str()));
     assert_eq!(h.dialog.step(), Some(Step::Topic));
     // Made-up data.
-    let out = h.send(Input::Button { message_id: 1, data: "drop table".into() }).await;
-    assert_eq!(out.toast.as_deref(), Some(h.t("button.invalid").as_str()));
+    let out = h.send(pressed(1, "drop table")).await;
+    assert_eq!(out.notice.as_deref(), Some(h.t("button.invalid").as_str()));
     assert!(out.actions.is_empty());
     // Submitting twice: the second press finds no draft.
     h.cmd("cancel").await;
     let preview = h.walk_to_preview().await;
     let data = button(&preview, "提交");
-    h.send(Input::Button { message_id: 5, data: data.clone() }).await;
-    let again = h.send(Input::Button { message_id: 5, data }).await;
+    h.send(pressed(5, data.clone())).await;
+    let again = h.send(pressed(5, data)).await;
     assert!(again.submission.is_none());
-    assert_eq!(again.toast.as_deref(), Some(h.t("button.stale").as_str()));
+    assert_eq!(again.notice.as_deref(), Some(h.t("button.stale").as_str()));
     let member = h.store.member_by_telegram(501).await.unwrap().unwrap();
     assert_eq!(h.store.suggestions_of_member(member.id, 10).await.unwrap().len(), 1);
 }
@@ -502,8 +502,8 @@ async fn a_member_sees_only_their_own_suggestions() {
     h.person = Person { user_id: 502, chat_id: 502, language_code: None };
     h.dialog = Dialog::default();
     h.send(Input::Command { name: "start".into(), arg: Some(code) }).await;
-    let out = h.send(Input::Button { message_id: 1, data: format!("s:{own_id}") }).await;
-    assert_eq!(out.toast.as_deref(), Some(h.t("button.not_yours").as_str()));
+    let out = h.send(pressed(1, format!("s:{own_id}"))).await;
+    assert_eq!(out.notice.as_deref(), Some(h.t("button.not_yours").as_str()));
     assert!(!texts(&out).iter().any(|t| t.contains("产业引导基金")));
     let out = h.cmd("my").await;
     assert_eq!(last_text(&out), h.t("my.empty"));
@@ -537,27 +537,6 @@ fn dialog_state_round_trips_through_json() {
         s.draft.topic = topic;
         let back: Dialog = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
         assert_eq!(back, d);
-    }
-}
-
-#[test]
-fn button_data_round_trips_and_fits_telegram() {
-    let all = [
-        ButtonData::Topic { nonce: u32::MAX, topic_id: i64::MAX },
-        ButtonData::Kind { nonce: 1, kind: SuggestionKind::Inspection },
-        ButtonData::Done { nonce: 2 },
-        ButtonData::Preview { nonce: 3, action: PreviewAction::RewriteBody },
-        ButtonData::Show { suggestion_id: 42 },
-        ButtonData::New { topic_id: Some(7) },
-        ButtonData::New { topic_id: None },
-    ];
-    for b in all {
-        let data = b.encode();
-        assert!(data.len() <= 64, "{data}");
-        assert_eq!(ButtonData::parse(&data), Some(b));
-    }
-    for bad in ["", "n", "n:x:done", "n:1:t:-5", "s:abc", "p:submit", "n:1:p:nuke"] {
-        assert_eq!(ButtonData::parse(bad), None, "{bad}");
     }
 }
 

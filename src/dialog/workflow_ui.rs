@@ -1,5 +1,5 @@
-//! What staff, departments and members share when they act on a suggestion from Telegram: the
-//! workflow buttons' data, the check made before more input is asked for, polite refusals, and the
+//! What staff, departments and members share when they act on a suggestion: the workflow
+//! choices' targets, the check made before more input is asked for, polite refusals, and the
 //! texts about assignments. Every change itself is planned by `workflow::plan`; nothing here
 //! decides a permission on its own.
 
@@ -8,89 +8,22 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use super::Dialogue;
+use crate::choice::ChoiceId;
 use crate::domain::ReferenceNo;
-use crate::reply::{Action, Button, Keyboard};
-use crate::store::{AssignmentRole, AssignmentStatus, CoOpinion, Facts, Rating, StoreError};
+use crate::reply::{Action, Choice, Keyboard};
+use crate::store::{AssignmentRole, AssignmentStatus, CoOpinion, Facts, StoreError};
 use crate::workflow::{self, Act, Actor, Refusal};
 
-/// The member's choice on a rating button: a rating, or skipping the reason after 不满意.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum RatingChoice {
-    Rate(Rating),
-    SkipReason,
-}
-
-/// Data of the buttons that `workflow` puts on notifications (`workflow::buttons`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum WorkflowButton {
-    /// `r:<a|r|m|s|i|d>:<suggestion_id>`
-    Staff { act: Act, suggestion_id: i64 },
-    /// `d:<k|r|y|o>:<suggestion_id>`
-    Department { act: Act, suggestion_id: i64 },
-    /// `rt:<suggestion_id>:<reply_no>:<s|b|d|x>`
-    Rating { suggestion_id: i64, reply_no: i64, choice: RatingChoice },
-}
-
-impl WorkflowButton {
-    pub(super) fn parse(data: &str) -> Option<Self> {
-        let parts: Vec<&str> = data.split(':').collect();
-        let id = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
-        match parts.as_slice() {
-            ["r", action, sid] => {
-                let act = match *action {
-                    "a" => Act::Accept,
-                    "r" => Act::Reject,
-                    "m" => Act::Merge,
-                    "s" => Act::Assign,
-                    "i" => Act::Instruct,
-                    "d" => Act::Adopt,
-                    _ => return None,
-                };
-                Some(Self::Staff { act, suggestion_id: id(sid)? })
-            }
-            ["d", action, sid] => {
-                let act = match *action {
-                    "k" => Act::Acknowledge,
-                    "r" => Act::Return,
-                    "y" => Act::Reply,
-                    "o" => Act::CoOpinion,
-                    _ => return None,
-                };
-                Some(Self::Department { act, suggestion_id: id(sid)? })
-            }
-            ["rt", sid, reply_no, choice] => {
-                let choice = match *choice {
-                    "s" => RatingChoice::Rate(Rating::Satisfied),
-                    "b" => RatingChoice::Rate(Rating::BasicallySatisfied),
-                    "d" => RatingChoice::Rate(Rating::Dissatisfied),
-                    "x" => RatingChoice::SkipReason,
-                    _ => return None,
-                };
-                Some(Self::Rating { suggestion_id: id(sid)?, reply_no: id(reply_no)?, choice })
-            }
-            _ => None,
+/// The suggestion and the act a workflow choice (a review, a department's or a rating choice)
+/// is about; `None` for any other choice.
+pub(super) fn workflow_target(choice: &ChoiceId) -> Option<(i64, Act)> {
+    match choice {
+        ChoiceId::Review { act, suggestion_id } | ChoiceId::Department { act, suggestion_id } => {
+            Some((*suggestion_id, *act))
         }
+        ChoiceId::Rating { suggestion_id, .. } => Some((*suggestion_id, Act::Rate)),
+        _ => None,
     }
-
-    pub(super) fn suggestion_id(&self) -> i64 {
-        match self {
-            Self::Staff { suggestion_id, .. }
-            | Self::Department { suggestion_id, .. }
-            | Self::Rating { suggestion_id, .. } => *suggestion_id,
-        }
-    }
-
-    pub(super) fn act(&self) -> Act {
-        match self {
-            Self::Staff { act, .. } | Self::Department { act, .. } => *act,
-            Self::Rating { .. } => Act::Rate,
-        }
-    }
-}
-
-/// The skip button under the question for a dissatisfied member's reason.
-pub(super) fn rating_skip_data(suggestion_id: i64, reply_no: i64) -> String {
-    format!("rt:{suggestion_id}:{reply_no}:x")
 }
 
 /// The reference number in what someone typed (`pd－2026－0001`, `编号：PD-2026-0001`), in
@@ -137,14 +70,18 @@ impl Dialogue<'_, '_> {
     pub(super) fn refuse(&mut self, refusal: &Refusal, button: bool) {
         let text = refusal.render(self.ctx, self.lang);
         if button {
-            self.out.toast = Some(text.clone());
+            self.out.notice = Some(text.clone());
         }
         self.out.say(Action::text(text));
     }
 
-    /// A workflow button pressed by someone it was not made for (a forged or forwarded one).
-    pub(super) async fn refuse_foreign(&mut self, actor: &Actor<'_>, button: WorkflowButton) -> Result<(), StoreError> {
-        let refusal = match self.precheck(actor, button.suggestion_id(), button.act()).await? {
+    /// A workflow choice made by someone it was not offered to (a forged or forwarded one).
+    pub(super) async fn refuse_foreign(&mut self, actor: &Actor<'_>, button: &ChoiceId) -> Result<(), StoreError> {
+        let Some((suggestion_id, act)) = workflow_target(button) else {
+            self.out.notice = Some(self.t("button.invalid"));
+            return Ok(());
+        };
+        let refusal = match self.precheck(actor, suggestion_id, act).await? {
             Err(refusal) => refusal,
             // Not reachable with today's rules (no role has another role's buttons), but never act.
             Ok(_) => Refusal::Denied,
@@ -154,13 +91,13 @@ impl Dialogue<'_, '_> {
         Ok(())
     }
 
-    /// Removes the inline buttons of the messages given (0 and repeats skipped).
+    /// Retires the choices of the replies given (0 and repeats skipped).
     pub(super) fn clear_buttons(&mut self, message_ids: &[i32]) {
         let mut done = Vec::new();
         for &message_id in message_ids {
             if message_id != 0 && !done.contains(&message_id) {
                 done.push(message_id);
-                self.out.say(Action::ClearButtons { message_id });
+                self.out.say(Action::Retire { message_id });
             }
         }
     }
@@ -219,21 +156,19 @@ impl Dialogue<'_, '_> {
     }
 
     /// Buttons laid out `per_row` to a row.
-    pub(super) fn button_rows(buttons: Vec<Button>, per_row: usize) -> Vec<Vec<Button>> {
+    pub(super) fn button_rows(buttons: Vec<Choice>, per_row: usize) -> Vec<Vec<Choice>> {
         buttons.chunks(per_row.max(1)).map(|c| c.to_vec()).collect()
     }
 
     /// Keeps only the buttons of `keyboard` whose workflow act `keep` allows; no rows, no keyboard.
     pub(super) fn filter_keyboard(keyboard: Keyboard, keep: impl Fn(Act) -> bool) -> Keyboard {
-        let Keyboard::Inline(rows) = keyboard else { return keyboard };
-        let rows: Vec<Vec<Button>> = rows
+        let Keyboard::Choices(rows) = keyboard else { return keyboard };
+        let rows: Vec<Vec<Choice>> = rows
             .into_iter()
-            .map(|row| {
-                row.into_iter().filter(|b| WorkflowButton::parse(&b.data).is_some_and(|w| keep(w.act()))).collect()
-            })
-            .filter(|row: &Vec<Button>| !row.is_empty())
+            .map(|row| row.into_iter().filter(|c| workflow_target(&c.id).is_some_and(|(_, act)| keep(act))).collect())
+            .filter(|row: &Vec<Choice>| !row.is_empty())
             .collect();
-        if rows.is_empty() { Keyboard::None } else { Keyboard::Inline(rows) }
+        if rows.is_empty() { Keyboard::None } else { Keyboard::Choices(rows) }
     }
 }
 
@@ -242,30 +177,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn workflow_buttons_round_trip_and_garbage_is_refused() {
-        assert_eq!(
-            WorkflowButton::parse(&workflow::buttons::staff('s', 7)),
-            Some(WorkflowButton::Staff { act: Act::Assign, suggestion_id: 7 })
-        );
-        assert_eq!(
-            WorkflowButton::parse(&workflow::buttons::department('y', 9)),
-            Some(WorkflowButton::Department { act: Act::Reply, suggestion_id: 9 })
-        );
-        assert_eq!(
-            WorkflowButton::parse(&workflow::buttons::rating(3, 2, Rating::Dissatisfied)),
-            Some(WorkflowButton::Rating {
-                suggestion_id: 3,
-                reply_no: 2,
-                choice: RatingChoice::Rate(Rating::Dissatisfied)
-            })
-        );
-        assert_eq!(
-            WorkflowButton::parse(&rating_skip_data(3, 2)),
-            Some(WorkflowButton::Rating { suggestion_id: 3, reply_no: 2, choice: RatingChoice::SkipReason })
-        );
-        for bad in ["r:z:1", "r:a:-1", "r:a:x", "d:a:1", "rt:1:1:q", "rt:1:0:s", "r:a:1:2", "", "n:1:done"] {
-            assert_eq!(WorkflowButton::parse(bad), None, "{bad}");
-        }
+    fn workflow_choices_name_their_suggestion_and_act() {
+        use crate::choice::RatingChoice;
+        assert_eq!(workflow_target(&ChoiceId::Review { act: Act::Assign, suggestion_id: 7 }), Some((7, Act::Assign)));
+        assert_eq!(workflow_target(&ChoiceId::Department { act: Act::Reply, suggestion_id: 9 }), Some((9, Act::Reply)));
+        let rating = ChoiceId::Rating { suggestion_id: 3, reply_no: 2, choice: RatingChoice::SkipReason };
+        assert_eq!(workflow_target(&rating), Some((3, Act::Rate)));
+        assert_eq!(workflow_target(&ChoiceId::Done { nonce: 1 }), None);
     }
 
     #[test]

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{self, CurrentUser};
 use super::{WebError, WebState, layout};
+use crate::choice::ChoiceId;
 use crate::context::Ctx;
 use crate::conversation;
 use crate::dialog::{self, Dialog, Input, Person};
@@ -108,14 +109,14 @@ impl Transcript {
         self.bubbles.push(Bubble::Member { text });
     }
 
-    /// Adds what the bot did: messages become bubbles, `ClearButtons` removes an earlier keyboard.
+    /// Adds what the bot did: messages become bubbles, `Retire` removes an earlier reply's choices.
     fn bot(&mut self, action: Action) {
         match action {
-            Action::ClearButtons { message_id } => {
+            Action::Retire { message_id } => {
                 for b in &mut self.bubbles {
                     if let Bubble::Bot { id, action: Action::Send { keyboard, .. } } = b
                         && *id == message_id
-                        && matches!(keyboard, Keyboard::Inline(_))
+                        && matches!(keyboard, Keyboard::Choices(_) | Keyboard::Inline(_))
                     {
                         *keyboard = Keyboard::None;
                     }
@@ -138,11 +139,11 @@ impl Transcript {
         })
     }
 
-    /// The label of button `data` on bubble `message_id`, if it is still there to press.
-    fn button_label(&self, message_id: i32, data: &str) -> Option<String> {
+    /// The label of choice `choice` on bubble `message_id`, if it is still there to press.
+    fn button_label(&self, message_id: i32, choice: &ChoiceId) -> Option<String> {
         self.bubbles.iter().find_map(|b| match b {
-            Bubble::Bot { id, action: Action::Send { keyboard: Keyboard::Inline(rows), .. } } if *id == message_id => {
-                rows.iter().flatten().find(|button| button.data == data).map(|button| button.text.clone())
+            Bubble::Bot { id, action: Action::Send { keyboard: Keyboard::Choices(rows), .. } } if *id == message_id => {
+                rows.iter().flatten().find(|c| c.id == *choice).map(|c| c.text.clone())
             }
             _ => None,
         })
@@ -313,22 +314,36 @@ fn chat_pane(
     }
 }
 
+/// A choice as the preview's form carries it: its id's JSON, in hex (nothing for HTML to escape).
+fn choice_data(id: &ChoiceId) -> String {
+    serde_json::to_string(id).unwrap_or_default().bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The choice a form sent back; `None` for anything `choice_data` did not write.
+fn choice_from_data(data: &str) -> Option<ChoiceId> {
+    let bytes = (0..data.len())
+        .step_by(2)
+        .map(|i| data.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 fn bot_bubble(state: &WebState, user: &CurrentUser, base: &str, id: i32, action: &Action) -> Markup {
     html! {
         div.bubble.bot {
             @match action {
                 Action::Send { text, keyboard, .. } => {
                     (text)
-                    @if let Keyboard::Inline(rows) = keyboard {
+                    @if let Keyboard::Choices(rows) = keyboard {
                         div.inline-keys {
                             @for row in rows {
                                 div.keyrow {
-                                    @for b in row {
+                                    @for c in row {
                                         form.inline method="post" action=(format!("{base}/button")) {
                                             (auth::csrf(user))
                                             input type="hidden" name="message_id" value=(id);
-                                            input type="hidden" name="data" value=(b.data);
-                                            button.key type="submit" { (b.text) }
+                                            input type="hidden" name="data" value=(choice_data(&c.id));
+                                            button.key type="submit" { (c.text) }
                                         }
                                     }
                                 }
@@ -340,7 +355,7 @@ fn bot_bubble(state: &WebState, user: &CurrentUser, base: &str, id: i32, action:
                     span.muted { (state.t(if *photo { "web.preview.photo" } else { "web.preview.document" })) }
                     @if !caption.is_empty() { "\n" (caption) }
                 }
-                Action::ClearButtons { .. } => {}
+                Action::Retire { .. } => {}
             }
         }
     }
@@ -409,9 +424,13 @@ pub async fn button(
     let chat = Chat::load(&state, chat_id_for(&state, &user, member.id)?).await?;
     // The member's bubble shows the label pressed; a button no longer shown still goes to the
     // dialog (as a stale keyboard in Telegram would), which answers it politely.
-    let label =
-        chat.transcript.button_label(message_id, &form.data).unwrap_or_else(|| state.t("web.preview.old_button"));
-    let input = Input::Button { message_id, data: form.data.clone() };
+    // Anything but what `choice_data` wrote is no choice of ours.
+    let choice = choice_from_data(&form.data);
+    let label = choice
+        .as_ref()
+        .and_then(|c| chat.transcript.button_label(message_id, c))
+        .unwrap_or_else(|| state.t("web.preview.old_button"));
+    let input = Input::Choice { message_id, choice };
     converse(&state, &user, &member, input, format!("[{label}]")).await?;
     Ok(back_to(member.id))
 }
@@ -476,7 +495,7 @@ async fn converse(
                 .await?;
         let mut transcript = chat.transcript.clone();
         transcript.member(shown.clone());
-        transcript.toast = output.toast.take();
+        transcript.toast = output.notice.take();
         for action in output.actions.drain(..) {
             transcript.bot(action);
         }

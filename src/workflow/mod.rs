@@ -19,7 +19,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 
-pub use keyboards::{buttons, department_keyboard, rating_keyboard, review_keyboard};
+pub use keyboards::{department_keyboard, rating_keyboard, review_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
 pub use permissions::{Act, Actor, allowed_in, permitted};
 pub use refusal::Refusal;

@@ -64,23 +64,7 @@ impl Actor<'_> {
     }
 }
 
-/// What can be done to a suggestion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Act {
-    View,
-    Accept,
-    Reject,
-    Merge,
-    Assign,
-    Instruct,
-    Adopt,
-    Acknowledge,
-    Return,
-    Reply,
-    CoOpinion,
-    Rate,
-    Withdraw,
-}
+pub use crate::domain::Act;
 
 impl Act {
     pub const ALL: [Act; 13] = [

@@ -361,7 +361,7 @@ fn held_section(state: &WebState, held: &[HeldNotification]) -> Markup {
                 td { div.text { @match Said::decode(&h.payload) {
                     Ok(Said::Send { text, .. }) => (text),
                     Ok(Said::File { caption, .. }) => { (t("web.inbox.detail.held_file")) " " (caption) }
-                    Ok(Said::ClearButtons { .. }) | Err(_) => "—",
+                    Ok(Said::Retire { .. }) | Err(_) => "—",
                 } } }
                 td { (local_time(state, h.created_at)) }
                 td { @match h.released_at {
