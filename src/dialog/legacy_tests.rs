@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::*;
 use crate::config::Config;
 use crate::domain::{MemberLevel, MemberNo, SuggestionState};
-use crate::store::{Commit, Committed, Department, Liaison, NewSuggestion, RosterRow, SqliteStore, Staff, Store};
+use crate::store::{Commit, Committed, Department, Liaison, RosterRow, SqliteStore, Staff, Store};
 use crate::workflow::{Actor, Command};
 
 struct World {
@@ -60,32 +60,13 @@ impl World {
         Ctx { store: &self.store, texts: &self.texts, config: &self.config, now: self.now }
     }
 
-    /// A suggestion of the member's, as submitted.
+    /// A suggestion of the member's, as submitted through the dialog.
     async fn submitted(&self) -> i64 {
-        let suggestion = NewSuggestion {
-            member_id: self.member.id,
-            topic_id: None,
-            kind: SuggestionKind::Advice,
-            title: "旧状态里的建言".into(),
-            points: vec!["第一条".into()],
-            as_typed: String::new(),
-            attachments: Vec::new(),
-            year: 2025,
-            prefix: "PD".into(),
-        };
-        let commit = Commit {
-            update_id: None,
-            chat_id: 1,
-            dialog: None,
-            messages: Vec::new(),
-            submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
-            change: None,
-            now: self.now,
-        };
-        let Committed::Done { reference: Some(reference), .. } = self.store.commit(commit).await.unwrap() else {
-            panic!("not submitted")
-        };
-        self.store.suggestion_id_by_reference(&reference.to_string()).await.unwrap().unwrap()
+        let mut chat = Chat::load(self, Identity::Member(self.member.clone()), r#"{"nonce":1,"flow":"idle"}"#);
+        chat.send(Input::Command { name: "new".into(), arg: None }).await;
+        chat.write_to_the_end().await;
+        let mine = self.store.suggestions_of_member(self.member.id, 100).await.unwrap();
+        mine.iter().map(|s| s.id).max().expect("the suggestion just filed")
     }
 
     async fn run(&self, actor: Actor<'_>, id: i64, command: Command) {
