@@ -149,6 +149,32 @@ mod tests {
     }
 
     #[test]
+    fn each_help_names_its_menu_s_commands_and_only_commands_of_the_table() {
+        let texts = Texts::built_in();
+        for lang in [Lang::Zh, Lang::En] {
+            for (key, layout) in
+                [("help.text", MEMBER_MENU), ("help.staff", STAFF_MENU), ("help.department", DEPARTMENT_MENU)]
+            {
+                let help = texts.t(lang, key, &[]);
+                for command in layout.iter().flat_map(|row| row.iter()).filter(|c| **c != ChatCommand::Help) {
+                    assert!(
+                        help.contains(&format!("/{}", command.name())),
+                        "{key} ({lang:?}) lacks /{}",
+                        command.name()
+                    );
+                }
+                let named = help
+                    .split('/')
+                    .skip(1)
+                    .map(|rest| rest.split(|c: char| !c.is_ascii_lowercase()).next().unwrap_or_default().to_string());
+                for name in named {
+                    assert!(ChatCommand::parse(&name).is_some(), "{key} ({lang:?}) names /{name}, not a command");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn menu_keys_stand_for_their_commands_in_both_languages() {
         let texts = Texts::built_in();
         for lang in [Lang::Zh, Lang::En] {
