@@ -554,8 +554,11 @@ async fn exports_carry_the_filtered_list_with_chinese_headers() {
     assert_eq!(row_a[1], "关于\"双减\"政策, 落实的建议");
     assert_eq!((row_a[3].as_str(), row_a[4].as_str(), row_a[7].as_str()), ("PD001", "陆家嘴街道", "2"));
     assert_eq!(row_a[12], "1. 第一条\n2. 第二条\n换行", "line breaks stay inside the cell");
+    // A spreadsheet never evaluates a string cell: the title is kept as typed, and nothing is a formula.
     let row_f = all.row_of(&formula).expect("the suggestion titled like a formula");
-    assert_eq!(row_f[1], "'=HYPERLINK(\"http://x\")", "formulas are defused as in the CSV");
+    assert_eq!(row_f[1], "=HYPERLINK(\"http://x\")");
+    let title_cell = all.cells.iter().find(|row| row[0] == calamine::Data::String(formula.clone())).map(|row| &row[1]);
+    assert!(matches!(title_cell, Some(calamine::Data::String(_))), "a text cell: {title_cell:?}");
     assert!(all.formulas.is_empty(), "text cells, never formulas: {:?}", all.formulas);
     let audit = c.inbox_audit_actions().await;
     assert!(audit.iter().any(|a| a.starts_with("suggestions.export_csv")));
