@@ -92,20 +92,27 @@ mod webdriver {
             capabilities.insert("browserName".into(), json!("chrome"));
             capabilities.insert("goog:chromeOptions".into(), json!({"binary": chromium, "args": args}));
             let root = format!("http://127.0.0.1:{port}");
-            // chromedriver takes a moment to listen: try until it answers.
+            // chromedriver takes a moment to listen: wait until it says it is ready.
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
             let deadline = Instant::now() + Duration::from_secs(20);
-            let client = loop {
-                let connected =
-                    ClientBuilder::new(HttpConnector::new()).capabilities(capabilities.clone()).connect(&root).await;
-                match connected {
-                    Ok(client) => break client,
-                    Err(fantoccini::error::NewSessionError::Lost(_)) if Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                    Err(e) => {
-                        let _ = chromedriver.kill();
-                        panic!("chromedriver on port {port} cannot start Chromium ({}): {e}", chromium.display());
-                    }
+            loop {
+                let ready = match http.get(format!("{root}/status")).send().await {
+                    Ok(r) => r.json::<Value>().await.ok().is_some_and(|v| v["value"]["ready"] == json!(true)),
+                    Err(_) => false,
+                };
+                if ready {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "chromedriver did not start on port {port}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let connected = ClientBuilder::new(HttpConnector::new()).capabilities(capabilities).connect(&root).await;
+            let client = match connected {
+                Ok(client) => client,
+                Err(e) => {
+                    let _ = chromedriver.kill();
+                    let _ = chromedriver.wait();
+                    panic!("chromedriver cannot start Chromium ({}): {e}", chromium.display());
                 }
             };
             let id = ok("session id", client.session_id().await).expect("a session id");
