@@ -36,16 +36,6 @@ async fn tap(bot: &TestBot, t: &mut Transcript, who: &TgUser, message: &SentMess
     replies
 }
 
-/// Waits until `chat` has received `n` messages in all.
-async fn wait_for_messages(bot: &TestBot, chat: i64, n: usize) -> Vec<SentMessage> {
-    let deadline = Instant::now() + WAIT;
-    while bot.fake.sent_to(chat).len() < n {
-        assert!(Instant::now() < deadline, "chat {chat} got {} of {n} messages", bot.fake.sent_to(chat).len());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    bot.fake.sent_to(chat)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration() {
     let mut bot = TestBot::start().await;
@@ -190,7 +180,7 @@ async fn broadcast() {
     let queued = tap(&bot, &mut t, &staff, last(&preview), "确认发送").await;
     let mut received = Vec::new();
     for (user, before) in [&zhang, &li].iter().zip(before) {
-        received.push(wait_for_messages(&bot, user.chat_id(), before + 1).await[before].clone());
+        received.push(bot.fake.wait_for_new(user.chat_id(), before, WAIT).await);
     }
     let deadline = Instant::now() + WAIT;
     while bot.count("SELECT COUNT(*) FROM outbox WHERE broadcast_id = 1 AND status = 'sent'").await < 2 {
