@@ -101,8 +101,28 @@ mod tests {
         assert_eq!(normalize("short"), None);
         assert_eq!(normalize("提交建言提交建言提交建"), None);
         assert_eq!(normalize("ABCDEFGHJ0"), None, "0 is not in the alphabet");
-        assert_ne!(hash("ABCDEFGHJK"), "ABCDEFGHJK");
-        assert_eq!(hash("ABCDEFGHJK").len(), 64);
+    }
+
+    /// The store keeps `hash(code)` only, and a code is looked up by hashing what the member typed
+    /// after `normalize`/`find`. So the hash must be the SHA-256 of the canonical code in lower-case
+    /// hex (the value pinned here was computed with `printf ABCDEFGHJK | sha256sum`), and every way
+    /// of typing one code must reach the same hash, or issued invites stop working.
+    #[test]
+    fn the_stored_hash_is_the_sha256_hex_of_the_canonical_code() {
+        const PINNED: &str = "f57cbf1e3e471b25db4b8ad0844df41b2dae9c7d1944944d128e49294d412f66";
+        assert_eq!(hash("ABCDEFGHJK"), PINNED);
+        for typed in ["abcdefghjk", "ＡＢＣＤＥ－ＦＧＨＪＫ", "ABCDE FGHJK", " abcde-fghjk ", "ａｂｃｄｅｆｇｈｊｋ"]
+        {
+            let code = normalize(typed).unwrap_or_else(|| panic!("{typed:?} is the code"));
+            assert_eq!(hash(&code), PINNED, "{typed:?}");
+            assert_eq!(find(typed).map(|c| hash(&c)).as_deref(), Some(PINNED), "{typed:?} inside a message");
+        }
+        assert_eq!(
+            hash("6GKASJ7JWU"),
+            "104c65562f1452209f2362958d93c2c0e11fee72dcfa54adc542750f47a40b7e",
+            "another code, another pinned value"
+        );
+        assert_ne!(hash("abcdefghjk"), PINNED, "the hash itself does not fold case: callers normalize first");
     }
 
     #[test]

@@ -151,11 +151,47 @@ fn flatten(text: &str) -> anyhow::Result<BTreeMap<String, String>> {
 mod tests {
     use super::*;
 
+    use std::collections::BTreeSet;
+
+    /// The `{name}` placeholders of a template, each once.
+    fn placeholders(template: &str) -> BTreeSet<&str> {
+        template
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .collect()
+    }
+
+    /// Reads the locale files themselves (not `Texts`, whose loader already refuses files that
+    /// differ), so a key added to one language only, or a placeholder renamed in one, fails here
+    /// with its name before it fails at start-up.
     #[test]
     fn both_locales_have_the_same_keys() {
-        let texts = Texts::built_in();
-        assert_eq!(texts.keys(Lang::Zh), texts.keys(Lang::En));
-        assert!(texts.keys(Lang::Zh).len() > 40);
+        let mut files = BUILT_IN.iter().map(|(lang, text)| (*lang, flatten(text).expect("a locale file parses")));
+        let (zh, en) = (files.next().expect("zh-CN.toml").1, files.next().expect("en.toml").1);
+        let only_zh: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        let only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "only in zh-CN.toml: {only_zh:?}; only in en.toml: {only_en:?}"
+        );
+        assert!(zh.len() > 200, "{} keys: the files were not read whole", zh.len());
+
+        let differing: Vec<String> = zh
+            .iter()
+            .filter(|(key, text)| placeholders(text) != placeholders(&en[*key]))
+            .map(|(key, text)| format!("{key}: zh-CN {:?}, en {:?}", placeholders(text), placeholders(&en[key])))
+            .collect();
+        assert!(differing.is_empty(), "placeholders differ between the languages:\n{}", differing.join("\n"));
+        let with_placeholders = zh.values().filter(|t| !placeholders(t).is_empty()).count();
+        assert!(with_placeholders > 50, "only {with_placeholders} texts have placeholders: the parser lost them");
+    }
+
+    #[test]
+    fn placeholders_are_read_from_a_template() {
+        assert_eq!(placeholders("你好，{name}！{department} 的 {name}"), BTreeSet::from(["name", "department"]));
+        assert_eq!(placeholders("no braces, {} or { spaced }"), BTreeSet::new());
     }
 
     #[test]

@@ -26,18 +26,17 @@ use webdriver::Browser;
 const PASSWORD: &str = "Test-password-1";
 const WAIT: Duration = Duration::from_secs(15);
 
-/// A minimal WebDriver client: just what these tests use, over plain HTTP to a chromedriver on
-/// loopback that the test starts itself.
+/// Chromium under chromedriver, driven with fantoccini, with the few waits these tests need.
 mod webdriver {
     use std::net::TcpListener;
     use std::path::PathBuf;
     use std::process::{Child, Command, Stdio};
     use std::time::{Duration, Instant};
 
-    use base64::Engine;
+    use fantoccini::error::CmdError;
+    use fantoccini::{Client, ClientBuilder, Locator};
+    use hyper_util::client::legacy::connect::HttpConnector;
     use serde_json::{Value, json};
-
-    const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
     fn program(env: &str, default: &str) -> PathBuf {
         let path = PathBuf::from(std::env::var(env).unwrap_or_else(|_| default.to_string()));
@@ -50,23 +49,16 @@ mod webdriver {
         path
     }
 
-    /// A WebDriver error, as chromedriver reports it.
-    #[derive(Debug)]
-    pub struct WdError {
-        pub error: String,
-        pub message: String,
-    }
-
-    impl std::fmt::Display for WdError {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "{}: {}", self.error, self.message)
-        }
+    /// Panics with what was asked of the browser and chromedriver's answer.
+    fn ok<T>(what: &str, result: Result<T, CmdError>) -> T {
+        result.unwrap_or_else(|e| panic!("WebDriver {what} failed: {e}"))
     }
 
     /// Chromium under chromedriver, with a fresh profile; both end when this is dropped.
     pub struct Browser {
         chromedriver: Child,
-        http: reqwest::Client,
+        client: Client,
+        /// The session's URL at chromedriver, to end it from `drop`.
         session: String,
         _profile: tempfile::TempDir,
     }
@@ -76,26 +68,12 @@ mod webdriver {
             let chromium = program("JIANYAN_CHROMIUM", "/usr/bin/chromium");
             let driver = program("JIANYAN_CHROMEDRIVER", "/usr/bin/chromedriver");
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let chromedriver = Command::new(&driver)
+            let mut chromedriver = Command::new(&driver)
                 .arg(format!("--port={port}"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
-            let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-            let root = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let ready = match http.get(format!("{root}/status")).send().await {
-                    Ok(r) => r.json::<Value>().await.ok().is_some_and(|v| v["value"]["ready"] == json!(true)),
-                    Err(_) => false,
-                };
-                if ready {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "chromedriver did not start on port {port}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
             let profile = tempfile::tempdir().unwrap();
             let args = [
                 "--headless".to_string(),
@@ -110,66 +88,59 @@ mod webdriver {
                 "--window-size=1280,900".to_string(),
                 format!("--user-data-dir={}", profile.path().display()),
             ];
-            let capabilities = json!({"capabilities": {"alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": {"binary": chromium, "args": args},
-            }}});
-            let mut browser = Browser { chromedriver, http, session: format!("{root}/session"), _profile: profile };
-            let created = browser.call(reqwest::Method::POST, "", Some(capabilities)).await;
-            let id = match created {
-                Ok(v) => v["sessionId"].as_str().expect("a session id").to_string(),
-                Err(e) => panic!("chromedriver cannot start Chromium ({}): {e}", chromium.display()),
+            let mut capabilities = serde_json::Map::new();
+            capabilities.insert("browserName".into(), json!("chrome"));
+            capabilities.insert("goog:chromeOptions".into(), json!({"binary": chromium, "args": args}));
+            let root = format!("http://127.0.0.1:{port}");
+            // chromedriver takes a moment to listen: wait until it says it is ready.
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let ready = match http.get(format!("{root}/status")).send().await {
+                    Ok(r) => r.json::<Value>().await.ok().is_some_and(|v| v["value"]["ready"] == json!(true)),
+                    Err(_) => false,
+                };
+                if ready {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "chromedriver did not start on port {port}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let connected = ClientBuilder::new(HttpConnector::new()).capabilities(capabilities).connect(&root).await;
+            let client = match connected {
+                Ok(client) => client,
+                Err(e) => {
+                    let _ = chromedriver.kill();
+                    let _ = chromedriver.wait();
+                    panic!("chromedriver cannot start Chromium ({}): {e}", chromium.display());
+                }
             };
-            browser.session = format!("{root}/session/{id}");
-            browser
-        }
-
-        async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, WdError> {
-            let mut request = self.http.request(method, format!("{}{path}", self.session));
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let response =
-                request.send().await.map_err(|e| WdError { error: "http".into(), message: e.to_string() })?;
-            let v: Value =
-                response.json().await.map_err(|e| WdError { error: "json".into(), message: e.to_string() })?;
-            match v["value"].get("error").and_then(Value::as_str) {
-                Some(error) => Err(WdError {
-                    error: error.to_string(),
-                    message: v["value"]["message"].as_str().unwrap_or_default().to_string(),
-                }),
-                None => Ok(v["value"].clone()),
-            }
-        }
-
-        async fn ok(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-            let what = format!("{method} {path}");
-            self.call(method, path, body).await.unwrap_or_else(|e| panic!("WebDriver {what} failed: {e}"))
+            let id = ok("session id", client.session_id().await).expect("a session id");
+            Browser { chromedriver, client, session: format!("{root}/session/{id}"), _profile: profile }
         }
 
         pub async fn goto(&self, url: &str) {
-            self.ok(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+            ok(&format!("goto {url}"), self.client.goto(url).await);
         }
 
         pub async fn url(&self) -> String {
-            self.ok(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+            ok("current url", self.client.current_url().await).to_string()
         }
 
         pub async fn set_window(&self, width: u32, height: u32) {
-            self.ok(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+            ok("set window size", self.client.set_window_size(width, height).await);
         }
 
-        pub async fn try_find(&self, css: &str) -> Option<Element<'_>> {
-            let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
-            match v.await {
-                Ok(v) => Some(Element { browser: self, id: v[ELEMENT].as_str().unwrap_or_default().to_string() }),
-                Err(e) if e.error == "no such element" => None,
+        pub async fn try_find(&self, css: &str) -> Option<Element> {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => Some(Element(e)),
+                Err(e) if e.is_no_such_element() => None,
                 Err(e) => panic!("finding {css}: {e}"),
             }
         }
 
         /// The first element matching `css`, waiting for it to appear.
-        pub async fn find(&self, css: &str) -> Element<'_> {
+        pub async fn find(&self, css: &str) -> Element {
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 if let Some(e) = self.try_find(css).await {
@@ -182,20 +153,15 @@ mod webdriver {
             }
         }
 
-        pub async fn find_all(&self, css: &str) -> Vec<Element<'_>> {
-            let v =
-                self.ok(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css}))).await;
-            v.as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|e| Element { browser: self, id: e[ELEMENT].as_str().unwrap_or_default().to_string() })
-                        .collect()
-                })
-                .unwrap_or_default()
+        pub async fn find_all(&self, css: &str) -> Vec<Element> {
+            ok(&format!("find all {css}"), self.client.find_all(Locator::Css(css)).await)
+                .into_iter()
+                .map(Element)
+                .collect()
         }
 
         /// The first element matching `css` whose text contains `text`, waiting for it.
-        pub async fn find_with_text(&self, css: &str, text: &str) -> Element<'_> {
+        pub async fn find_with_text(&self, css: &str, text: &str) -> Element {
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 for e in self.find_all(css).await {
@@ -234,18 +200,18 @@ mod webdriver {
         }
 
         pub async fn source(&self) -> String {
-            self.ok(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
+            ok("page source", self.client.source().await)
         }
 
         pub async fn execute(&self, script: &str) -> Value {
-            self.ok(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+            ok("execute", self.client.execute(script, Vec::new()).await)
         }
 
         /// The text of an open alert, confirm or prompt dialog, if there is one.
         pub async fn alert_text(&self) -> Option<String> {
-            match self.call(reqwest::Method::GET, "/alert/text", None).await {
-                Ok(v) => Some(v.as_str().unwrap_or_default().to_string()),
-                Err(e) if e.error == "no such alert" => None,
+            match self.client.get_alert_text().await {
+                Ok(text) => Some(text),
+                Err(e) if e.is_no_such_alert() => None,
                 Err(e) => panic!("asking for an alert: {e}"),
             }
         }
@@ -257,14 +223,15 @@ mod webdriver {
             // The window's frame takes some of its height: make room for the whole page.
             self.set_window(width, (height as u32 + 140).clamp(600, 6000)).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let png = self.ok(reqwest::Method::GET, "/screenshot", None).await;
-            base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).expect("a PNG")
+            ok("screenshot", self.client.screenshot().await)
         }
     }
 
     impl Drop for Browser {
         fn drop(&mut self) {
             // Ends the session (and Chromium) politely, then the chromedriver this test started.
+            // The client's own shutdown needs the test's runtime, which may be ending: a plain
+            // DELETE from a thread of its own does not.
             let url = self.session.clone();
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
@@ -283,25 +250,20 @@ mod webdriver {
         }
     }
 
-    pub struct Element<'a> {
-        browser: &'a Browser,
-        id: String,
-    }
+    pub struct Element(fantoccini::elements::Element);
 
-    impl Element<'_> {
+    impl Element {
         pub async fn click(&self) {
-            self.browser.ok(reqwest::Method::POST, &format!("/element/{}/click", self.id), Some(json!({}))).await;
+            ok("click", self.0.click().await);
         }
 
         pub async fn type_text(&self, text: &str) {
-            let path = format!("/element/{}/value", self.id);
-            self.browser.ok(reqwest::Method::POST, &path, Some(json!({ "text": text }))).await;
+            ok("send keys", self.0.send_keys(text).await);
         }
 
         pub async fn text(&self) -> String {
-            let v = self.browser.call(reqwest::Method::GET, &format!("/element/{}/text", self.id), None).await;
             // An element that went away with a page load has no text any more.
-            v.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            self.0.text().await.unwrap_or_default()
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use jianyan::domain::{MemberLevel, MemberNo};
 use jianyan::store::{RosterRow, Store};
-use support::fake_telegram::{SentMessage, TgUser};
+use support::fake_telegram::TgUser;
 use support::harness::{NowUtc, TestBot, WAIT, joined, last};
 
 fn member(no: &str, name: &str, workstation: &str) -> RosterRow {
@@ -20,16 +20,6 @@ fn member(no: &str, name: &str, workstation: &str) -> RosterRow {
         sector: "教育界".into(),
         phone: String::new(),
     }
-}
-
-/// Waits until `chat` has received `n` messages in all, then a moment more to catch any extra.
-async fn wait_for_messages(bot: &TestBot, chat: i64, n: usize) -> Vec<SentMessage> {
-    let deadline = Instant::now() + WAIT;
-    while bot.fake.sent_to(chat).len() < n {
-        assert!(Instant::now() < deadline, "chat {chat} got {} of {n} messages", bot.fake.sent_to(chat).len());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    bot.fake.sent_to(chat)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,7 +78,7 @@ async fn staff_broadcast_a_topic_to_one_workstation_and_members_answer_it() {
     let topic_button = format!("📝 就《{}》建言", "\"十五五\"总体发展规划编制");
     let mut received = Vec::new();
     for (user, before) in weifang.iter().zip(&before) {
-        let all = wait_for_messages(&bot, user.chat_id(), before + 1).await;
+        let all = bot.fake.wait_for_sent(user.chat_id(), before + 1, WAIT).await;
         received.push(all[*before..].to_vec());
     }
     // Once nothing of the broadcast is left to send, no second copy can be on its way.
@@ -160,7 +150,7 @@ async fn a_broadcast_the_composer_takes_is_one_message_even_with_emoji_and_a_lon
     let preview = bot.tap(&staff, last(&audience), "全体委员").await;
     let before = bot.fake.sent_to(user.chat_id()).len();
     bot.tap(&staff, last(&preview), "确认发送").await;
-    wait_for_messages(&bot, user.chat_id(), before + 1).await;
+    bot.fake.wait_for_sent(user.chat_id(), before + 1, WAIT).await;
     let deadline = Instant::now() + WAIT;
     while bot.count("SELECT COUNT(*) FROM outbox WHERE broadcast_id = 1 AND status = 'pending'").await > 0 {
         assert!(Instant::now() < deadline, "the broadcast is still pending");

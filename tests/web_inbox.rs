@@ -3,12 +3,11 @@
 
 mod support;
 
-use std::io::Read;
-
 use axum::http::StatusCode;
 use jianyan::domain::{SuggestionKind, SuggestionState};
 use jianyan::store::{Attachment, AttachmentKind, Store};
 use support::console::{Browser, Console, urlencode};
+use support::xlsx::first_sheet;
 
 const MEMBER_CHAT: i64 = 7001;
 
@@ -434,7 +433,7 @@ async fn a_department_sees_only_its_own_suggestions_in_list_detail_and_exports()
     let csv = c.get("/suggestions/export.csv", Some(&dept)).await;
     assert!(csv.body.contains("教育局的建言") && !csv.body.contains("尚未交办的建言"));
     let xlsx = c.get("/suggestions/export.xlsx", Some(&dept2)).await;
-    assert!(!xlsx_text(&xlsx.bytes).contains("教育局的建言"));
+    assert!(!first_sheet(&xlsx.bytes).contains("教育局的建言"));
     // Reassigned elsewhere (the earlier assignment superseded): no longer visible.
     c.inbox_run_as("dept", mine, jianyan::workflow::Command::Return { reason: "不属于本单位".into() }).await;
     c.inbox_run_as(
@@ -485,19 +484,6 @@ async fn a_refused_action_shows_the_reason_and_keeps_what_was_typed() {
     let again = act(&c, &b, id, "adopt", &[]).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains("这项操作已经做过了"));
-}
-
-/// The text of an XLSX file: its shared strings and first sheet, as XML.
-fn xlsx_text(bytes: &[u8]) -> String {
-    assert!(bytes.starts_with(b"PK\x03\x04"), "an XLSX is a zip file");
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
-    let mut out = String::new();
-    for name in ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"] {
-        if let Ok(mut f) = zip.by_name(name) {
-            f.read_to_string(&mut out).unwrap();
-        }
-    }
-    out
 }
 
 #[tokio::test]
@@ -555,11 +541,25 @@ async fn exports_carry_the_filtered_list_with_chinese_headers() {
     let xlsx = c.get("/suggestions/export.xlsx?kind=inspection", Some(&b)).await;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
-    let text = xlsx_text(&xlsx.bytes);
-    assert!(text.contains("编号") && text.contains("正文") && text.contains("视察报告") && text.contains(&other));
-    assert!(!text.contains(&a), "filtered");
-    let all = xlsx_text(&c.get("/suggestions/export.xlsx", Some(&b)).await.bytes);
-    assert!(all.contains("=HYPERLINK") && !all.contains("<f>"), "text cells, never formulas");
+    let sheet = first_sheet(&xlsx.bytes);
+    let rows = sheet.rows();
+    assert_eq!(rows[0], headers, "the same Chinese headers as the CSV");
+    assert_eq!(rows.len(), 2, "the header and the one inspection report: {rows:?}");
+    assert_eq!((rows[1][0].as_str(), rows[1][1].as_str(), rows[1][2].as_str()), (other.as_str(), "视察报告", "李四"));
+    assert_eq!((rows[1][6].as_str(), rows[1][7].as_str(), rows[1][8].as_str()), ("视察", "1", "已受理"));
+    assert_eq!(rows[1][12], "1. 内容");
+    let all = first_sheet(&c.get("/suggestions/export.xlsx", Some(&b)).await.bytes);
+    assert_eq!(all.rows().len(), 4, "the header and three suggestions");
+    let row_a = all.row_of(&a).expect("the first suggestion");
+    assert_eq!(row_a[1], "关于\"双减\"政策, 落实的建议");
+    assert_eq!((row_a[3].as_str(), row_a[4].as_str(), row_a[7].as_str()), ("PD001", "陆家嘴街道", "2"));
+    assert_eq!(row_a[12], "1. 第一条\n2. 第二条\n换行", "line breaks stay inside the cell");
+    // A spreadsheet never evaluates a string cell: the title is kept as typed, and nothing is a formula.
+    let row_f = all.row_of(&formula).expect("the suggestion titled like a formula");
+    assert_eq!(row_f[1], "=HYPERLINK(\"http://x\")");
+    let title_cell = all.cells.iter().find(|row| row[0] == calamine::Data::String(formula.clone())).map(|row| &row[1]);
+    assert!(matches!(title_cell, Some(calamine::Data::String(_))), "a text cell: {title_cell:?}");
+    assert!(all.formulas.is_empty(), "text cells, never formulas: {:?}", all.formulas);
     let audit = c.inbox_audit_actions().await;
     assert!(audit.iter().any(|a| a.starts_with("suggestions.export_csv")));
     assert!(audit.iter().any(|a| a.starts_with("suggestions.export_xlsx")));
@@ -598,6 +598,8 @@ async fn hostile_titles_and_points_show_as_text_everywhere() {
     let mut reader = csv::Reader::from_reader(&csv.bytes[3..]);
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!(&row[1], format!("标题{script}"), "the text itself, unchanged");
-    let xlsx = xlsx_text(&c.get("/suggestions/export.xlsx", Some(&b)).await.bytes);
-    assert!(xlsx.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !xlsx.contains(script));
+    let xlsx = first_sheet(&c.get("/suggestions/export.xlsx", Some(&b)).await.bytes);
+    let row = xlsx.row_of(&reference).expect("the suggestion's row");
+    assert_eq!(row[1], format!("标题{script}"), "the text itself, unchanged, in a text cell");
+    assert_eq!(row[12], format!("1. {img}\n2. \"><b>{script}"));
 }

@@ -248,6 +248,33 @@ impl SentMessage {
     }
 }
 
+/// How [`FakeTelegram::transcript_entries`] names pressed buttons and edited messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Callback data and message ids, for debugging.
+    Ids,
+    /// Button labels and the beginning of each edited message's text, as the person saw them.
+    Seen,
+}
+
+/// Who an entry of a transcript comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// The person sent or pressed something (`>> `).
+    Person,
+    /// The bot sent, edited or deleted a message (`<< `).
+    Bot,
+    /// The bot answered a pressed button with a notice (`<< (提示) …`, `<< (弹窗) …`).
+    Toast,
+}
+
+/// One entry of a chat's transcript: one or more lines, ending in a newline.
+#[derive(Clone, Debug)]
+pub struct TranscriptEntry {
+    pub text: String,
+    pub kind: EntryKind,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Server state
 // ---------------------------------------------------------------------------------------------
@@ -808,25 +835,39 @@ impl FakeTelegram {
     }
 
     /// A readable transcript of one chat: what the person did (`>> `) and what the bot showed
-    /// (`<< `), in time order, with inline buttons as `   [提交] [放弃]`.
+    /// (`<< `), in time order, with inline buttons as `   [提交] [放弃]`, pressed buttons by their
+    /// callback data and edited messages by their id (for failure messages).
     pub fn transcript(&self, chat_id: i64) -> String {
+        self.transcript_entries(chat_id, Detail::Ids).into_iter().map(|e| e.text).collect()
+    }
+
+    /// The entries of [`FakeTelegram::transcript`], in time order, each ending in a newline. With
+    /// [`Detail::Seen`] a pressed button is shown by its label (`>> [提交]`) and an edited or
+    /// deleted message by the beginning of its text (`(去掉了«请核对您的建言：»的按钮)`), so the
+    /// text depends only on what the person saw, not on callback formats or message ids.
+    pub fn transcript_entries(&self, chat_id: i64, detail: Detail) -> Vec<TranscriptEntry> {
         let st = self.inner.lock();
-        let mut entries: Vec<(Instant, String)> = Vec::new();
+        let places = match detail {
+            Detail::Ids => None,
+            Detail::Seen => Some(message_places(&st.calls, chat_id)),
+        };
+        let mut entries: Vec<(Instant, TranscriptEntry)> = Vec::new();
         for p in &st.pushed {
-            if let Some((chat, line)) = describe_update(&p.update)
+            if let Some((chat, line)) = describe_update(&p.update, detail)
                 && chat == chat_id
             {
                 let again = if p.again { " (重发)" } else { "" };
-                entries.push((p.at, format!("{line}{again}\n")));
+                entries.push((p.at, TranscriptEntry { text: format!("{line}{again}\n"), kind: EntryKind::Person }));
             }
         }
         for c in &st.calls {
-            if let Some(text) = describe_call(c, chat_id, &st.callback_chats) {
-                entries.push((c.at, text));
+            if let Some(text) = describe_call(c, chat_id, &st.callback_chats, places.as_ref()) {
+                let kind = if c.method == "answercallbackquery" { EntryKind::Toast } else { EntryKind::Bot };
+                entries.push((c.at, TranscriptEntry { text, kind }));
             }
         }
         entries.sort_by_key(|(at, _)| *at);
-        entries.into_iter().map(|(_, s)| s).collect()
+        entries.into_iter().map(|(_, e)| e).collect()
     }
 
     /// One line per non-getUpdates call (for failure messages); `chat_id` marks that chat's.
@@ -1612,14 +1653,23 @@ fn reply_keyboard(markup: &Value) -> Vec<Vec<String>> {
 }
 
 /// `(chat_id, ">> ...")` for an incoming update, if it belongs to a chat.
-fn describe_update(update: &Value) -> Option<(i64, String)> {
+fn describe_update(update: &Value, detail: Detail) -> Option<(i64, String)> {
     if let Some(cb) = update.get("callback_query") {
         let chat = cb
             .pointer("/message/chat/id")
             .and_then(Value::as_i64)
             .or_else(|| cb.pointer("/from/id").and_then(Value::as_i64))?;
         let data = cb["data"].as_str().unwrap_or_default();
-        return Some((chat, format!(">> [按钮] {data}")));
+        let label = inline_buttons(&cb.pointer("/message/reply_markup").cloned().unwrap_or(Value::Null))
+            .into_iter()
+            .flatten()
+            .find(|b| b.callback_data.as_deref() == Some(data))
+            .map(|b| b.text);
+        return Some(match (detail, label) {
+            (Detail::Seen, Some(label)) => (chat, format!(">> [{label}]")),
+            (Detail::Seen, None) => (chat, ">> [一个已不在消息上的按钮]".to_owned()),
+            (Detail::Ids, _) => (chat, format!(">> [按钮] {data}")),
+        });
     }
     let (msg, edited) = match (update.get("message"), update.get("edited_message")) {
         (Some(m), _) => (m, false),
@@ -1645,12 +1695,37 @@ fn describe_update(update: &Value) -> Option<(i64, String)> {
     } else {
         "[其他消息]".to_owned()
     };
-    let prefix = if edited { format!("(编辑 #{}) ", msg["message_id"]) } else { String::new() };
+    let prefix = match (edited, detail) {
+        (false, _) => String::new(),
+        (true, Detail::Ids) => format!("(编辑 #{}) ", msg["message_id"]),
+        (true, Detail::Seen) => "(编辑) ".to_owned(),
+    };
     Some((chat, format!(">> {prefix}{body}")))
 }
 
-/// The transcript lines for one call, if it concerns `chat_id`.
-fn describe_call(call: &Call, chat_id: i64, callback_chats: &HashMap<String, i64>) -> Option<String> {
+/// Message id → the beginning of its text, for the messages the bot sent to `chat_id`.
+fn message_places(calls: &[Call], chat_id: i64) -> HashMap<i64, String> {
+    let sent = calls
+        .iter()
+        .filter(|c| c.chat_id() == Some(chat_id) && c.ok() && NEW_MESSAGE_METHODS.contains(&c.method.as_str()));
+    sent.map(sent_message_of)
+        .map(|m| {
+            let first_line = m.text.lines().next().unwrap_or_default();
+            let excerpt: String = first_line.chars().take(24).collect();
+            let more = if excerpt.len() < m.text.len() { "…" } else { "" };
+            (m.message_id, format!("«{excerpt}{more}»"))
+        })
+        .collect()
+}
+
+/// The transcript lines for one call, if it concerns `chat_id`. With `places`, an edited or
+/// deleted message is named by the beginning of its text instead of its id.
+fn describe_call(
+    call: &Call,
+    chat_id: i64,
+    callback_chats: &HashMap<String, i64>,
+    places: Option<&HashMap<i64, String>>,
+) -> Option<String> {
     let body = &call.body;
     if call.method == "answercallbackquery" {
         let id = body.get("callback_query_id").and_then(Value::as_str)?;
@@ -1665,14 +1740,21 @@ fn describe_call(call: &Call, chat_id: i64, callback_chats: &HashMap<String, i64
         return None;
     }
     let sent = sent_message_of(call);
+    let which = match places {
+        None => format!("#{}", sent.message_id),
+        Some(places) => places.get(&sent.message_id).cloned().unwrap_or_else(|| "«?»".to_owned()),
+    };
     let mut out = match call.method.as_str() {
         "sendmessage" => format!("<< {}\n", indent_continuation(&sent.text)),
         "sendphoto" => format!("<< [图片] {}\n", indent_continuation(&sent.text)),
         "senddocument" => format!("<< [文件] {}\n", indent_continuation(&sent.text)),
         "copymessage" => "<< [转发的消息]\n".to_owned(),
-        "editmessagetext" => format!("<< (修改 #{}) {}\n", sent.message_id, indent_continuation(&sent.text)),
-        "editmessagereplymarkup" => format!("<< (修改按钮 #{})\n", sent.message_id),
-        "deletemessage" => format!("<< (删除 #{})\n", sent.message_id),
+        "editmessagetext" => format!("<< (修改 {which}) {}\n", indent_continuation(&sent.text)),
+        "editmessagereplymarkup" if places.is_some() && sent.buttons.is_empty() => {
+            format!("<< (去掉了{which}的按钮)\n")
+        }
+        "editmessagereplymarkup" => format!("<< (修改按钮 {which})\n"),
+        "deletemessage" => format!("<< (删除 {which})\n"),
         _ => return None,
     };
     for row in &sent.buttons {

@@ -78,7 +78,7 @@ impl TestBot {
         let settings: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap()));
-        let (store, app) = open(&dir, clock.clone(), &settings).await;
+        let (store, app) = open(dir.path(), clock.clone(), &settings).await;
         let now = clock.now_utc();
         store.import_members(&[member("PD001", "张三"), member("PD002", "李四")], now).await.unwrap();
         let topic = |title: &str, pinned| NewTopic {
@@ -122,7 +122,7 @@ impl TestBot {
     /// Stops the bot and starts a new one on the same database and Telegram server.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (store, app) = open(&self.dir, self.clock.clone(), &self.settings).await;
+        let (store, app) = open(self.dir.path(), self.clock.clone(), &self.settings).await;
         self.store = store;
         self.app = app;
         self.spawn();
@@ -256,8 +256,9 @@ impl Drop for TestBot {
     }
 }
 
-async fn open(dir: &tempfile::TempDir, clock: Arc<ManualClock>, settings: &[(String, String)]) -> (SqliteStore, App) {
-    let config = config_with(dir.path(), settings);
+/// Opens (migrating) the database in `dir` with the test settings and `settings`, and the app on it.
+pub async fn open(dir: &std::path::Path, clock: Arc<ManualClock>, settings: &[(String, String)]) -> (SqliteStore, App) {
+    let config = config_with(dir, settings);
     let store = SqliteStore::open(&config.database.path, Duration::from_secs(5), 4).await.unwrap();
     let texts = load_texts(&config).unwrap();
     let app = App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock };

@@ -4,3 +4,5 @@
 pub mod console;
 pub mod fake_telegram;
 pub mod harness;
+pub mod transcript;
+pub mod xlsx;
