@@ -152,7 +152,8 @@ async fn numbered_lines_beyond_the_limit_are_refused_whole() {
         .await
         .unwrap();
     let draft: serde_json::Value = serde_json::from_str(&draft).unwrap();
-    assert_eq!(draft["draft"]["points"].as_array().map(Vec::len), Some(0), "nothing of it was kept: {draft}");
+    let points = &draft["flow"]["submission"]["draft"]["points"];
+    assert_eq!(points.as_array().map(Vec::len), Some(0), "nothing of it was kept: {draft}");
     bot.stop().await;
 }
 

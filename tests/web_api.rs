@@ -289,7 +289,8 @@ async fn the_lead_acknowledges_and_replies_and_the_member_gets_the_reply_with_ra
     assert_eq!(reply.json["assignment"]["status"], "answered");
     let push = outbox_for(&c, 7001).await.pop().unwrap();
     assert!(push.contains("已将学校周边交通整治纳入明年计划。"), "{push}");
-    assert!(push.contains(&format!("rt:{id}:1:s")) && push.contains("满意"), "rating buttons: {push}");
+    let satisfied = format!(r#"{{"rating":{{"suggestion_id":{id},"reply_no":1,"choice":{{"rate":"satisfied"}}}}}}"#);
+    assert!(push.contains(&satisfied) && push.contains("满意"), "rating buttons: {push}");
 
     let timeline = reply.json["timeline"].as_array().unwrap();
     let last = timeline.last().unwrap();

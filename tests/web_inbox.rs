@@ -336,7 +336,10 @@ async fn department_actions_acknowledge_return_reply_and_co_opinion() {
     act_ok(&c, &dept, id, "reply", &[("class", "A"), ("text", "已采纳并落实")]).await;
     assert_eq!(c.inbox_state(id).await, SuggestionState::Replied);
     let pushes = c.inbox_outbox(MEMBER_CHAT).await.join("\n");
-    assert!(pushes.contains("已采纳并落实") && pushes.contains("rt:"), "the reply with rating buttons: {pushes}");
+    assert!(
+        pushes.contains("已采纳并落实") && pushes.contains(r#"{"rating":"#),
+        "the reply with rating buttons: {pushes}"
+    );
     assert_eq!(forms(&c.get(&format!("/suggestions/{id}"), Some(&dept)).await.body), Vec::<String>::new());
     // Returning: the whole routing goes back to staff.
     let (id2, reference2) = c.inbox_assigned("不属于教育局的建言", false).await;

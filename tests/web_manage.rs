@@ -480,7 +480,7 @@ async fn a_broadcast_composed_in_the_console_queues_the_bots_message_for_each_re
     .encode();
     for (_, payload, priority) in &rows {
         assert_eq!(payload, &expected, "the member's copy is the bot's");
-        assert!(payload.contains(&format!("\"new:{}\"", c.topic_id)));
+        assert!(payload.contains(&format!(r#"{{"new":{{"topic_id":{}}}}}"#, c.topic_id)), "{payload}");
         assert_eq!(*priority, 2);
     }
 

@@ -253,7 +253,7 @@ async fn edit(State(state): State<WebState>, user: CurrentUser, Form(f): Form<Co
 fn member_copy_html(state: &WebState, d: &Draft) -> Markup {
     let action = member_copy(&state.app.texts, state.lang(), &d.text, d.topic.as_ref());
     let (text, buttons) = match action {
-        Action::Send { text, keyboard: Keyboard::Inline(rows), .. } => (text, rows.into_iter().flatten().collect()),
+        Action::Send { text, keyboard: Keyboard::Choices(rows), .. } => (text, rows.into_iter().flatten().collect()),
         Action::Send { text, .. } => (text, Vec::new()),
         _ => (String::new(), Vec::new()),
     };
