@@ -184,7 +184,9 @@ pub struct SuggestionSummary {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A suggestion in full. Read from a row as `FromRow` for its own columns; the points,
+/// attachments and timeline come from their own tables.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Suggestion {
     pub id: i64,
     pub reference_no: String,
@@ -193,10 +195,13 @@ pub struct Suggestion {
     pub topic_title: Option<String>,
     pub kind: SuggestionKind,
     pub title: String,
+    #[sqlx(skip)]
     pub points: Vec<String>,
+    #[sqlx(skip)]
     pub attachments: Vec<Attachment>,
     pub state: SuggestionState,
     pub created_at: DateTime<Utc>,
+    #[sqlx(skip)]
     pub timeline: Vec<TimelineEvent>,
 }
 

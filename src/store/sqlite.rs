@@ -653,7 +653,7 @@ impl Store for SqliteStore {
     }
 
     async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>> {
-        let Some(r) = sqlx::query(
+        let Some(mut suggestion): Option<Suggestion> = sqlx::query_as(
             "SELECT s.*, t.title AS topic_title FROM suggestions s LEFT JOIN topics t ON t.id = s.topic_id WHERE s.id = ?",
         )
         .bind(id)
@@ -662,40 +662,22 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let points: Vec<String> =
+        suggestion.points =
             sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
-        let attachments = sqlx::query("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
+        suggestion.attachments = sqlx::query_as("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
             .bind(id)
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(read)
-            .collect::<Result<Vec<Attachment>>>()?;
-        let timeline =
-            sqlx::query("SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(read)
-                .collect::<Result<Vec<TimelineEvent>>>()?;
-        Ok(Some(Suggestion {
-            id,
-            reference_no: r.try_get("reference_no")?,
-            member_id: r.try_get("member_id")?,
-            topic_id: r.try_get("topic_id")?,
-            topic_title: r.try_get("topic_title")?,
-            kind: r.try_get("kind")?,
-            title: r.try_get("title")?,
-            points,
-            attachments,
-            state: r.try_get("state")?,
-            created_at: r.try_get("created_at")?,
-            timeline,
-        }))
+            .await?;
+        suggestion.timeline = sqlx::query_as(
+            "SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(suggestion))
     }
 
     async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>> {
