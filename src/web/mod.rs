@@ -39,16 +39,16 @@ pub struct WebState {
     /// Password checks per username, address and trusted device (see `login_limits`).
     pub logins: Arc<login_limits::LoginLimiter>,
     /// Where argon2 runs: blocking threads, `web.password_concurrency` at a time.
-    pub passwords: auth::Passwords,
+    pub passwords: crate::accounts::Passwords,
     /// A real hash to check unknown usernames against, so a login takes as long either way.
     pub dummy_hash: Arc<String>,
 }
 
 impl WebState {
     pub fn new(app: App, bot_enabled: bool) -> Self {
-        let dummy_hash = auth::hash_password(&auth::random_token()).unwrap_or_default();
+        let dummy_hash = crate::accounts::hash_password(&crate::accounts::random_token()).unwrap_or_default();
         let logins = Arc::new(login_limits::LoginLimiter::from_config(&app.config.web));
-        let passwords = auth::Passwords::new(app.config.web.password_concurrency);
+        let passwords = crate::accounts::Passwords::new(app.config.web.password_concurrency);
         Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::new(dummy_hash) }
     }
 

@@ -29,7 +29,7 @@ const ROLES: &[Role] = &[Role::Admin, Role::Staff];
 
 /// A new token: `jy_` and 32 random bytes in hex.
 pub fn new_token() -> String {
-    format!("{TOKEN_PREFIX}{}", auth::random_token())
+    format!("{TOKEN_PREFIX}{}", crate::accounts::random_token())
 }
 
 #[derive(Deserialize, Default)]

@@ -200,7 +200,7 @@ async fn create(
         Some(_) if !f.department.is_empty() => errors.push(state.t("web.users.department_not_for_role")),
         Some(_) => {}
     }
-    if !auth::password_is_acceptable(&password) {
+    if !crate::accounts::password_is_acceptable(&password) {
         errors.push(state.t("web.users.weak_password"));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
@@ -273,7 +273,7 @@ async fn reset_password(
     require_admin(&user)?;
     user.check_csrf(&f.csrf)?;
     let target = state.app.store.user(id).await?.ok_or(WebError::NotFound)?;
-    if !auth::password_is_acceptable(&f.password) {
+    if !crate::accounts::password_is_acceptable(&f.password) {
         let errors = [state.ta("web.users.weak_password_for", &[("username", &target.username)])];
         let markup = list_page(&state, &user, &UserForm::default(), &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
