@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use super::client::ClientAddr;
+use super::forms::{Anyone, NoFields, Posted};
 use super::layout::{self, csrf_field};
 use super::{WebError, WebState};
 /// Password code lives in `crate::accounts`; these two names stay here for tests and benches.
@@ -251,11 +252,9 @@ pub struct CsrfOnly {
 
 pub async fn logout(
     State(state): State<WebState>,
-    user: CurrentUser,
     headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    Posted { user, .. }: Posted<NoFields, Anyone>,
 ) -> Result<Response, WebError> {
-    user.check_csrf(&form.csrf)?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.app.store.delete_session(&token_hash(token)).await?;
     }

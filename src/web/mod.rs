@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client;
 pub mod dashboard;
 pub mod error;
+pub mod forms;
 pub mod inbox;
 pub mod layout;
 pub mod login_limits;
@@ -57,6 +58,16 @@ impl WebState {
     /// The console speaks the committee's default language.
     pub fn lang(&self) -> Lang {
         self.app.texts.lang_for(None)
+    }
+
+    /// The store, texts, configuration and time for one request's workflow call.
+    pub fn ctx(&self) -> crate::context::Ctx<'_> {
+        crate::context::Ctx {
+            store: self.app.store.as_ref(),
+            texts: &self.app.texts,
+            config: &self.app.config,
+            now: self.app.clock.now(),
+        }
     }
 
     pub fn t(&self, key: &str) -> String {

@@ -205,15 +205,6 @@ impl FromRequestParts<WebState> for Reference {
     }
 }
 
-fn ctx(state: &WebState) -> Ctx<'_> {
-    Ctx {
-        store: state.app.store.as_ref(),
-        texts: &state.app.texts,
-        config: &state.app.config,
-        now: state.app.clock.now(),
-    }
-}
-
 fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -529,7 +520,7 @@ async fn act(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let ctx = ctx(state);
+        let ctx = state.ctx();
         let now = ctx.now;
         let change = match workflow::plan(&ctx, &call.actor(), facts.id, command.clone()).await? {
             Ok(change) => change,

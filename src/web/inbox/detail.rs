@@ -12,7 +12,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{local_date, local_time, visibility};
-use crate::context::Ctx;
 use crate::domain::ReferenceNo;
 use crate::reply::Action as Said;
 use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Role};
@@ -74,15 +73,6 @@ enum Outcome {
     None,
     Done(Act),
     Refused { action: Act, message: String, fields: Fields },
-}
-
-fn ctx(state: &WebState) -> Ctx<'_> {
-    Ctx {
-        store: state.app.store.as_ref(),
-        texts: &state.app.texts,
-        config: &state.app.config,
-        now: state.app.clock.now(),
-    }
 }
 
 /// The suggestion's facts if this user may see it; otherwise not found (never "forbidden": a
@@ -269,7 +259,7 @@ pub async fn act(
         Err(message) => return refused(message, facts, fields).await,
     };
     let detail = audit_detail(&state, &command).await?;
-    let ctx = ctx(&state);
+    let ctx = state.ctx();
     let now = ctx.now;
     let lang = state.lang();
     let change = match workflow::plan(&ctx, &Actor::User(&user.user), id, command).await? {

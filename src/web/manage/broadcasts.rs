@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -16,6 +16,7 @@ use crate::domain::MemberLevel;
 use crate::outreach::{self, Refusal, TEXT_MAX_UTF16};
 use crate::store::{Audience, AudienceKind, BroadcastProgress, NewBroadcast, Topic};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::forms::{NoFields, Posted};
 use crate::web::{WebError, WebState};
 
 /// Broadcasts listed with their progress.
@@ -35,8 +36,6 @@ pub fn router() -> Router<WebState> {
 /// What the composer's form carries, at every step.
 #[derive(Deserialize, Default)]
 pub struct Compose {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     /// A topic id; `0` is "no particular topic".
     #[serde(default)]
     topic: String,
@@ -123,6 +122,19 @@ impl Compose {
         Ok(match audience {
             Some(audience) if problems.is_empty() => Ok(Draft { topic, text, audience, reach }),
             _ => Err(problems),
+        })
+    }
+}
+
+impl Compose {
+    /// The draft, or the composer again with its problems (422).
+    async fn parse_or_show(&self, state: &WebState, user: &CurrentUser) -> Result<Result<Draft, Response>, WebError> {
+        Ok(match self.parse(state).await? {
+            Ok(draft) => Ok(draft),
+            Err(errors) => {
+                let markup = composer_page(state, user, self, &errors).await?;
+                Err((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
+            }
         })
     }
 }
@@ -244,9 +256,10 @@ async fn for_topic(user: CurrentUser, Path(id): Path<i64>) -> Result<Redirect, W
 }
 
 /// Back from the preview to change something: the composer with what was typed.
-async fn edit(State(state): State<WebState>, user: CurrentUser, Form(f): Form<Compose>) -> Result<Markup, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
+async fn edit(
+    State(state): State<WebState>,
+    Posted { user, form: f, .. }: Posted<Compose>,
+) -> Result<Markup, WebError> {
     composer_page(&state, &user, &f, &[]).await
 }
 
@@ -263,17 +276,11 @@ fn member_copy_html(state: &WebState, d: &Draft) -> Markup {
 
 async fn preview(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(f): Form<Compose>,
+    Posted { user, form: f, .. }: Posted<Compose>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
-    let draft = match f.parse(&state).await? {
+    let draft = match f.parse_or_show(&state, &user).await? {
         Ok(d) => d,
-        Err(errors) => {
-            let markup = composer_page(&state, &user, &f, &errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
-        }
+        Err(composer) => return Ok(composer),
     };
     let title = state.t("web.broadcasts.preview_title");
     let audience = audience_label(&state, draft.audience.kind(), &audience_value(&state, &draft.audience).await?);
@@ -308,18 +315,12 @@ async fn audience_value(state: &WebState, audience: &Audience) -> Result<String,
 
 async fn confirm(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(f): Form<Compose>,
+    Posted { user, form: f, .. }: Posted<Compose>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
-    let draft = match f.parse(&state).await? {
+    // Something may have changed since the preview (the topic closed, the audience emptied).
+    let draft = match f.parse_or_show(&state, &user).await? {
         Ok(d) => d,
-        Err(errors) => {
-            // Something changed since the preview (the topic closed, the audience emptied).
-            let markup = composer_page(&state, &user, &f, &errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
-        }
+        Err(composer) => return Ok(composer),
     };
     let now = state.app.clock.now();
     let texts = state.app.texts.clone();
@@ -498,20 +499,11 @@ async fn progress_json(
     })))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
-
 async fn cancel(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    Posted { user, .. }: Posted<NoFields>,
 ) -> Result<Redirect, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let p = state.app.store.broadcast_progress(id).await?.ok_or(WebError::NotFound)?;
     if p.cancelled {
         return Ok(Redirect::to(&format!("/broadcasts?ok=already&id={id}")));
