@@ -618,23 +618,13 @@ impl Dialogue<'_, '_> {
         match self.dialog.step {
             Step::Idle => {}
             Step::Topic => {
-                let topics = self.ctx.store.open_topics(self.ctx.now).await?;
-                let mut rows: Vec<Vec<Button>> = topics
-                    .iter()
-                    .map(|t| {
-                        let label = if t.pinned {
-                            self.ta("dialog.topic_pinned_label", &[("title", &t.title)])
-                        } else {
-                            t.title.clone()
-                        };
-                        vec![Button::new(truncate(&label, 60), ButtonData::Topic { nonce, topic_id: t.id }.encode())]
-                    })
+                let (store, texts, now) = (self.ctx.store, self.ctx.texts, self.ctx.now);
+                let options = crate::outreach::topic_picker(store, texts, self.lang, "dialog.topic_none", now).await?;
+                let key = if options.len() == 1 { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
+                let rows = options
+                    .into_iter()
+                    .map(|o| vec![Button::new(o.label, ButtonData::Topic { nonce, topic_id: o.id }.encode())])
                     .collect();
-                rows.push(vec![Button::new(
-                    self.t("dialog.topic_none"),
-                    ButtonData::Topic { nonce, topic_id: 0 }.encode(),
-                )]);
-                let key = if topics.is_empty() { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, Keyboard::Inline(rows)));
             }
