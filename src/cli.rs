@@ -4,6 +4,7 @@ use std::path::Path;
 
 use chrono::{Duration, NaiveDate, TimeZone};
 
+use crate::accounts;
 use crate::app::App;
 use crate::domain::{MemberNo, TopicClass};
 use crate::invite;
@@ -129,12 +130,11 @@ pub async fn users_add(
         (_, Some(_)) => return Ok(Outcome::failed(texts.t(lang, "cli.department_only_for_departments", &[]))),
         (_, None) => None,
     };
-    if !crate::web::auth::password_is_acceptable(password) {
+    if !accounts::password_is_acceptable(password) {
         return Ok(Outcome::failed(texts.t(lang, "cli.weak_password", &[])));
     }
     // Argon2 is CPU work: off the async threads.
-    let owned = password.to_string();
-    let password_hash = tokio::task::spawn_blocking(move || crate::web::auth::hash_password(&owned)).await??;
+    let password_hash = accounts::hash_password_blocking(password).await?;
     let new = NewUser { username: username.to_string(), name: name.to_string(), role, department_id, password_hash };
     match app.store.add_user(new, app.clock.now()).await? {
         Some(user) => Ok(Outcome::ok(texts.t(

@@ -8,8 +8,11 @@
 //! - `roster`: importing the member roster from CSV.
 //! - `invite`: one-time invite codes.
 //! - `bounds`: refused control and text-direction characters, and cutting free text to size.
+//! - `accounts`: console accounts' password hashes and strength rule (CLI and web).
+//! - `outreach`: broadcast rules shared by the bot's and the console's composers.
 //! - `config`, `locale`, `logging`, `clock`: settings, texts, logs and time, all passed in.
 
+pub mod accounts;
 pub mod app;
 pub mod bot;
 pub mod bounds;
@@ -24,6 +27,7 @@ pub mod domain;
 pub mod invite;
 pub mod locale;
 pub mod logging;
+pub mod outreach;
 pub mod reminders;
 pub mod reply;
 pub mod roster;

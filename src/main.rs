@@ -265,16 +265,13 @@ async fn first_admin(app: &App) -> anyhow::Result<()> {
     if app.store.count_admins().await? > 0 {
         return Ok(());
     }
-    let password = format!("Jy-{}", &jianyan::web::auth::random_token()[..16]);
+    let password = format!("Jy-{}", &jianyan::accounts::random_token()[..16]);
     let user = NewUser {
         username: "admin".into(),
         name: app.texts.t(app.texts.lang_for(None), "cli.role_admin", &[]),
         role: Role::Admin,
         department_id: None,
-        password_hash: {
-            let password = password.clone();
-            tokio::task::spawn_blocking(move || jianyan::web::auth::hash_password(&password)).await??
-        },
+        password_hash: jianyan::accounts::hash_password_blocking(&password).await?,
     };
     if app.store.add_user(user, app.clock.now()).await?.is_some() {
         tracing::warn!("created the first console account `admin`; its password is printed on the terminal once");

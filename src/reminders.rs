@@ -20,9 +20,9 @@ use tokio::sync::watch;
 
 use crate::app::App;
 use crate::context::Ctx;
-use crate::reply::Action;
-use crate::store::{AssignmentRole, OutMessage, ReminderKind};
-use crate::workflow;
+use crate::reply::Keyboard;
+use crate::store::{AssignmentRole, ReminderKind};
+use crate::workflow::{self, notify};
 
 /// Suggestions listed in one digest; the rest are counted.
 const DIGEST_MAX_ITEMS: usize = 50;
@@ -52,8 +52,7 @@ fn days(d: chrono::Duration) -> i64 {
 pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
     let ctx = Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now };
     let texts = &app.texts;
-    let offset = app.config.offset();
-    let date = |at: DateTime<Utc>| at.with_timezone(&offset).format("%Y-%m-%d").to_string();
+    let date = |at: DateTime<Utc>| notify::local_date(&app.config, at);
     let mut report = TickReport::default();
 
     let before = chrono::Duration::days(app.config.reminders.before_days);
@@ -69,33 +68,23 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
             ReminderKind::Overdue => ("reminder.overdue", days(now - due.deadline)),
         };
         let deadline = date(due.deadline);
-        let messages: Vec<OutMessage> = recipients
-            .iter()
-            .map(|r| {
-                let lang = texts.lang_for(r.language.as_deref());
-                let role = texts.t(
-                    lang,
-                    match due.role {
-                        AssignmentRole::Lead => "reminder.role_lead",
-                        AssignmentRole::Co => "reminder.role_co",
-                    },
-                    &[],
-                );
-                let text = texts.t(
-                    lang,
-                    key,
-                    &[
-                        ("days", &days),
-                        ("reference", &due.reference_no),
-                        ("title", &due.title),
-                        ("role", &role),
-                        ("deadline", &deadline),
-                    ],
-                );
-                let keyboard = workflow::department_keyboard(texts, lang, due.suggestion_id, due.role);
-                OutMessage::notification(r.chat_id, Action::with_keyboard(text, keyboard).encode())
-            })
-            .collect();
+        let role_key = match due.role {
+            AssignmentRole::Lead => "reminder.role_lead",
+            AssignmentRole::Co => "reminder.role_co",
+        };
+        let text = |lang| {
+            let role = texts.t(lang, role_key, &[]);
+            let args: [(&str, &dyn std::fmt::Display); 5] = [
+                ("days", &days),
+                ("reference", &due.reference_no),
+                ("title", &due.title),
+                ("role", &role),
+                ("deadline", &deadline),
+            ];
+            texts.t(lang, key, &args)
+        };
+        let keyboard = |lang| workflow::department_keyboard(texts, lang, due.suggestion_id, due.role);
+        let messages = notify::to_each(texts, &recipients, text, keyboard);
         let count = messages.len();
         if app.store.record_reminder(due.assignment_id, due.deadline, due.kind, messages, now).await? {
             tracing::info!(
@@ -113,14 +102,13 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
         }
     }
 
-    let local = now.with_timezone(&offset);
+    let local = now.with_timezone(&app.config.offset());
     if local.hour() >= app.config.reminders.digest_hour {
         let day = local.format("%Y-%m-%d").to_string();
         let overdue = app.store.overdue_suggestions(now).await?;
         let mut messages = Vec::new();
         if !overdue.is_empty() {
-            for r in workflow::staff_recipients(&ctx).await? {
-                let lang = texts.lang_for(r.language.as_deref());
+            let digest = |lang| {
                 let mut text = texts.t(lang, "reminder.digest_header", &[("date", &day), ("count", &overdue.len())]);
                 for (i, s) in overdue.iter().take(DIGEST_MAX_ITEMS).enumerate() {
                     let item = texts.t(
@@ -143,8 +131,10 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
                     text.push_str("\n\n");
                     text.push_str(&more);
                 }
-                messages.push(OutMessage::notification(r.chat_id, Action::text(text).encode()));
-            }
+                text
+            };
+            let staff = workflow::staff_recipients(&ctx).await?;
+            messages = notify::to_each(texts, &staff, digest, |_| Keyboard::None);
         }
         let count = messages.len();
         if app.store.record_digest(&day, messages, now).await? {
@@ -188,7 +178,7 @@ mod tests {
     use crate::domain::{MemberLevel, MemberNo, SuggestionKind, SuggestionState};
     use crate::invite;
     use crate::locale::Texts;
-    use crate::reply::Keyboard;
+    use crate::reply::{Action, Keyboard};
     use crate::store::{
         Commit, Committed, InviteTarget, Liaison, NewSuggestion, Rating, RosterRow, SqliteStore, Staff, Store,
     };

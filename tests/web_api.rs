@@ -106,6 +106,128 @@ async fn the_openapi_document_lists_every_route_with_its_methods_and_the_router_
     assert_error(&unknown, StatusCode::NOT_FOUND, "no_such_endpoint");
 }
 
+/// The served OpenAPI document, to check real requests and answers against.
+struct Documented(Value);
+
+impl Documented {
+    async fn load(c: &Console) -> Self {
+        let doc = c.api("GET", "/api/openapi.json", None, None).await;
+        assert_eq!(doc.status, StatusCode::OK, "{}", doc.body);
+        Self(doc.json)
+    }
+
+    /// Every error `instance` has against `schema`, whose `$ref`s point into this document.
+    fn errors(&self, schema: &Value, instance: &Value) -> Vec<String> {
+        let mut root = schema.as_object().cloned().unwrap_or_default();
+        root.insert("components".into(), self.0["components"].clone());
+        let validator = jsonschema::validator_for(&Value::Object(root)).expect("the schema compiles");
+        validator.iter_errors(instance).map(|e| format!("{e} (at {})", e.instance_path())).collect()
+    }
+
+    /// Asserts that the answer's status is documented for `method template` and that its body
+    /// validates against the schema documented for that status.
+    fn check(&self, method: &str, template: &str, a: &ApiAnswer) {
+        let operation = &self.0["paths"][template][method.to_lowercase()];
+        assert!(operation.is_object(), "{method} {template} is documented");
+        let status = a.status.as_u16().to_string();
+        let response = &operation["responses"][&status];
+        assert!(response.is_object(), "{method} {template} documents {status}: {}", a.body);
+        let schema = &response["content"]["application/json"]["schema"];
+        assert!(schema.is_object(), "{method} {template} {status} documents its body");
+        let errors = self.errors(schema, &a.json);
+        assert!(errors.is_empty(), "{method} {template} {status}: {errors:#?}\n{}", a.body);
+    }
+
+    /// Asserts that a request body the API accepts validates against its documented schema.
+    fn check_request(&self, template: &str, body: &str) {
+        let schema = &self.0["paths"][template]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        let errors = self.errors(schema, &serde_json::from_str(body).unwrap());
+        assert!(errors.is_empty(), "POST {template} with {body}: {errors:#?}");
+    }
+
+    /// Asserts that a request body the API refuses does not validate either.
+    fn check_refused_request(&self, template: &str, body: &str) {
+        let schema = &self.0["paths"][template]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        assert!(!self.errors(schema, &serde_json::from_str(body).unwrap()).is_empty(), "{template} refuses {body}");
+    }
+}
+
+#[tokio::test]
+async fn real_answers_have_documented_statuses_and_validate_against_the_documented_schemas() {
+    let c = Console::start().await;
+    let doc = Documented::load(&c).await;
+    c.api_bind_member("PD001", 7001).await;
+    let (_, education) = c.api_token_for(c.department_id, "教育局系统").await;
+    let (_, finance) = c.api_token_for(c.other_department_id, "财政局系统").await;
+    let (id, reference) = c.api_assigned("学校周边交通安全", true).await;
+    let (_, other) = c.api_assigned("另一条建言", false).await;
+    let one = "/api/v1/suggestions/{reference}";
+    let action = |name: &str| format!("/api/v1/suggestions/{{reference}}/{name}");
+    let at = |name: &str, reference: &str| format!("/api/v1/suggestions/{reference}/{name}");
+    let get = |path: String, token: Option<String>| {
+        let c = &c;
+        async move { c.api("GET", &path, token.as_deref(), None).await }
+    };
+    let post = |path: String, token: String, body: &str| {
+        let (c, body) = (&c, body.to_string());
+        async move { c.api("POST", &path, Some(&token), Some(&body)).await }
+    };
+    let (lead, co) = (Some(education.clone()), Some(finance.clone()));
+
+    // Reading: a list, pages, one suggestion as the lead and as a co-department, and refusals.
+    doc.check("GET", "/api/v1/suggestions", &get("/api/v1/suggestions".into(), lead.clone()).await);
+    doc.check("GET", "/api/v1/suggestions", &get("/api/v1/suggestions?state=assigned&page=".into(), co.clone()).await);
+    doc.check("GET", "/api/v1/suggestions", &get("/api/v1/suggestions?state=nonsense".into(), lead.clone()).await);
+    doc.check("GET", "/api/v1/suggestions", &get("/api/v1/suggestions?page=x".into(), lead.clone()).await);
+    doc.check("GET", "/api/v1/suggestions", &get("/api/v1/suggestions".into(), None).await);
+    doc.check("GET", one, &get(format!("/api/v1/suggestions/{reference}"), lead.clone()).await);
+    doc.check("GET", one, &get(format!("/api/v1/suggestions/{reference}"), co.clone()).await);
+    doc.check("GET", one, &get(format!("/api/v1/suggestions/{other}"), co.clone()).await);
+    doc.check("GET", one, &get("/api/v1/suggestions/PD-2025-9999".into(), lead.clone()).await);
+    doc.check("GET", one, &get(format!("/api/v1/suggestions/{reference}"), Some("jy_0000".into())).await);
+
+    // Acting, with the bodies the document describes, and every kind of refusal.
+    let opinion = r#"{"text":"建议增加财政补贴。"}"#;
+    doc.check_request(&action("opinion"), opinion);
+    doc.check("POST", &action("opinion"), &post(at("opinion", &reference), finance.clone(), opinion).await);
+    doc.check("POST", &action("opinion"), &post(at("opinion", &reference), finance.clone(), opinion).await);
+    doc.check("POST", &action("opinion"), &post(at("opinion", &reference), education.clone(), opinion).await);
+    doc.check_request(&action("acknowledge"), "{}");
+    doc.check("POST", &action("acknowledge"), &post(at("acknowledge", &reference), education.clone(), "{}").await);
+    doc.check("POST", &action("acknowledge"), &post(at("acknowledge", &reference), education.clone(), "{}").await);
+    doc.check("POST", &action("acknowledge"), &post(at("acknowledge", &other), finance.clone(), "{}").await);
+    let reply = r#"{"class":"A","text":"已将学校周边交通整治纳入明年计划。"}"#;
+    doc.check_request(&action("reply"), reply);
+    for refused in
+        [r#"{"class":"Z","text":"答复"}"#, r#"{"class":"A","text":""}"#, r#"{"class":"A"}"#, r#"{"txet":"x"}"#]
+    {
+        doc.check_refused_request(&action("reply"), refused);
+        doc.check("POST", &action("reply"), &post(at("reply", &reference), education.clone(), refused).await);
+    }
+    doc.check("POST", &action("reply"), &post(at("reply", &reference), education.clone(), "[1, 2]").await);
+    doc.check("POST", &action("reply"), &post(at("reply", &reference), finance.clone(), reply).await);
+    doc.check("POST", &action("reply"), &post(at("reply", &reference), education.clone(), reply).await);
+    doc.check("POST", &action("reply"), &post(at("reply", &reference), education.clone(), reply).await);
+
+    // The member rates the reply: the rating is in the suggestion.
+    let member = c.store.member_by_no(&jianyan::domain::MemberNo::parse("PD001").unwrap()).await.unwrap().unwrap();
+    let now = c.app.clock.now();
+    let ctx = jianyan::context::Ctx { store: c.app.store.as_ref(), texts: &c.app.texts, config: &c.app.config, now };
+    let rate = Command::Rate { reply_no: 1, rating: Rating::Satisfied, reason: "很好".into() };
+    let change = plan(&ctx, &Actor::Member(&member), id, rate).await.unwrap().unwrap();
+    c.store.apply_change(change, now).await.unwrap();
+    let rated = get(format!("/api/v1/suggestions/{reference}"), lead.clone()).await;
+    assert_eq!(rated.json["replies"][0]["rating"]["rating"], "satisfied");
+    doc.check("GET", one, &rated);
+
+    let reason = r#"{"reason":"不属于本单位职责。"}"#;
+    doc.check_request(&action("return"), reason);
+    doc.check("POST", &action("return"), &post(at("return", &other), education.clone(), reason).await);
+    doc.check("POST", &action("return"), &post(at("return", &reference), education.clone(), reason).await);
+    let huge = format!(r#"{{"reason":"{}"}}"#, "长".repeat(1 << 20));
+    doc.check("POST", &action("return"), &post(at("return", &other), education.clone(), &huge).await);
+}
+
 // --- Authentication -----------------------------------------------------------------------------
 
 #[tokio::test]

@@ -16,22 +16,15 @@ use super::{Dialogue, Flow, Input, TopicChoice, truncate};
 use crate::choice::{BroadcastChoice, ChoiceId, DraftAction};
 use crate::conversation::ChatCommand;
 use crate::locale::{Lang, Texts};
-use crate::reply::{Action, Choice, Keyboard, MAX_TEXT_UTF16, cut_utf16};
+use crate::outreach::{self, Refusal};
+use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, Effect, MemberCopyFn, NewBroadcast, OutMessage,
     QueuedFn, Staff, StoppedFn, StoreError, Topic,
 };
 
-/// Longest announcement text, in UTF-16 code units: the unit Telegram counts a message's 4096 in
-/// (Bot API `sendMessage`; a Chinese character or a letter counts 1, an emoji or a rare character
-/// 2). With the header and the topic line the member's copy stays one message: [`member_copy`]
-/// shortens a long topic title to make sure.
-pub const TEXT_MAX_UTF16: usize = 3500;
+pub use crate::outreach::{TEXT_MAX_UTF16, text_len};
 
-/// The length of an announcement as Telegram counts it and [`TEXT_MAX_UTF16`] limits it.
-pub fn text_len(text: &str) -> usize {
-    text.encode_utf16().count()
-}
 /// Workstation or sector buttons per page (Pudong has 36 workstations).
 const PAGE_SIZE: usize = 12;
 /// Broadcasts listed with their progress.
@@ -89,26 +82,11 @@ impl DraftAction {
     }
 }
 
-/// The member's copy of an announcement, in the member's language: the header, the text, the
-/// topic, and a button that starts a suggestion (on the topic, if there is one).
+/// The member's copy of an announcement (`outreach::member_copy`) as the bot sends it.
 pub fn member_copy(texts: &Texts, lang: Lang, text: &str, topic: Option<&Topic>) -> Action {
-    let mut body = format!("{}\n\n{text}", texts.t(lang, "broadcast.member_header", &[]));
-    let button = match topic {
-        Some(topic) => {
-            body.push_str("\n\n");
-            // A topic title too long for what is left of one message is shortened (topics made
-            // on the command line have no length limit).
-            let frame = text_len(&body) + text_len(&texts.t(lang, "broadcast.member_topic", &[("title", &"")]));
-            let title = cut_utf16(&topic.title, MAX_TEXT_UTF16.saturating_sub(frame), "…");
-            body.push_str(&texts.t(lang, "broadcast.member_topic", &[("title", &title)]));
-            Choice::new(
-                texts.t(lang, "broadcast.member_button_topic", &[("title", &truncate(&topic.title, 30))]),
-                ChoiceId::New { topic_id: Some(topic.id) },
-            )
-        }
-        None => Choice::new(texts.t(lang, "broadcast.member_button", &[]), ChoiceId::New { topic_id: None }),
-    };
-    Action::with_keyboard(body, Keyboard::Choices(vec![vec![button]]))
+    let copy = outreach::member_copy(texts, lang, text, topic);
+    let button = Choice::new(copy.button, ChoiceId::New { topic_id: copy.topic_id });
+    Action::with_keyboard(copy.text, Keyboard::Choices(vec![vec![button]]))
 }
 
 /// A broadcast's progress for staff, after `note` if given, with refresh (and stop while sending).
@@ -122,7 +100,7 @@ fn progress_action(
     let t = |key: &str| texts.t(lang, key, &[]);
     let date = p.created_at.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string();
     let topic = p.topic_title.clone().unwrap_or_else(|| t("broadcast.topic_none"));
-    let audience = stored_audience_label(texts, lang, p.audience_kind, &p.audience_value);
+    let audience = outreach::audience_label(texts, lang, p.audience_kind, &p.audience_value);
     let status = t(if p.cancelled {
         "broadcast.status_cancelled"
     } else if p.pending > 0 {
@@ -157,17 +135,6 @@ fn progress_action(
         row.push(Choice::new(t("broadcast.stop"), ChoiceId::Broadcast(BroadcastChoice::Stop { id })));
     }
     Action::with_keyboard(text, Keyboard::Choices(vec![row]))
-}
-
-/// Who a stored broadcast went to, as staff read it.
-fn stored_audience_label(texts: &Texts, lang: Lang, kind: AudienceKind, value: &str) -> String {
-    let key = match kind {
-        AudienceKind::All => "broadcast.audience_all",
-        AudienceKind::Level => "broadcast.audience_level",
-        AudienceKind::Workstation => "broadcast.audience_workstation",
-        AudienceKind::Sector => "broadcast.audience_sector",
-    };
-    texts.t(lang, key, &[("value", &value)])
 }
 
 fn pages(len: usize) -> usize {
@@ -272,27 +239,22 @@ impl Dialogue<'_, '_> {
         let cancel = self.draft_button("broadcast.cancel", nonce, DraftAction::Cancel);
         match draft.step {
             BroadcastStep::Topic => {
-                let topics = self.ctx.store.open_topics(self.ctx.now).await?;
-                let mut rows: Vec<Vec<Choice>> = topics
-                    .iter()
-                    .map(|t| {
-                        let label = if t.pinned {
-                            self.ta("dialog.topic_pinned_label", &[("title", &t.title)])
-                        } else {
-                            t.title.clone()
-                        };
+                let (store, texts, now) = (self.ctx.store, self.ctx.texts, self.ctx.now);
+                let options = outreach::topic_picker(store, texts, self.lang, "broadcast.topic_none", now).await?;
+                let key = if options.len() == 1 { "broadcast.ask_topic_empty" } else { "broadcast.ask_topic" };
+                let mut rows: Vec<Vec<Choice>> = options
+                    .into_iter()
+                    .map(|o| {
                         vec![Choice::new(
-                            truncate(&label, 60),
-                            ChoiceId::Broadcast(BroadcastChoice::Draft { nonce, action: DraftAction::Topic(t.id) }),
+                            o.label,
+                            ChoiceId::Broadcast(BroadcastChoice::Draft { nonce, action: DraftAction::Topic(o.id) }),
                         )]
                     })
                     .collect();
-                rows.push(vec![self.draft_button("broadcast.topic_none", nonce, DraftAction::Topic(0))]);
                 rows.push(vec![
                     Choice::new(self.t("broadcast.list_button"), ChoiceId::Broadcast(BroadcastChoice::List)),
                     cancel,
                 ]);
-                let key = if topics.is_empty() { "broadcast.ask_topic_empty" } else { "broadcast.ask_topic" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
@@ -446,24 +408,12 @@ impl Dialogue<'_, '_> {
     }
 
     async fn audience_label(&mut self, audience: &Audience) -> Result<String, StoreError> {
-        Ok(match audience {
-            Audience::All => self.t("broadcast.audience_all"),
-            Audience::Level(level) => self.ta("broadcast.audience_level", &[("value", &level.label())]),
-            Audience::Sector(sector) => self.ta("broadcast.audience_sector", &[("value", sector)]),
-            Audience::Workstation(id) => {
-                let options = self.ctx.store.audience_options(AudienceKind::Workstation).await?;
-                let name = options
-                    .into_iter()
-                    .find(|o| o.audience == Audience::Workstation(*id))
-                    .map(|o| o.label)
-                    .unwrap_or_else(|| format!("#{id}"));
-                self.ta("broadcast.audience_workstation", &[("value", &name)])
-            }
-        })
+        let value = outreach::audience_value(self.ctx.store, audience).await?;
+        Ok(self.stored_audience_label(audience.kind(), &value))
     }
 
     fn stored_audience_label(&self, kind: AudienceKind, value: &str) -> String {
-        stored_audience_label(self.ctx.texts, self.lang, kind, value)
+        outreach::audience_label(self.ctx.texts, self.lang, kind, value)
     }
 
     async fn broadcast_text(&mut self, text: &str) -> Result<(), StoreError> {
@@ -472,20 +422,20 @@ impl Dialogue<'_, '_> {
             self.out.say(Action::text(text));
             return self.broadcast_ask().await;
         }
-        let text = text.trim();
-        let len = text_len(text);
-        let problem = if text.is_empty() {
-            Some(self.t("broadcast.text_empty"))
-        } else if len > TEXT_MAX_UTF16 {
-            Some(self.ta("broadcast.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)]))
-        } else {
-            None
+        let text = match outreach::announcement_text(text) {
+            Ok(text) => text,
+            Err(refusal) => {
+                let problem = match refusal {
+                    Refusal::TextTooLong { len } => {
+                        self.ta("broadcast.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)])
+                    }
+                    _ => self.t("broadcast.text_empty"),
+                };
+                self.out.say(Action::text(problem));
+                return self.broadcast_ask().await;
+            }
         };
-        if let Some(problem) = problem {
-            self.out.say(Action::text(problem));
-            return self.broadcast_ask().await;
-        }
-        self.draft_mut().text = Some(text.to_string());
+        self.draft_mut().text = Some(text);
         self.broadcast_advance(BroadcastStep::Audience).await
     }
 
@@ -519,8 +469,8 @@ impl Dialogue<'_, '_> {
                 self.draft_mut().topic = Some(TopicChoice::General);
                 self.broadcast_advance(BroadcastStep::Text).await
             }
-            DraftAction::Topic(id) => match self.ctx.store.topic(id).await? {
-                Some(topic) if topic.is_open(self.ctx.now) => {
+            DraftAction::Topic(id) => match outreach::open_topic(self.ctx.store, id, self.ctx.now).await? {
+                Some(topic) => {
                     let text = self.ta("broadcast.topic_chosen", &[("title", &topic.title)]);
                     self.out.say(Action::text(text));
                     self.draft_mut().topic = Some(TopicChoice::Topic(topic.id));
@@ -536,9 +486,8 @@ impl Dialogue<'_, '_> {
             DraftAction::All => self.broadcast_choose(Audience::All).await,
             DraftAction::Level(level) => self.broadcast_choose(Audience::Level(level)).await,
             DraftAction::Workstation(id) => {
-                let known = self.ctx.store.audience_options(AudienceKind::Workstation).await?;
-                if known.iter().any(|o| o.audience == Audience::Workstation(id)) {
-                    self.broadcast_choose(Audience::Workstation(id)).await
+                if let Some(known) = outreach::known_audience(self.ctx.store, Audience::Workstation(id)).await? {
+                    self.broadcast_choose(known).await
                 } else {
                     self.out.notice = Some(self.t("button.invalid"));
                     self.broadcast_ask().await
@@ -604,26 +553,23 @@ impl Dialogue<'_, '_> {
         else {
             return Err(StoreError::Corrupt("a broadcast confirmed without topic, text or audience".into()));
         };
-        let topic = match choice.id() {
-            None => None,
-            Some(id) => match self.ctx.store.topic(id).await? {
-                Some(topic) if topic.is_open(self.ctx.now) => Some(topic),
-                _ => {
-                    let text = self.t("broadcast.topic_closed");
-                    self.out.say(Action::text(text));
-                    let draft = self.draft_mut();
-                    draft.step = BroadcastStep::Topic;
-                    draft.editing = true;
-                    return self.broadcast_ask().await;
-                }
-            },
+        let topic = match outreach::plan(self.ctx.store, choice.id(), &audience, self.ctx.now).await? {
+            Ok(plan) => plan.topic,
+            Err(Refusal::TopicClosed) => {
+                let text = self.t("broadcast.topic_closed");
+                self.out.say(Action::text(text));
+                let draft = self.draft_mut();
+                draft.step = BroadcastStep::Topic;
+                draft.editing = true;
+                return self.broadcast_ask().await;
+            }
+            Err(_) => {
+                let text = self.t("broadcast.nobody");
+                self.out.say(Action::text(text));
+                self.draft_mut().step = BroadcastStep::Audience;
+                return self.broadcast_ask().await;
+            }
         };
-        if self.ctx.store.audience_reach(&audience).await? == 0 {
-            let text = self.t("broadcast.nobody");
-            self.out.say(Action::text(text));
-            self.draft_mut().step = BroadcastStep::Audience;
-            return self.broadcast_ask().await;
-        }
         // The chat leaves the composer in the update's transaction, the one that writes the
         // broadcast: a confirmation handled again finds no draft.
         self.broadcast_finish();

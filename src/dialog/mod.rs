@@ -457,20 +457,13 @@ impl Dialogue<'_, '_> {
         };
         match step {
             Step::Topic => {
-                let topics = self.ctx.store.open_topics(self.ctx.now).await?;
-                let mut rows: Vec<Vec<Choice>> = topics
-                    .iter()
-                    .map(|t| {
-                        let label = if t.pinned {
-                            self.ta("dialog.topic_pinned_label", &[("title", &t.title)])
-                        } else {
-                            t.title.clone()
-                        };
-                        vec![Choice::new(truncate(&label, 60), ChoiceId::Topic { nonce, topic_id: t.id })]
-                    })
+                let (store, texts, now) = (self.ctx.store, self.ctx.texts, self.ctx.now);
+                let options = crate::outreach::topic_picker(store, texts, self.lang, "dialog.topic_none", now).await?;
+                let key = if options.len() == 1 { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
+                let rows = options
+                    .into_iter()
+                    .map(|o| vec![Choice::new(o.label, ChoiceId::Topic { nonce, topic_id: o.id })])
                     .collect();
-                rows.push(vec![Choice::new(self.t("dialog.topic_none"), ChoiceId::Topic { nonce, topic_id: 0 })]);
-                let key = if topics.is_empty() { "dialog.ask_topic_empty" } else { "dialog.ask_topic" };
                 let text = self.t(key);
                 self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }

@@ -26,7 +26,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -56,7 +56,7 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: i64,
     pub department_id: i64,
@@ -67,10 +67,11 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
+    #[sqlx(rename = "who")]
     pub user: Option<String>,
     pub action: String,
     pub target: String,

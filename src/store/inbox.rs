@@ -63,7 +63,7 @@ pub enum PageCursor {
 }
 
 /// One suggestion as the inbox and the exports list it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct InboxRow {
     pub id: i64,
     pub reference_no: String,
@@ -127,7 +127,7 @@ pub struct ReplyRecord {
 }
 
 /// A timeline event with who did it, by name.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     pub actor_kind: String,

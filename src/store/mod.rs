@@ -28,7 +28,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
@@ -39,7 +39,21 @@ pub enum StoreError {
     NotFound(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+impl From<sqlx::Error> for StoreError {
+    /// A column whose stored code its type does not know (`sqlite::rows`) is reported as the
+    /// corrupt data it is, not as a database failure.
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::ColumnDecode { source, index } => match source.downcast::<StoreError>() {
+                Ok(corrupt) => *corrupt,
+                Err(source) => StoreError::Database(sqlx::Error::ColumnDecode { index, source }),
+            },
+            e => StoreError::Database(e),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Member {
     pub id: i64,
     pub member_no: MemberNo,
@@ -85,7 +99,7 @@ pub enum Redeemed {
     Inactive,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Topic {
     pub id: i64,
     pub title: String,
@@ -118,7 +132,7 @@ pub struct NewTopic {
 }
 
 /// A photo or document a member attached, kept as Telegram file ids with their metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Attachment {
     pub kind: AttachmentKind,
     pub file_id: String,
@@ -161,7 +175,7 @@ pub struct NewSuggestion {
     pub prefix: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SuggestionSummary {
     pub id: i64,
     pub reference_no: String,
@@ -170,7 +184,9 @@ pub struct SuggestionSummary {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A suggestion in full. Read from a row as `FromRow` for its own columns; the points,
+/// attachments and timeline come from their own tables.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Suggestion {
     pub id: i64,
     pub reference_no: String,
@@ -179,14 +195,17 @@ pub struct Suggestion {
     pub topic_title: Option<String>,
     pub kind: SuggestionKind,
     pub title: String,
+    #[sqlx(skip)]
     pub points: Vec<String>,
+    #[sqlx(skip)]
     pub attachments: Vec<Attachment>,
     pub state: SuggestionState,
     pub created_at: DateTime<Utc>,
+    #[sqlx(skip)]
     pub timeline: Vec<TimelineEvent>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TimelineEvent {
     pub at: DateTime<Utc>,
     pub actor_kind: String,
@@ -207,7 +226,7 @@ pub struct IncomingUpdate {
     pub understood: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredUpdate {
     pub update_id: i64,
     pub chat_id: Option<i64>,
@@ -217,7 +236,7 @@ pub struct StoredUpdate {
 
 /// A message due in the outbox, as the delivery worker schedules it: the first message still
 /// pending in its chat (by priority, then age), so a chat's messages go out one after the other.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DueMessage {
     pub id: i64,
     pub chat_id: i64,
@@ -246,7 +265,7 @@ pub struct OutboxRow {
     pub attempts: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Staff {
     pub id: i64,
     pub name: String,
@@ -254,14 +273,14 @@ pub struct Staff {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Department {
     pub id: i64,
     pub name: String,
     pub short_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Liaison {
     pub id: i64,
     pub name: String,
@@ -298,8 +317,9 @@ pub enum InviteTarget {
 }
 
 /// A chat to notify, with the person's Telegram language.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Recipient {
+    #[sqlx(rename = "telegram_chat_id")]
     pub chat_id: i64,
     pub language: Option<String>,
 }
@@ -341,7 +361,7 @@ impl AssignmentStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AssignmentInfo {
     pub id: i64,
     pub department_id: i64,
@@ -441,7 +461,7 @@ pub enum ChangeOp {
 }
 
 /// A department's assignment as its to-do list shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DepartmentAssignment {
     pub assignment_id: i64,
     pub suggestion_id: i64,
@@ -454,7 +474,7 @@ pub struct DepartmentAssignment {
 }
 
 /// A co-department's view on a suggestion (协办意见), as the lead department reads it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CoOpinion {
     pub department_name: String,
     pub text: String,

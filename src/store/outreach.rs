@@ -85,7 +85,7 @@ pub struct NewBroadcast {
 }
 
 /// A broadcast and how far its sending got.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BroadcastProgress {
     pub id: i64,
     pub topic_id: Option<i64>,
@@ -139,7 +139,7 @@ pub struct DueReminder {
 }
 
 /// A suggestion whose lead department has not answered by the deadline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OverdueSuggestion {
     pub suggestion_id: i64,
     pub reference_no: String,

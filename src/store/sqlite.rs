@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use super::*;
@@ -16,6 +16,9 @@ mod console;
 mod inbox;
 mod outreach;
 mod reports;
+mod rows;
+
+use rows::read;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -72,86 +75,12 @@ const IMPORT_PAUSE: Duration = Duration::from_millis(30);
 pub(crate) const TEST_MEMBERS: &str = "(SELECT id FROM members WHERE test = 1)";
 
 const MEMBER_COLUMNS: &str =
-    "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id, m.status";
+    "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id,
+    m.status = 'active' AS active";
 
-fn member_from_row(row: &SqliteRow) -> Result<Member> {
-    let member_no: String = row.try_get("member_no")?;
-    let level: String = row.try_get("level")?;
-    Ok(Member {
-        id: row.try_get("id")?,
-        member_no: MemberNo::parse(&member_no)
-            .ok_or_else(|| StoreError::Corrupt(format!("member number {member_no:?}")))?,
-        name: row.try_get("name")?,
-        level: MemberLevel::parse(&level).ok_or_else(|| StoreError::Corrupt(format!("member level {level:?}")))?,
-        workstation: row.try_get("workstation")?,
-        sector: row.try_get("sector")?,
-        phone: row.try_get("phone")?,
-        telegram_user_id: row.try_get("telegram_user_id")?,
-        active: row.try_get::<String, _>("status")? == "active",
-    })
-}
-
-fn topic_from_row(row: &SqliteRow) -> Result<Topic> {
-    let class: String = row.try_get("class")?;
-    let status: String = row.try_get("status")?;
-    Ok(Topic {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        class: TopicClass::parse(&class).ok_or_else(|| StoreError::Corrupt(format!("topic class {class:?}")))?,
-        form: row.try_get("form")?,
-        opens_at: row.try_get("opens_at")?,
-        closes_at: row.try_get("closes_at")?,
-        status: TopicStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("topic status {status:?}")))?,
-        pinned: row.try_get::<i64, _>("pinned")? != 0,
-    })
-}
-
-/// A suggestion's summary from a row with id, reference_no, title, state and created_at.
-fn summary_from_row(r: &SqliteRow) -> Result<SuggestionSummary> {
-    Ok(SuggestionSummary {
-        id: r.try_get("id")?,
-        reference_no: r.try_get("reference_no")?,
-        title: r.try_get("title")?,
-        state: state_from(&r.try_get::<String, _>("state")?)?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-fn state_from(s: &str) -> Result<SuggestionState> {
-    SuggestionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("suggestion state {s:?}")))
-}
-
-const STAFF_COLUMNS: &str = "id, name, telegram_user_id, status";
-const LIAISON_COLUMNS: &str = "l.id, l.name, l.department_id, d.name AS department_name, l.telegram_user_id, l.status";
-
-fn staff_from_row(row: &SqliteRow) -> Result<Staff> {
-    Ok(Staff {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        telegram_user_id: row.try_get("telegram_user_id")?,
-        active: row.try_get::<String, _>("status")? == "active",
-    })
-}
-
-fn liaison_from_row(row: &SqliteRow) -> Result<Liaison> {
-    Ok(Liaison {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        department_id: row.try_get("department_id")?,
-        department_name: row.try_get("department_name")?,
-        telegram_user_id: row.try_get("telegram_user_id")?,
-        active: row.try_get::<String, _>("status")? == "active",
-    })
-}
-
-fn department_from_row(row: &SqliteRow) -> Result<Department> {
-    Ok(Department { id: row.try_get("id")?, name: row.try_get("name")?, short_name: row.try_get("short_name")? })
-}
-
-fn recipient_from_row(row: &SqliteRow) -> Result<Recipient> {
-    Ok(Recipient { chat_id: row.try_get("telegram_chat_id")?, language: row.try_get("language")? })
-}
+const STAFF_COLUMNS: &str = "id, name, telegram_user_id, status = 'active' AS active";
+const LIAISON_COLUMNS: &str =
+    "l.id, l.name, l.department_id, d.name AS department_name, l.telegram_user_id, l.status = 'active' AS active";
 
 async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table: &str, id: i64) -> Result<Identity> {
     Ok(match table {
@@ -159,17 +88,17 @@ async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table
             let sql = format!(
                 "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?"
             );
-            Identity::Member(member_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
+            Identity::Member(read(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
         }
         "staff" => {
             let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?");
-            Identity::Staff(staff_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
+            Identity::Staff(read(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
         }
         _ => {
             let sql = format!(
                 "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id WHERE l.id = ?"
             );
-            Identity::Liaison(liaison_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
+            Identity::Liaison(read(&sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?)?)
         }
     })
 }
@@ -620,7 +549,7 @@ impl Store for SqliteStore {
             "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.member_no = ?"
         );
         let row = sqlx::query(&sql).bind(member_no.as_str()).fetch_optional(&self.pool).await?;
-        row.as_ref().map(member_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn member_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Member>> {
@@ -628,7 +557,7 @@ impl Store for SqliteStore {
             "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.telegram_user_id = ?"
         );
         let row = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(member_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn members(&self) -> Result<Vec<Member>> {
@@ -637,7 +566,7 @@ impl Store for SqliteStore {
              WHERE m.test = 0 ORDER BY m.member_no"
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        rows.iter().map(member_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn set_reachable(&self, telegram_user_id: i64, reachable: bool, now: DateTime<Utc>) -> Result<()> {
@@ -658,7 +587,7 @@ impl Store for SqliteStore {
              WHERE m.unreachable_at IS NOT NULL ORDER BY m.unreachable_at, m.member_no"
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((member_from_row(r)?, r.try_get("unreachable_at")?))).collect()
+        rows.iter().map(|r| Ok((read(r)?, r.try_get("unreachable_at")?))).collect()
     }
 
     async fn create_invite(
@@ -710,7 +639,7 @@ impl Store for SqliteStore {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let topic = topic_from_row(&row)?;
+        let topic: Topic = read(&row)?;
         if topic.pinned {
             // One topic is the pinned one (第一协商议题): pinning a new one unpins the others.
             sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1")
@@ -725,20 +654,20 @@ impl Store for SqliteStore {
 
     async fn topics(&self) -> Result<Vec<Topic>> {
         let rows = sqlx::query("SELECT * FROM topics ORDER BY pinned DESC, id DESC").fetch_all(&self.pool).await?;
-        rows.iter().map(topic_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>> {
         let rows = sqlx::query("SELECT * FROM topics WHERE status = 'open' ORDER BY pinned DESC, id DESC")
             .fetch_all(&self.pool)
             .await?;
-        let topics: Vec<Topic> = rows.iter().map(topic_from_row).collect::<Result<_>>()?;
+        let topics: Vec<Topic> = rows.iter().map(read).collect::<Result<_>>()?;
         Ok(topics.into_iter().filter(|t| t.is_open(now)).collect())
     }
 
     async fn topic(&self, id: i64) -> Result<Option<Topic>> {
         let row = sqlx::query("SELECT * FROM topics WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(topic_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
@@ -760,11 +689,11 @@ impl Store for SqliteStore {
             .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(summary_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>> {
-        let Some(r) = sqlx::query(
+        let Some(mut suggestion): Option<Suggestion> = sqlx::query_as(
             "SELECT s.*, t.title AS topic_title FROM suggestions s LEFT JOIN topics t ON t.id = s.topic_id WHERE s.id = ?",
         )
         .bind(id)
@@ -773,64 +702,22 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let points: Vec<String> =
+        suggestion.points =
             sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
-        let attachments = sqlx::query("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
+        suggestion.attachments = sqlx::query_as("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
             .bind(id)
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|a| {
-                Ok(Attachment {
-                    kind: if a.try_get::<String, _>("kind")? == "photo" {
-                        AttachmentKind::Photo
-                    } else {
-                        AttachmentKind::Document
-                    },
-                    file_id: a.try_get("file_id")?,
-                    file_unique_id: a.try_get("file_unique_id")?,
-                    file_name: a.try_get("file_name")?,
-                    mime_type: a.try_get("mime_type")?,
-                    file_size: a.try_get("file_size")?,
-                    width: a.try_get("width")?,
-                    height: a.try_get("height")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let timeline =
-            sqlx::query("SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|e| {
-                    Ok(TimelineEvent {
-                        at: e.try_get("at")?,
-                        actor_kind: e.try_get("actor_kind")?,
-                        event: e.try_get("event")?,
-                        text: e.try_get("text")?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-        let kind: String = r.try_get("kind")?;
-        Ok(Some(Suggestion {
-            id,
-            reference_no: r.try_get("reference_no")?,
-            member_id: r.try_get("member_id")?,
-            topic_id: r.try_get("topic_id")?,
-            topic_title: r.try_get("topic_title")?,
-            kind: SuggestionKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("suggestion kind {kind:?}")))?,
-            title: r.try_get("title")?,
-            points,
-            attachments,
-            state: state_from(&r.try_get::<String, _>("state")?)?,
-            created_at: r.try_get("created_at")?,
-            timeline,
-        }))
+            .await?;
+        suggestion.timeline = sqlx::query_as(
+            "SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(suggestion))
     }
 
     async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>> {
@@ -874,16 +761,7 @@ impl Store for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredUpdate {
-                    update_id: r.try_get("update_id")?,
-                    chat_id: r.try_get("chat_id")?,
-                    payload: r.try_get("payload")?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect()
+        rows.iter().map(read).collect()
     }
 
     async fn record_update_failure(&self, update_id: i64, error: &str) -> Result<i64> {
@@ -1041,13 +919,13 @@ impl Store for SqliteStore {
         }
         let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE telegram_user_id = ?");
         if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
-            return Ok(Some(Identity::Staff(staff_from_row(&row)?)));
+            return Ok(Some(Identity::Staff(read(&row)?)));
         }
         let sql = format!(
             "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id WHERE l.telegram_user_id = ?"
         );
         if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
-            return Ok(Some(Identity::Liaison(liaison_from_row(&row)?)));
+            return Ok(Some(Identity::Liaison(read(&row)?)));
         }
         Ok(None)
     }
@@ -1062,7 +940,7 @@ impl Store for SqliteStore {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let staff = staff_from_row(&row)?;
+        let staff = read(&row)?;
         tx.commit().await?;
         Ok(staff)
     }
@@ -1077,19 +955,19 @@ impl Store for SqliteStore {
         .bind(short_name)
         .fetch_one(&mut *tx)
         .await?;
-        let department = department_from_row(&row)?;
+        let department = read(&row)?;
         tx.commit().await?;
         Ok(department)
     }
 
     async fn departments(&self) -> Result<Vec<Department>> {
         let rows = sqlx::query("SELECT * FROM departments ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter().map(department_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn department(&self, id: i64) -> Result<Option<Department>> {
         let row = sqlx::query("SELECT * FROM departments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(department_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn department_by_name(&self, name: &str) -> Result<Option<Department>> {
@@ -1100,7 +978,7 @@ impl Store for SqliteStore {
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.as_ref().map(department_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison> {
@@ -1155,7 +1033,7 @@ impl Store for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(recipient_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>> {
@@ -1166,7 +1044,7 @@ impl Store for SqliteStore {
         .bind(department_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(recipient_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>> {
@@ -1183,27 +1061,16 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let assignments = sqlx::query(
-            "SELECT a.id, a.department_id, d.name AS department_name, a.role, a.status, a.deadline, a.acknowledged_at
+            "SELECT a.id, a.department_id, d.name AS department_name, a.role, a.status, a.deadline,
+                    a.acknowledged_at IS NOT NULL AS acknowledged
              FROM assignments a JOIN departments d ON d.id = a.department_id WHERE a.suggestion_id = ? ORDER BY a.id",
         )
         .bind(suggestion_id)
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|a| {
-            let status: String = a.try_get("status")?;
-            Ok(AssignmentInfo {
-                id: a.try_get("id")?,
-                department_id: a.try_get("department_id")?,
-                department_name: a.try_get("department_name")?,
-                role: if a.try_get::<String, _>("role")? == "lead" { AssignmentRole::Lead } else { AssignmentRole::Co },
-                status: AssignmentStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(format!("assignment status {status:?}")))?,
-                deadline: a.try_get("deadline")?,
-                acknowledged: a.try_get::<Option<DateTime<Utc>>, _>("acknowledged_at")?.is_some(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        .map(read)
+        .collect::<Result<Vec<AssignmentInfo>>>()?;
         let once_keys: Vec<String> = sqlx::query_scalar(
             "SELECT once_key FROM timeline_events WHERE suggestion_id = ? AND once_key IS NOT NULL ORDER BY id",
         )
@@ -1221,7 +1088,7 @@ impl Store for SqliteStore {
                 .map(|chat_id| Ok::<_, StoreError>(Recipient { chat_id, language: row.try_get("language")? }))
                 .transpose()?,
             title: row.try_get("title")?,
-            state: state_from(&row.try_get::<String, _>("state")?)?,
+            state: row.try_get("state")?,
             deadline: row.try_get("deadline")?,
             adopted: row.try_get::<Option<DateTime<Utc>>, _>("adopted_at")?.is_some(),
             replies: row.try_get("replies")?,
@@ -1245,13 +1112,12 @@ impl Store for SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(summary_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn state_counts(&self) -> Result<Vec<(SuggestionState, i64)>> {
-        let rows: Vec<(String, i64)> =
+        let mut counts: Vec<(SuggestionState, i64)> =
             sqlx::query_as("SELECT state, COUNT(*) FROM suggestions GROUP BY state").fetch_all(&self.pool).await?;
-        let mut counts = rows.into_iter().map(|(s, n)| Ok((state_from(&s)?, n))).collect::<Result<Vec<_>>>()?;
         counts.sort_by_key(|(s, _)| SuggestionState::ALL.iter().position(|x| x == s));
         Ok(counts)
     }
@@ -1265,7 +1131,7 @@ impl Store for SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(summary_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn member_by_id(&self, id: i64) -> Result<Option<Member>> {
@@ -1273,7 +1139,7 @@ impl Store for SqliteStore {
             "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE m.id = ?"
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(member_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn department_assignments(
@@ -1283,7 +1149,8 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<DepartmentAssignment>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.suggestion_id, s.reference_no, s.title, s.state, a.role, a.deadline, a.acknowledged_at
+            "SELECT a.id AS assignment_id, a.suggestion_id, s.reference_no, s.title, s.state, a.role, a.deadline,
+                    a.acknowledged_at IS NOT NULL AS acknowledged
              FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id
              WHERE a.department_id = ? AND a.status = 'active' AND a.id > ? ORDER BY a.id LIMIT ?",
         )
@@ -1292,24 +1159,7 @@ impl Store for SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DepartmentAssignment {
-                    assignment_id: r.try_get("id")?,
-                    suggestion_id: r.try_get("suggestion_id")?,
-                    reference_no: r.try_get("reference_no")?,
-                    title: r.try_get("title")?,
-                    state: state_from(&r.try_get::<String, _>("state")?)?,
-                    role: if r.try_get::<String, _>("role")? == "lead" {
-                        AssignmentRole::Lead
-                    } else {
-                        AssignmentRole::Co
-                    },
-                    deadline: r.try_get("deadline")?,
-                    acknowledged: r.try_get::<Option<DateTime<Utc>>, _>("acknowledged_at")?.is_some(),
-                })
-            })
-            .collect()
+        rows.iter().map(read).collect()
     }
 
     async fn co_opinions(&self, suggestion_id: i64) -> Result<Vec<CoOpinion>> {
@@ -1321,15 +1171,7 @@ impl Store for SqliteStore {
         .bind(suggestion_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CoOpinion {
-                    department_name: r.try_get("department_name")?,
-                    text: r.try_get("text")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(read).collect()
     }
 
     async fn held_notifications(&self, suggestion_id: i64) -> Result<Vec<HeldNotification>> {
@@ -1424,16 +1266,7 @@ impl Store for SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueMessage {
-                    id: r.try_get("id")?,
-                    chat_id: r.try_get("chat_id")?,
-                    priority: r.try_get("priority")?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect()
+        rows.iter().map(read).collect()
     }
 
     async fn pending_payload(&self, id: i64) -> Result<Option<PendingPayload>> {

@@ -1,10 +1,6 @@
-//! Logging in and out: argon2 password hashes, sessions in the database, CSRF tokens on every
+//! Logging in and out: sessions in the database, CSRF tokens on every
 //! form, and the password-check budgets of `login_limits` with trusted-device cookies.
 
-use std::sync::Arc;
-
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::Form;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -13,13 +9,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use maud::html;
-use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use super::client::ClientAddr;
+use super::forms::{Anyone, NoFields, Posted};
 use super::layout::{self, csrf_field};
 use super::{WebError, WebState};
+/// Password code lives in `crate::accounts`; these two names stay here for tests and benches.
+pub use crate::accounts::{hash_password, random_token};
 use crate::store::{Auditor, Role, User};
 
 pub const SESSION_COOKIE: &str = "jianyan_session";
@@ -32,70 +30,12 @@ pub const MAX_USERNAME_BYTES: usize = 64;
 /// Longest password, in bytes, that is hashed (accounts allow 128 characters, 512 bytes).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("cannot hash a password: {e}"))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-}
-
-/// A password an account may have: 10 to 128 characters, not all of one kind of character.
-pub fn password_is_acceptable(password: &str) -> bool {
-    let n = password.chars().count();
-    let kinds = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ];
-    (10..=128).contains(&n) && kinds.iter().filter(|k| **k).count() >= 2
-}
-
-/// A random token, hex.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Where argon2 runs: on Tokio's blocking threads, at most `web.password_concurrency` at once, so a
-/// flood of logins waits its turn instead of taking the threads the bot and the console run on.
-#[derive(Clone)]
-pub struct Passwords {
-    permits: Arc<tokio::sync::Semaphore>,
-}
-
-impl Passwords {
-    pub fn new(concurrency: usize) -> Self {
-        Self { permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))) }
-    }
-
-    /// Whether `password` matches the PHC string `hash`.
-    pub async fn verify(&self, password: &str, hash: &str) -> bool {
-        let (password, hash) = (password.to_string(), hash.to_string());
-        let Ok(_permit) = self.permits.acquire().await else { return false };
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
-    }
-
-    /// A new argon2id PHC string for `password`.
-    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
-        let password = password.to_string();
-        let _permit = self.permits.acquire().await?;
-        tokio::task::spawn_blocking(move || hash_password(&password)).await?
-    }
 }
 
 /// `s` cut to at most `max` bytes, at a character boundary.
@@ -312,11 +252,9 @@ pub struct CsrfOnly {
 
 pub async fn logout(
     State(state): State<WebState>,
-    user: CurrentUser,
     headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    Posted { user, .. }: Posted<NoFields, Anyone>,
 ) -> Result<Response, WebError> {
-    user.check_csrf(&form.csrf)?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.app.store.delete_session(&token_hash(token)).await?;
     }
@@ -334,22 +272,6 @@ pub fn csrf(user: &CurrentUser) -> maud::Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_and_verify() {
-        let hash = hash_password("Correct-horse-9").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("Correct-horse-9", &hash));
-        assert!(!verify_password("correct-horse-9", &hash));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn weak_passwords_are_refused() {
-        assert!(!password_is_acceptable("short1A"));
-        assert!(!password_is_acceptable("alllowercaseletters"));
-        assert!(password_is_acceptable("Two-kinds-of-chars"));
-    }
 
     #[test]
     fn device_cookies_are_bound_to_the_account_its_password_and_their_age() {

@@ -7,6 +7,8 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod dashboard;
+pub mod error;
+pub mod forms;
 pub mod inbox;
 pub mod layout;
 pub mod login_limits;
@@ -21,7 +23,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -29,6 +31,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::app::App;
 use crate::locale::Lang;
+pub use error::{WebError, error_for_status};
 
 /// What every handler is given.
 #[derive(Clone)]
@@ -39,22 +42,32 @@ pub struct WebState {
     /// Password checks per username, address and trusted device (see `login_limits`).
     pub logins: Arc<login_limits::LoginLimiter>,
     /// Where argon2 runs: blocking threads, `web.password_concurrency` at a time.
-    pub passwords: auth::Passwords,
+    pub passwords: crate::accounts::Passwords,
     /// A real hash to check unknown usernames against, so a login takes as long either way.
     pub dummy_hash: Arc<String>,
 }
 
 impl WebState {
     pub fn new(app: App, bot_enabled: bool) -> Self {
-        let dummy_hash = auth::hash_password(&auth::random_token()).unwrap_or_default();
+        let dummy_hash = crate::accounts::hash_password(&crate::accounts::random_token()).unwrap_or_default();
         let logins = Arc::new(login_limits::LoginLimiter::from_config(&app.config.web));
-        let passwords = auth::Passwords::new(app.config.web.password_concurrency);
+        let passwords = crate::accounts::Passwords::new(app.config.web.password_concurrency);
         Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::new(dummy_hash) }
     }
 
     /// The console speaks the committee's default language.
     pub fn lang(&self) -> Lang {
         self.app.texts.lang_for(None)
+    }
+
+    /// The store, texts, configuration and time for one request's workflow call.
+    pub fn ctx(&self) -> crate::context::Ctx<'_> {
+        crate::context::Ctx {
+            store: self.app.store.as_ref(),
+            texts: &self.app.texts,
+            config: &self.app.config,
+            now: self.app.clock.now(),
+        }
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -103,26 +116,21 @@ async fn style() -> impl IntoResponse {
     )
 }
 
-async fn not_found() -> WebError {
-    WebError::NotFound
+/// No route: answered by `render_errors` as the console's "not found" page, or the API's
+/// `no_such_endpoint` under `/api/`.
+async fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
-/// Marks a response as an error page to be rendered in the console's language.
-#[derive(Clone)]
-struct ErrorPage {
-    key: &'static str,
-    detail: Option<String>,
-}
-
-/// Renders the error pages `WebError` asked for, with the texts of this console; and answers the
+/// Renders the failures `WebError` described, in the route group's terms (see `error`); and answers the
 /// framework's own plain-text rejections (a path segment that is not a number, an unreadable form,
 /// a body over the limit, a timeout) the same way as every other error: the console's page, or
 /// the API's JSON under `/api/`.
 async fn render_errors(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    if let Some(page) = response.extensions().get::<ErrorPage>().cloned() {
-        return (response.status(), layout::error_page(&state, page.key, page.detail.as_deref())).into_response();
+    if let Some(failure) = response.extensions().get::<error::Failure>().cloned() {
+        return failure.render(&state, &path);
     }
     let status = response.status();
     let plain = response
@@ -134,24 +142,6 @@ async fn render_errors(State(state): State<WebState>, request: Request, next: Ne
         return error_for_status(&state, &path, status);
     }
     response
-}
-
-/// The answer for an error status on `path`: JSON in the API's one shape under `/api/`, the
-/// console's error page (in its language) everywhere else.
-pub fn error_for_status(state: &WebState, path: &str, status: StatusCode) -> Response {
-    if path == "/api" || path.starts_with("/api/") {
-        return api::error_for_status(state, status);
-    }
-    let key = match status {
-        StatusCode::NOT_FOUND => "web.error.not_found",
-        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => "web.error.forbidden",
-        StatusCode::PAYLOAD_TOO_LARGE => "web.error.too_large",
-        StatusCode::REQUEST_TIMEOUT => "web.error.timeout",
-        StatusCode::METHOD_NOT_ALLOWED => "web.error.method_not_allowed",
-        s if s.is_server_error() => "web.error.internal",
-        _ => "web.error.bad_request",
-    };
-    (status, layout::error_page(state, key, None)).into_response()
 }
 
 /// Headers every response carries: no framing, no sniffing, scripts and styles only from here,
@@ -171,43 +161,4 @@ async fn security_headers(request: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
-}
-
-/// Errors a page handler returns. People see a polite page; internal errors are logged, not shown.
-#[derive(Debug)]
-pub enum WebError {
-    /// Not logged in: go to the login page.
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    /// The form's CSRF token is missing or wrong (an old page, or a forged request).
-    Csrf,
-    /// Bad input, said specifically (already localized).
-    BadRequest(String),
-    Internal(anyhow::Error),
-}
-
-impl<E: Into<anyhow::Error>> From<E> for WebError {
-    fn from(e: E) -> Self {
-        WebError::Internal(e.into())
-    }
-}
-
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        let (status, key, detail) = match self {
-            WebError::Unauthenticated => return Redirect::to("/login").into_response(),
-            WebError::Forbidden => (StatusCode::FORBIDDEN, "web.error.forbidden", None),
-            WebError::NotFound => (StatusCode::NOT_FOUND, "web.error.not_found", None),
-            WebError::Csrf => (StatusCode::FORBIDDEN, "web.error.csrf", None),
-            WebError::BadRequest(message) => (StatusCode::BAD_REQUEST, "web.error.bad_request", Some(message)),
-            WebError::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "a console request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "web.error.internal", None)
-            }
-        };
-        let mut response = status.into_response();
-        response.extensions_mut().insert(ErrorPage { key, detail });
-        response
-    }
 }

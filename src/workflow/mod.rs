@@ -11,7 +11,7 @@
 
 mod commands;
 mod keyboards;
-mod notify;
+pub mod notify;
 mod permissions;
 mod refusal;
 #[cfg(test)]
@@ -207,9 +207,9 @@ impl Planner<'_, '_> {
         self.facts.member.as_ref().map_or_else(|| self.ctx.texts.lang_for(None), |m| self.lang(m))
     }
 
-    /// A date as people read it: local (`general.utc_offset`), `YYYY-MM-DD`.
+    /// A date as people read it (see [`notify::local_date`]).
     fn date(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.ctx.config.offset()).format("%Y-%m-%d").to_string()
+        notify::local_date(self.ctx.config, at)
     }
 
     /// The acting department's current assignment; refused when the actor has none.

@@ -3,10 +3,13 @@
 
 use std::fmt::Display;
 
+use chrono::{DateTime, Utc};
+
 use super::{Planner, department_keyboard};
+use crate::config::Config;
 use crate::context::Ctx;
 use crate::domain::SuggestionState;
-use crate::locale::Lang;
+use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Keyboard};
 use crate::store::{Addressee, AssignmentRole, OutMessage, Recipient, StoreError};
 
@@ -82,8 +85,9 @@ impl Planner<'_, '_> {
         Ok(())
     }
 
-    /// One notification per recipient, each in their language; with no recipient at all, one in
-    /// the default language held for `addressee`, kept for the first of them who writes.
+    /// One notification per recipient, each in their language (see [`to_each`]); with no
+    /// recipient at all, one in the default language held for `addressee`, kept for the first of
+    /// them who writes.
     fn notify_each(
         &mut self,
         recipients: &[Recipient],
@@ -92,15 +96,14 @@ impl Planner<'_, '_> {
         args: &[(&str, &dyn Display)],
         keyboard: impl Fn(Lang) -> Keyboard,
     ) {
-        let kept = recipients.is_empty().then_some(Recipient { chat_id: 0, language: None });
-        for r in recipients.iter().chain(&kept) {
-            let lang = self.lang(r);
-            let text = self.ctx.texts.t(lang, key, args);
-            let payload = Action::with_keyboard(text, keyboard(lang)).encode();
-            self.messages.push(match kept {
-                Some(_) => OutMessage::held(addressee, Some(self.facts.id), payload),
-                None => OutMessage::notification(r.chat_id, payload),
-            });
+        let texts = self.ctx.texts;
+        let text = |lang| texts.t(lang, key, args);
+        if recipients.is_empty() {
+            let lang = texts.lang_for(None);
+            let payload = Action::with_keyboard(text(lang), keyboard(lang)).encode();
+            self.messages.push(OutMessage::held(addressee, Some(self.facts.id), payload));
+        } else {
+            self.messages.extend(to_each(texts, recipients, text, keyboard));
         }
     }
 
@@ -115,6 +118,28 @@ impl Planner<'_, '_> {
         }
         Ok(out)
     }
+}
+
+/// One notification per recipient, written in the recipient's language (their Telegram one, see
+/// `Texts::lang_for`) by `text`, with the buttons `keyboard` gives for that language.
+pub fn to_each(
+    texts: &Texts,
+    recipients: &[Recipient],
+    text: impl Fn(Lang) -> String,
+    keyboard: impl Fn(Lang) -> Keyboard,
+) -> Vec<OutMessage> {
+    recipients
+        .iter()
+        .map(|r| {
+            let lang = texts.lang_for(r.language.as_deref());
+            OutMessage::notification(r.chat_id, Action::with_keyboard(text(lang), keyboard(lang)).encode())
+        })
+        .collect()
+}
+
+/// A date as people read it in notifications: the local day (`general.utc_offset`), `YYYY-MM-DD`.
+pub fn local_date(config: &Config, at: DateTime<Utc>) -> String {
+    at.with_timezone(&config.offset()).format("%Y-%m-%d").to_string()
 }
 
 /// Where staff hear of news: the staff group chat if one is configured (followed through the

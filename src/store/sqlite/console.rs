@@ -9,31 +9,6 @@ use crate::store::console::*;
 const USER_COLUMNS: &str =
     "u.id, u.username, u.name, u.role, u.department_id, d.name AS department_name, u.active, u.password_hash";
 
-fn user_from_row(row: &SqliteRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        name: row.try_get("name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("user role {role:?}")))?,
-        department_id: row.try_get("department_id")?,
-        department_name: row.try_get("department_name")?,
-        active: row.try_get::<i64, _>("active")? != 0,
-    })
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<ApiToken> {
-    Ok(ApiToken {
-        id: row.try_get("id")?,
-        department_id: row.try_get("department_id")?,
-        department_name: row.try_get("department_name")?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
 const TOKEN_COLUMNS: &str =
     "t.id, t.department_id, d.name AS department_name, t.name, t.created_at, t.last_used_at, t.revoked_at";
 
@@ -66,7 +41,7 @@ impl ConsoleStore for SqliteStore {
             "SELECT {USER_COLUMNS} FROM users u LEFT JOIN departments d ON d.id = u.department_id ORDER BY u.role, u.username"
         );
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>> {
@@ -74,7 +49,7 @@ impl ConsoleStore for SqliteStore {
             "SELECT {USER_COLUMNS} FROM users u LEFT JOIN departments d ON d.id = u.department_id WHERE u.id = ?"
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(read).transpose()
     }
 
     async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
@@ -82,7 +57,7 @@ impl ConsoleStore for SqliteStore {
             "SELECT {USER_COLUMNS} FROM users u LEFT JOIN departments d ON d.id = u.department_id WHERE u.username = ?"
         );
         let row = sqlx::query(&sql).bind(username).fetch_optional(self.pool()).await?;
-        row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?))).transpose()
+        row.map(|r| Ok((read(&r)?, r.try_get("password_hash")?))).transpose()
     }
 
     async fn set_user_active(&self, id: i64, active: bool, now: DateTime<Utc>) -> Result<bool> {
@@ -196,7 +171,7 @@ impl ConsoleStore for SqliteStore {
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN departments d ON d.id = t.department_id WHERE t.id = ?"
         );
-        let token = token_from_row(&sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?)?;
+        let token = read(&sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?)?;
         tx.commit().await?;
         Ok(token)
     }
@@ -206,7 +181,7 @@ impl ConsoleStore for SqliteStore {
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN departments d ON d.id = t.department_id ORDER BY t.id DESC"
         );
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn use_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>> {
@@ -215,7 +190,7 @@ impl ConsoleStore for SqliteStore {
              WHERE t.token_hash = ? AND t.revoked_at IS NULL"
         );
         let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(self.pool()).await? else { return Ok(None) };
-        let token = token_from_row(&row)?;
+        let token: ApiToken = read(&row)?;
         // Recording the last use is best effort: a busy database must not refuse the request.
         let _ = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
             .bind(now)
@@ -292,18 +267,7 @@ impl ConsoleStore for SqliteStore {
             q = q.bind(until);
         }
         let rows = q.bind(limit as i64).fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    user: r.try_get("who")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(read).collect()
     }
 
     // ---- The dialog preview (`web::preview`) ----
@@ -330,7 +294,7 @@ impl ConsoleStore for SqliteStore {
         // A real member numbered TEST-… (imported before this existed) is never played.
         let row =
             row.ok_or_else(|| StoreError::Corrupt(format!("member {member_no} exists and is not a test member")))?;
-        member_from_row(&row)
+        read(&row)
     }
 
     async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64> {

@@ -37,28 +37,9 @@ fn like_pattern(term: &str) -> String {
 const ROW_COLUMNS: &str = "s.id, s.reference_no, s.title, s.body, s.kind, s.state, s.created_at, s.deadline,
     m.name AS member_name, m.member_no, w.name AS workstation, t.title AS topic_title,
     (SELECT COUNT(*) FROM suggestion_points p WHERE p.suggestion_id = s.id) AS points,
-    (SELECT group_concat(name, '、') FROM (SELECT d.name FROM assignments a JOIN departments d ON d.id = a.department_id
-        WHERE a.suggestion_id = s.id AND a.status != 'superseded' ORDER BY a.role = 'co', a.id)) AS departments";
-
-fn inbox_row(r: &SqliteRow) -> Result<InboxRow> {
-    let kind: String = r.try_get("kind")?;
-    Ok(InboxRow {
-        id: r.try_get("id")?,
-        reference_no: r.try_get("reference_no")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        points: r.try_get("points")?,
-        member_name: r.try_get("member_name")?,
-        member_no: r.try_get("member_no")?,
-        workstation: r.try_get("workstation")?,
-        topic_title: r.try_get("topic_title")?,
-        kind: SuggestionKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("suggestion kind {kind:?}")))?,
-        state: state_from(&r.try_get::<String, _>("state")?)?,
-        departments: r.try_get::<Option<String>, _>("departments")?.unwrap_or_default(),
-        created_at: r.try_get("created_at")?,
-        deadline: r.try_get("deadline")?,
-    })
-}
+    COALESCE((SELECT group_concat(name, '、') FROM (SELECT d.name FROM assignments a JOIN departments d
+        ON d.id = a.department_id WHERE a.suggestion_id = s.id AND a.status != 'superseded' ORDER BY a.role = 'co', a.id)),
+        '') AS departments";
 
 #[async_trait]
 impl InboxStore for SqliteStore {
@@ -226,7 +207,7 @@ impl InboxStore for SqliteStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| inbox_row(r).map(|row| (row.id, row)))
+            .map(|r| read(r).map(|row: InboxRow| (row.id, row)))
             .collect::<Result<_>>()?;
         let rows = ids.iter().filter_map(|id| by_id.remove(id)).collect();
         Ok(InboxPage { rows, has_prev, has_next })
@@ -284,16 +265,6 @@ impl InboxStore for SqliteStore {
         .bind(suggestion_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TimelineEntry {
-                    at: r.try_get("at")?,
-                    actor_kind: r.try_get("actor_kind")?,
-                    actor_name: r.try_get("actor_name")?,
-                    event: r.try_get("event")?,
-                    text: r.try_get("text")?,
-                })
-            })
-            .collect()
+        rows.iter().map(read).collect()
     }
 }

@@ -202,7 +202,7 @@ pub(super) async fn create_broadcast_in(
 /// Counted per member, not per row: a text longer than one message is several rows for one
 /// member, who counts as sent once all of them are.
 const PROGRESS_SQL: &str = "SELECT b.id, b.topic_id, t.title AS topic_title, b.text, b.audience_kind, b.audience_value,
-        b.total, b.status, b.created_at,
+        b.total, b.status = 'cancelled' AS cancelled, b.created_at,
         COUNT(DISTINCT o.chat_id) - COUNT(DISTINCT CASE WHEN o.status <> 'sent' THEN o.chat_id END) AS sent,
         COUNT(DISTINCT CASE WHEN o.status = 'pending' THEN o.chat_id END) AS pending,
         COUNT(DISTINCT CASE WHEN o.status = 'failed' THEN o.chat_id END) AS failed,
@@ -213,32 +213,10 @@ const PROGRESS_SQL: &str = "SELECT b.id, b.topic_id, t.title AS topic_title, b.t
     LEFT JOIN topics t ON t.id = b.topic_id
     LEFT JOIN outbox o ON o.broadcast_id = b.id";
 
-fn progress_from_row(row: &SqliteRow) -> Result<BroadcastProgress> {
-    let kind: String = row.try_get("audience_kind")?;
-    Ok(BroadcastProgress {
-        id: row.try_get("id")?,
-        topic_id: row.try_get("topic_id")?,
-        topic_title: row.try_get("topic_title")?,
-        text: row.try_get("text")?,
-        audience_kind: AudienceKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("broadcast audience {kind:?}")))?,
-        audience_value: row.try_get("audience_value")?,
-        total: row.try_get("total")?,
-        cancelled: row.try_get::<String, _>("status")? == "cancelled",
-        created_at: row.try_get("created_at")?,
-        sent: row.try_get("sent")?,
-        pending: row.try_get("pending")?,
-        failed: row.try_get("failed")?,
-        blocked: row.try_get("blocked")?,
-        uncertain: row.try_get("uncertain")?,
-        not_sent: row.try_get("not_sent")?,
-    })
-}
-
 pub(super) async fn broadcast_progress(store: &SqliteStore, id: i64) -> Result<Option<BroadcastProgress>> {
     let sql = format!("{PROGRESS_SQL} WHERE b.id = ? GROUP BY b.id");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&store.pool).await?;
-    row.as_ref().map(progress_from_row).transpose()
+    row.as_ref().map(read).transpose()
 }
 
 /// `broadcast_progress` as a transaction sees it (after stopping it in the same one).
@@ -248,7 +226,7 @@ pub(super) async fn broadcast_progress_in(
 ) -> Result<Option<BroadcastProgress>> {
     let sql = format!("{PROGRESS_SQL} WHERE b.id = ? GROUP BY b.id");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
-    row.as_ref().map(progress_from_row).transpose()
+    row.as_ref().map(read).transpose()
 }
 
 pub(super) async fn recent_broadcasts(store: &SqliteStore, limit: usize) -> Result<Vec<BroadcastProgress>> {
@@ -256,7 +234,7 @@ pub(super) async fn recent_broadcasts(store: &SqliteStore, limit: usize) -> Resu
         "{PROGRESS_SQL} WHERE b.id IN (SELECT id FROM broadcasts ORDER BY id DESC LIMIT ?) GROUP BY b.id ORDER BY b.id DESC"
     );
     let rows = sqlx::query(&sql).bind(limit as i64).fetch_all(&store.pool).await?;
-    rows.iter().map(progress_from_row).collect()
+    rows.iter().map(read).collect()
 }
 
 pub(super) async fn cancel_broadcast(store: &SqliteStore, id: i64) -> Result<Option<i64>> {
@@ -333,7 +311,7 @@ pub(super) async fn due_reminders(
             title: row.try_get("title")?,
             department_id: row.try_get("department_id")?,
             department_name: row.try_get("department_name")?,
-            role: if row.try_get::<String, _>("role")? == "lead" { AssignmentRole::Lead } else { AssignmentRole::Co },
+            role: row.try_get("role")?,
             deadline,
         });
     }
@@ -370,27 +348,16 @@ pub(super) async fn record_reminder(
 
 pub(super) async fn overdue_suggestions(store: &SqliteStore, now: DateTime<Utc>) -> Result<Vec<OverdueSuggestion>> {
     let sql = format!(
-        "SELECT s.id, s.reference_no, s.title, d.name AS department_name, a.deadline
+        "SELECT s.id AS suggestion_id, s.reference_no, s.title, d.name AS department_name, a.deadline
          FROM assignments a
          JOIN suggestions s ON s.id = a.suggestion_id
          JOIN departments d ON d.id = a.department_id
          WHERE a.status = 'active' AND a.role = 'lead' AND s.state IN {BEING_HANDLED}
          ORDER BY s.id"
     );
-    let rows = sqlx::query(&sql).fetch_all(&store.pool).await?;
-    let mut overdue = Vec::new();
-    for row in &rows {
-        let deadline: DateTime<Utc> = row.try_get("deadline")?;
-        if deadline <= now {
-            overdue.push(OverdueSuggestion {
-                suggestion_id: row.try_get("id")?,
-                reference_no: row.try_get("reference_no")?,
-                title: row.try_get("title")?,
-                department_name: row.try_get("department_name")?,
-                deadline,
-            });
-        }
-    }
+    let mut overdue: Vec<OverdueSuggestion> = sqlx::query_as(&sql).fetch_all(&store.pool).await?;
+    // Compared here, not in SQL, so that stored time formats never matter.
+    overdue.retain(|o| o.deadline <= now);
     overdue.sort_by_key(|o| (o.deadline, o.suggestion_id));
     Ok(overdue)
 }

@@ -190,7 +190,7 @@ impl ReportStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let topic = topic_from_row(&row)?;
+        let topic: Topic = read(&row)?;
         if topic.pinned {
             // One topic is the pinned one (第一协商议题), as when adding one.
             sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1")
@@ -226,7 +226,7 @@ impl ReportStore for SqliteStore {
             "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id ORDER BY d.id, l.id"
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        rows.iter().map(liaison_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn members_page(&self, filter: &MemberFilter, after: Option<&str>, limit: usize) -> Result<Vec<Member>> {
@@ -240,7 +240,7 @@ impl ReportStore for SqliteStore {
             q = q.bind(a);
         }
         let rows = q.bind(after.unwrap_or("")).bind(limit as i64).fetch_all(&self.pool).await?;
-        rows.iter().map(member_from_row).collect()
+        rows.iter().map(read).collect()
     }
 
     async fn count_members(&self, filter: &MemberFilter) -> Result<i64> {

@@ -1,17 +1,18 @@
 //! The API token page (staff and admin): list a department's tokens, create one (shown once,
 //! only its SHA-256 is kept), revoke one.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::store::{ApiToken, Department, Role};
-use crate::web::auth::{self, CsrfOnly, CurrentUser, token_hash};
+use crate::web::auth::{self, CurrentUser, token_hash};
+use crate::web::forms::{NoFields, Posted};
 use crate::web::manage::listing::{ListPage, Slice};
 use crate::web::{WebError, WebState, layout};
 
@@ -29,7 +30,7 @@ const ROLES: &[Role] = &[Role::Admin, Role::Staff];
 
 /// A new token: `jy_` and 32 random bytes in hex.
 pub fn new_token() -> String {
-    format!("{TOKEN_PREFIX}{}", auth::random_token())
+    format!("{TOKEN_PREFIX}{}", crate::accounts::random_token())
 }
 
 #[derive(Deserialize, Default)]
@@ -40,8 +41,6 @@ pub struct PageQuery {
 
 #[derive(Deserialize, Default)]
 pub struct CreateForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     department: String,
     #[serde(default)]
@@ -190,11 +189,8 @@ fn validate(state: &WebState, form: &CreateForm, departments: &[Department]) -> 
 
 pub async fn create(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(form): Form<CreateForm>,
+    Posted { user, form, .. }: Posted<CreateForm>,
 ) -> Result<Response, WebError> {
-    user.require(ROLES)?;
-    user.check_csrf(&form.csrf)?;
     let departments = state.app.store.departments().await?;
     let (department, name) = match validate(&state, &form, &departments) {
         Ok(v) => v,
@@ -221,12 +217,9 @@ pub async fn create(
 
 pub async fn revoke(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Posted { user, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    user.require(ROLES)?;
-    user.check_csrf(&form.csrf)?;
     let Ok(id) = id.parse::<i64>() else { return Err(WebError::NotFound) };
     let Some(token) = state.app.store.api_tokens().await?.into_iter().find(|t| t.id == id) else {
         return Err(WebError::NotFound);

@@ -12,7 +12,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{local_date, local_time, visibility};
-use crate::context::Ctx;
 use crate::domain::ReferenceNo;
 use crate::reply::Action as Said;
 use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Role};
@@ -20,72 +19,33 @@ use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
 use crate::workflow::{self, Act, Actor, Command};
 
-/// The actions the detail page offers, in the order it shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Accept,
-    Reject,
-    Merge,
-    Assign,
-    Instruct,
-    Adopt,
-    Acknowledge,
-    Return,
-    Reply,
-    CoOpinion,
+/// The acts the detail page offers, in the order it shows them, each with its slug in the form's
+/// path (`/suggestions/{id}/act/{slug}`) and in the locale keys (`web.inbox.detail.act_{slug}`).
+const OFFERED: [(Act, &str); 10] = [
+    (Act::Accept, "accept"),
+    (Act::Reject, "reject"),
+    (Act::Merge, "merge"),
+    (Act::Assign, "assign"),
+    (Act::Instruct, "instruct"),
+    (Act::Adopt, "adopt"),
+    (Act::Acknowledge, "acknowledge"),
+    (Act::Return, "return"),
+    (Act::Reply, "reply"),
+    (Act::CoOpinion, "co_opinion"),
+];
+
+/// The slug of an act the page offers; `""` for one it does not.
+fn slug(act: Act) -> &'static str {
+    OFFERED.iter().find(|(a, _)| *a == act).map_or("", |(_, slug)| slug)
 }
 
-impl Action {
-    pub const ALL: [Action; 10] = [
-        Action::Accept,
-        Action::Reject,
-        Action::Merge,
-        Action::Assign,
-        Action::Instruct,
-        Action::Adopt,
-        Action::Acknowledge,
-        Action::Return,
-        Action::Reply,
-        Action::CoOpinion,
-    ];
+/// The act a slug names, if the page offers it.
+fn parse_act(s: &str) -> Option<Act> {
+    OFFERED.iter().find(|(_, slug)| *slug == s).map(|(act, _)| *act)
+}
 
-    pub fn slug(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Reject => "reject",
-            Action::Merge => "merge",
-            Action::Assign => "assign",
-            Action::Instruct => "instruct",
-            Action::Adopt => "adopt",
-            Action::Acknowledge => "acknowledge",
-            Action::Return => "return",
-            Action::Reply => "reply",
-            Action::CoOpinion => "co_opinion",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.slug() == s)
-    }
-
-    pub fn act(self) -> Act {
-        match self {
-            Action::Accept => Act::Accept,
-            Action::Reject => Act::Reject,
-            Action::Merge => Act::Merge,
-            Action::Assign => Act::Assign,
-            Action::Instruct => Act::Instruct,
-            Action::Adopt => Act::Adopt,
-            Action::Acknowledge => Act::Acknowledge,
-            Action::Return => Act::Return,
-            Action::Reply => Act::Reply,
-            Action::CoOpinion => Act::CoOpinion,
-        }
-    }
-
-    fn label(self, state: &WebState) -> String {
-        state.t(&format!("web.inbox.detail.act_{}", self.slug()))
-    }
+fn label(state: &WebState, act: Act) -> String {
+    state.t(&format!("web.inbox.detail.act_{}", slug(act)))
 }
 
 /// The posted fields of a form, every value of a repeated name kept (the co-departments).
@@ -111,17 +71,8 @@ impl Fields {
 /// What the page says above everything: a success, or a refusal with the form kept as typed.
 enum Outcome {
     None,
-    Done(Action),
-    Refused { action: Action, message: String, fields: Fields },
-}
-
-fn ctx(state: &WebState) -> Ctx<'_> {
-    Ctx {
-        store: state.app.store.as_ref(),
-        texts: &state.app.texts,
-        config: &state.app.config,
-        now: state.app.clock.now(),
-    }
+    Done(Act),
+    Refused { action: Act, message: String, fields: Fields },
 }
 
 /// The suggestion's facts if this user may see it; otherwise not found (never "forbidden": a
@@ -133,16 +84,15 @@ async fn visible_facts(state: &WebState, user: &CurrentUser, id: i64) -> Result<
 }
 
 /// Whether the page offers this action to this viewer now.
-fn offered(user: &CurrentUser, facts: &Facts, action: Action) -> bool {
+fn offered(user: &CurrentUser, facts: &Facts, act: Act) -> bool {
     let actor = Actor::User(&user.user);
-    let act = action.act();
     if !(workflow::permitted(&actor, act, facts) && workflow::allowed_in(act, facts.state)) {
         return false;
     }
     // What has been done already is not offered again (`plan` refuses it too).
-    match action {
-        Action::Adopt => !facts.adopted,
-        Action::Acknowledge => {
+    match act {
+        Act::Adopt => !facts.adopted,
+        Act::Acknowledge => {
             actor.department_id().and_then(|d| facts.active_assignment(d)).is_some_and(|a| !a.acknowledged)
         }
         _ => true,
@@ -163,7 +113,7 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let facts = visible_facts(&state, &user, id).await?;
-    let outcome = Action::parse(&q.done).map(Outcome::Done).unwrap_or(Outcome::None);
+    let outcome = parse_act(&q.done).map(Outcome::Done).unwrap_or(Outcome::None);
     Ok(render(&state, &user, facts, outcome).await?.into_response())
 }
 
@@ -214,12 +164,12 @@ fn not_found_reference(state: &WebState, user: &CurrentUser, reference: &str) ->
 }
 
 /// Turns a form into the workflow command, or says what is wrong with it.
-fn command(state: &WebState, action: Action, f: &Fields) -> Result<Command, String> {
+fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String> {
     Ok(match action {
-        Action::Accept => Command::Accept,
-        Action::Reject => Command::Reject { reason: f.get("reason").to_string() },
-        Action::Merge => Command::Merge { into_reference: f.get("reference").to_string() },
-        Action::Assign => {
+        Act::Accept => Command::Accept,
+        Act::Reject => Command::Reject { reason: f.get("reason").to_string() },
+        Act::Merge => Command::Merge { into_reference: f.get("reference").to_string() },
+        Act::Assign => {
             let lead = f.get("lead").trim().parse::<i64>().map_err(|_| state.t("web.inbox.detail.choose_lead"))?;
             let mut co = Vec::new();
             for c in f.all("co") {
@@ -246,14 +196,16 @@ fn command(state: &WebState, action: Action, f: &Fields) -> Result<Command, Stri
             };
             Command::Assign { lead, co, deadline }
         }
-        Action::Instruct => Command::Instruct { text: f.get("text").to_string() },
-        Action::Adopt => Command::Adopt,
-        Action::Acknowledge => Command::Acknowledge,
-        Action::Return => Command::Return { reason: f.get("reason").to_string() },
-        Action::Reply => {
+        Act::Instruct => Command::Instruct { text: f.get("text").to_string() },
+        Act::Adopt => Command::Adopt,
+        Act::Acknowledge => Command::Acknowledge,
+        Act::Return => Command::Return { reason: f.get("reason").to_string() },
+        Act::Reply => {
             Command::Reply { class: f.get("class").trim().to_string(), text: f.get("text").to_string(), document: None }
         }
-        Action::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
+        Act::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
+        // Not in `OFFERED`: members rate and withdraw in the bot, and viewing is no form.
+        Act::View | Act::Rate | Act::Withdraw => return Err(state.t("workflow.refused.denied")),
     })
 }
 
@@ -292,7 +244,7 @@ pub async fn act(
     let fields = Fields::parse(&body);
     user.check_csrf(fields.get("_csrf"))?;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
-    let action = Action::parse(&action).ok_or(WebError::NotFound)?;
+    let action = parse_act(&action).ok_or(WebError::NotFound)?;
     let facts = visible_facts(&state, &user, id).await?;
     let refused = |message: String, facts: Facts, fields: Fields| {
         let state = state.clone();
@@ -307,7 +259,7 @@ pub async fn act(
         Err(message) => return refused(message, facts, fields).await,
     };
     let detail = audit_detail(&state, &command).await?;
-    let ctx = ctx(&state);
+    let ctx = state.ctx();
     let now = ctx.now;
     let lang = state.lang();
     let change = match workflow::plan(&ctx, &Actor::User(&user.user), id, command).await? {
@@ -320,9 +272,9 @@ pub async fn act(
             state
                 .app
                 .store
-                .audit(user.auditor(), &format!("suggestion.{}", action.slug()), &facts.reference_no, &detail, now)
+                .audit(user.auditor(), &format!("suggestion.{}", slug(action)), &facts.reference_no, &detail, now)
                 .await?;
-            Ok(Redirect::to(&format!("/suggestions/{id}?done={}", action.slug())).into_response())
+            Ok(Redirect::to(&format!("/suggestions/{id}?done={}", slug(action))).into_response())
         }
         Committed::Conflict | Committed::AlreadyProcessed => {
             let facts = visible_facts(&state, &user, id).await?;
@@ -382,17 +334,17 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     let timeline = store.timeline_of(facts.id).await?;
     // Pushes kept for someone the bot could not write to yet: staff see who still waits for what.
     let held = if user.user.role == Role::Department { Vec::new() } else { store.held_notifications(facts.id).await? };
-    let offered: Vec<Action> = Action::ALL.into_iter().filter(|a| offered(user, &facts, *a)).collect();
-    let needs_departments = offered.contains(&Action::Assign);
+    let offered: Vec<Act> = OFFERED.into_iter().map(|(act, _)| act).filter(|a| offered(user, &facts, *a)).collect();
+    let needs_departments = offered.contains(&Act::Assign);
     let departments = if needs_departments { store.departments().await? } else { Vec::new() };
     let t = |k: &str| state.t(k);
     let title = format!("{} {}", s.reference_no, s.title);
     let body = html! {
         p { a href="/suggestions" { "← " (t("web.inbox.detail.back")) } }
         @match &outcome {
-            Outcome::Done(a) => { div.banner.ok role="status" { (state.ta("web.inbox.detail.done", &[("action", &a.label(state))])) } }
+            Outcome::Done(a) => { div.banner.ok role="status" { (state.ta("web.inbox.detail.done", &[("action", &label(state, *a))])) } }
             Outcome::Refused { action, message, .. } => {
-                div.banner.error role="alert" { (action.label(state)) "：" (message) }
+                div.banner.error role="alert" { (label(state, *action)) "：" (message) }
             }
             Outcome::None => {}
         }
@@ -518,30 +470,30 @@ fn action_form(
     state: &WebState,
     user: &CurrentUser,
     facts: &Facts,
-    action: Action,
+    action: Act,
     prefill: Option<&Fields>,
     departments: &[crate::store::Department],
 ) -> Markup {
     let t = |k: &str| state.t(k);
     let empty = Fields::default();
     let f = prefill.unwrap_or(&empty);
-    let path = format!("/suggestions/{}/act/{}", facts.id, action.slug());
+    let path = format!("/suggestions/{}/act/{}", facts.id, slug(action));
     let text_area = |name: &str, label_key: &str| {
         html! { label { (t(label_key)) textarea name=(name) required maxlength=(workflow::TEXT_MAX_CHARS) { (f.get(name)) } } }
     };
     html! {
-        form.stack.action id=(format!("act-{}", action.slug())) method="post" action=(path) {
+        form.stack.action id=(format!("act-{}", slug(action))) method="post" action=(path) {
             (auth::csrf(user))
-            h3 { (action.label(state)) }
+            h3 { (label(state, action)) }
             @match action {
-                Action::Reject => { (text_area("reason", "web.inbox.detail.reason")) }
-                Action::Return => { (text_area("reason", "web.inbox.detail.return_reason")) }
-                Action::Instruct => { (text_area("text", "web.inbox.detail.instruction")) }
-                Action::CoOpinion => { (text_area("text", "web.inbox.detail.opinion")) }
-                Action::Merge => {
+                Act::Reject => { (text_area("reason", "web.inbox.detail.reason")) }
+                Act::Return => { (text_area("reason", "web.inbox.detail.return_reason")) }
+                Act::Instruct => { (text_area("text", "web.inbox.detail.instruction")) }
+                Act::CoOpinion => { (text_area("text", "web.inbox.detail.opinion")) }
+                Act::Merge => {
                     label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder="PD-2025-0001" required; }
                 }
-                Action::Reply => {
+                Act::Reply => {
                     label { (t("web.inbox.detail.reply_class")) select name="class" required {
                         option value="" { (t("web.inbox.detail.choose")) }
                         @for c in state.app.config.workflow.reply_classes() {
@@ -550,7 +502,7 @@ fn action_form(
                     } }
                     (text_area("text", "web.inbox.detail.reply_text"))
                 }
-                Action::Assign => {
+                Act::Assign => {
                     @let now = state.app.clock.now();
                     @let months = state.app.config.workflow.deadline_months;
                     @let default = local_date(state, now.checked_add_months(Months::new(months)).unwrap_or(now));
@@ -566,7 +518,7 @@ fn action_form(
                 }
                 _ => {}
             }
-            button type="submit" { (action.label(state)) }
+            button type="submit" { (label(state, action)) }
         }
     }
 }

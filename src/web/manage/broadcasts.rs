@@ -1,22 +1,22 @@
 //! Topic announcements to members from the console: compose (topic → text → audience), preview with
-//! the recipient count, confirm; follow their progress live and stop them. The member's copy is the
-//! bot's own (`dialog::broadcast::member_copy`).
+//! the recipient count, confirm; follow their progress live and stop them. The rules and the
+//! member's copy are the bot's own (`crate::outreach`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::listing::{ListPage, Slice};
 use super::{local, notice, page, problems, require_staff};
-use crate::dialog::broadcast::{TEXT_MAX_UTF16, member_copy, text_len};
 use crate::domain::MemberLevel;
-use crate::reply::{Action, Keyboard};
+use crate::outreach::{self, Refusal, TEXT_MAX_UTF16};
 use crate::store::{Audience, AudienceKind, BroadcastProgress, NewBroadcast, Topic};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::forms::{NoFields, Posted};
 use crate::web::{WebError, WebState};
 
 /// Broadcasts listed with their progress.
@@ -36,8 +36,6 @@ pub fn router() -> Router<WebState> {
 /// What the composer's form carries, at every step.
 #[derive(Deserialize, Default)]
 pub struct Compose {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     /// A topic id; `0` is "no particular topic".
     #[serde(default)]
     topic: String,
@@ -66,9 +64,11 @@ struct Draft {
 }
 
 impl Compose {
+    /// The draft, or every problem with it in the form's order, each said in the console's words.
     async fn parse(&self, state: &WebState) -> Result<Result<Draft, Vec<String>>, WebError> {
-        let store = &state.app.store;
+        let store = state.app.store.as_ref();
         let now = state.app.clock.now();
+        let mut refusals = Vec::new();
         let mut problems = Vec::new();
         let topic = match self.topic.trim() {
             "" => {
@@ -76,38 +76,31 @@ impl Compose {
                 None
             }
             "0" => None,
-            id => match id.parse::<i64>() {
-                Ok(id) => match store.topic(id).await? {
-                    Some(t) if t.is_open(now) => Some(t),
-                    _ => {
-                        problems.push(state.t("web.broadcasts.topic_closed"));
-                        None
-                    }
-                },
-                Err(_) => {
-                    problems.push(state.t("web.broadcasts.topic_closed"));
-                    None
+            id => {
+                let open = match id.parse::<i64>() {
+                    Ok(id) => outreach::open_topic(store, id, now).await?,
+                    Err(_) => None,
+                };
+                if open.is_none() {
+                    refusals.push(Refusal::TopicClosed);
                 }
-            },
+                open
+            }
         };
-        let text = self.text.trim().replace("\r\n", "\n");
-        let len = text_len(&text);
-        if text.is_empty() {
-            problems.push(state.t("web.broadcasts.text_empty"));
-        } else if len > TEXT_MAX_UTF16 {
-            problems.push(state.ta("web.broadcasts.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)]));
-        }
+        let text = outreach::announcement_text(&self.text).unwrap_or_else(|refusal| {
+            refusals.push(refusal);
+            String::new()
+        });
+        problems.extend(refusals.drain(..).map(|r| refusal_text(state, r)));
         let audience = match AudienceKind::parse(&self.audience) {
             Some(AudienceKind::All) => Some(Audience::All),
             Some(AudienceKind::Level) => MemberLevel::parse(&self.level).map(Audience::Level),
-            Some(AudienceKind::Workstation) => {
-                let id = self.workstation.parse::<i64>().ok();
-                let options = store.audience_options(AudienceKind::Workstation).await?;
-                id.map(Audience::Workstation).filter(|a| options.iter().any(|o| o.audience == *a))
-            }
+            Some(AudienceKind::Workstation) => match self.workstation.parse::<i64>() {
+                Ok(id) => outreach::known_audience(store, Audience::Workstation(id)).await?,
+                Err(_) => None,
+            },
             Some(AudienceKind::Sector) => {
-                let options = store.audience_options(AudienceKind::Sector).await?;
-                Some(Audience::Sector(self.sector.clone())).filter(|a| options.iter().any(|o| o.audience == *a))
+                outreach::known_audience(store, Audience::Sector(self.sector.clone())).await?
             }
             None => None,
         };
@@ -122,7 +115,7 @@ impl Compose {
             Some(a) => {
                 reach = store.audience_reach(a).await?;
                 if reach == 0 {
-                    problems.push(state.t("web.broadcasts.nobody"));
+                    problems.push(refusal_text(state, Refusal::Nobody));
                 }
             }
         }
@@ -133,14 +126,34 @@ impl Compose {
     }
 }
 
+impl Compose {
+    /// The draft, or the composer again with its problems (422).
+    async fn parse_or_show(&self, state: &WebState, user: &CurrentUser) -> Result<Result<Draft, Response>, WebError> {
+        Ok(match self.parse(state).await? {
+            Ok(draft) => Ok(draft),
+            Err(errors) => {
+                let markup = composer_page(state, user, self, &errors).await?;
+                Err((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
+            }
+        })
+    }
+}
+
+/// A refusal of the broadcast rules, in the console's words.
+fn refusal_text(state: &WebState, refusal: Refusal) -> String {
+    match refusal {
+        Refusal::TopicClosed => state.t("web.broadcasts.topic_closed"),
+        Refusal::TextEmpty => state.t("web.broadcasts.text_empty"),
+        Refusal::TextTooLong { len } => {
+            state.ta("web.broadcasts.text_too_long", &[("max", &TEXT_MAX_UTF16), ("len", &len)])
+        }
+        Refusal::Nobody => state.t("web.broadcasts.nobody"),
+    }
+}
+
 /// How an audience is named, from its kind and the level, workstation or sector name.
 fn audience_label(state: &WebState, kind: AudienceKind, value: &str) -> String {
-    match kind {
-        AudienceKind::All => state.t("broadcast.audience_all"),
-        AudienceKind::Level => state.ta("broadcast.audience_level", &[("value", &value)]),
-        AudienceKind::Workstation => state.ta("broadcast.audience_workstation", &[("value", &value)]),
-        AudienceKind::Sector => state.ta("broadcast.audience_sector", &[("value", &value)]),
-    }
+    outreach::audience_label(&state.app.texts, state.lang(), kind, value)
 }
 
 async fn composer_page(
@@ -243,41 +256,31 @@ async fn for_topic(user: CurrentUser, Path(id): Path<i64>) -> Result<Redirect, W
 }
 
 /// Back from the preview to change something: the composer with what was typed.
-async fn edit(State(state): State<WebState>, user: CurrentUser, Form(f): Form<Compose>) -> Result<Markup, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
+async fn edit(
+    State(state): State<WebState>,
+    Posted { user, form: f, .. }: Posted<Compose>,
+) -> Result<Markup, WebError> {
     composer_page(&state, &user, &f, &[]).await
 }
 
 /// The member's copy, as the bot will send it, in the console's language.
 fn member_copy_html(state: &WebState, d: &Draft) -> Markup {
-    let action = member_copy(&state.app.texts, state.lang(), &d.text, d.topic.as_ref());
-    let (text, buttons) = match action {
-        Action::Send { text, keyboard: Keyboard::Choices(rows), .. } => (text, rows.into_iter().flatten().collect()),
-        Action::Send { text, .. } => (text, Vec::new()),
-        _ => (String::new(), Vec::new()),
-    };
+    let copy = outreach::member_copy(&state.app.texts, state.lang(), &d.text, d.topic.as_ref());
     html! {
         div.chat {
-            div.bubble.bot { (text) }
-            @for b in &buttons { span.tg-button { (b.text) } }
+            div.bubble.bot { (copy.text) }
+            span.tg-button { (copy.button) }
         }
     }
 }
 
 async fn preview(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(f): Form<Compose>,
+    Posted { user, form: f, .. }: Posted<Compose>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
-    let draft = match f.parse(&state).await? {
+    let draft = match f.parse_or_show(&state, &user).await? {
         Ok(d) => d,
-        Err(errors) => {
-            let markup = composer_page(&state, &user, &f, &errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
-        }
+        Err(composer) => return Ok(composer),
     };
     let title = state.t("web.broadcasts.preview_title");
     let audience = audience_label(&state, draft.audience.kind(), &audience_value(&state, &draft.audience).await?);
@@ -294,7 +297,7 @@ async fn preview(
             input type="hidden" name="level" value=(f.level);
             input type="hidden" name="workstation" value=(f.workstation);
             input type="hidden" name="sector" value=(f.sector);
-            input type="hidden" name="request_key" value=(auth::random_token());
+            input type="hidden" name="request_key" value=(crate::accounts::random_token());
             p {
                 button type="submit" { (state.ta("web.broadcasts.confirm", &[("count", &draft.reach)])) } " "
                 button.secondary type="submit" formaction="/broadcasts/new" { (state.t("web.broadcasts.back_to_edit")) }
@@ -307,42 +310,24 @@ async fn preview(
 
 /// The level, workstation or sector name of an audience, as the store records it.
 async fn audience_value(state: &WebState, audience: &Audience) -> Result<String, WebError> {
-    Ok(match audience {
-        Audience::All => String::new(),
-        Audience::Level(l) => l.label().to_string(),
-        Audience::Sector(s) => s.clone(),
-        Audience::Workstation(_) => state
-            .app
-            .store
-            .audience_options(AudienceKind::Workstation)
-            .await?
-            .into_iter()
-            .find(|o| o.audience == *audience)
-            .map(|o| o.label)
-            .unwrap_or_default(),
-    })
+    Ok(outreach::audience_value(state.app.store.as_ref(), audience).await?)
 }
 
 async fn confirm(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(f): Form<Compose>,
+    Posted { user, form: f, .. }: Posted<Compose>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
-    let draft = match f.parse(&state).await? {
+    // Something may have changed since the preview (the topic closed, the audience emptied).
+    let draft = match f.parse_or_show(&state, &user).await? {
         Ok(d) => d,
-        Err(errors) => {
-            // Something changed since the preview (the topic closed, the audience emptied).
-            let markup = composer_page(&state, &user, &f, &errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
-        }
+        Err(composer) => return Ok(composer),
     };
     let now = state.app.clock.now();
     let texts = state.app.texts.clone();
     let (text, topic) = (draft.text.clone(), draft.topic.clone());
-    let render =
-        move |language: Option<&str>| member_copy(&texts, texts.lang_for(language), &text, topic.as_ref()).encode();
+    let render = move |language: Option<&str>| {
+        crate::dialog::broadcast::member_copy(&texts, texts.lang_for(language), &text, topic.as_ref()).encode()
+    };
     let new = NewBroadcast {
         topic_id: draft.topic.as_ref().map(|t| t.id),
         text: draft.text.clone(),
@@ -514,20 +499,11 @@ async fn progress_json(
     })))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
-
 async fn cancel(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    Posted { user, .. }: Posted<NoFields>,
 ) -> Result<Redirect, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let p = state.app.store.broadcast_progress(id).await?.ok_or(WebError::NotFound)?;
     if p.cancelled {
         return Ok(Redirect::to(&format!("/broadcasts?ok=already&id={id}")));

@@ -1,10 +1,10 @@
 //! Departments (承办单位) and their liaisons: add a department, invite a liaison to the bot.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::Duration;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use super::{local, notice, page, problems, require_staff};
 use crate::invite;
 use crate::store::InviteTarget;
 use crate::web::auth::{self, CurrentUser};
+use crate::web::forms::Posted;
 use crate::web::{WebError, WebState};
 
 const NAME_MAX_CHARS: usize = 100;
@@ -26,8 +27,6 @@ pub fn router() -> Router<WebState> {
 
 #[derive(Deserialize, Default)]
 pub struct DepartmentForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -131,11 +130,8 @@ async fn list(
 
 async fn add(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(f): Form<DepartmentForm>,
+    Posted { user, form: f, .. }: Posted<DepartmentForm>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let name = f.name.trim();
     let short = f.short_name.trim();
     let mut errors = Vec::new();
@@ -163,8 +159,6 @@ async fn add(
 
 #[derive(Deserialize, Default)]
 pub struct LiaisonForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     name: String,
 }
@@ -200,12 +194,9 @@ pub(super) async fn new_invite(
 
 async fn invite_liaison(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<LiaisonForm>,
+    Posted { user, form: f, .. }: Posted<LiaisonForm>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let department = state.app.store.department(id).await?.ok_or(WebError::NotFound)?;
     let default_name = state.t("cli.default_liaison_name");
     let name = match f.name.trim() {

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use crate::roster::{self, RowError};
 use crate::store::reports::MemberFilter;
 use crate::store::{InviteTarget, Member};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::forms::{NoFields, Posted};
 use crate::web::{WebError, WebState};
 
 pub fn router() -> Router<WebState> {
@@ -363,20 +364,11 @@ async fn import(
     Ok(import_page(&state, &user, Some(report)).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
-
 async fn invite(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    Posted { user, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let member = state.app.store.member_by_id(id).await?.ok_or(WebError::NotFound)?;
     let (code, expires) = new_invite(&state, InviteTarget::Member(member.id)).await?;
     let now = state.app.clock.now();

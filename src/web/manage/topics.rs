@@ -1,10 +1,10 @@
 //! Consultation topics (协商议题): list, create, edit, open and close.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use super::{local, notice, page, problems, require_staff, ticked};
 use crate::domain::{TopicClass, TopicStatus};
 use crate::store::{NewTopic, Topic};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::forms::Posted;
 use crate::web::{WebError, WebState};
 
 const TITLE_MAX_CHARS: usize = 100;
@@ -115,8 +116,6 @@ async fn list(State(state): State<WebState>, user: CurrentUser, Query(done): Que
 
 #[derive(Deserialize, Default)]
 pub struct TopicForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -134,7 +133,6 @@ pub struct TopicForm {
 impl TopicForm {
     fn of(state: &WebState, t: &Topic) -> Self {
         Self {
-            csrf: String::new(),
             title: t.title.clone(),
             description: t.description.clone(),
             class: t.class.code().to_string(),
@@ -240,11 +238,8 @@ async fn new_form(State(state): State<WebState>, user: CurrentUser) -> Result<Ma
 
 async fn create(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(f): Form<TopicForm>,
+    Posted { user, form: f, .. }: Posted<TopicForm>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let topic = match f.parse(&state, None) {
         Ok(t) => t,
         Err(errors) => return Ok(invalid(form_page(&state, &user, None, &f, &errors))),
@@ -264,12 +259,9 @@ async fn edit_form(State(state): State<WebState>, user: CurrentUser, Path(id): P
 
 async fn update(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<TopicForm>,
+    Posted { user, form: f, .. }: Posted<TopicForm>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let before = state.app.store.topic(id).await?.ok_or(WebError::NotFound)?;
     let kept = closes_day(&state, &before);
     let parsed = f.parse(&state, Some(&kept));
@@ -286,20 +278,15 @@ async fn update(
 
 #[derive(Deserialize)]
 pub struct StatusForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     status: String,
 }
 
 async fn set_status(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<StatusForm>,
+    Posted { user, form: f, .. }: Posted<StatusForm>,
 ) -> Result<Response, WebError> {
-    require_staff(&user)?;
-    user.check_csrf(&f.csrf)?;
     let status = match f.status.as_str() {
         "open" => TopicStatus::Open,
         "closed" => TopicStatus::Closed,

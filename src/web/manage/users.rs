@@ -1,10 +1,10 @@
 //! Console accounts (admin only): create, deactivate and reactivate, reset passwords; the audit log.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -12,6 +12,7 @@ use super::listing::{ListPage, Slice};
 use super::{notice, page, problems};
 use crate::store::{NewUser, Role};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::forms::{Admin, Posted};
 use crate::web::{WebError, WebState};
 
 const USERNAME_MAX_CHARS: usize = 32;
@@ -31,8 +32,6 @@ fn require_admin(user: &CurrentUser) -> Result<(), WebError> {
 
 #[derive(Deserialize, Default)]
 pub struct UserForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -174,11 +173,8 @@ fn username_ok(s: &str) -> bool {
 
 async fn create(
     State(state): State<WebState>,
-    user: CurrentUser,
-    Form(mut f): Form<UserForm>,
+    Posted { user, form: mut f, .. }: Posted<UserForm, Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&user)?;
-    user.check_csrf(&f.csrf)?;
     let password = std::mem::take(&mut f.password);
     let username = f.username.trim().to_string();
     let name = f.name.trim().to_string();
@@ -200,7 +196,7 @@ async fn create(
         Some(_) if !f.department.is_empty() => errors.push(state.t("web.users.department_not_for_role")),
         Some(_) => {}
     }
-    if !auth::password_is_acceptable(&password) {
+    if !crate::accounts::password_is_acceptable(&password) {
         errors.push(state.t("web.users.weak_password"));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
@@ -222,20 +218,15 @@ async fn create(
 
 #[derive(Deserialize)]
 pub struct ActiveForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     active: String,
 }
 
 async fn set_active(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<ActiveForm>,
+    Posted { user, form: f, .. }: Posted<ActiveForm, Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&user)?;
-    user.check_csrf(&f.csrf)?;
     let target = state.app.store.user(id).await?.ok_or(WebError::NotFound)?;
     let active = match f.active.as_str() {
         "true" => true,
@@ -258,22 +249,17 @@ async fn set_active(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     password: String,
 }
 
 async fn reset_password(
     State(state): State<WebState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<PasswordForm>,
+    Posted { user, form: f, .. }: Posted<PasswordForm, Admin>,
 ) -> Result<Response, WebError> {
-    require_admin(&user)?;
-    user.check_csrf(&f.csrf)?;
     let target = state.app.store.user(id).await?.ok_or(WebError::NotFound)?;
-    if !auth::password_is_acceptable(&f.password) {
+    if !crate::accounts::password_is_acceptable(&f.password) {
         let errors = [state.ta("web.users.weak_password_for", &[("username", &target.username)])];
         let markup = list_page(&state, &user, &UserForm::default(), &errors, None, &ListPage::default()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
