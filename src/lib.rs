@@ -3,6 +3,7 @@
 //! The feature modules, each with one job:
 //! - `dialog`: the member dialog, plain Rust (registration, the guided suggestion, /my, /topics).
 //! - `conversation`: what a typed message means for every channel (commands, menu keys).
+//! - `choice`: what a person can choose under a reply, as typed ids (channels encode them).
 //! - `bot`: the Telegram adapter — durable intake, per-chat workers, sending.
 //! - `store`: the data-access interface and its SQLite implementation.
 //! - `roster`: importing the member roster from CSV.

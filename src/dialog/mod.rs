@@ -1,7 +1,9 @@
 //! The member dialog: registration, the guided suggestion, `/my`, `/topics` — plain Rust, no Telegram.
 //!
-//! `handle` takes what a person did and the chat's saved state and returns the new state, what to
-//! say, and the suggestion to file, if any. The caller applies all of it in one transaction.
+//! `handle` takes what a person did and the chat's saved state (`Dialog`: one `Flow` at a time)
+//! and returns the new state, what to say (text, choices, files), the suggestion to file or the
+//! change to make, and any other writes as `Effect`s. The dialog never writes to the store: the
+//! caller applies all of it in one transaction (`Store::commit_with`).
 
 mod legacy;
 mod render;
