@@ -1,27 +1,23 @@
-//! Logging in and out: sessions in the database, CSRF tokens on every
-//! form, and the password-check budgets of `login_limits` with trusted-device cookies.
+//! Who is logged in: sessions in the database, CSRF tokens on every form, and the signed
+//! trusted-device cookies that `login` sets and `login_limits` honours.
 
-use axum::Form;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, Utc};
+use axum::http::{HeaderMap, HeaderValue, header};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use maud::html;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use super::client::ClientAddr;
-use super::forms::{Anyone, NoFields, Posted};
-use super::layout::{self, csrf_field};
+use super::layout::csrf_field;
 use super::{WebError, WebState};
 /// Password code lives in `crate::accounts`; these two names stay here for tests and benches.
 pub use crate::accounts::{hash_password, random_token};
 use crate::store::{Auditor, Role, User};
 
 pub const SESSION_COOKIE: &str = "jianyan_session";
-const LOGIN_COOKIE: &str = "jianyan_login";
+pub(super) const LOGIN_COOKIE: &str = "jianyan_login";
 /// The trusted-device cookie (OWASP's device cookie): `<issued unix secs>.<nonce>.<signature>`.
 pub const DEVICE_COOKIE: &str = "jianyan_device";
 /// Longest username, in bytes, that reaches the limiter, the database or the log; longer ones
@@ -34,7 +30,7 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(super) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -78,7 +74,7 @@ pub fn trusted_device(value: &str, password_hash: &str, user_id: i64, now: DateT
     (fresh && valid && !nonce.is_empty()).then(|| nonce.to_string())
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -89,7 +85,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn set_cookie(state: &WebState, name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+pub(super) fn set_cookie(state: &WebState, name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
     let secure = if state.app.config.web.secure_cookies { "; Secure" } else { "" };
     let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}");
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -129,139 +125,10 @@ impl FromRequestParts<WebState> for CurrentUser {
     }
 }
 
-fn login_form(state: &WebState, token: &str, username: &str, message: Option<&str>) -> maud::Markup {
-    let title = state.t("web.login.title");
-    layout::page(
-        state,
-        None,
-        "/login",
-        &title,
-        html! {
-            h1 { (title) }
-            @if let Some(message) = message { div.banner.error role="alert" { (message) } }
-            form.stack method="post" action="/login" {
-                input type="hidden" name="_csrf" value=(token);
-                label { (state.t("web.login.username")) input name="username" value=(username) autocomplete="username" required autofocus; }
-                label { (state.t("web.login.password")) input name="password" type="password" autocomplete="current-password" required; }
-                button type="submit" { (state.t("web.login.submit")) }
-            }
-        },
-    )
-}
-
-/// The login page, with a fresh token in a cookie and in the form (login CSRF).
-pub async fn login_page(State(state): State<WebState>) -> Response {
-    let token = random_token();
-    let mut response = login_form(&state, &token, "", None).into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, &token, 3600));
-    response
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-}
-
-/// Checks a login. Unknown usernames are checked against a dummy hash, so the answer takes as
-/// long either way; every check is first reserved with the limiter (see `login_limits`).
-pub async fn login(
-    State(state): State<WebState>,
-    ClientAddr(addr): ClientAddr,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, WebError> {
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(expected, &form.csrf) {
-        return Err(WebError::Csrf);
-    }
-    let now = state.app.clock.now();
-    let web = &state.app.config.web;
-    let typed = form.username.trim();
-    let username = cap_bytes(typed, MAX_USERNAME_BYTES).to_string();
-    let plausible = typed.len() <= MAX_USERNAME_BYTES && form.password.len() <= MAX_PASSWORD_BYTES;
-    let again = |message: String, status: StatusCode| {
-        let token = random_token();
-        let mut response = (status, login_form(&state, &token, &username, Some(&message))).into_response();
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, &token, 3600));
-        response
-    };
-    let found = if plausible { state.app.store.user_for_login(&username).await? } else { None };
-    // A browser this account logged in from before (its device cookie), or an address it did, has
-    // a budget of its own; everyone else shares the account's and their address's.
-    let device = found.as_ref().and_then(|(user, hash)| {
-        let value = cookie(&headers, DEVICE_COOKIE)?;
-        trusted_device(value, hash, user.id, now, web.trusted_device_days)
-    });
-    let keys = match (device, addr) {
-        (Some(nonce), _) => vec![format!("device:{nonce}")],
-        (None, Some(addr)) if state.logins.is_known(&username, addr, now) => vec![format!("known:{username}@{addr}")],
-        (None, addr) => {
-            let mut keys = vec![format!("user:{username}")];
-            keys.extend(addr.map(|a| format!("addr:{a}")));
-            keys
-        }
-    };
-    let reservation = match state.logins.reserve(&keys, now) {
-        Ok(reservation) => reservation,
-        Err(until) => {
-            let minutes = (until - now).num_minutes() + 1;
-            tracing::info!(username = %username, "a console login waits: too many failed attempts");
-            return Ok(again(state.ta("web.login.too_many", &[("minutes", &minutes)]), StatusCode::TOO_MANY_REQUESTS));
-        }
-    };
-    let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(state.dummy_hash.as_str());
-    let ok = plausible && state.passwords.verify(&form.password, hash).await;
-    let (user, hash) = match found {
-        Some((user, hash)) if ok && user.active => (user, hash),
-        _ => {
-            tracing::info!(username = %username, "a console login failed");
-            return Ok(again(state.t("web.login.failed"), StatusCode::UNAUTHORIZED));
-        }
-    };
-    state.logins.give_back(reservation);
-    if let Some(addr) = addr {
-        state.logins.remember(&username, addr, now);
-    }
-    let token = random_token();
-    let hours = web.session_hours;
-    state
-        .app
-        .store
-        .create_session(&token_hash(&token), user.id, &random_token(), now, now + Duration::hours(hours))
-        .await?;
-    state.app.store.audit(Auditor::User(user.id), "login", "", "", now).await?;
-    let mut response = Redirect::to("/").into_response();
-    let device = device_cookie(&hash, user.id, now);
-    let h = response.headers_mut();
-    h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &token, hours * 3600));
-    h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
-    h.append(header::SET_COOKIE, set_cookie(&state, DEVICE_COOKIE, &device, web.trusted_device_days * 86_400));
-    Ok(response)
-}
-
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(rename = "_csrf", default)]
     pub csrf: String,
-}
-
-pub async fn logout(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    Posted { user, .. }: Posted<NoFields, Anyone>,
-) -> Result<Response, WebError> {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.app.store.delete_session(&token_hash(token)).await?;
-    }
-    state.app.store.audit(user.auditor(), "logout", "", "", state.app.clock.now()).await?;
-    let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
-    Ok(response)
 }
 
 /// The hidden CSRF field for the current user's forms.
@@ -272,6 +139,7 @@ pub fn csrf(user: &CurrentUser) -> maud::Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
     fn device_cookies_are_bound_to_the_account_its_password_and_their_age() {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod forms;
 pub mod inbox;
 pub mod layout;
+pub mod login;
 pub mod login_limits;
 pub mod manage;
 pub mod preview;
@@ -88,8 +89,8 @@ pub fn router(state: WebState) -> Router {
     let request_timeout = Duration::from_secs(state.app.config.web.request_timeout_secs);
     Router::new()
         .route("/", get(dashboard::page))
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
         .route("/assets/style.css", get(style))
         .merge(manage::router())
         .merge(inbox::router())
