@@ -8,8 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Act, MemberLevel, SuggestionKind};
-use crate::store::{AudienceKind, Rating};
+use crate::domain::{Act, AudienceKind, MemberLevel, Rating, SuggestionKind};
 
 /// One thing that can be chosen. Ids of a question being answered carry the dialog's nonce, so a
 /// choice left under an older question is recognised as stale.

@@ -67,6 +67,25 @@ macro_rules! labelled_enum {
     };
 }
 
+/// A member's rating of a department's reply (满意 / 基本满意 close it, 不满意 reopens it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+/// Who a broadcast goes to, by kind (all members, a level, a workstation, a sector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudienceKind {
+    All,
+    Level,
+    Workstation,
+    Sector,
+}
+
 /// What can be done to a suggestion (who may, and in which state: `workflow::permissions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,6 @@
 //! change to make, and any other writes as `Effect`s. The dialog never writes to the store: the
 //! caller applies all of it in one transaction (`Store::commit_with`).
 
-mod legacy;
 mod render;
 mod state;
 

@@ -403,13 +403,7 @@ impl Facts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rating {
-    Satisfied,
-    BasicallySatisfied,
-    Dissatisfied,
-}
+pub use crate::domain::Rating;
 
 impl Rating {
     pub fn as_str(self) -> &'static str {

@@ -32,14 +32,7 @@ impl Audience {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AudienceKind {
-    All,
-    Level,
-    Workstation,
-    Sector,
-}
+pub use crate::domain::AudienceKind;
 
 impl AudienceKind {
     /// As stored in `broadcasts.audience_kind`.

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::broadcast::BroadcastDraft;
-use super::legacy;
 use crate::domain::SuggestionKind;
 use crate::store::Attachment;
+
+mod legacy;
 
 /// Where a chat is. `Dialog::default()` is a chat at rest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

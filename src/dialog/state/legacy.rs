@@ -8,11 +8,11 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::broadcast::BroadcastDraft;
-use super::state::{
+use super::{
     AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, RatingTask, ReplyDraft, ReplyStep, StaffAsk, Step,
     Submission, Task,
 };
+use crate::dialog::broadcast::BroadcastDraft;
 use crate::store::Attachment;
 
 /// A saved state in either shape; the current one is tried first.
