@@ -46,6 +46,8 @@ pub struct WebState {
     pub passwords: crate::accounts::Passwords,
     /// A real hash to check unknown usernames against, so a login takes as long either way.
     pub dummy_hash: Arc<String>,
+    /// One lock per dialog-preview chat (see `preview::ChatLocks`).
+    pub preview_locks: Arc<preview::ChatLocks>,
 }
 
 impl WebState {
@@ -53,7 +55,7 @@ impl WebState {
         let dummy_hash = crate::accounts::hash_password(&crate::accounts::random_token()).unwrap_or_default();
         let logins = Arc::new(login_limits::LoginLimiter::from_config(&app.config.web));
         let passwords = crate::accounts::Passwords::new(app.config.web.password_concurrency);
-        Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::new(dummy_hash) }
+        Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::new(dummy_hash), preview_locks: Arc::default() }
     }
 
     /// The console speaks the committee's default language.

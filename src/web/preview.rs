@@ -18,7 +18,7 @@
 //! chat is marked cancelled right after (`discard_preview_outbox`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -58,22 +58,30 @@ pub fn router() -> Router<WebState> {
 
 /// Inputs to one preview chat are handled one at a time, as the bot's per-chat worker does for a
 /// Telegram chat: a double click on 提交 must not file the suggestion twice. The console runs in
-/// one process, so a lock per chat in it is enough; unused locks are dropped.
-async fn lock_chat(chat_id: i64) -> tokio::sync::OwnedMutexGuard<()> {
-    static LOCKS: LazyLock<Mutex<HashMap<i64, Weak<tokio::sync::Mutex<()>>>>> = LazyLock::new(Default::default);
-    let lock = {
-        let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-        locks.retain(|_, l| l.strong_count() > 0);
-        match locks.get(&chat_id).and_then(Weak::upgrade) {
-            Some(lock) => lock,
-            None => {
-                let lock = Arc::new(tokio::sync::Mutex::new(()));
-                locks.insert(chat_id, Arc::downgrade(&lock));
-                lock
+/// one process, so a lock per chat in it is enough; unused locks are dropped. One set lives in
+/// `WebState::preview_locks`.
+#[derive(Default)]
+pub struct ChatLocks {
+    locks: Mutex<HashMap<i64, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl ChatLocks {
+    /// Waits until no other input of preview chat `chat_id` is being handled; holds it until dropped.
+    pub async fn lock(&self, chat_id: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.retain(|_, l| l.strong_count() > 0);
+            match locks.get(&chat_id).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    locks.insert(chat_id, Arc::downgrade(&lock));
+                    lock
+                }
             }
-        }
-    };
-    lock.lock_owned().await
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// The preview chat of console user `user_id` with member `member_id`: never a Telegram chat.
@@ -445,7 +453,7 @@ pub async fn reset(
     user.check_csrf(&form.csrf)?;
     let member = chosen_member(&state, &user, member_id).await?;
     let chat_id = chat_id_for(&state, &user, member.id)?;
-    let _one_at_a_time = lock_chat(chat_id).await;
+    let _one_at_a_time = state.preview_locks.lock(chat_id).await;
     let now = state.app.clock.now();
     let old = Chat::load(&state, chat_id).await?;
     // A fresh dialog; the nonce keeps counting so that no old button matches again.
@@ -474,7 +482,7 @@ async fn converse(
     shown: String,
 ) -> Result<(), WebError> {
     let chat_id = chat_id_for(state, user, member.id)?;
-    let _one_at_a_time = lock_chat(chat_id).await;
+    let _one_at_a_time = state.preview_locks.lock(chat_id).await;
     let person = Person { user_id: chat_id, chat_id, language_code: None };
     // Messages for the member: to the preview chat, or to the member's own Telegram chat.
     let own_chat = member.telegram_user_id;
