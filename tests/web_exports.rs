@@ -49,3 +49,37 @@ async fn the_largest_suggestion_the_limits_allow_exports_to_csv_whole_and_to_xls
     assert!(body.starts_with(kept) && kept.starts_with("1. 建建建"), "the beginning is kept, unchanged");
     assert_eq!((&rows[1][0], &rows[1][1]), (&reference, &title), "the other cells are whole");
 }
+
+/// The value of `filename*=UTF-8''…` decoded (RFC 5987 percent-encoding of UTF-8 bytes).
+fn extended_file_name(disposition: &str) -> String {
+    let encoded = disposition.split("filename*=UTF-8''").nth(1).expect("a filename* parameter");
+    let encoded = encoded.split(';').next().unwrap().trim();
+    let mut bytes = Vec::new();
+    let mut rest = encoded.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&tail[..2]).unwrap(), 16).unwrap());
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+#[tokio::test]
+async fn exports_are_named_in_chinese_with_the_local_date_and_an_ascii_fallback() {
+    let c = Console::start().await;
+    // 17:00 UTC on the 28th is already the 29th at the configured +08:00.
+    c.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 28, 17, 0, 0).unwrap());
+    let b = c.login("staff").await;
+    for ext in ["csv", "xlsx"] {
+        let page = c.get(&format!("/suggestions/export.{ext}"), Some(&b)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let disposition = page.headers[axum::http::header::CONTENT_DISPOSITION].to_str().expect("an ASCII header");
+        assert!(disposition.starts_with("attachment; "), "{disposition}");
+        assert!(disposition.contains(&format!("filename=\"jianyan-2026-11-29.{ext}\"")), "{disposition}");
+        assert_eq!(extended_file_name(disposition), format!("建言列表-2026-11-29.{ext}"), "{disposition}");
+    }
+}

@@ -88,9 +88,30 @@ pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The `Content-Disposition` of an export: the locale's name (`web.inbox.export.file_name`, e.g.
+/// `建言列表-2026-11-29.csv`, dated by the clock in the configured offset) as an RFC 5987
+/// `filename*=UTF-8''…`, after an ASCII `filename=` (`web.inbox.export.file_name_ascii`) for
+/// clients that do not read it (RFC 6266 §4.3).
 fn file_name(state: &WebState, ext: &str) -> String {
-    let day = state.app.clock.now().with_timezone(&state.app.config.offset()).format("%Y%m%d");
-    format!("attachment; filename=\"suggestions-{day}.{ext}\"")
+    let day = state.app.clock.now().with_timezone(&state.app.config.offset()).format("%Y-%m-%d").to_string();
+    let name = state.ta("web.inbox.export.file_name", &[("date", &day), ("ext", &ext)]);
+    let ascii = state.ta("web.inbox.export.file_name_ascii", &[("date", &day), ("ext", &ext)]);
+    let ascii: String =
+        ascii.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", rfc5987(&name))
+}
+
+/// `text` percent-encoded as UTF-8 bytes, keeping only RFC 5987's `attr-char`s as they are.
+pub fn rfc5987(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 async fn audit(state: &WebState, user: &CurrentUser, what: &str, query: &ListQuery, n: usize) -> Result<(), WebError> {
