@@ -574,7 +574,12 @@ async fn staff_add_departments_and_invite_liaisons() {
     let page = c.post(&format!("/departments/{}/liaisons", c.department_id), Some(&b), &[("name", "李联络员")]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
-    assert!(page.body.contains("区教育局联络员李联络员") && page.body.contains("未设置 telegram.bot_username"));
+    assert!(page.body.contains("区教育局联络员李联络员") && page.body.contains("还没有填写机器人的用户名"));
+    assert!(page.body.contains("请管理员填写机器人的用户名"), "staff learn who can fix it");
+    assert!(
+        !page.body.contains("bot_username") && !page.body.contains("配置文件"),
+        "no setting key, no file for staff"
+    );
     let code = regex::Regex::new(r#"<strong class="code">([A-Z0-9]{10})</strong>"#).unwrap();
     let code = code.captures(&page.body).expect("the code is shown")[1].to_string();
     let redeemed = c.store.redeem_invite(&jianyan::invite::hash(&code), 7001, 7001, None, now(&c)).await.unwrap();
@@ -584,6 +589,18 @@ async fn staff_add_departments_and_invite_liaisons() {
     assert_eq!(c.post("/departments/999/liaisons", Some(&b), &[]).await.status, StatusCode::NOT_FOUND);
     let actions = audit_actions(&c).await;
     assert!(actions.contains(&"department.create".into()) && actions.contains(&"liaison.invite".into()));
+}
+
+#[tokio::test]
+async fn without_the_bot_username_an_admin_reads_in_words_where_to_set_it() {
+    let c = Console::start().await;
+    let admin = c.login("admin").await;
+    let member = member_id(&c, "PD001").await;
+    let page = c.post(&format!("/members/{member}/invite"), Some(&admin), &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("还没有填写机器人的用户名"), "{}", page.body);
+    assert!(page.body.contains("在服务器的配置文件中，于 Telegram 设置里填写机器人的用户名"), "{}", page.body);
+    assert!(!page.body.contains("bot_username") && !page.body.contains("telegram."), "no setting key");
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::listing::{ListPage, Slice};
 use super::{local, notice, page, problems, require_staff};
 use crate::invite;
-use crate::store::InviteTarget;
+use crate::store::{InviteTarget, Role};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::forms::Posted;
 use crate::web::{WebError, WebState};
@@ -163,8 +163,15 @@ pub struct LiaisonForm {
     name: String,
 }
 
-/// The invite code and its link, shown once: only its hash is kept.
-pub(super) fn invite_shown(state: &WebState, who: &str, code: &str, expires: chrono::DateTime<chrono::Utc>) -> Markup {
+/// The invite code and its link, shown once: only its hash is kept. Without the bot's username
+/// there is no link; `viewer` decides whether the page also says where to set it (admins only).
+pub(super) fn invite_shown(
+    state: &WebState,
+    viewer: &CurrentUser,
+    who: &str,
+    code: &str,
+    expires: chrono::DateTime<chrono::Utc>,
+) -> Markup {
     let username = state.app.config.telegram.bot_username.trim().trim_start_matches('@');
     html! {
         div.banner.ok role="status" {
@@ -172,6 +179,13 @@ pub(super) fn invite_shown(state: &WebState, who: &str, code: &str, expires: chr
             p { (state.t("web.invite.code")) " " strong.code { (code) } }
             @if username.is_empty() {
                 p.muted { (state.t("web.invite.no_link")) }
+                p.muted {
+                    @if viewer.user.role == Role::Admin {
+                        (state.t("web.invite.no_link_fix_admin"))
+                    } @else {
+                        (state.t("web.invite.no_link_fix_staff"))
+                    }
+                }
             } @else {
                 p { (state.t("web.invite.link")) " " code { (invite::deep_link(username, code)) } }
             }
@@ -217,7 +231,7 @@ async fn invite_liaison(
     let title = state.t("web.invite.title");
     let body = html! {
         h1 { (title) }
-        (invite_shown(&state, &who, &code, expires))
+        (invite_shown(&state, &user, &who, &code, expires))
         p { a href="/departments" { (state.t("web.departments.back")) } }
     };
     let markup = page(&state, &user, "/departments", &title, body);

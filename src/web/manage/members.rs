@@ -377,7 +377,7 @@ async fn invite(
     let title = state.t("web.invite.title");
     let body = html! {
         h1 { (title) }
-        (invite_shown(&state, &who, &code, expires))
+        (invite_shown(&state, &user, &who, &code, expires))
         p { a href="/members" { (state.t("web.members.back")) } }
     };
     let markup = page(&state, &user, "/members", &title, body);
