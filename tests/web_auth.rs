@@ -16,6 +16,19 @@ async fn pages_need_a_login_and_logging_in_works() {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("王工作人员"), "{}", home.body);
     assert!(home.body.contains("Telegram 机器人未启用"), "the dashboard says the bot is off");
+    assert!(
+        !home.body.contains("JIANYAN_BOT_TOKEN") && !home.body.contains("jianyan run"),
+        "no setting or command for staff"
+    );
+    let admin = c.login("admin").await;
+    let home = c.get("/", Some(&admin)).await;
+    assert!(
+        home.body.contains("Telegram 机器人未启用") && home.body.contains("@BotFather"),
+        "admins learn how to turn it on"
+    );
+    let dept = c.login("dept").await;
+    let home = c.get("/", Some(&dept)).await;
+    assert!(!home.body.contains("机器人未启用"), "departments work without the bot and are not told");
 }
 
 #[tokio::test]

@@ -48,8 +48,14 @@ pub fn page(state: &WebState, user: Option<(&User, &str)>, current: &str, title:
                     }
                 }
                 main {
-                    @if user.is_some() && !state.bot_enabled {
-                        div.banner.warn { (state.t("web.bot_off")) }
+                    @if !state.bot_enabled {
+                        // Admins can turn the bot on and learn how; staff get one line; departments
+                        // work without the bot and are not told.
+                        @match user.map(|(u, _)| u.role) {
+                            Some(Role::Admin) => div.banner.warn { (state.t("web.bot_off")) },
+                            Some(Role::Staff) => div.banner.warn { (state.t("web.bot_off_staff")) },
+                            _ => {}
+                        }
                     }
                     (body)
                 }
