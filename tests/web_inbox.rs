@@ -606,3 +606,17 @@ async fn hostile_titles_and_points_show_as_text_everywhere() {
     assert_eq!(row[1], format!("标题{script}"), "the text itself, unchanged, in a text cell");
     assert_eq!(row[12], format!("1. {img}\n2. \"><b>{script}"));
 }
+
+#[tokio::test]
+async fn reference_placeholders_use_the_current_year() {
+    let c = Console::start().await;
+    // 16:30 UTC on New Year's Eve is already the new year at the configured +08:00.
+    c.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 16, 30, 0).unwrap());
+    let b = c.login("staff").await;
+    let list = c.get("/suggestions", Some(&b)).await;
+    assert!(list.body.contains("placeholder=\"PD-2027-0001\""), "{}", list.body);
+    let (id, _) = c.inbox_submit("PD001", SuggestionKind::Advice, "标题", &["一条建议"], Vec::new()).await;
+    let detail = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    assert!(detail.body.contains("placeholder=\"PD-2027-0001\""), "the merge form: {}", detail.body);
+    assert!(!detail.body.contains("placeholder=\"PD-2025"), "no example from a past year");
+}

@@ -11,7 +11,7 @@ use chrono::{Months, NaiveDate, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{local_date, local_time, visibility};
+use super::{local_date, local_time, reference_example, visibility};
 use crate::domain::ReferenceNo;
 use crate::reply::Action as Said;
 use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Role};
@@ -491,7 +491,7 @@ fn action_form(
                 Act::Instruct => { (text_area("text", "web.inbox.detail.instruction")) }
                 Act::CoOpinion => { (text_area("text", "web.inbox.detail.opinion")) }
                 Act::Merge => {
-                    label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder="PD-2025-0001" required; }
+                    label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder=(reference_example(state)) required; }
                 }
                 Act::Reply => {
                     label { (t("web.inbox.detail.reply_class")) select name="class" required {

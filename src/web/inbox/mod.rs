@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::{WebError, WebState, layout};
-use crate::domain::{SuggestionKind, SuggestionState};
+use crate::domain::{ReferenceNo, SuggestionKind, SuggestionState};
 use crate::store::Role;
 use crate::store::inbox::{InboxFilter, InboxRow, InboxSort, PageCursor};
 
@@ -164,6 +164,13 @@ pub(crate) fn local_date(state: &WebState, t: DateTime<Utc>) -> String {
     t.with_timezone(&state.app.config.offset()).format("%Y-%m-%d").to_string()
 }
 
+/// An example reference number for placeholders: the configured prefix, this year by the clock in
+/// the configured offset, number 1 (`PD-2026-0001`).
+pub(crate) fn reference_example(state: &WebState) -> String {
+    let year = chrono::Datelike::year(&state.app.clock.now().with_timezone(&state.app.config.offset()));
+    ReferenceNo { prefix: state.app.config.references.prefix.clone(), year, seq: 1 }.to_string()
+}
+
 fn selected(current: &str, value: &str) -> bool {
     current.trim() == value
 }
@@ -194,7 +201,7 @@ async fn list(
         h1 { (title) }
         @for p in &problems { div.banner.error role="alert" { (p) } }
         form.filters method="get" action="/suggestions/lookup" {
-            label { (t("web.inbox.lookup")) input name="reference" placeholder="PD-2025-0001" required; }
+            label { (t("web.inbox.lookup")) input name="reference" placeholder=(reference_example(&state)) required; }
             button.secondary type="submit" { (t("web.inbox.lookup_go")) }
         }
         form.filters method="get" action="/suggestions" {
