@@ -458,7 +458,7 @@ async fn staff_route_a_suggestion_and_the_department_answer_reaches_the_member()
 
     // Staff find it in the inbox with the filters.
     login(&b, &w, "staff").await;
-    b.find_with_text("header nav a", "建言").await.click().await;
+    b.find_with_text("header nav a", "建言列表").await.click().await;
     b.wait_for_text(&other).await;
     b.find("form[action='/suggestions'] input[name=q]").await.type_text("托管").await;
     b.find_with_text("select[name=state] option", &w.bot.t("state.submitted")).await.click().await;
@@ -483,7 +483,7 @@ async fn staff_route_a_suggestion_and_the_department_answer_reaches_the_member()
 
     // The department answers.
     login(&b, &w, "dept").await;
-    b.find_with_text("header nav a", "建言").await.click().await;
+    b.find_with_text("header nav a", "建言列表").await.click().await;
     b.find_with_text("table.inbox a", &reference).await.click().await;
     assert!(!b.body_text().await.contains(&other));
     b.find_with_text("form#act-reply select[name=class] option", "A").await.click().await;

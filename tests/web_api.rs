@@ -577,7 +577,7 @@ async fn staff_create_a_token_shown_once_whose_hash_alone_is_stored() {
     let b = c.login("staff").await;
     let page = c.get("/api-tokens", Some(&b)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("API 令牌") && page.body.contains("还没有令牌"), "{}", page.body);
+    assert!(page.body.contains("接口令牌") && page.body.contains("还没有令牌"), "{}", page.body);
 
     let department = c.department_id.to_string();
     let created = c.post("/api-tokens", Some(&b), &[("department", &department), ("name", "教育局办公系统")]).await;

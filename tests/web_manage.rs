@@ -180,6 +180,43 @@ async fn upload(c: &Console, b: &Browser, csrf: &str, file: &[u8], skip_invalid:
 // Roles.
 
 #[tokio::test]
+async fn every_console_page_names_the_product_once_in_its_title() {
+    let c = Console::start().await;
+    let admin = c.login("admin").await;
+    let brand = c.state.t("web.brand");
+    let product = brand.split(" · ").next().unwrap().to_string();
+    let edit = format!("/topics/{}/edit", c.topic_id);
+    let pages = [
+        "/",
+        "/suggestions",
+        "/topics",
+        "/topics/new",
+        edit.as_str(),
+        "/broadcasts",
+        "/broadcasts/new",
+        "/departments",
+        "/members",
+        "/members/import",
+        "/members/unreachable",
+        "/preview",
+        "/api-tokens",
+        "/users",
+        "/audit",
+    ];
+    let title_of = regex::Regex::new("<title>([^<]*)</title>").unwrap();
+    for path in pages {
+        let page = c.get(path, Some(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        let title = title_of.captures(&page.body).unwrap_or_else(|| panic!("{path} has a title"))[1].to_string();
+        assert_eq!(title.matches(brand.as_str()).count(), 1, "{path}: {title}");
+        assert!(!title.contains(&format!("{product} · {product}")), "{path}: {title}");
+    }
+    let tokens = c.get("/api-tokens", Some(&admin)).await;
+    let nav_name = c.state.t("web.nav.api_tokens");
+    assert!(tokens.body.contains(&format!("<title>{nav_name} · ")), "the menu and the page use one name");
+}
+
+#[tokio::test]
 async fn every_page_answers_each_role_as_it_may() {
     let c = Console::start().await;
     bind(&c, "PD001", 9001).await;

@@ -23,7 +23,7 @@ use crate::web::WebState;
         title = "jianyan 承办单位接口",
         version = "1.0.0",
         description = "承办单位用本单位的系统签收、退回、答复交办给本单位的建言。每个请求在请求头中带上 \
-            `Authorization: Bearer <令牌>`（令牌由区政协工作人员在控制台「API 令牌」页面创建，只属于一个承办单位）。\
+            `Authorization: Bearer <令牌>`（令牌由区政协工作人员在控制台「接口令牌」页面创建，只属于一个承办单位）。\
             所有请求和应答都是 UTF-8 编码的 JSON；出错时应答 `{\"error\": {\"code\", \"message\", \"fields\"}}`，\
             message 是可以直接给人看的中文说明，fields 列出有问题的字段。只能看到和处理交办给本单位的建言；\
             其他建言一律应答 404。"
