@@ -454,6 +454,11 @@ async fn a_topic_form_with_mistakes_is_shown_again_with_every_problem() {
     let edit = c.post(&format!("/topics/{}", c.topic_id), Some(&b), &[("title", ""), ("class", "plan")]).await;
     assert_problem(&edit, "请填写议题标题");
     assert_eq!(c.get("/topics/999/edit", Some(&b)).await.status, StatusCode::NOT_FOUND);
+    // The example closing date is the end of the current year, never one already past.
+    c.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 29, 2, 0, 0).unwrap());
+    let b = c.login("staff").await;
+    let page = c.post("/topics", Some(&b), &bad).await;
+    assert!(page.body.contains("例如 2026-12-31"), "{}", page.body);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,6 +80,18 @@ impl WebState {
     pub fn ta(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         self.app.texts.t(self.lang(), key, args)
     }
+
+    /// A date for the examples in hints, `YYYY-MM-DD` by the clock in the configured offset:
+    /// today, or with `year_end` the last day of this year (a deadline not yet past).
+    pub fn date_example(&self, year_end: bool) -> String {
+        let today = self.app.clock.now().with_timezone(&self.app.config.offset()).date_naive();
+        let day = if year_end {
+            chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 12, 31).unwrap_or(today)
+        } else {
+            today
+        };
+        day.format("%Y-%m-%d").to_string()
+    }
 }
 
 /// The whole web application.

@@ -184,8 +184,12 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
             } else {
                 let offset = state.app.config.offset();
                 let now = state.app.clock.now();
-                let date = NaiveDate::parse_from_str(&typed.replace(['/', '.'], "-"), "%Y-%m-%d")
-                    .map_err(|_| state.ta("web.inbox.detail.bad_deadline", &[("value", &typed)]))?;
+                let date = NaiveDate::parse_from_str(&typed.replace(['/', '.'], "-"), "%Y-%m-%d").map_err(|_| {
+                    state.ta(
+                        "web.inbox.detail.bad_deadline",
+                        &[("value", &typed), ("example", &state.date_example(true))],
+                    )
+                })?;
                 if date <= now.with_timezone(&offset).date_naive() {
                     return Err(state.ta("web.inbox.detail.past_deadline", &[("date", &date)]));
                 }

@@ -88,7 +88,9 @@ impl ListQuery {
                     d.and_hms_opt(0, 0, 0)?.and_local_timezone(offset).single().map(|t| t.with_timezone(&Utc))
                 }
                 Err(_) => {
-                    problems.push(state.ta("web.inbox.bad_date", &[("value", &s)]));
+                    problems.push(
+                        state.ta("web.inbox.bad_date", &[("value", &s), ("example", &state.date_example(false))]),
+                    );
                     None
                 }
             }

@@ -87,22 +87,26 @@ impl AuditQuery {
     fn filter(&self, state: &WebState) -> (AuditFilter, Vec<String>) {
         let mut problems = Vec::new();
         let offset = state.app.config.offset();
-        let mut date = |s: &str, next_day: bool| -> Option<DateTime<Utc>> {
-            let s = s.trim();
-            if s.is_empty() {
-                return None;
-            }
-            match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                Ok(d) => {
-                    let d = if next_day { d.succ_opt()? } else { d };
-                    d.and_hms_opt(0, 0, 0)?.and_local_timezone(offset).single().map(|t| t.with_timezone(&Utc))
+        let mut date =
+            |s: &str, next_day: bool| -> Option<DateTime<Utc>> {
+                let s = s.trim();
+                if s.is_empty() {
+                    return None;
                 }
-                Err(_) => {
-                    problems.push(state.ta("web.audit.bad_date", &[("value", &clip(s, 20))]));
-                    None
+                match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    Ok(d) => {
+                        let d = if next_day { d.succ_opt()? } else { d };
+                        d.and_hms_opt(0, 0, 0)?.and_local_timezone(offset).single().map(|t| t.with_timezone(&Utc))
+                    }
+                    Err(_) => {
+                        problems.push(state.ta(
+                            "web.audit.bad_date",
+                            &[("value", &clip(s, 20)), ("example", &state.date_example(false))],
+                        ));
+                        None
+                    }
                 }
-            }
-        };
+            };
         let from = date(&self.from, false);
         let until = date(&self.to, true);
         let who = Some(clip(self.who.trim(), WHO_MAX_CHARS)).filter(|s| !s.is_empty());

@@ -180,7 +180,9 @@ impl TopicForm {
                         problems.push(state.ta("web.topics.closes_past", &[("value", &closes)]));
                     }
                 }
-                Err(_) => problems.push(state.ta("web.topics.closes_bad", &[("value", &closes)])),
+                Err(_) => problems.push(
+                    state.ta("web.topics.closes_bad", &[("value", &closes), ("example", &state.date_example(true))]),
+                ),
             }
         }
         match class {
