@@ -9,8 +9,16 @@ use crate::domain::{fold_typed, fold_width};
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const CODE_LEN: usize = 10;
 
+/// A new code: `CODE_LEN` characters of `ALPHABET`, at least one of them a digit, so that `find`
+/// tells it from an ordinary word in any case, inside any sentence (a code of letters only, about
+/// 1 in 20 draws, is drawn again).
 pub fn generate(rng: &mut impl Rng) -> String {
-    (0..CODE_LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    loop {
+        let code: String = (0..CODE_LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        if code.bytes().any(|b| b.is_ascii_digit()) {
+            return code;
+        }
+    }
 }
 
 /// A code typed on its own (any case, full-width, spaces or dashes) in canonical form, or `None`
@@ -27,8 +35,8 @@ pub fn normalize(input: &str) -> Option<String> {
 /// A code is `CODE_LEN` characters of `ALPHABET` (no 0/O, 1/I/L). So that an ordinary word of that
 /// shape ("I understand you", "{department} 已签收") is not taken for a code, a candidate must
 /// contain a digit, or be typed in capitals, or be the whole message (after a label such as
-/// `邀请码：`); the codes generated without a digit (about 5%) are still found when sent alone or
-/// labelled, in any case.
+/// `邀请码：`). Codes are generated with a digit; codes of letters only issued by earlier versions
+/// are still found when sent alone, labelled or in capitals.
 pub fn find(message: &str) -> Option<String> {
     let folded = fold_width(message);
     let mut bare = folded.trim();
@@ -87,6 +95,19 @@ pub fn deep_link(bot_username: &str, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_generated_code_is_found_in_lower_case_inside_a_sentence() {
+        let mut rng = rand::thread_rng();
+        for _ in 0..2000 {
+            let code = generate(&mut rng);
+            assert!(code.bytes().any(|b| b.is_ascii_digit()), "{code}");
+            let full_width: String =
+                code.to_lowercase().chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+            assert_eq!(find(&format!("我的邀请码是 {full_width} 谢谢")).as_deref(), Some(code.as_str()));
+            assert_eq!(find(&format!("my code is {} thanks", code.to_lowercase())).as_deref(), Some(code.as_str()));
+        }
+    }
 
     #[test]
     fn generated_codes_normalize_to_themselves() {
