@@ -103,9 +103,6 @@ async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table
     })
 }
 
-/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state or
-/// its once-only action (`Change::once_key`) is recorded already. On `false` the caller must not
-/// commit `tx`.
 /// `Store::redeem_invite` within a transaction: nothing is written unless the code binds.
 async fn redeem_invite_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -222,6 +219,9 @@ async fn apply_effect_in(
     })
 }
 
+/// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state or
+/// its once-only action (`Change::once_key`) is recorded already. On `false` the caller must not
+/// commit `tx`.
 async fn apply_change_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     change: &Change,
