@@ -1,7 +1,8 @@
-//! The workflow's rules written out as tables, and `plan`'s refusals against a real SQLite store.
+//! The workflow's state rules written out as a table, and `plan`'s refusals against a real SQLite
+//! store. Who may do what (every actor × every act) is tests/permission_matrix.rs.
 //!
-//! The expected tables are typed in by hand from shared/domain.md ("Permissions" and "The life of
-//! a suggestion"), not computed: a change to the rules has to change them here too.
+//! The expected table is typed in by hand from shared/domain.md ("The life of a suggestion"), not
+//! computed: a change to the rules has to change it here too.
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -11,159 +12,11 @@ use crate::domain::SuggestionState::*;
 use crate::domain::{MemberLevel, MemberNo, SuggestionKind};
 use crate::locale::Texts;
 use crate::store::{
-    AssignmentRole, Commit, Committed, Department, Liaison, Member, NewSuggestion, RosterRow, SqliteStore, Staff, Store,
+    Commit, Committed, Department, Liaison, Member, NewSuggestion, RosterRow, SqliteStore, Staff, Store,
 };
 
 const Y: bool = true;
 const N: bool = false;
-
-fn member(id: i64, active: bool) -> Member {
-    Member {
-        id,
-        member_no: MemberNo::parse(&format!("PD{id:03}")).unwrap(),
-        name: format!("委员{id}"),
-        level: MemberLevel::District,
-        workstation: None,
-        sector: String::new(),
-        phone: String::new(),
-        telegram_user_id: Some(1000 + id),
-        active,
-    }
-}
-
-fn liaison(id: i64, department_id: i64) -> Liaison {
-    Liaison {
-        id,
-        name: format!("联络员{id}"),
-        department_id,
-        department_name: format!("单位{department_id}"),
-        telegram_user_id: Some(2000 + id),
-        active: true,
-    }
-}
-
-fn assignment(id: i64, department_id: i64, role: AssignmentRole, status: AssignmentStatus) -> AssignmentInfo {
-    AssignmentInfo {
-        id,
-        department_id,
-        department_name: format!("单位{department_id}"),
-        role,
-        status,
-        deadline: Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap(),
-        acknowledged: false,
-    }
-}
-
-/// Suggestion 1 of member 1, assigned to department 10 (lead) and department 11 (co).
-fn assigned_facts() -> Facts {
-    Facts {
-        id: 1,
-        reference_no: "PD-2025-0001".into(),
-        member_id: 1,
-        member: None,
-        title: "标题".into(),
-        state: InProgress,
-        deadline: None,
-        adopted: false,
-        replies: 0,
-        assignments: vec![
-            assignment(1, 10, AssignmentRole::Lead, AssignmentStatus::Active),
-            assignment(2, 11, AssignmentRole::Co, AssignmentStatus::Active),
-        ],
-        once_keys: Vec::new(),
-    }
-}
-
-/// The columns of the permission tables, in this order.
-const ACTS: [Act; 13] = [
-    Act::View,
-    Act::Accept,
-    Act::Reject,
-    Act::Merge,
-    Act::Assign,
-    Act::Instruct,
-    Act::Adopt,
-    Act::Acknowledge,
-    Act::Return,
-    Act::Reply,
-    Act::CoOpinion,
-    Act::Rate,
-    Act::Withdraw,
-];
-
-fn check_row(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 13]) -> Vec<String> {
-    ACTS.iter()
-        .zip(expected)
-        .filter(|(act, want)| permitted(actor, **act, facts) != *want)
-        .map(|(act, want)| format!("{who} {act:?}: expected {}", if want { "allowed" } else { "refused" }))
-        .collect()
-}
-
-#[test]
-fn the_acts_in_the_table_are_all_of_them() {
-    assert_eq!(ACTS.len(), Act::ALL.len());
-    for act in Act::ALL {
-        assert!(ACTS.contains(&act), "{act:?} is missing from the tables");
-    }
-}
-
-#[test]
-fn permission_matrix_every_act_for_every_role() {
-    let facts = assigned_facts();
-    let (owner, other_member) = (member(1, true), member(2, true));
-    let staff = Staff { id: 1, name: "王工作人员".into(), telegram_user_id: Some(3001), active: true };
-    let (lead, co, other_dept) = (liaison(1, 10), liaison(2, 11), liaison(3, 12));
-    #[rustfmt::skip]
-    let table: [(&str, Actor<'_>, [bool; 13]); 7] = [
-        //                                           View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr
-        ("owner member",       Actor::Member(&owner),        [Y, N, N, N, N, N, N, N, N, N, N, Y, Y]),
-        ("another member",     Actor::Member(&other_member), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("staff",              Actor::Staff(&staff),         [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N]),
-        ("lead department",    Actor::Liaison(&lead),        [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N]),
-        ("co-department",      Actor::Liaison(&co),          [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N]),
-        ("another department", Actor::Liaison(&other_dept),  [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("unregistered",       Actor::Unregistered,          [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-    ];
-    let wrong: Vec<String> =
-        table.iter().flat_map(|(who, actor, expected)| check_row(who, actor, &facts, *expected)).collect();
-    assert!(wrong.is_empty(), "permissions differ from the table:\n{}", wrong.join("\n"));
-}
-
-#[test]
-fn inactive_people_and_finished_assignments_lose_their_rights() {
-    let facts = assigned_facts();
-    let owner = member(1, false);
-    let staff = Staff { id: 1, name: "王".into(), telegram_user_id: None, active: false };
-    let mut lead = liaison(1, 10);
-    lead.active = false;
-    #[rustfmt::skip]
-    let table: [(&str, Actor<'_>, [bool; 13]); 3] = [
-        //                                              View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr
-        ("inactive owner",          Actor::Member(&owner), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive staff",          Actor::Staff(&staff),  [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive lead liaison",   Actor::Liaison(&lead), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-    ];
-    let mut wrong: Vec<String> =
-        table.iter().flat_map(|(who, actor, expected)| check_row(who, actor, &facts, *expected)).collect();
-
-    // The lead answered, the co-department returned its part, an earlier lead was replaced.
-    let mut later = assigned_facts();
-    later.assignments = vec![
-        assignment(1, 10, AssignmentRole::Lead, AssignmentStatus::Answered),
-        assignment(2, 11, AssignmentRole::Co, AssignmentStatus::Returned),
-        assignment(3, 12, AssignmentRole::Lead, AssignmentStatus::Superseded),
-    ];
-    let (lead, co, replaced) = (liaison(1, 10), liaison(2, 11), liaison(3, 12));
-    #[rustfmt::skip]
-    let later_table: [(&str, Actor<'_>, [bool; 13]); 3] = [
-        //                                              View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr
-        ("lead after answering",    Actor::Liaison(&lead),     [Y, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("co after returning",      Actor::Liaison(&co),       [Y, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("replaced lead",           Actor::Liaison(&replaced), [N, N, N, N, N, N, N, N, N, N, N, N, N]),
-    ];
-    wrong.extend(later_table.iter().flat_map(|(who, actor, expected)| check_row(who, actor, &later, *expected)));
-    assert!(wrong.is_empty(), "permissions differ from the table:\n{}", wrong.join("\n"));
-}
 
 #[test]
 fn state_rules_every_act_in_every_state() {
