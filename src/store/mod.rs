@@ -808,6 +808,12 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     async fn totals(&self, now: DateTime<Utc>) -> Result<Totals>;
 
     // The outbox.
+    /// Outbox rows this process commits from now on, handed over in memory once their transaction
+    /// is durable, in commit order, so the delivery worker need not scan the table to find them.
+    /// One subscriber at a time: subscribing again replaces the previous receiver. Rows written by
+    /// other processes (the CLI) are not in it; the worker still reads the table at start-up and
+    /// now and then for those.
+    fn subscribe_outbox(&self) -> tokio::sync::mpsc::UnboundedReceiver<Vec<DueMessage>>;
     /// Messages due to be sent at `now_ms` (unix ms), replies first, then notifications, then
     /// broadcasts, each oldest first — without their payloads, which are read one by one as they
     /// are sent (`pending_payload`), so looking at the queue stays cheap however long it is.

@@ -25,6 +25,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Where committed outbox rows are handed (`Store::subscribe_outbox`).
+    feed: std::sync::Arc<std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Vec<DueMessage>>>>>,
 }
 
 impl SqliteStore {
@@ -42,7 +44,7 @@ impl SqliteStore {
             .busy_timeout(busy_timeout)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
-        let store = Self { pool };
+        let store = Self { pool, feed: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -1250,6 +1252,12 @@ impl Store for SqliteStore {
         let outbox = insert_outbox(&mut tx, None, change.messages, now).await?;
         tx.commit().await?;
         Ok(Committed::Done { outbox, reference: None })
+    }
+
+    fn subscribe_outbox(&self) -> tokio::sync::mpsc::UnboundedReceiver<Vec<DueMessage>> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
     }
 
     async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>> {
