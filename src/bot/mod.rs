@@ -521,7 +521,7 @@ impl Worker {
                     Ctx { store: app.store.as_ref(), texts: &app.texts, config: &app.config, now: app.clock.now() };
                 if crate::workflow::chat_moved(&ctx, from, to).await? {
                     tracing::warn!(from, to, "a group was upgraded to a supergroup; its messages go to the new id");
-                    self.delivery.wake();
+                    self.delivery.chats_moved();
                 }
                 return self.done_silently(stored.update_id).await;
             }

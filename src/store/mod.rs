@@ -244,6 +244,20 @@ pub struct DueMessage {
     pub attempts: i64,
 }
 
+/// An outbox row as the delivery worker keeps it in memory (`Store::pending_outbox`,
+/// `Store::outbox_since`): a chat's pending rows go out in `(priority, id)` order.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueuedMessage {
+    pub id: i64,
+    pub chat_id: i64,
+    pub priority: i64,
+    pub attempts: i64,
+    /// Unix milliseconds before which it waits (a retry or Telegram's 429); `None`: due now.
+    pub next_attempt_ms: Option<i64>,
+    /// Still waiting to be sent (`false`: sent, failed, blocked, uncertain or cancelled).
+    pub pending: bool,
+}
+
 /// What the delivery worker sends for an outbox row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingPayload {
@@ -821,6 +835,16 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     /// waits (a retry, Telegram's 429), the chat's later messages wait behind it, so part k+1 of a
     /// long text never goes before part k is recorded sent.
     async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>>;
+    /// Pending messages, due or not, from the key `from` = `(priority, id)` on (inclusive), in
+    /// `(priority, id)` order, at most `limit`: the delivery worker pages through the whole queue
+    /// with it, a few hundred rows at a time, and orders each chat's messages in memory.
+    async fn pending_outbox(&self, from: (i64, i64), limit: usize) -> Result<Vec<QueuedMessage>>;
+    /// Messages with an id above `after_id`, whatever their status, in id order, at most `limit`:
+    /// what was written since the delivery worker last looked (ids only grow, so this reads only
+    /// new rows). Finds rows other processes (the CLI) queue.
+    async fn outbox_since(&self, after_id: i64, limit: usize) -> Result<Vec<QueuedMessage>>;
+    /// The highest outbox id so far (0 for an empty outbox).
+    async fn outbox_last_id(&self) -> Result<i64>;
     /// A message's payload if it is still waiting to be sent (not sent, failed or cancelled).
     async fn pending_payload(&self, id: i64) -> Result<Option<PendingPayload>>;
     async fn outbox_result(

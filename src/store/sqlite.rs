@@ -14,6 +14,7 @@ use super::*;
 
 mod console;
 mod inbox;
+mod outbox;
 mod outreach;
 mod reports;
 mod rows;
@@ -1275,6 +1276,18 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(read).collect()
+    }
+
+    async fn pending_outbox(&self, from: (i64, i64), limit: usize) -> Result<Vec<QueuedMessage>> {
+        self.pending_outbox_page(from, limit).await
+    }
+
+    async fn outbox_since(&self, after_id: i64, limit: usize) -> Result<Vec<QueuedMessage>> {
+        self.outbox_rows_since(after_id, limit).await
+    }
+
+    async fn outbox_last_id(&self) -> Result<i64> {
+        self.outbox_max_id().await
     }
 
     async fn pending_payload(&self, id: i64) -> Result<Option<PendingPayload>> {
