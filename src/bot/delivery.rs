@@ -585,4 +585,56 @@ mod tests {
         assert!(w.take(5, start).is_ok());
         assert!(w.take(1, start).is_err());
     }
+
+    fn row(id: i64, chat_id: i64, priority: i64) -> QueuedMessage {
+        QueuedMessage { id, chat_id, priority, attempts: 0, next_attempt_ms: None, pending: true }
+    }
+
+    #[test]
+    fn a_long_queue_is_held_a_page_at_a_time_and_nothing_past_the_page_goes_first() {
+        let now = Instant::now();
+        let mut q = Queue::new();
+        // Nothing is known before the first page: the whole memory is asked for.
+        assert_eq!(q.page_wanted(), Some((NOTHING_KNOWN, CAP)));
+        let page: Vec<_> = (1..=CAP as i64).map(|id| row(id, id, 2)).collect();
+        q.add_page(&page, CAP, 0, now);
+        assert_eq!(q.known_below, Some((2, CAP as i64 + 1)));
+        // A broadcast row committed meanwhile past the page waits for its page; a reply does not.
+        q.add((2, 9_000), 1, 0, None);
+        q.add((0, 9_001), 1, 0, None);
+        assert!(!q.rows.contains_key(&(2, 9_000)) && q.rows.contains_key(&(0, 9_001)));
+        // Over the cap, the last row went back to the table's side of the line.
+        assert_eq!(q.rows.len(), CAP);
+        assert_eq!(q.known_below, Some((2, CAP as i64)));
+        // Memory is topped up only once a page's worth has gone.
+        assert_eq!(q.page_wanted(), None);
+        for id in 1..=PAGE as i64 {
+            q.rows.remove(&(2, id));
+        }
+        assert_eq!(q.page_wanted(), Some(((2, CAP as i64), PAGE)));
+        // A short page: every pending row is known, and rows handed over later are all taken.
+        q.add_page(&[row(CAP as i64, 5, 2), row(9_000, 1, 2)], PAGE, 0, now);
+        assert_eq!(q.known_below, None);
+        q.add((2, 9_100), 3, 0, None);
+        assert!(q.rows.contains_key(&(2, 9_000)) && q.rows.contains_key(&(2, 9_100)));
+    }
+
+    #[test]
+    fn rows_being_sent_are_kept_when_the_queue_is_forgotten_or_over_the_cap() {
+        let now = Instant::now();
+        let mut q = Queue::new();
+        let page: Vec<_> = (1..=CAP as i64).map(|id| row(id, id, 2)).collect();
+        q.add_page(&page, CAP + 1, 0, now);
+        assert_eq!(q.known_below, None);
+        q.rows.get_mut(&(2, CAP as i64)).unwrap().sending = true;
+        q.add((1, 10_000), 7, 0, None);
+        assert!(q.rows.contains_key(&(2, CAP as i64)) && !q.rows.contains_key(&(2, CAP as i64 - 1)));
+        assert_eq!(q.known_below, Some((2, CAP as i64 - 1)));
+        q.forget();
+        assert_eq!(q.rows.len(), 1);
+        assert_eq!(q.known_below, Some(NOTHING_KNOWN));
+        // A retry read from the table waits its time, counted from the app clock.
+        q.add_page(&[QueuedMessage { next_attempt_ms: Some(5_000), ..row(3, 3, 1) }], 10, 2_000, now);
+        assert_eq!(q.rows[&(1, 3)].due, Some(now + Duration::from_secs(3)));
+    }
 }
