@@ -173,7 +173,6 @@ async fn a_5000_member_broadcast_is_held_a_few_thousand_rows_at_a_time() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     queue(&store, vec![message(7, "回复".to_string(), Priority::Reply)]).await;
-    worker.delivery.wake();
     wait_until_no_pending(&store, Duration::from_secs(120)).await;
     let (scans, peak) = (worker.delivery.scans(), worker.delivery.peak_held());
     worker.stop().await;
@@ -209,4 +208,33 @@ async fn rows_another_process_queues_are_found_without_a_wake() {
     let got = received(&fake);
     assert_eq!(got[&70_001], ["来自命令行 1", "来自命令行 2", "来自命令行 3"]);
     assert_eq!(scans, 1, "found by its new rows, not by reading the queue again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_this_process_commits_are_handed_over_not_read_from_the_table() {
+    let _serial = SERIAL.lock().await;
+    let fake = FakeTelegram::start_with(FakeConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let worker = start(&fake, &store, config(dir.path()));
+    while worker.delivery.scans() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // 20 commits, 4 to each of 5 chats, with no wake: the store hands each over as it commits.
+    let chats: Vec<i64> = (1..=5).map(|i| 80_000 + i).collect();
+    for k in 1..=4 {
+        for c in &chats {
+            queue(&store, vec![message(*c, format!("受理 {k} #{c}"), Priority::Notification)]).await;
+        }
+    }
+    wait_until_no_pending(&store, Duration::from_secs(30)).await;
+    let (scans, handed_over) = (worker.delivery.scans(), worker.delivery.handed_over());
+    worker.stop().await;
+    let got = received(&fake);
+    for c in &chats {
+        let expected: Vec<String> = (1..=4).map(|k| format!("受理 {k} #{c}")).collect();
+        assert_eq!(got.get(c), Some(&expected), "chat {c}");
+    }
+    assert_eq!(handed_over, 20);
+    assert_eq!(scans, 1, "the queue was read only at start-up");
 }

@@ -72,11 +72,14 @@ struct Shared {
     sends: AtomicU64,
     /// The most rows held in memory at once.
     peak_held: AtomicU64,
+    /// Rows taken from the store's hand-over (`Store::subscribe_outbox`).
+    handed_over: AtomicU64,
 }
 
 impl Delivery {
-    /// Rows were committed that the store may not have handed over: look at the table's new rows
-    /// now (reads only rows written since the last look).
+    /// Rows were committed that the store did not hand over (through another store value, or by
+    /// another process): look at the table's new rows now (reads only rows written since the last
+    /// look). Not needed after this process's own commits.
     pub fn wake(&self) {
         self.shared.wake.notify_one();
     }
@@ -102,6 +105,11 @@ impl Delivery {
     /// Rows taken up to be sent since the worker started (a retry counts again).
     pub fn sends(&self) -> u64 {
         self.shared.sends.load(Ordering::Relaxed)
+    }
+
+    /// Rows the store handed over as it committed them (found without reading the table).
+    pub fn handed_over(&self) -> u64 {
+        self.shared.handed_over.load(Ordering::Relaxed)
     }
 
     /// The most outbox rows the worker has held in memory at once (at most `CAP`, plus the sends
@@ -368,7 +376,7 @@ async fn run(app: App, bot: Bot, shared: Arc<Shared>, mut shutdown: watch::Recei
             _ = shared.wake.notified() => woken = true,
             Some(rows) = feed.recv() => {
                 fed = true;
-                take_fed(&mut queue, rows);
+                take_fed(&mut queue, &shared, rows);
             }
             Some(done) = done_rx.recv() => finish(&mut chats, &mut queue, &shared, done, per_chat),
             _ = tokio::time::sleep_until(next_wake) => {}
@@ -379,7 +387,7 @@ async fn run(app: App, bot: Bot, shared: Arc<Shared>, mut shutdown: watch::Recei
         }
         while let Ok(rows) = feed.try_recv() {
             fed = true;
-            take_fed(&mut queue, rows);
+            take_fed(&mut queue, &shared, rows);
         }
         // Forget idle chats whose limits have passed, so the map stays small.
         if chats.len() > 10_000 {
@@ -423,7 +431,8 @@ async fn read_table(app: &App, shared: &Shared, queue: &mut Queue, look: bool) -
 }
 
 /// Takes rows the store handed over as committed: pending and due now.
-fn take_fed(queue: &mut Queue, rows: Vec<DueMessage>) {
+fn take_fed(queue: &mut Queue, shared: &Shared, rows: Vec<DueMessage>) {
+    shared.handed_over.fetch_add(rows.len() as u64, Ordering::Relaxed);
     for row in rows {
         queue.add((row.priority, row.id), row.chat_id, row.attempts, None);
     }

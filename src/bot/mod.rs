@@ -455,11 +455,9 @@ impl Worker {
             }
             None => (Vec::new(), None),
         };
-        match app.store.abandon_update(job.stored.update_id, messages, app.clock.now()).await {
-            Ok(_) => self.delivery.wake(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start")
-            }
+        // Its rows reach the delivery worker through the store's hand-over.
+        if let Err(e) = app.store.abandon_update(job.stored.update_id, messages, app.clock.now()).await {
+            tracing::error!(error = %e, "cannot set aside a failing update; it will be retried on the next start")
         }
         if let Some(id) = callback {
             self.answer_callback(id, None).await;
@@ -533,9 +531,7 @@ impl Worker {
             Disposition::Reachability { user_id, reachable: true } => {
                 // Committing in their chat marks them reachable and queues what was kept for them.
                 tracing::info!(user_id, "the person allowed the bot again");
-                let done = self.done_in_chat(stored.update_id, user_id).await;
-                self.delivery.wake();
-                return done;
+                return self.done_in_chat(stored.update_id, user_id).await;
             }
         };
         if let (Some(part), Input::Attachment { album, .. }) = (album, &mut converted.input) {
@@ -571,12 +567,10 @@ impl Worker {
             // Someone else changed the suggestion meanwhile: fail this attempt so it is planned again
             // on fresh facts (the retry then says, politely, what the state now allows).
             Committed::Conflict => anyhow::bail!("the suggestion changed while this update was handled"),
-            Committed::Done { outbox, reference } => {
+            // The replies reach the delivery worker through the store's hand-over.
+            Committed::Done { reference, .. } => {
                 if let Some(reference) = reference {
                     tracing::info!(%reference, "suggestion submitted");
-                }
-                if !outbox.is_empty() {
-                    self.delivery.wake();
                 }
             }
         }
