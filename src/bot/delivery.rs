@@ -430,9 +430,21 @@ async fn read_table(app: &App, shared: &Shared, queue: &mut Queue, look: bool) -
     Ok(())
 }
 
-/// Takes rows the store handed over as committed: pending and due now.
+/// Takes rows the store handed over as committed: pending and due now. Ids are given out one
+/// after the other, so while the rows handed over follow on from `last_id` without a gap, nobody
+/// else wrote in between and the next look at new rows can start after them (reading nothing).
 fn take_fed(queue: &mut Queue, shared: &Shared, rows: Vec<DueMessage>) {
     shared.handed_over.fetch_add(rows.len() as u64, Ordering::Relaxed);
+    if let Some(last) = queue.last_id.as_mut() {
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.id).filter(|id| *id > *last).collect();
+        ids.sort_unstable();
+        for id in ids {
+            if id != *last + 1 {
+                break;
+            }
+            *last = id;
+        }
+    }
     for row in rows {
         queue.add((row.priority, row.id), row.chat_id, row.attempts, None);
     }
@@ -645,5 +657,20 @@ mod tests {
         // A retry read from the table waits its time, counted from the app clock.
         q.add_page(&[QueuedMessage { next_attempt_ms: Some(5_000), ..row(3, 3, 1) }], 10, 2_000, now);
         assert_eq!(q.rows[&(1, 3)].due, Some(now + Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn rows_handed_over_without_a_gap_need_no_look_and_a_gap_is_looked_at() {
+        let mut q = Queue::new();
+        let shared = Shared::default();
+        let fed =
+            |ids: &[i64]| ids.iter().map(|id| DueMessage { id: *id, chat_id: 1, priority: 0, attempts: 0 }).collect();
+        q.last_id = Some(10);
+        take_fed(&mut q, &shared, fed(&[9, 12, 11]));
+        assert_eq!(q.last_id, Some(12));
+        // Id 13 was written by someone else: looked for from 12 on.
+        take_fed(&mut q, &shared, fed(&[14, 15]));
+        assert_eq!(q.last_id, Some(12));
+        assert_eq!(shared.handed_over.load(Ordering::Relaxed), 5);
     }
 }
