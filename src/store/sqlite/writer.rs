@@ -127,6 +127,15 @@ impl Writer {
     /// and opens the caller's savepoint. Errors if SQLite cannot start a write transaction (e.g.
     /// another process holds the lock for longer than the busy timeout).
     pub(crate) async fn begin(&self) -> Result<WriteTx> {
+        // In a task of its own: a caller that goes away (a web client disconnecting, a timeout)
+        // while the transaction or its savepoint is being opened must not leave the connection
+        // in a transaction the writer does not know of. If it went away, the `WriteTx` is dropped
+        // when the task ends, which undoes it like any other.
+        let writer = self.clone();
+        tokio::spawn(async move { writer.open().await }).await.map_err(stopped)?
+    }
+
+    async fn open(self) -> Result<WriteTx> {
         let shared = &self.0;
         let mut guard = {
             let _waiting = Waiting::enter(&shared.waiting);
@@ -187,29 +196,38 @@ impl WriteTx {
     /// nothing of the caller's work is stored).
     pub async fn commit(mut self) -> Result<()> {
         let shared = self.writer.0.clone();
-        let mut guard = self.guard.take().expect("a WriteTx holds the connection until it is finished");
-        if let Err(e) = sqlx::query("RELEASE caller").execute(&mut guard.conn).await {
-            guard.abandoned = true;
-            settle(&shared, &mut guard).await;
-            close_if_idle(&shared, &mut guard).await;
-            return Err(e.into());
-        }
-        let Some(group) = guard.group.as_mut() else {
-            return Err(StoreError::Corrupt("the write transaction disappeared".into()));
-        };
-        group.members += 1;
-        group.added.append(&mut self.added);
-        let first_done = *group.first_done.get_or_insert_with(Instant::now);
-        let full = group.members >= MAX_BATCH || first_done.elapsed() >= shared.max_open;
-        if full || shared.waiting.load(Ordering::SeqCst) == 0 {
-            finish(&shared, &mut guard).await;
-            drop(guard);
-        } else {
-            // Others are about to add their work: they (or this caller, after MAX_OPEN) commit it.
-            drop(guard);
-        }
+        let guard = self.guard.take().expect("a WriteTx holds the connection until it is finished");
+        let added = std::mem::take(&mut self.added);
+        // In a task of its own, so that a caller going away cannot interrupt it halfway.
+        tokio::spawn(keep(shared.clone(), guard, added)).await.map_err(stopped)??;
         wait_for(&shared, self.group).await
     }
+}
+
+/// Releases a caller's savepoint into its group, and commits the group unless others are about
+/// to add their work (they, or this caller after `max_open`, commit it then).
+async fn keep(shared: Arc<Shared>, mut guard: OwnedMutexGuard<State>, mut added: Vec<DueMessage>) -> Result<()> {
+    if let Err(e) = sqlx::query("RELEASE caller").execute(&mut guard.conn).await {
+        guard.abandoned = true;
+        settle(&shared, &mut guard).await;
+        close_if_idle(&shared, &mut guard).await;
+        return Err(e.into());
+    }
+    let Some(group) = guard.group.as_mut() else {
+        return Err(StoreError::Corrupt("the write transaction disappeared".into()));
+    };
+    group.members += 1;
+    group.added.append(&mut added);
+    let first_done = *group.first_done.get_or_insert_with(Instant::now);
+    let full = group.members >= MAX_BATCH || first_done.elapsed() >= shared.max_open;
+    if full || shared.waiting.load(Ordering::SeqCst) == 0 {
+        finish(&shared, &mut guard).await;
+    }
+    Ok(())
+}
+
+fn stopped(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Io(format!("the database writer stopped: {e}"))
 }
 
 impl Deref for WriteTx {
@@ -317,11 +335,15 @@ async fn wait_for(shared: &Arc<Shared>, group: u64) -> Result<()> {
             };
         }
         if tokio::time::timeout(shared.max_open, finished.changed()).await.is_err() {
-            let mut state = shared.state.lock().await;
-            settle(shared, &mut state).await;
-            if state.group.as_ref().is_some_and(|g| g.id == group) {
-                finish(shared, &mut state).await;
-            }
+            let shared = shared.clone();
+            let close = async move {
+                let mut state = shared.state.lock().await;
+                settle(&shared, &mut state).await;
+                if state.group.as_ref().is_some_and(|g| g.id == group) {
+                    finish(&shared, &mut state).await;
+                }
+            };
+            tokio::spawn(close).await.map_err(stopped)?;
         }
     }
 }
