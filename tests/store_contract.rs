@@ -7,6 +7,8 @@
 
 #[path = "store_contract/backends.rs"]
 mod backends;
+#[path = "store_contract/concurrency.rs"]
+mod concurrency;
 #[path = "store_contract/console.rs"]
 mod console;
 #[path = "store_contract/fixtures.rs"]
@@ -17,6 +19,8 @@ mod intake;
 mod outbox;
 #[path = "store_contract/outreach.rs"]
 mod outreach;
+#[path = "store_contract/reads.rs"]
+mod reads;
 #[path = "store_contract/roster.rs"]
 mod roster;
 #[path = "store_contract/workflow.rs"]
@@ -41,6 +45,7 @@ macro_rules! suite {
                 workflow::reference_numbers_are_sequential_per_year,
                 workflow::reference_numbers_have_no_gaps_under_concurrency,
                 workflow::held_notifications_are_queued_once_the_person_writes,
+                workflow::effects_apply_in_order_after_the_submission,
                 outbox::due_outbox_orders_replies_notifications_broadcasts_oldest_first,
                 outbox::due_outbox_gives_only_each_chats_first_pending_message,
                 outbox::due_outbox_respects_next_attempt,
@@ -62,6 +67,21 @@ macro_rules! suite {
                 outreach::digest_is_recorded_once,
                 outreach::overdue_suggestions_longest_overdue_first,
                 outreach::migrate_chat_is_idempotent_and_keeps_order,
+                concurrency::store_updates_at_once_are_new_once,
+                concurrency::one_update_committed_at_once_is_applied_once,
+                concurrency::one_change_applied_at_once_is_applied_once,
+                concurrency::one_invite_redeemed_at_once_binds_once,
+                concurrency::one_broadcast_request_at_once_queues_once,
+                concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
+                reads::inbox_search_finds_words_inside_sentences,
+                reads::inbox_pages_by_keyset_both_ways,
+                reads::inbox_deadline_order_puts_no_deadline_last,
+                reads::inbox_filters_narrow,
+                reads::replies_opinions_and_timeline_read_oldest_first,
+                reads::review_queue_pages_oldest_first,
+                reads::preview_member_is_a_test_member_left_out,
+                reads::members_page_and_counts_follow_the_filter,
+                reads::topic_status_and_update_keep_one_pinned,
                 console::users_are_unique_by_username,
                 console::sessions_end_on_expiry_logout_and_deactivation,
                 console::api_tokens_record_use_and_revocation,

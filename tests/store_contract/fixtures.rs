@@ -162,3 +162,19 @@ pub async fn drain(store: &dyn Store, chat_id: i64) -> Vec<String> {
     }
     sent
 }
+
+/// Files `suggestion` at `now` (no update); returns its id and reference number.
+pub async fn submit_at(store: &dyn Store, suggestion: NewSuggestion, now: DateTime<Utc>) -> (i64, ReferenceNo) {
+    let mut c = commit(None, 0);
+    c.now = now;
+    let (tx, rx) = std::sync::mpsc::channel();
+    c.submission = Some((
+        suggestion,
+        Box::new(move |_: &ReferenceNo, id: i64| {
+            tx.send(id).unwrap();
+            Vec::new()
+        }),
+    ));
+    let (_, reference) = done(store.commit(c).await.unwrap());
+    (rx.recv().unwrap(), reference.expect("a reference number"))
+}

@@ -278,3 +278,56 @@ pub async fn held_notifications_are_queued_once_the_person_writes(b: &Backend) {
     assert_eq!(s.totals(t0()).await.unwrap().held, 0);
     assert_eq!(drain(s, 508).await, vec!["hello", "held-1", "held-2"]);
 }
+
+pub async fn effects_apply_in_order_after_the_submission(b: &Backend) {
+    let s = &*b.store;
+    let m = member(s, "W009").await;
+    let existing = bound_member(s, "W010", 1601, None).await;
+    s.create_invite(m.id, "code-W009", t0(), t0() + chrono::Duration::days(1)).await.unwrap();
+    s.store_updates(&[incoming(1600, 1600)], t0()).await.unwrap();
+    let make = || {
+        let mut c = commit(Some(1600), 1600);
+        c.messages = vec![OutMessage::reply(1600, "first".into())];
+        c.submission = Some((
+            new_suggestion(existing.id, 2026),
+            Box::new(|r: &ReferenceNo, _: i64| vec![OutMessage::reply(1600, format!("receipt {r}"))]),
+        ));
+        let effects = vec![
+            Effect::RedeemInvite {
+                code_hash: "code-W009".into(),
+                telegram_user_id: 1602,
+                chat_id: 1602,
+                language: None,
+                reply: Box::new(|r| {
+                    vec![OutMessage::reply(
+                        1600,
+                        format!("redeemed {}", matches!(r, jianyan::store::Redeemed::Bound(_))),
+                    )]
+                }),
+            },
+            // Applied after the binding, in the same transaction: it reaches the member just bound.
+            Effect::CreateBroadcast {
+                broadcast: NewBroadcast {
+                    topic_id: None,
+                    text: "hi".into(),
+                    audience: Audience::All,
+                    staff_id: None,
+                    dialog: None,
+                    request_key: None,
+                },
+                render: Box::new(|_| "copy".into()),
+                reply: Box::new(|_, n| vec![OutMessage::reply(1600, format!("queued {n}"))]),
+            },
+        ];
+        (c, effects)
+    };
+    let (c, effects) = make();
+    let (rows, _) = done(s.commit_with(c, effects).await.unwrap());
+    let replies: Vec<&str> = rows.iter().filter(|r| r.chat_id == 1600).map(|r| r.payload.as_str()).collect();
+    assert_eq!(replies, vec!["first", "receipt PD-2026-0001", "redeemed true", "queued 2"]);
+    assert_eq!(s.member_by_telegram(1602).await.unwrap().map(|x| x.id), Some(m.id));
+    assert_eq!(drain(s, 1602).await, vec!["copy"]);
+    let (c, effects) = make();
+    assert!(matches!(s.commit_with(c, effects).await.unwrap(), Committed::AlreadyProcessed));
+    assert_eq!(s.recent_broadcasts(10).await.unwrap().len(), 1, "the effects are not applied again");
+}
