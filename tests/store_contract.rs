@@ -73,6 +73,8 @@ macro_rules! suite {
                 concurrency::one_invite_redeemed_at_once_binds_once,
                 concurrency::one_broadcast_request_at_once_queues_once,
                 concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
+                #[ignore = "bug: a write cut off while it begins (BEGIN IMMEDIATE) leaves the transaction open on a pooled connection (sqlx-sqlite 0.8.6, upstream sqlx#3932): later writes fail with `database is locked` or InvalidSavePointStatement"]
+                concurrency::cut_off_commits_leave_all_or_nothing_and_block_nothing,
                 reads::inbox_search_finds_words_inside_sentences,
                 reads::inbox_pages_by_keyset_both_ways,
                 reads::inbox_deadline_order_puts_no_deadline_last,

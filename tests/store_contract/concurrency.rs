@@ -139,3 +139,99 @@ pub async fn reminder_and_digest_recorded_at_once_are_recorded_once(b: &Backend)
     assert_eq!(digested.iter().filter(|r| **r).count(), 1);
     assert_eq!(due(&*b.store, LATER_MS).await.len(), 2, "one reminder and one digest queued");
 }
+
+/// A commit cut off at any point (its future dropped: a web client that disconnects, a timeout, an
+/// aborted task, a stop) leaves all of its work or none of it, and blocks no later write.
+pub async fn cut_off_commits_leave_all_or_nothing_and_block_nothing(b: &Backend) {
+    const N: i64 = 80;
+    const BURST: i64 = 20;
+    let m = member(&*b.store, "K007").await;
+    let member_id = m.id;
+    let updates: Vec<_> = (0..N + BURST).map(|i| incoming(7000 + i, 7000 + i)).collect();
+    b.store.store_updates(&updates, t0()).await.unwrap();
+    let make = move |i: i64| {
+        let mut c = commit(Some(7000 + i), 7000 + i);
+        c.dialog = Some(format!("state {i}"));
+        c.messages = vec![OutMessage::reply(7000 + i, format!("reply {i}"))];
+        c.submission =
+            Some((new_suggestion(member_id, 2026), Box::new(|_: &jianyan::domain::ReferenceNo, _: i64| Vec::new())));
+        c
+    };
+    // How long one such commit takes here, so that the cuts below fall before, inside and after one.
+    b.store.store_updates(&[incoming(6999, 6999)], t0()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut warm = make(0);
+    warm.update_id = Some(6999);
+    warm.chat_id = 6999;
+    warm.messages = vec![OutMessage::reply(6999, "warm".into())];
+    done(b.store.commit(warm).await.unwrap());
+    let took = started.elapsed();
+    // A burst of commits, cut off together while most of them wait for their turn to write.
+    let burst: Vec<_> = (N..N + BURST)
+        .map(|i| {
+            let s = b.store.clone();
+            tokio::spawn(async move { s.commit(make(i)).await })
+        })
+        .collect();
+    pause(took * 2).await;
+    for task in &burst {
+        task.abort();
+    }
+    for task in burst {
+        let _ = task.await;
+    }
+    let probe = b.store.store_updates(&[incoming(89_999, 1)], t0()).await;
+    assert!(probe.is_ok(), "a write after a burst of commits was cut off: {probe:?}");
+    // Each commit is cut off after a different share of that time (0 to 2×, most of them early,
+    // where it begins its transaction), one after the other; after each cut, the store must still
+    // take a write.
+    for i in 0..N {
+        let s = b.store.clone();
+        let task = tokio::spawn(async move { s.commit(make(i)).await });
+        pause(took * (i * i) as u32 / ((N * N) as u32 / 2)).await;
+        task.abort();
+        let _ = task.await;
+        let probe = b.store.store_updates(&[incoming(90_000 + i, 1)], t0()).await;
+        assert!(probe.is_ok(), "a write after commit {i} was cut off: {probe:?}");
+    }
+    let pending: Vec<i64> = b
+        .store
+        .pending_updates()
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.update_id - 7000)
+        .filter(|i| *i < N + BURST)
+        .collect();
+    for i in 0..N + BURST {
+        let chat = 7000 + i;
+        let state = b.store.dialog_state(chat).await.unwrap();
+        let queued = due_in(&*b.store, chat, LATER_MS).await;
+        if pending.contains(&i) {
+            assert_eq!((state, queued.len()), (None, 0), "update {i} not committed: none of its work");
+        } else {
+            assert_eq!((state, queued.len()), (Some(format!("state {i}")), 1), "update {i} committed: all of it");
+        }
+    }
+    let filed = b.store.suggestions_of_member(member_id, 100).await.unwrap().len() as i64;
+    assert_eq!(filed, 1 + N + BURST - pending.len() as i64, "one suggestion per committed update");
+    // The rest commits now, and the numbers have no gap.
+    for i in &pending {
+        done(b.store.commit(make(*i)).await.unwrap());
+    }
+    let mut seqs: Vec<i64> = Vec::new();
+    for x in b.store.suggestions_of_member(member_id, 100).await.unwrap() {
+        seqs.push(jianyan::domain::ReferenceNo::parse(&x.reference_no).unwrap().seq);
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=N + BURST + 1).collect::<Vec<_>>());
+    assert!(b.store.pending_updates().await.unwrap().iter().all(|u| u.update_id >= 89_999), "only the probes");
+}
+
+/// Lets other tasks run for `d`, finer than the timer's millisecond (the cuts above need it).
+async fn pause(d: std::time::Duration) {
+    let until = std::time::Instant::now() + d;
+    while std::time::Instant::now() < until {
+        tokio::task::yield_now().await;
+    }
+}

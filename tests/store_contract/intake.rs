@@ -16,6 +16,10 @@ pub async fn store_updates_returns_only_new_ids(b: &Backend) {
     assert_eq!(mixed, vec![12]);
     let pending: Vec<i64> = s.pending_updates().await.unwrap().iter().map(|u| u.update_id).collect();
     assert_eq!(pending, vec![10, 11, 12], "each update is kept once");
+    let mut odd = incoming(13, 3);
+    odd.understood = false;
+    s.store_updates(&[odd.clone(), odd], t0()).await.unwrap();
+    assert_eq!(s.totals(t0()).await.unwrap().not_understood, 1, "counted once for staff");
 }
 
 pub async fn pending_updates_are_the_unprocessed_in_order(b: &Backend) {

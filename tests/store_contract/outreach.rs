@@ -1,7 +1,8 @@
 //! Broadcasts, reminders, the overdue digest and chats Telegram moved.
 
 use chrono::Duration;
-use jianyan::store::{Audience, DeliveryResult, NewBroadcast, OutMessage, ReminderKind};
+use jianyan::domain::SuggestionState;
+use jianyan::store::{Audience, ChangeOp, DeliveryResult, NewBroadcast, OutMessage, ReminderKind};
 
 use crate::backends::Backend;
 use crate::fixtures::*;
@@ -103,6 +104,16 @@ pub async fn reminder_is_recorded_once(b: &Backend) {
     );
     assert!(s.record_reminder(aid, deadline, ReminderKind::Overdue, msg(1303), later).await.unwrap());
     assert!(s.due_reminders(later, Duration::days(2)).await.unwrap().is_empty());
+    // Reopened with a new deadline: reminders are due again, for it.
+    let new_deadline = later + Duration::days(1);
+    let mut reopen = change(sid, SuggestionState::Assigned, SuggestionState::Reopened, "reopened");
+    reopen.ops = vec![ChangeOp::ReactivateLead { assignment_id: aid, deadline: new_deadline }];
+    done(s.apply_change(reopen, later).await.unwrap());
+    let again = s.due_reminders(later, Duration::days(2)).await.unwrap();
+    assert_eq!(
+        again.iter().map(|r| (r.kind, r.deadline)).collect::<Vec<_>>(),
+        vec![(ReminderKind::Before, new_deadline)]
+    );
 }
 
 pub async fn digest_is_recorded_once(b: &Backend) {

@@ -112,6 +112,10 @@ pub async fn invites_bind_staff_and_liaisons(b: &Backend) {
     assert_eq!(staff_chats, vec![(901, Some("zh".to_string()))]);
     assert_eq!(s.liaison_recipients(dept.id).await.unwrap().iter().map(|r| r.chat_id).collect::<Vec<_>>(), vec![902]);
     assert!(matches!(s.identity_by_telegram(902).await.unwrap(), Some(Identity::Liaison(_))));
+    // One Telegram account is one person, across members, staff and liaisons.
+    let m = member(s, "I010").await;
+    s.create_invite(m.id, "code-m", now, now + Duration::days(1)).await.unwrap();
+    assert_eq!(s.redeem_invite("code-m", 901, 901, None, now).await.unwrap(), Redeemed::AccountTaken);
     // Departments: found by name or short name; adding one again keeps it.
     assert_eq!(s.department_by_name("住建委").await.unwrap().map(|d| d.id), Some(dept.id));
     assert_eq!(s.add_department("区住建委", None).await.unwrap().id, dept.id);

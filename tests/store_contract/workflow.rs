@@ -277,6 +277,33 @@ pub async fn held_notifications_are_queued_once_the_person_writes(b: &Backend) {
     assert!(s.held_notifications(id).await.unwrap().iter().all(|h| h.released_at.is_some()));
     assert_eq!(s.totals(t0()).await.unwrap().held, 0);
     assert_eq!(drain(s, 508).await, vec!["hello", "held-1", "held-2"]);
+    // Kept for a department until one of its liaisons writes, and for staff until one of them does.
+    let dept = s.add_department("区环保局", None).await.unwrap();
+    let liaison = s.add_liaison(dept.id, "钱联络", t0()).await.unwrap();
+    let staff = s.add_staff("孙秘书", t0()).await.unwrap();
+    queue(
+        s,
+        vec![
+            OutMessage::held(Addressee::Department(dept.id), Some(id), "for the department".into()),
+            OutMessage::held(Addressee::Staff, Some(id), "for staff".into()),
+        ],
+    )
+    .await;
+    let names: Vec<(String, Addressee)> =
+        s.held_notifications(id).await.unwrap().into_iter().skip(2).map(|h| (h.name, h.to)).collect();
+    assert_eq!(names, vec![("区环保局".into(), Addressee::Department(dept.id)), (String::new(), Addressee::Staff)]);
+    for (target, code, account) in [
+        (jianyan::store::InviteTarget::Liaison(liaison.id), "code-l", 1509),
+        (jianyan::store::InviteTarget::Staff(staff.id), "code-s", 1510),
+    ] {
+        s.create_invite_for(target, code, t0(), t0() + chrono::Duration::days(1)).await.unwrap();
+        s.redeem_invite(code, account, account, None, t0()).await.unwrap();
+        s.store_updates(&[incoming(account + 10_000, account)], t0()).await.unwrap();
+        done(s.commit(commit(Some(account + 10_000), account)).await.unwrap());
+    }
+    assert_eq!(drain(s, 1509).await, vec!["for the department"]);
+    assert_eq!(drain(s, 1510).await, vec!["for staff"]);
+    assert_eq!(s.totals(t0()).await.unwrap().held, 0);
 }
 
 pub async fn effects_apply_in_order_after_the_submission(b: &Backend) {
