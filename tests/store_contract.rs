@@ -52,6 +52,8 @@ macro_rules! suite {
                 outbox::outbox_result_records_each_delivery_result,
                 outbox::part_sent_is_recorded_only_at_its_part,
                 outbox::cancelled_message_stays_cancelled,
+                #[ignore = "proposed contract, not yet promised: a late Retry/Postpone after Sent makes the row pending (sent again), a late Failed/Uncertain counts it undelivered; latent while one worker keeps rows in flight, live once rows reach it twice (feed + scan, two instances)"]
+                outbox::sent_message_stays_sent,
                 outbox::preview_discard_touches_only_preview_chats,
                 #[ignore = "until the writer publishes"]
                 outbox::subscribe_outbox_hands_over_rows_committed_after_subscribing,
@@ -73,6 +75,7 @@ macro_rules! suite {
                 concurrency::one_invite_redeemed_at_once_binds_once,
                 concurrency::one_broadcast_request_at_once_queues_once,
                 concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
+                concurrency::named_things_created_at_once_exist_once,
                 #[ignore = "bug: a write cut off while it begins (BEGIN IMMEDIATE) leaves the transaction open on a pooled connection (sqlx-sqlite 0.8.6, upstream sqlx#3932): later writes fail with `database is locked` or InvalidSavePointStatement"]
                 concurrency::cut_off_commits_leave_all_or_nothing_and_block_nothing,
                 reads::inbox_search_finds_words_inside_sentences,

@@ -235,3 +235,35 @@ async fn pause(d: std::time::Duration) {
         tokio::task::yield_now().await;
     }
 }
+
+/// Things named uniquely (a member number, a department, a username, the preview's test member)
+/// exist once however many callers create them at the same moment.
+pub async fn named_things_created_at_once_exist_once(b: &Backend) {
+    let rows = vec![row("N001", "甲", Some("塘桥"), "经济界"), row("N002", "乙", Some("塘桥"), "")];
+    let imported = race(&b.store, move |s, _| {
+        let rows = rows.clone();
+        async move { s.import_members(&rows, t0()).await.unwrap() }
+    })
+    .await;
+    assert_eq!(imported.iter().map(|x| x.inserted).sum::<usize>(), 2, "each member inserted by one caller");
+    assert_eq!(imported.iter().map(|x| x.workstations_created).sum::<usize>(), 1);
+    assert_eq!(b.store.members().await.unwrap().len(), 2);
+    assert_eq!(b.store.workstations().await.unwrap().len(), 1);
+    let departments = race(&b.store, |s, _| async move { s.add_department("区档案局", None).await.unwrap().id }).await;
+    assert!(departments.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(b.store.departments().await.unwrap().len(), 1);
+    let users = race(&b.store, |s, i| async move {
+        let user = jianyan::store::NewUser {
+            username: "same".into(),
+            name: format!("caller {i}"),
+            role: jianyan::store::Role::Staff,
+            department_id: None,
+            password_hash: "x".into(),
+        };
+        s.add_user(user, t0()).await.unwrap()
+    })
+    .await;
+    assert_eq!(users.iter().filter(|u| u.is_some()).count(), 1, "one caller gets the username");
+    let previews = race(&b.store, |s, _| async move { s.preview_member(3, "预览", t0()).await.unwrap().id }).await;
+    assert!(previews.windows(2).all(|w| w[0] == w[1]), "one test member");
+}

@@ -193,3 +193,28 @@ pub async fn subscribe_outbox_hands_over_rows_committed_after_subscribing(b: &Ba
     assert!(!got.iter().any(|(id, ..)| *id == before[0].id));
     assert!(rx.try_recv().is_err(), "nothing else");
 }
+
+/// A message recorded sent is final: a late result for it (a second attempt that was under way, a
+/// row handed to the worker twice — by the in-memory feed and by a scan) neither queues it again nor
+/// counts it undelivered.
+pub async fn sent_message_stays_sent(b: &Backend) {
+    let s = &*b.store;
+    let rows = queue(s, vec![OutMessage::reply(60, "once".into()), OutMessage::reply(61, "also once".into())]).await;
+    let (a, c) = (rows[0].id, rows[1].id);
+    s.outbox_result(a, DeliveryResult::Sent, None, t0()).await.unwrap();
+    s.outbox_result(c, DeliveryResult::Sent, None, t0()).await.unwrap();
+    let late = [
+        DeliveryResult::Postpone { at_ms: ms(t0()) },
+        DeliveryResult::Retry { at_ms: ms(t0()) },
+        DeliveryResult::PartSent { part: 0 },
+    ];
+    for result in late {
+        s.outbox_result(a, result, Some("a late result"), t0()).await.unwrap();
+        assert_eq!(s.pending_payload(a).await.unwrap(), None, "still sent after {result:?}");
+        assert!(due_in(s, 60, LATER_MS).await.is_empty(), "not queued again after {result:?}");
+    }
+    for result in [DeliveryResult::Failed, DeliveryResult::Uncertain] {
+        s.outbox_result(c, result, Some("a late result"), t0()).await.unwrap();
+    }
+    assert_eq!(s.totals(t0()).await.unwrap().undelivered, 0, "a delivered message is not undelivered");
+}
