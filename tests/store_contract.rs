@@ -21,6 +21,8 @@ mod outbox;
 mod outreach;
 #[path = "store_contract/reads.rs"]
 mod reads;
+#[path = "store_contract/reports.rs"]
+mod reports;
 #[path = "store_contract/roster.rs"]
 mod roster;
 #[path = "store_contract/workflow.rs"]
@@ -87,6 +89,8 @@ macro_rules! suite {
                 reads::preview_member_is_a_test_member_left_out,
                 reads::members_page_and_counts_follow_the_filter,
                 reads::topic_status_and_update_keep_one_pinned,
+                reports::dashboard_counts_within_its_scope,
+                reports::audience_options_count_whom_they_reach,
                 console::users_are_unique_by_username,
                 console::sessions_end_on_expiry_logout_and_deactivation,
                 console::api_tokens_record_use_and_revocation,
