@@ -77,6 +77,7 @@ macro_rules! suite {
                 concurrency::one_broadcast_request_at_once_queues_once,
                 concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
                 concurrency::named_things_created_at_once_exist_once,
+                concurrency::failures_among_commits_at_once_undo_only_their_own,
                 #[ignore = "bug: a write whose caller goes away while the writer runs BEGIN IMMEDIATE (or COMMIT) on its connection leaves SQLite in a transaction the writer no longer knows of: every later write of the process fails with `cannot start a transaction within a transaction`"]
                 concurrency::cut_off_commits_leave_all_or_nothing_and_block_nothing,
                 reads::inbox_search_finds_words_inside_sentences,

@@ -140,6 +140,75 @@ pub async fn reminder_and_digest_recorded_at_once_are_recorded_once(b: &Backend)
     assert_eq!(due(&*b.store, LATER_MS).await.len(), 2, "one reminder and one digest queued");
 }
 
+/// Commits that arrive together and fail (an error, a conflict) undo only their own work: the
+/// others' work, committed at the same moment, stays, and nothing of the failed ones is kept.
+pub async fn failures_among_commits_at_once_undo_only_their_own(b: &Backend) {
+    let m = member(&*b.store, "K008").await;
+    let member_id = m.id;
+    let (stale_id, _) = submit(&*b.store, member_id, 2026).await;
+    let updates: Vec<_> = (0..RACERS as i64).map(|i| incoming(8000 + i, 8000 + i)).collect();
+    b.store.store_updates(&updates, t0()).await.unwrap();
+    let results = race(&b.store, move |s, i| async move {
+        let i = i as i64;
+        let mut c = commit(Some(8000 + i), 8000 + i);
+        c.dialog = Some(format!("state {i}"));
+        c.messages = vec![OutMessage::reply(8000 + i, format!("reply {i}"))];
+        c.submission =
+            Some((new_suggestion(member_id, 2026), Box::new(|_: &jianyan::domain::ReferenceNo, _: i64| Vec::new())));
+        match i % 3 {
+            // Fails at its last step: a broadcast to a workstation that does not exist.
+            1 => {
+                let effect = jianyan::store::Effect::CreateBroadcast {
+                    broadcast: NewBroadcast {
+                        topic_id: None,
+                        text: "x".into(),
+                        audience: Audience::Workstation(987_654),
+                        staff_id: None,
+                        dialog: None,
+                        request_key: None,
+                    },
+                    render: Box::new(|_| "copy".into()),
+                    reply: Box::new(|_, _| Vec::new()),
+                };
+                s.commit_with(c, vec![effect]).await.map(|_| "failed?").unwrap_or("failed")
+            }
+            // Planned on a stale state.
+            2 => {
+                c.change = Some(change(stale_id, SuggestionState::Accepted, SuggestionState::Assigned, "assigned"));
+                match s.commit(c).await.unwrap() {
+                    Committed::Conflict => "conflict",
+                    _ => "conflict?",
+                }
+            }
+            _ => match s.commit(c).await.unwrap() {
+                Committed::Done { .. } => "done",
+                _ => "done?",
+            },
+        }
+    })
+    .await;
+    for (i, r) in results.iter().enumerate() {
+        let want = ["done", "failed", "conflict"][i % 3];
+        assert_eq!(*r, want, "commit {i}");
+    }
+    let pending: Vec<i64> = b.store.pending_updates().await.unwrap().iter().map(|u| u.update_id - 8000).collect();
+    for i in 0..RACERS as i64 {
+        let kept = i % 3 == 0;
+        assert_eq!(!pending.contains(&i), kept, "update {i} processed only if its commit was done");
+        let state = b.store.dialog_state(8000 + i).await.unwrap();
+        assert_eq!(state, kept.then(|| format!("state {i}")), "dialog of {i}");
+        assert_eq!(due_in(&*b.store, 8000 + i, LATER_MS).await.len(), kept as usize, "reply of {i}");
+    }
+    let filed = b.store.suggestions_of_member(member_id, 100).await.unwrap();
+    assert_eq!(filed.len(), 1 + RACERS.div_ceil(3), "the done ones' suggestions, and the first");
+    let mut seqs: Vec<i64> =
+        filed.iter().map(|x| jianyan::domain::ReferenceNo::parse(&x.reference_no).unwrap().seq).collect();
+    seqs.sort();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no number lost to a failed commit");
+    assert_eq!(b.store.facts(stale_id).await.unwrap().unwrap().state, SuggestionState::Submitted);
+    assert!(b.store.recent_broadcasts(10).await.unwrap().is_empty());
+}
+
 /// A commit cut off at any point (its future dropped: a web client that disconnects, a timeout, an
 /// aborted task, a stop) leaves all of its work or none of it, and blocks no later write.
 pub async fn cut_off_commits_leave_all_or_nothing_and_block_nothing(b: &Backend) {
