@@ -209,6 +209,35 @@ pub async fn failures_among_commits_at_once_undo_only_their_own(b: &Backend) {
     assert!(b.store.recent_broadcasts(10).await.unwrap().is_empty());
 }
 
+/// A write whose caller goes away (its future dropped: a web client that disconnects, a timeout, an
+/// aborted task) blocks no later write.
+pub async fn a_write_whose_caller_goes_away_blocks_no_later_write(b: &Backend) {
+    // Rounds of writes dropped after a different while each (0 to 3 ms): some before they start,
+    // some waiting for the writer, some under way, some done.
+    for round in 0..30u64 {
+        let writes: Vec<_> = (0..8)
+            .map(|i| {
+                let s = b.store.clone();
+                tokio::spawn(async move {
+                    let mut c = commit(None, 100 + i);
+                    c.dialog = Some("x".into());
+                    c.messages = vec![OutMessage::reply(100 + i, "x".into())];
+                    s.commit(c).await
+                })
+            })
+            .collect();
+        pause(std::time::Duration::from_micros(100 * round)).await;
+        for w in &writes {
+            w.abort();
+        }
+        for w in writes {
+            let _ = w.await;
+        }
+        let probe = probe_write(&*b.store, round as i64).await;
+        assert!(probe.is_ok(), "a write after others were dropped (round {round}): {probe:?}");
+    }
+}
+
 /// A commit cut off at any point (its future dropped: a web client that disconnects, a timeout, an
 /// aborted task, a stop) leaves all of its work or none of it, and blocks no later write.
 pub async fn cut_off_commits_leave_all_or_nothing_and_block_nothing(b: &Backend) {
