@@ -199,7 +199,7 @@ pub async fn failures_among_commits_at_once_undo_only_their_own(b: &Backend) {
         assert_eq!(state, kept.then(|| format!("state {i}")), "dialog of {i}");
         assert_eq!(due_in(&*b.store, 8000 + i, LATER_MS).await.len(), kept as usize, "reply of {i}");
     }
-    let filed = b.store.suggestions_of_member(member_id, 100).await.unwrap();
+    let filed = b.store.suggestions_of_member(member_id, 1000).await.unwrap();
     assert_eq!(filed.len(), 1 + RACERS.div_ceil(3), "the done ones' suggestions, and the first");
     let mut seqs: Vec<i64> =
         filed.iter().map(|x| jianyan::domain::ReferenceNo::parse(&x.reference_no).unwrap().seq).collect();
@@ -311,14 +311,14 @@ pub async fn cut_off_commits_leave_all_or_nothing_and_block_nothing(b: &Backend)
             assert_eq!((state, queued.len()), (Some(format!("state {i}")), 1), "update {i} committed: all of it");
         }
     }
-    let filed = b.store.suggestions_of_member(member_id, 100).await.unwrap().len() as i64;
+    let filed = b.store.suggestions_of_member(member_id, 1000).await.unwrap().len() as i64;
     assert_eq!(filed, 1 + N + BURST - pending.len() as i64, "one suggestion per committed update");
     // The rest commits now, and the numbers have no gap.
     for i in &pending {
         done(b.store.commit(make(*i)).await.unwrap());
     }
     let mut seqs: Vec<i64> = Vec::new();
-    for x in b.store.suggestions_of_member(member_id, 100).await.unwrap() {
+    for x in b.store.suggestions_of_member(member_id, 1000).await.unwrap() {
         seqs.push(jianyan::domain::ReferenceNo::parse(&x.reference_no).unwrap().seq);
     }
     seqs.sort();
