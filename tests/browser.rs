@@ -285,6 +285,11 @@ struct World {
 
 impl World {
     async fn start() -> Self {
+        Self::start_with_bot(true).await
+    }
+
+    /// The app with the console told whether the Telegram bot runs (`bot_enabled`).
+    async fn start_with_bot(bot_enabled: bool) -> Self {
         let bot = TestBot::start().await;
         let now = bot.clock.now_utc();
         let department_id = bot.store.add_department("区教育局", Some("教育局")).await.unwrap().id;
@@ -311,7 +316,7 @@ impl World {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop_web, rx) = watch::channel(false);
-        tokio::spawn(jianyan::web::serve(WebState::new(app, true), listener, rx));
+        tokio::spawn(jianyan::web::serve(WebState::new(app, bot_enabled), listener, rx));
         Self { bot, base, stop_web }
     }
 
@@ -785,7 +790,8 @@ async fn seed_realistic(w: &World) -> Seeded {
     let topic_row = topics.iter().find(|t| t.id == water).cloned();
     let texts = &w.bot.app.texts;
     let render = |language: Option<&str>| {
-        jianyan::dialog::broadcast::member_copy(texts, texts.lang_for(language), announcement, topic_row.as_ref()).encode()
+        jianyan::dialog::broadcast::member_copy(texts, texts.lang_for(language), announcement, topic_row.as_ref())
+            .encode()
     };
     let new = jianyan::store::NewBroadcast {
         topic_id: Some(water),
@@ -805,16 +811,36 @@ async fn seed_realistic(w: &World) -> Seeded {
     use jianyan::store::Auditor::User as By;
     for (who, action, target, detail) in [
         (By(admin), "login", String::new(), String::new()),
-        (By(admin), "members.import", "roster".to_string(), "inserted 10, updated 0, workstations created 8, rows skipped 0".to_string()),
+        (
+            By(admin),
+            "members.import",
+            "roster".to_string(),
+            "inserted 10, updated 0, workstations created 8, rows skipped 0".to_string(),
+        ),
         (By(admin), "user.create", format!("user:{staff_id}"), "staff | staff".to_string()),
         (By(admin), "user.create", format!("user:{dept_id}"), "dept | department".to_string()),
-        (By(staff_id), "topic.create", format!("topic:{water}"), "\"15分钟社区生活圈\"建设 | 民生实事类 | pinned".to_string()),
+        (
+            By(staff_id),
+            "topic.create",
+            format!("topic:{water}"),
+            "\"15分钟社区生活圈\"建设 | 民生实事类 | pinned".to_string(),
+        ),
         (By(staff_id), "topic.close", format!("topic:{water}"), String::new()),
         (By(staff_id), "department.create", "department:3".to_string(), "区建设和交通委员会".to_string()),
         (By(staff_id), "liaison.invite", "liaison:1".to_string(), "教育局联络员 | 区教育局".to_string()),
         (By(staff_id), "member.invite", "member:PD2025001".to_string(), String::new()),
-        (By(staff_id), "broadcast.create", format!("broadcast:{broadcast}"), format!("topic:{water} | all: | 2 recipients")),
-        (By(staff_id), "broadcast.create", format!("broadcast:{broadcast}"), "topic:0 | workstation:陆家嘴街道 | 1 recipients".to_string()),
+        (
+            By(staff_id),
+            "broadcast.create",
+            format!("broadcast:{broadcast}"),
+            format!("topic:{water} | all: | 2 recipients"),
+        ),
+        (
+            By(staff_id),
+            "broadcast.create",
+            format!("broadcast:{broadcast}"),
+            "topic:0 | workstation:陆家嘴街道 | 1 recipients".to_string(),
+        ),
         (By(staff_id), "broadcast.cancel", format!("broadcast:{broadcast}"), "停止了 0 条未发送的消息".to_string()),
         (By(staff_id), "suggestions.export_csv", String::new(), "导出 3 条；筛选：state=accepted q=电梯".to_string()),
         (By(dept_id), "api_token.create", "区教育局".to_string(), "#1 教育局办公系统".to_string()),
@@ -910,6 +936,10 @@ async fn page_problems(b: &Browser, codes: &std::collections::HashSet<String>, t
                 .slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' «' + (e.innerText || '').slice(0, 20) + '»');
             problems.push('scrolls sideways: ' + root.scrollWidth + ' > ' + window.innerWidth + ' (' + wide.join(', ') + ')');
         }
+        const nav = document.querySelector('header.top nav');
+        if (window.innerWidth <= 640 && nav && nav.getBoundingClientRect().height > 0) {
+            problems.push('the navigation is not folded behind the menu key');
+        }
         for (const t of document.querySelectorAll('svg text')) {
             const ctm = t.getScreenCTM();
             const px = parseFloat(getComputedStyle(t).fontSize) * (ctm ? ctm.a : 1);
@@ -945,7 +975,9 @@ async fn page_problems(b: &Browser, codes: &std::collections::HashSet<String>, t
             problems.push(format!("shows the code «{token}»"));
         } else if token.contains('.') && tables.iter().any(|t| t == head) {
             problems.push(format!("shows the locale key «{token}»"));
-        } else if ["topic", "user", "member", "broadcast", "liaison", "department"].contains(&head) && token.contains(':') {
+        } else if ["topic", "user", "member", "broadcast", "liaison", "department"].contains(&head)
+            && token.contains(':')
+        {
             problems.push(format!("shows the target code «{token}»"));
         }
     }
@@ -996,4 +1028,30 @@ async fn every_console_page_fits_a_phone_and_reads_in_words() {
     }
     assert!(visited >= 80, "only {visited} page views");
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// With the bot off, the banner takes at most an eighth of a phone's first screen: for admins a
+/// short line that opens to say how to turn the bot on, for staff a few lines; departments do not
+/// see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_off_banner_stays_short_on_a_phone() {
+    let w = World::start_with_bot(false).await;
+    let b = Browser::start().await;
+    let height = "const e = document.querySelector('main .bot-off'); return e ? e.getBoundingClientRect().height : 0";
+    // An eighth of the phone's first screen at most (two or three lines).
+    for (role, at_most) in [("admin", 844.0 / 8.0), ("staff", 844.0 / 8.0)] {
+        b.viewport(1280, 900, false).await;
+        login(&b, &w, role).await;
+        b.viewport(390, 844, true).await;
+        let shown = b.execute(height).await.as_f64().unwrap();
+        assert!(shown > 0.0 && shown <= at_most, "{role}: the banner is {shown} px high on a phone");
+        if role == "admin" {
+            b.find("main details.bot-off summary").await.click().await;
+            b.wait_for_text("JIANYAN_BOT_TOKEN").await;
+        }
+        b.viewport(1280, 900, false).await;
+        logout(&b).await;
+    }
+    login(&b, &w, "dept").await;
+    assert_eq!(b.execute(height).await.as_f64(), Some(0.0), "departments are not told");
 }

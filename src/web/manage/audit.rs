@@ -160,9 +160,15 @@ impl DetailWords {
                     other => state.t(&format!("web.inbox.{other}")),
                 };
                 let value = match key {
-                    "state" if crate::domain::SuggestionState::ALL.iter().any(|v| v.code() == value) => state.t(&format!("state.{value}")),
-                    "kind" if crate::domain::SuggestionKind::ALL.iter().any(|v| v.code() == value) => state.t(&format!("kind.{value}")),
-                    "sort" if crate::store::inbox::InboxSort::parse(value).is_some() => state.t(&format!("web.inbox.sort_{value}")),
+                    "state" if crate::domain::SuggestionState::ALL.iter().any(|v| v.code() == value) => {
+                        state.t(&format!("state.{value}"))
+                    }
+                    "kind" if crate::domain::SuggestionKind::ALL.iter().any(|v| v.code() == value) => {
+                        state.t(&format!("kind.{value}"))
+                    }
+                    "sort" if crate::store::inbox::InboxSort::parse(value).is_some() => {
+                        state.t(&format!("web.inbox.sort_{value}"))
+                    }
                     _ => value.to_string(),
                 };
                 format!("{name}={value}")
@@ -276,7 +282,7 @@ pub async fn audit(
         @if entries.is_empty() {
             p.muted { (t("web.audit.none")) }
         } @else {
-            div.table-wrap { table {
+            div.table-wrap { table.audit {
                 thead { tr {
                     th { (t("web.audit.col_at")) }
                     th { (t("web.audit.col_user")) }
