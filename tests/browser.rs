@@ -1055,3 +1055,32 @@ async fn the_bot_off_banner_stays_short_on_a_phone() {
     login(&b, &w, "dept").await;
     assert_eq!(b.execute(height).await.as_f64(), Some(0.0), "departments are not told");
 }
+
+/// A roster import's button and an export's link say that the work is under way (assets/app.js),
+/// in the console's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_imports_and_exports_say_they_are_working() {
+    let w = World::start().await;
+    let b = Browser::start().await;
+    login(&b, &w, "staff").await;
+    b.goto(&w.url("/members/import")).await;
+    let roster = concat!(env!("CARGO_MANIFEST_DIR"), "/config/sample-roster.csv");
+    b.find("form[action='/members/import'] input[type=file]").await.type_text(roster).await;
+    // The test keeps the form from leaving the page, to read the button while "sending".
+    b.execute(
+        "const f = document.querySelector(\"form[action='/members/import']\");
+         f.addEventListener('submit', e => e.preventDefault());
+         f.requestSubmit();",
+    )
+    .await;
+    b.find_with_text("form[action='/members/import'] button[disabled]", &w.bot.t("web.busy.import")).await;
+
+    b.goto(&w.url("/suggestions")).await;
+    b.execute(
+        "const a = document.querySelector(\"a[href*='/export.csv']\");
+         a.addEventListener('click', e => e.preventDefault());
+         a.click();",
+    )
+    .await;
+    b.find_with_text("a[aria-busy][href*='/export.csv']", &w.bot.t("web.busy.export")).await;
+}
