@@ -669,7 +669,7 @@ async fn seed_realistic(w: &World) -> Seeded {
     };
 
     let plan = seed_suggestion(
-        &w,
+        w,
         "PD2025001",
         topic("十五五"),
         K::Advice,
@@ -677,9 +677,9 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["在金融城周边规划建设保障性租赁住房", "加密早晚高峰跨江公交与轨交接驳", "推动楼宇配套托育与社区食堂"],
     )
     .await;
-    advance(&w, 5);
+    advance(w, 5);
     let school = seed_suggestion(
-        &w,
+        w,
         "PD2025003",
         topic("十五五"),
         K::Advice,
@@ -687,9 +687,9 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["课后服务延长至18:30", "引入科技馆、少年宫等社会资源", "对双职工家庭优先保障"],
     )
     .await;
-    advance(&w, 20);
+    advance(w, 20);
     let lift = seed_suggestion(
-        &w,
+        w,
         "PD2025002",
         topic("15分钟"),
         K::PublicOpinion,
@@ -697,9 +697,9 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["推行加装电梯一站式审批", "设立低层住户补偿指引"],
     )
     .await;
-    advance(&w, 26);
+    advance(w, 26);
     let light = seed_suggestion(
-        &w,
+        w,
         "PD2025004",
         topic("世博水环"),
         K::Inspection,
@@ -707,9 +707,9 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["部分滨水步道照度不足", "建议增设紧急呼叫点与巡查频次"],
     )
     .await;
-    advance(&w, 30);
+    advance(w, 30);
     let baby = seed_suggestion(
-        &w,
+        w,
         "PD2025005",
         topic("世博水环"),
         K::Advice,
@@ -717,9 +717,9 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["在主要驿站设置母婴室", "增加儿童友好游憩设施"],
     )
     .await;
-    advance(&w, 22);
+    advance(w, 22);
     let bikes = seed_suggestion(
-        &w,
+        w,
         "PD2025006",
         topic("15分钟"),
         K::PublicOpinion,
@@ -727,9 +727,9 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["世纪大道站、东方体育中心站周边停放点严重不足"],
     )
     .await;
-    advance(&w, 3);
+    advance(w, 3);
     let clinic = seed_suggestion(
-        &w,
+        w,
         "PD2025007",
         None,
         K::PublicOpinion,
@@ -737,12 +737,12 @@ async fn seed_realistic(w: &World) -> Seeded {
         &["扩大长处方药品目录", "与三级医院药品目录衔接"],
     )
     .await;
-    advance(&w, 4);
+    advance(w, 4);
     let dup =
-        seed_suggestion(&w, "PD2025008", topic("15分钟"), K::PublicOpinion, "老旧小区加装电梯难", &["审批慢"]).await;
-    advance(&w, 2);
+        seed_suggestion(w, "PD2025008", topic("15分钟"), K::PublicOpinion, "老旧小区加装电梯难", &["审批慢"]).await;
+    advance(w, 2);
     let research = seed_suggestion(
-        &w,
+        w,
         "PD2025009",
         topic("产业体系"),
         K::Research,
@@ -751,36 +751,36 @@ async fn seed_realistic(w: &World) -> Seeded {
     )
     .await;
 
-    advance(&w, 20);
+    advance(w, 20);
     let edu = department("区教育局").await;
     let build = department("区建设和交通委员会").await;
     let dev = department("区发展和改革委员会").await;
     for id in [plan, school, lift, light, baby, research] {
-        seed_act(&w, &staff, id, C::Accept).await;
+        seed_act(w, &staff, id, C::Accept).await;
     }
-    seed_act(&w, &staff, dup, C::Reject { reason: "与PD-2025-0003内容相同，已并入该建言办理。".into() }).await;
-    seed_act(&w, &staff, plan, C::Assign { lead: edu, co: vec![dev], deadline: None }).await;
-    seed_act(&w, &staff, school, C::Assign { lead: edu, co: vec![], deadline: None }).await;
-    seed_act(&w, &staff, lift, C::Assign { lead: build, co: vec![], deadline: None }).await;
-    seed_act(&w, &staff, light, C::Assign { lead: build, co: vec![], deadline: None }).await;
-    seed_act(&w, &staff, research, C::Instruct { text: "请发改委牵头研究，纳入\"十五五\"专项规划。".into() }).await;
-    advance(&w, 30);
-    seed_act(&w, &dept, school, C::Acknowledge).await;
-    seed_act(&w, &dept, plan, C::Acknowledge).await;
-    advance(&w, 50);
+    seed_act(w, &staff, dup, C::Reject { reason: "与PD-2025-0003内容相同，已并入该建言办理。".into() }).await;
+    seed_act(w, &staff, plan, C::Assign { lead: edu, co: vec![dev], deadline: None }).await;
+    seed_act(w, &staff, school, C::Assign { lead: edu, co: vec![], deadline: None }).await;
+    seed_act(w, &staff, lift, C::Assign { lead: build, co: vec![], deadline: None }).await;
+    seed_act(w, &staff, light, C::Assign { lead: build, co: vec![], deadline: None }).await;
+    seed_act(w, &staff, research, C::Instruct { text: "请发改委牵头研究，纳入\"十五五\"专项规划。".into() }).await;
+    advance(w, 30);
+    seed_act(w, &dept, school, C::Acknowledge).await;
+    seed_act(w, &dept, plan, C::Acknowledge).await;
+    advance(w, 50);
     let answer = "经研究，2025年秋季学期起全区公办中小学课后服务时间延长至18:30，并引入区少年宫、科技馆等40余家单位的课程资源；双职工家庭子女优先保障。";
-    seed_act(&w, &dept, school, C::Reply { class: "A".into(), text: answer.into(), document: None }).await;
-    advance(&w, 20);
+    seed_act(w, &dept, school, C::Reply { class: "A".into(), text: answer.into(), document: None }).await;
+    advance(w, 20);
     let li_na = member("PD2025003").await;
     seed_act(
-        &w,
+        w,
         &Actor::Member(&li_na),
         school,
         C::Rate { reply_no: 1, rating: Rating::Satisfied, reason: String::new() },
     )
     .await;
-    seed_act(&w, &staff, school, C::Adopt).await;
-    advance(&w, 24);
+    seed_act(w, &staff, school, C::Adopt).await;
+    advance(w, 24);
 
     // Two members on Telegram, and a broadcast to everyone reachable.
     w.bot.register(&TgUser::new(8001, "张伟"), "PD2025001").await;
