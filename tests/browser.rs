@@ -607,8 +607,10 @@ struct Seeded {
     school: i64,
     /// Assigned to 区教育局 (lead) and 区发展和改革委员会, acknowledged.
     plan: i64,
-    /// Just submitted: staff see every action card.
+    /// Accepted, not yet assigned: staff see the cards to assign, instruct, merge and adopt.
     baby: i64,
+    /// Just submitted: staff see the cards to accept, not accept and merge.
+    bikes: i64,
     /// Not accepted.
     dup: i64,
     topic: i64,
@@ -850,8 +852,8 @@ async fn seed_realistic(w: &World) -> Seeded {
     ] {
         store.audit(who, action, &target, &detail, at).await.unwrap();
     }
-    let _ = (bikes, clinic, lift, light, research);
-    Seeded { school, plan, baby, dup, topic: water }
+    let _ = (clinic, lift, light, research);
+    Seeded { school, plan, baby, bikes, dup, topic: water }
 }
 
 /// The console's pages a role can open, by a short name (the screenshot's file name).
@@ -864,7 +866,8 @@ fn pages(role: &str, s: &Seeded) -> Vec<(String, String)> {
     ];
     if role != "dept" {
         pages.extend([
-            ("suggestion-new", format!("/suggestions/{}", s.baby)),
+            ("suggestion-new", format!("/suggestions/{}", s.bikes)),
+            ("suggestion-accepted", format!("/suggestions/{}", s.baby)),
             ("suggestion-not-accepted", format!("/suggestions/{}", s.dup)),
             ("topics", "/topics".to_string()),
             ("topic-new", "/topics/new".to_string()),
