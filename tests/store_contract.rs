@@ -54,7 +54,6 @@ macro_rules! suite {
                 outbox::outbox_result_records_each_delivery_result,
                 outbox::part_sent_is_recorded_only_at_its_part,
                 outbox::cancelled_message_stays_cancelled,
-                #[ignore = "proposed contract, not yet promised: a late Retry/Postpone after Sent makes the row pending (sent again), a late Failed/Uncertain counts it undelivered; latent while one worker keeps rows in flight, live once rows reach it twice (feed + scan, two instances)"]
                 outbox::sent_message_stays_sent,
                 outbox::preview_discard_touches_only_preview_chats,
                 outbox::subscribe_outbox_hands_over_rows_committed_after_subscribing,
@@ -78,9 +77,7 @@ macro_rules! suite {
                 concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
                 concurrency::named_things_created_at_once_exist_once,
                 concurrency::failures_among_commits_at_once_undo_only_their_own,
-                #[ignore = "bug: a write whose caller goes away while the writer runs BEGIN IMMEDIATE (or COMMIT) on its connection leaves SQLite in a transaction the writer no longer knows of: every later write of the process fails with `cannot start a transaction within a transaction`"]
                 concurrency::cut_off_commits_leave_all_or_nothing_and_block_nothing,
-                #[ignore = "bug: a write whose caller goes away while the writer runs BEGIN IMMEDIATE (or COMMIT) on its connection leaves SQLite in a transaction the writer no longer knows of: every later write of the process fails with `cannot start a transaction within a transaction`"]
                 concurrency::a_write_whose_caller_goes_away_blocks_no_later_write,
                 reads::inbox_search_finds_words_inside_sentences,
                 reads::inbox_pages_by_keyset_both_ways,
