@@ -1,7 +1,13 @@
 // jianyan console: the little script the pages use. Everything works without it; it only keeps the
-// progress of broadcasts being sent up to date, and keeps a confirmation from being sent twice.
+// progress of broadcasts being sent up to date, keeps a confirmation from being sent twice, and says
+// on the button that a long import or export is under way.
 (function () {
   "use strict";
+  // Loaded once per page, even when a page names it twice.
+  if (window.jianyanConsole) {
+    return;
+  }
+  window.jianyanConsole = true;
 
   var PARTS = ["sent", "failed", "blocked", "uncertain", "pending"];
   var COUNTS = ["sent", "pending", "failed", "blocked", "uncertain", "not_sent", "total"];
@@ -68,6 +74,42 @@
         return;
       }
       form.setAttribute("data-sent", "1");
+    });
+  });
+
+  // Long work says it is under way: a file import on its submit button, an export on its link (the
+  // download starts when the file is ready; the link reads as before once the page has the focus
+  // back, or after a minute). The words come from the page (`data-busy-*` on <body>).
+  var body = document.body;
+  document.querySelectorAll('form[enctype="multipart/form-data"]').forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector('button[type="submit"]');
+      if (button && body.getAttribute("data-busy-import")) {
+        // After this event: a button disabled now would not be sent with the form.
+        window.setTimeout(function () {
+          button.textContent = body.getAttribute("data-busy-import");
+          button.disabled = true;
+          form.setAttribute("aria-busy", "true");
+        }, 0);
+      }
+    });
+  });
+  document.querySelectorAll('a[href*="/export."]').forEach(function (link) {
+    link.addEventListener("click", function () {
+      var text = body.getAttribute("data-busy-export");
+      if (!text || link.getAttribute("aria-busy")) {
+        return;
+      }
+      var before = link.textContent;
+      link.setAttribute("aria-busy", "true");
+      link.textContent = text;
+      var restore = function () {
+        link.textContent = before;
+        link.removeAttribute("aria-busy");
+        window.removeEventListener("focus", restore);
+      };
+      window.setTimeout(function () { window.addEventListener("focus", restore); }, 1000);
+      window.setTimeout(restore, 60000);
     });
   });
 })();

@@ -32,6 +32,21 @@ fn lang(app: &App) -> Lang {
     Lang::parse(&app.config.locale.default).unwrap_or(Lang::Zh)
 }
 
+/// Roster rows imported per store call, between updates of the progress bar.
+const IMPORT_CHUNK_ROWS: usize = 500;
+
+/// A progress bar of `len` steps labelled `message`, drawn on stderr only when stderr is a
+/// terminal (indicatif hides it otherwise), so piped or redirected output stays clean.
+fn progress_bar(len: usize, message: String) -> indicatif::ProgressBar {
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len as u64), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(style);
+    bar.set_message(message);
+    bar
+}
+
 pub async fn members_import(app: &App, file: &Path, skip_invalid: bool) -> anyhow::Result<Outcome> {
     let (texts, lang) = (&app.texts, lang(app));
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -54,7 +69,17 @@ pub async fn members_import(app: &App, file: &Path, skip_invalid: bool) -> anyho
         }
         text.push('\n');
     }
-    let summary = app.store.import_members(&parsed.rows, app.clock.now()).await?;
+    // A roster of 100,000 takes a while: a bar on the terminal, nothing when piped.
+    let bar = progress_bar(parsed.rows.len(), texts.t(lang, "cli.import_progress", &[]));
+    let mut summary = crate::store::ImportSummary::default();
+    for chunk in parsed.rows.chunks(IMPORT_CHUNK_ROWS) {
+        let part = app.store.import_members(chunk, app.clock.now()).await?;
+        summary.inserted += part.inserted;
+        summary.updated += part.updated;
+        summary.workstations_created += part.workstations_created;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
     text.push_str(&texts.t(
         lang,
         "cli.import_done",
@@ -332,4 +357,16 @@ pub async fn workstations_import(app: &App, file: &Path) -> anyhow::Result<Outco
     }
     app.store.upsert_workstations(&rows).await?;
     Ok(Outcome::ok(texts.t(lang, "cli.workstations_done", &[("count", &rows.len())])))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::IsTerminal;
+
+    /// Piped or redirected (as under CI), the import prints no bar; on a terminal it does.
+    #[test]
+    fn the_progress_bar_draws_only_on_a_terminal() {
+        let bar = super::progress_bar(10, "导入".into());
+        assert_eq!(bar.is_hidden(), !std::io::stderr().is_terminal());
+    }
 }

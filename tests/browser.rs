@@ -6,8 +6,8 @@
 //! chromium-driver`; `.ci/run` installs them), or `JIANYAN_CHROMIUM` / `JIANYAN_CHROMEDRIVER`.
 //! Without them the tests fail and say so: they are never skipped silently.
 //!
-//! `cargo test --test browser -- --ignored screenshots` writes the console's screenshots to
-//! `docs/screenshots/`.
+//! `JIANYAN_SCREENSHOTS=docs/screenshots cargo test --test browser every_console_page` writes the
+//! console's screenshots (every page, desktop and phone) there; never under CI.
 
 mod support;
 
@@ -127,10 +127,6 @@ mod webdriver {
             ok("current url", self.client.current_url().await).to_string()
         }
 
-        pub async fn set_window(&self, width: u32, height: u32) {
-            ok("set window size", self.client.set_window_size(width, height).await);
-        }
-
         pub async fn try_find(&self, css: &str) -> Option<Element> {
             match self.client.find(Locator::Css(css)).await {
                 Ok(e) => Some(Element(e)),
@@ -216,14 +212,26 @@ mod webdriver {
             }
         }
 
-        /// A PNG of the whole page (the window is stretched to the page's height first).
-        pub async fn screenshot_full(&self, width: u32) -> Vec<u8> {
-            self.set_window(width, 900).await;
-            let height = self.execute("return document.documentElement.scrollHeight").await.as_u64().unwrap_or(900);
-            // The window's frame takes some of its height: make room for the whole page.
-            self.set_window(width, (height as u32 + 140).clamp(600, 6000)).await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            ok("screenshot", self.client.screenshot().await)
+        /// The page's viewport as a screen of `width` × `height` CSS pixels at scale 1, a phone's
+        /// (`mobile`: the page's viewport meta applies) or a desktop's, through Chrome's DevTools
+        /// (headless windows keep a minimum width).
+        pub async fn viewport(&self, width: u32, height: u32, mobile: bool) {
+            let params = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile});
+            let body = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params});
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+            let answer = http.post(format!("{}/goog/cdp/execute", self.session)).json(&body).send().await;
+            let answer = answer.unwrap_or_else(|e| panic!("chromedriver: {e}"));
+            assert!(answer.status().is_success(), "setting the viewport: {}", answer.text().await.unwrap_or_default());
+        }
+
+        /// A PNG of the whole page at `width` (the viewport is stretched to the page's height, up to
+        /// 4000 px), then the viewport back at `width` × `height`.
+        pub async fn screenshot_full(&self, width: u32, height: u32, mobile: bool) -> Vec<u8> {
+            let full = self.execute("return document.documentElement.scrollHeight").await.as_u64().unwrap_or(900);
+            self.viewport(width, (full as u32).clamp(height, 4000), mobile).await;
+            let png = ok("screenshot", self.client.screenshot().await);
+            self.viewport(width, height, mobile).await;
+            png
         }
     }
 
@@ -277,6 +285,11 @@ struct World {
 
 impl World {
     async fn start() -> Self {
+        Self::start_with_bot(true).await
+    }
+
+    /// The app with the console told whether the Telegram bot runs (`bot_enabled`).
+    async fn start_with_bot(bot_enabled: bool) -> Self {
         let bot = TestBot::start().await;
         let now = bot.clock.now_utc();
         let department_id = bot.store.add_department("区教育局", Some("教育局")).await.unwrap().id;
@@ -303,7 +316,7 @@ impl World {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop_web, rx) = watch::channel(false);
-        tokio::spawn(jianyan::web::serve(WebState::new(app, true), listener, rx));
+        tokio::spawn(jianyan::web::serve(WebState::new(app, bot_enabled), listener, rx));
         Self { bot, base, stop_web }
     }
 
@@ -572,23 +585,45 @@ fn advance(w: &World, hours: i64) {
     w.bot.clock.set(w.bot.clock.now_utc() + chrono::Duration::hours(hours));
 }
 
-fn save(name: &str, png: &[u8]) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
-    eprintln!("wrote docs/screenshots/{name} ({} bytes)", png.len());
+/// Where the page tour writes its screenshots: `JIANYAN_SCREENSHOTS=docs/screenshots` (relative to
+/// the crate). Never under CI (`CI` set), so a CI run never changes the committed PNGs.
+fn screenshot_dir() -> Option<std::path::PathBuf> {
+    if std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let dir = std::env::var("JIANYAN_SCREENSHOTS").ok().filter(|d| !d.trim().is_empty())?;
+    Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
 }
 
-/// Screenshots of the console for the docs, with realistic Chinese data: the sample roster, topics
-/// from the committee's 2025 list, and suggestions in several states.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "writes docs/screenshots/; run with --ignored screenshots"]
-async fn screenshots() {
+fn save(dir: &std::path::Path, name: &str, png: &[u8]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+    eprintln!("wrote {}/{name} ({} bytes)", dir.display(), png.len());
+}
+
+/// What the realistic seed made, for the pages that show one thing.
+struct Seeded {
+    /// Answered by 区教育局, rated and adopted.
+    school: i64,
+    /// Assigned to 区教育局 (lead) and 区发展和改革委员会, acknowledged.
+    plan: i64,
+    /// Accepted, not yet assigned: staff see the cards to assign, instruct, merge and adopt.
+    baby: i64,
+    /// Just submitted: staff see the cards to accept, not accept and merge.
+    bikes: i64,
+    /// Not accepted.
+    dup: i64,
+    topic: i64,
+}
+
+/// Realistic Chinese data: the sample roster, topics from the committee's 2025 list, suggestions in
+/// every common state, a broadcast delivered to two members, and an audit log with the entries the
+/// console writes (their target and detail shaped as the console writes them).
+async fn seed_realistic(w: &World) -> Seeded {
     use jianyan::domain::SuggestionKind as K;
     use jianyan::store::Rating;
     use jianyan::workflow::{Actor, Command as C};
 
-    let w = World::start().await;
     let store = &w.bot.store;
     let now = w.bot.clock.now_utc();
     let roster = jianyan::roster::parse(include_bytes!("../config/sample-roster.csv"));
@@ -636,7 +671,7 @@ async fn screenshots() {
     };
 
     let plan = seed_suggestion(
-        &w,
+        w,
         "PD2025001",
         topic("十五五"),
         K::Advice,
@@ -644,9 +679,9 @@ async fn screenshots() {
         &["在金融城周边规划建设保障性租赁住房", "加密早晚高峰跨江公交与轨交接驳", "推动楼宇配套托育与社区食堂"],
     )
     .await;
-    advance(&w, 5);
+    advance(w, 5);
     let school = seed_suggestion(
-        &w,
+        w,
         "PD2025003",
         topic("十五五"),
         K::Advice,
@@ -654,9 +689,9 @@ async fn screenshots() {
         &["课后服务延长至18:30", "引入科技馆、少年宫等社会资源", "对双职工家庭优先保障"],
     )
     .await;
-    advance(&w, 20);
+    advance(w, 20);
     let lift = seed_suggestion(
-        &w,
+        w,
         "PD2025002",
         topic("15分钟"),
         K::PublicOpinion,
@@ -664,9 +699,9 @@ async fn screenshots() {
         &["推行加装电梯一站式审批", "设立低层住户补偿指引"],
     )
     .await;
-    advance(&w, 26);
+    advance(w, 26);
     let light = seed_suggestion(
-        &w,
+        w,
         "PD2025004",
         topic("世博水环"),
         K::Inspection,
@@ -674,9 +709,9 @@ async fn screenshots() {
         &["部分滨水步道照度不足", "建议增设紧急呼叫点与巡查频次"],
     )
     .await;
-    advance(&w, 30);
+    advance(w, 30);
     let baby = seed_suggestion(
-        &w,
+        w,
         "PD2025005",
         topic("世博水环"),
         K::Advice,
@@ -684,9 +719,9 @@ async fn screenshots() {
         &["在主要驿站设置母婴室", "增加儿童友好游憩设施"],
     )
     .await;
-    advance(&w, 22);
+    advance(w, 22);
     let bikes = seed_suggestion(
-        &w,
+        w,
         "PD2025006",
         topic("15分钟"),
         K::PublicOpinion,
@@ -694,9 +729,9 @@ async fn screenshots() {
         &["世纪大道站、东方体育中心站周边停放点严重不足"],
     )
     .await;
-    advance(&w, 3);
+    advance(w, 3);
     let clinic = seed_suggestion(
-        &w,
+        w,
         "PD2025007",
         None,
         K::PublicOpinion,
@@ -704,12 +739,12 @@ async fn screenshots() {
         &["扩大长处方药品目录", "与三级医院药品目录衔接"],
     )
     .await;
-    advance(&w, 4);
+    advance(w, 4);
     let dup =
-        seed_suggestion(&w, "PD2025008", topic("15分钟"), K::PublicOpinion, "老旧小区加装电梯难", &["审批慢"]).await;
-    advance(&w, 2);
+        seed_suggestion(w, "PD2025008", topic("15分钟"), K::PublicOpinion, "老旧小区加装电梯难", &["审批慢"]).await;
+    advance(w, 2);
     let research = seed_suggestion(
-        &w,
+        w,
         "PD2025009",
         topic("产业体系"),
         K::Research,
@@ -718,59 +753,337 @@ async fn screenshots() {
     )
     .await;
 
-    advance(&w, 20);
+    advance(w, 20);
     let edu = department("区教育局").await;
     let build = department("区建设和交通委员会").await;
     let dev = department("区发展和改革委员会").await;
     for id in [plan, school, lift, light, baby, research] {
-        seed_act(&w, &staff, id, C::Accept).await;
+        seed_act(w, &staff, id, C::Accept).await;
     }
-    seed_act(&w, &staff, dup, C::Reject { reason: "与PD-2025-0003内容相同，已并入该建言办理。".into() }).await;
-    seed_act(&w, &staff, plan, C::Assign { lead: edu, co: vec![dev], deadline: None }).await;
-    seed_act(&w, &staff, school, C::Assign { lead: edu, co: vec![], deadline: None }).await;
-    seed_act(&w, &staff, lift, C::Assign { lead: build, co: vec![], deadline: None }).await;
-    seed_act(&w, &staff, light, C::Assign { lead: build, co: vec![], deadline: None }).await;
-    seed_act(&w, &staff, research, C::Instruct { text: "请发改委牵头研究，纳入\"十五五\"专项规划。".into() }).await;
-    advance(&w, 30);
-    seed_act(&w, &dept, school, C::Acknowledge).await;
-    seed_act(&w, &dept, plan, C::Acknowledge).await;
-    advance(&w, 50);
+    seed_act(w, &staff, dup, C::Reject { reason: "与PD-2025-0003内容相同，已并入该建言办理。".into() }).await;
+    seed_act(w, &staff, plan, C::Assign { lead: edu, co: vec![dev], deadline: None }).await;
+    seed_act(w, &staff, school, C::Assign { lead: edu, co: vec![], deadline: None }).await;
+    seed_act(w, &staff, lift, C::Assign { lead: build, co: vec![], deadline: None }).await;
+    seed_act(w, &staff, light, C::Assign { lead: build, co: vec![], deadline: None }).await;
+    seed_act(w, &staff, research, C::Instruct { text: "请发改委牵头研究，纳入\"十五五\"专项规划。".into() }).await;
+    advance(w, 30);
+    seed_act(w, &dept, school, C::Acknowledge).await;
+    seed_act(w, &dept, plan, C::Acknowledge).await;
+    advance(w, 50);
     let answer = "经研究，2025年秋季学期起全区公办中小学课后服务时间延长至18:30，并引入区少年宫、科技馆等40余家单位的课程资源；双职工家庭子女优先保障。";
-    seed_act(&w, &dept, school, C::Reply { class: "A".into(), text: answer.into(), document: None }).await;
-    advance(&w, 20);
+    seed_act(w, &dept, school, C::Reply { class: "A".into(), text: answer.into(), document: None }).await;
+    advance(w, 20);
     let li_na = member("PD2025003").await;
     seed_act(
-        &w,
+        w,
         &Actor::Member(&li_na),
         school,
         C::Rate { reply_no: 1, rating: Rating::Satisfied, reason: String::new() },
     )
     .await;
-    seed_act(&w, &staff, school, C::Adopt).await;
-    let _ = (baby, bikes, clinic);
-    advance(&w, 24);
+    seed_act(w, &staff, school, C::Adopt).await;
+    advance(w, 24);
 
+    // Two members on Telegram, and a broadcast to everyone reachable.
+    w.bot.register(&TgUser::new(8001, "张伟"), "PD2025001").await;
+    w.bot.register(&TgUser::new(8002, "王芳"), "PD2025002").await;
+    let announcement = "请各位委员于本月底前围绕\"15分钟社区生活圈\"建设提交建言。";
+    let water = topic("15分钟").unwrap();
+    let topic_row = topics.iter().find(|t| t.id == water).cloned();
+    let texts = &w.bot.app.texts;
+    let render = |language: Option<&str>| {
+        jianyan::dialog::broadcast::member_copy(texts, texts.lang_for(language), announcement, topic_row.as_ref())
+            .encode()
+    };
+    let new = jianyan::store::NewBroadcast {
+        topic_id: Some(water),
+        text: announcement.into(),
+        audience: jianyan::store::Audience::All,
+        staff_id: None,
+        dialog: None,
+        request_key: None,
+    };
+    let (broadcast, _) = store.create_broadcast(new, &render, w.bot.clock.now_utc()).await.unwrap();
+
+    // The audit log, as the console writes it.
+    let admin = store.user_for_login("admin").await.unwrap().unwrap().0.id;
+    let staff_id = store.user_for_login("staff").await.unwrap().unwrap().0.id;
+    let dept_id = store.user_for_login("dept").await.unwrap().unwrap().0.id;
+    let at = w.bot.clock.now_utc();
+    use jianyan::store::Auditor::User as By;
+    for (who, action, target, detail) in [
+        (By(admin), "login", String::new(), String::new()),
+        (
+            By(admin),
+            "members.import",
+            "roster".to_string(),
+            "inserted 10, updated 0, workstations created 8, rows skipped 0".to_string(),
+        ),
+        (By(admin), "user.create", format!("user:{staff_id}"), "staff | staff".to_string()),
+        (By(admin), "user.create", format!("user:{dept_id}"), "dept | department".to_string()),
+        (
+            By(staff_id),
+            "topic.create",
+            format!("topic:{water}"),
+            "\"15分钟社区生活圈\"建设 | 民生实事类 | pinned".to_string(),
+        ),
+        (By(staff_id), "topic.close", format!("topic:{water}"), String::new()),
+        (By(staff_id), "department.create", "department:3".to_string(), "区建设和交通委员会".to_string()),
+        (By(staff_id), "liaison.invite", "liaison:1".to_string(), "教育局联络员 | 区教育局".to_string()),
+        (By(staff_id), "member.invite", "member:PD2025001".to_string(), String::new()),
+        (
+            By(staff_id),
+            "broadcast.create",
+            format!("broadcast:{broadcast}"),
+            format!("topic:{water} | all: | 2 recipients"),
+        ),
+        (
+            By(staff_id),
+            "broadcast.create",
+            format!("broadcast:{broadcast}"),
+            "topic:0 | workstation:陆家嘴街道 | 1 recipients".to_string(),
+        ),
+        (By(staff_id), "broadcast.cancel", format!("broadcast:{broadcast}"), "停止了 0 条未发送的消息".to_string()),
+        (By(staff_id), "suggestions.export_csv", String::new(), "导出 3 条；筛选：state=accepted q=电梯".to_string()),
+        (By(dept_id), "api_token.create", "区教育局".to_string(), "#1 教育局办公系统".to_string()),
+        (By(admin), "user.password_reset", format!("user:{staff_id}"), "staff".to_string()),
+        (By(admin), "user.deactivate", format!("user:{dept_id}"), "dept".to_string()),
+        (By(admin), "user.reactivate", format!("user:{dept_id}"), "dept".to_string()),
+    ] {
+        store.audit(who, action, &target, &detail, at).await.unwrap();
+    }
+    let _ = (clinic, lift, light, research);
+    Seeded { school, plan, baby, bikes, dup, topic: water }
+}
+
+/// The console's pages a role can open, by a short name (the screenshot's file name).
+fn pages(role: &str, s: &Seeded) -> Vec<(String, String)> {
+    let mut pages = vec![
+        ("dashboard", "/".to_string()),
+        ("inbox", "/suggestions".to_string()),
+        ("suggestion-answered", format!("/suggestions/{}", s.school)),
+        ("suggestion-assigned", format!("/suggestions/{}", s.plan)),
+    ];
+    if role != "dept" {
+        pages.extend([
+            ("suggestion-new", format!("/suggestions/{}", s.bikes)),
+            ("suggestion-accepted", format!("/suggestions/{}", s.baby)),
+            ("suggestion-not-accepted", format!("/suggestions/{}", s.dup)),
+            ("topics", "/topics".to_string()),
+            ("topic-new", "/topics/new".to_string()),
+            ("topic-edit", format!("/topics/{}/edit", s.topic)),
+            ("broadcasts", "/broadcasts".to_string()),
+            ("broadcast-new", format!("/broadcasts/new?topic={}", s.topic)),
+            ("departments", "/departments".to_string()),
+            ("members", "/members".to_string()),
+            ("members-import", "/members/import".to_string()),
+            ("members-unreachable", "/members/unreachable".to_string()),
+            ("preview", "/preview".to_string()),
+            ("api-tokens", "/api-tokens".to_string()),
+        ]);
+    } else {
+        pages.push(("forbidden", "/topics".to_string()));
+    }
+    if role == "admin" {
+        pages.extend([("users", "/users".to_string()), ("audit", "/audit".to_string())]);
+    }
+    pages.push(("not-found", "/suggestions/999999".to_string()));
+    pages.into_iter().map(|(n, p)| (n.to_string(), p)).collect()
+}
+
+/// Codes a person must never read: every state, action, event, audit action and audience kind the
+/// console knows, and the English words of the audit details.
+fn codes() -> std::collections::HashSet<String> {
+    use jianyan::domain::SuggestionState;
+    let mut codes: std::collections::HashSet<String> =
+        SuggestionState::ALL.iter().map(|s| s.code().to_string()).collect();
+    for act in jianyan::workflow::Act::ALL {
+        codes.insert(serde_json::to_value(act).unwrap().as_str().unwrap().to_string());
+    }
+    codes.extend(jianyan::web::manage::audit::ACTIONS.iter().map(|a| a.to_string()));
+    for word in [
+        "acknowledged",
+        "returned",
+        "instructed",
+        "adopted",
+        "rated",
+        "level",
+        "workstation",
+        "sector",
+        "department",
+        "pinned",
+        "recipients",
+        "inserted",
+        "updated",
+        "skipped",
+        "roster",
+        "true",
+        "false",
+        "null",
+        "undefined",
+    ] {
+        codes.insert(word.to_string());
+    }
+    codes
+}
+
+/// What is wrong with the page on screen: sideways scrolling, codes, raw locale keys or
+/// placeholders in the text, chart labels under 11 px, buttons wrapped into a column or stretched.
+async fn page_problems(b: &Browser, codes: &std::collections::HashSet<String>, tables: &[String]) -> Vec<String> {
+    let script = r#"
+        const problems = [];
+        const root = document.documentElement;
+        if (root.scrollWidth > window.innerWidth) {
+            const wide = [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap, .scroll'))
+                .slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' «' + (e.innerText || '').slice(0, 20) + '»');
+            problems.push('scrolls sideways: ' + root.scrollWidth + ' > ' + window.innerWidth + ' (' + wide.join(', ') + ')');
+        }
+        const nav = document.querySelector('header.top nav');
+        if (window.innerWidth <= 640 && nav && nav.getBoundingClientRect().height > 0) {
+            problems.push('the navigation is not folded behind the menu key');
+        }
+        for (const t of document.querySelectorAll('svg text')) {
+            const ctm = t.getScreenCTM();
+            const px = parseFloat(getComputedStyle(t).fontSize) * (ctm ? ctm.a : 1);
+            if (px < 10.95 && t.getBoundingClientRect().width > 0) {
+                problems.push('chart label «' + t.textContent + '» is ' + px.toFixed(1) + ' px');
+                break;
+            }
+        }
+        for (const e of document.querySelectorAll('button, a.button')) {
+            const r = e.getBoundingClientRect();
+            if (r.width === 0) continue;
+            const line = parseFloat(getComputedStyle(e).lineHeight) || 24;
+            const text = (e.innerText || '').trim();
+            if (text.length >= 3 && r.height > 2.6 * line + 16) {
+                problems.push('button «' + text + '» wraps into ' + Math.round(r.height) + ' px');
+            } else if (r.height > 90) {
+                problems.push('button «' + text + '» stretches to ' + Math.round(r.height) + ' px');
+            }
+        }
+        return [problems, window.innerWidth, document.body.innerText];
+    "#;
+    let v = b.execute(script).await;
+    let mut problems: Vec<String> =
+        v[0].as_array().unwrap().iter().map(|p| p.as_str().unwrap_or_default().to_string()).collect();
+    // The roster file's column names, which the import page names as they must be typed.
+    let text = v[2].as_str().unwrap_or_default().replace("member_no,name,level,workstation,sector,phone", "");
+    let text = text.as_str();
+    let word = regex::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*(?:[.:][A-Za-z0-9_]+)*").unwrap();
+    for m in word.find_iter(text) {
+        let token = m.as_str();
+        let head = token.split(['.', ':']).next().unwrap_or_default();
+        if codes.contains(token) || codes.contains(head) && token.contains(':') {
+            problems.push(format!("shows the code «{token}»"));
+        } else if token.contains('.') && tables.iter().any(|t| t == head) {
+            problems.push(format!("shows the locale key «{token}»"));
+        } else if ["topic", "user", "member", "broadcast", "liaison", "department"].contains(&head)
+            && token.contains(':')
+        {
+            problems.push(format!("shows the target code «{token}»"));
+        }
+    }
+    let placeholder = regex::Regex::new(r"\{[A-Za-z_]+\}").unwrap();
+    problems.extend(placeholder.find_iter(text).map(|m| format!("shows the placeholder «{}»", m.as_str())));
+    problems.dedup();
+    problems
+}
+
+/// Every console page, as admin, staff and a department, on a desktop (1280 px) and a phone
+/// (390 × 844): none scrolls sideways, none shows a code, raw key or placeholder, chart labels are
+/// at least 11 px, buttons neither wrap into a column nor stretch. With `JIANYAN_SCREENSHOTS` set
+/// (and `CI` not), it also writes each admin and department page's screenshots there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_page_fits_a_phone_and_reads_in_words() {
+    let w = World::start().await;
+    let seeded = seed_realistic(&w).await;
+    let codes = codes();
+    let locale: toml::Table =
+        toml::from_str(include_str!("../config/locales/zh-CN.toml")).expect("the Chinese locale file");
+    let tables: Vec<String> = locale.keys().cloned().collect();
+    let shots = screenshot_dir();
+    let b = Browser::start().await;
+    let mut problems = Vec::new();
+    let mut visited = 0;
+    for role in ["admin", "staff", "dept"] {
+        b.viewport(1280, 900, false).await;
+        login(&b, &w, role).await;
+        for (name, path) in pages(role, &seeded) {
+            b.goto(&w.url(&path)).await;
+            b.find("main").await;
+            for (size, width, height, mobile) in [("desktop", 1280, 900, false), ("phone", 390, 844, true)] {
+                b.viewport(width, height, mobile).await;
+                let inner = b.execute("return window.innerWidth").await.as_u64().unwrap_or(0);
+                assert_eq!(inner, width as u64, "the window is not {width} px wide inside");
+                for p in page_problems(&b, &codes, &tables).await {
+                    problems.push(format!("{role} {path} ({size}): {p}"));
+                }
+                visited += 1;
+                if let Some(dir) = shots.as_deref().filter(|_| role != "staff") {
+                    save(dir, &format!("{role}-{name}-{size}.png"), &b.screenshot_full(width, height, mobile).await);
+                }
+            }
+        }
+        b.viewport(1280, 900, false).await;
+        b.goto(&w.url("/")).await;
+        logout(&b).await;
+    }
+    assert!(visited >= 80, "only {visited} page views");
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// With the bot off, the banner takes at most an eighth of a phone's first screen: for admins a
+/// short line that opens to say how to turn the bot on, for staff a few lines; departments do not
+/// see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_off_banner_stays_short_on_a_phone() {
+    let w = World::start_with_bot(false).await;
+    let b = Browser::start().await;
+    let height = "const e = document.querySelector('main .bot-off'); return e ? e.getBoundingClientRect().height : 0";
+    // An eighth of the phone's first screen at most (two or three lines).
+    for (role, at_most) in [("admin", 844.0 / 8.0), ("staff", 844.0 / 8.0)] {
+        b.viewport(1280, 900, false).await;
+        login(&b, &w, role).await;
+        b.viewport(390, 844, true).await;
+        let shown = b.execute(height).await.as_f64().unwrap();
+        assert!(shown > 0.0 && shown <= at_most, "{role}: the banner is {shown} px high on a phone");
+        if role == "admin" {
+            b.find("main details.bot-off summary").await.click().await;
+            b.wait_for_text("JIANYAN_BOT_TOKEN").await;
+        }
+        b.viewport(1280, 900, false).await;
+        logout(&b).await;
+    }
+    login(&b, &w, "dept").await;
+    assert_eq!(b.execute(height).await.as_f64(), Some(0.0), "departments are not told");
+}
+
+/// A roster import's button and an export's link say that the work is under way (assets/app.js),
+/// in the console's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_imports_and_exports_say_they_are_working() {
+    let w = World::start().await;
     let b = Browser::start().await;
     login(&b, &w, "staff").await;
-    b.goto(&w.url("/")).await;
-    b.find("main h1").await;
-    save("dashboard.png", &b.screenshot_full(1280).await);
-    b.goto(&w.url("/suggestions")).await;
-    b.find("table.inbox").await;
-    save("inbox.png", &b.screenshot_full(1280).await);
-    b.goto(&w.url(&format!("/suggestions/{school}"))).await;
-    b.find("ol.timeline").await;
-    save("suggestion.png", &b.screenshot_full(1280).await);
+    b.goto(&w.url("/members/import")).await;
+    let roster = concat!(env!("CARGO_MANIFEST_DIR"), "/config/sample-roster.csv");
+    b.find("form[action='/members/import'] input[type=file]").await.type_text(roster).await;
+    // The test keeps the form from leaving the page, to read the button while "sending".
+    b.execute(
+        "const f = document.querySelector(\"form[action='/members/import']\");
+         f.addEventListener('submit', e => e.preventDefault());
+         f.requestSubmit();",
+    )
+    .await;
+    b.find_with_text("form[action='/members/import'] button[disabled]", &w.bot.t("web.busy.import")).await;
 
-    // The dialog preview, on a phone-sized window, in the middle of a suggestion.
-    b.set_window(430, 900).await;
-    b.goto(&w.url("/preview")).await;
-    let before = b.find_all(".chat .bubble").await.len();
-    b.find_with_text("form.menu-keys button", &w.bot.t("menu.new")).await.click().await;
-    wait_for_more_bubbles(&b, before).await;
-    preview_tap(&b, "十五五").await;
-    preview_tap(&b, &w.bot.t("kind.advice")).await;
-    preview_say(&b, "关于推进浦东滨江公共空间适老化改造的建议").await;
-    preview_say(&b, "在滨江步道每500米设置休憩座椅和遮阳设施").await;
-    save("preview.png", &b.screenshot_full(430).await);
+    b.goto(&w.url("/suggestions")).await;
+    b.execute(
+        "const a = document.querySelector(\"a[href*='/export.csv']\");
+         a.addEventListener('click', e => e.preventDefault());
+         a.click();",
+    )
+    .await;
+    b.find_with_text("a[aria-busy][href*='/export.csv']", &w.bot.t("web.busy.export")).await;
 }

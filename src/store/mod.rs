@@ -847,6 +847,9 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     async fn outbox_last_id(&self) -> Result<i64>;
     /// A message's payload if it is still waiting to be sent (not sent, failed or cancelled).
     async fn pending_payload(&self, id: i64) -> Result<Option<PendingPayload>>;
+    /// Records how an attempt to send message `id` ended. A message recorded sent stays sent: a
+    /// later result for it (a late retry or failure, a second delivery of the same row) changes
+    /// nothing; a cancelled message stays cancelled if the result would make it pending again.
     async fn outbox_result(
         &self,
         id: i64,

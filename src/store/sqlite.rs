@@ -1343,11 +1343,12 @@ impl Store for SqliteStore {
             DeliveryResult::Postpone { at_ms } => ("pending", None, Some(at_ms), 0),
             DeliveryResult::PartSent { .. } => unreachable!("recorded above"),
         };
-        // A cancelled message stays cancelled even if an attempt was under way.
+        // A cancelled message stays cancelled even if an attempt was under way, and a message
+        // recorded sent stays sent whatever result comes after (a late retry, a second delivery).
         let chat_id: Option<i64> = sqlx::query_scalar(
             "UPDATE outbox SET status = CASE WHEN status = 'cancelled' AND ? = 'pending' THEN 'cancelled' ELSE ? END,
                     sent_at = ?, next_attempt_ms = ?, attempts = attempts + ?, last_error = ?
-             WHERE id = ? RETURNING chat_id",
+             WHERE id = ? AND status <> 'sent' RETURNING chat_id",
         )
         .bind(status)
         .bind(status)

@@ -61,17 +61,17 @@ pub async fn page(
         div.charts {
             section {
                 h2 { (state.t("web.dashboard.by_topic")) }
-                (bar_chart(&state, &data.by_topic.iter().map(|(t, n)| {
+                (bar_chart(&state, &state.t("web.dashboard.by_topic"), &data.by_topic.iter().map(|(t, n)| {
                     (t.clone().unwrap_or_else(|| state.t("web.dashboard.no_topic")), *n)
                 }).collect::<Vec<_>>()))
             }
             section {
                 h2 { (state.t("web.dashboard.by_kind")) }
-                (bar_chart(&state, &data.by_kind.iter().map(|(k, n)| (k.label().to_string(), *n)).collect::<Vec<_>>()))
+                (bar_chart(&state, &state.t("web.dashboard.by_kind"), &data.by_kind.iter().map(|(k, n)| (k.label().to_string(), *n)).collect::<Vec<_>>()))
             }
             section {
                 h2 { (state.t("web.dashboard.by_workstation")) }
-                (bar_chart(&state, &data.by_workstation.iter().map(|(w, n)| {
+                (bar_chart(&state, &state.t("web.dashboard.by_workstation"), &data.by_workstation.iter().map(|(w, n)| {
                     (w.clone().unwrap_or_else(|| state.t("web.dashboard.no_workstation")), *n)
                 }).collect::<Vec<_>>()))
             }
@@ -206,27 +206,27 @@ fn overdue(state: &WebState, data: &DashboardData, now: DateTime<Utc>) -> Markup
     }
 }
 
-/// Horizontal bars, one per row, longest first as given. No script: an SVG the server draws.
-fn bar_chart(state: &WebState, rows: &[(String, i64)]) -> Markup {
-    const WIDTH: f64 = 600.0;
-    const LABEL: f64 = 200.0;
-    const ROW: f64 = 24.0;
+/// Horizontal bars, one per row, longest first as given, named `title` for screen readers. An SVG
+/// the server draws (no script), laid out in percentages and without a viewBox, so its labels keep
+/// their CSS size (13 px) on any screen: each label on its own line above its bar.
+fn bar_chart(state: &WebState, title: &str, rows: &[(String, i64)]) -> Markup {
+    /// Height of one row (label and bar), in px.
+    const ROW: usize = 38;
     if rows.is_empty() {
         return html! { p.muted { (state.t("web.dashboard.nothing")) } };
     }
     let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
-    let height = ROW * rows.len() as f64;
-    let span = WIDTH - LABEL - 50.0;
     html! {
-        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(state.t("web.dashboard.chart")) {
+        svg.chart width="100%" height=(ROW * rows.len()) role="img" aria-label=(title) {
             @for (i, (label, n)) in rows.iter().enumerate() {
-                @let y = ROW * i as f64;
-                @let w = span * *n as f64 / max;
+                @let y = ROW * i;
+                // At most 88% of the width, leaving room for the count after the longest bar.
+                @let w = 88.0 * *n as f64 / max;
                 g {
                     title { (label) ": " (n) }
-                    text x="0" y=(y + 16.0) { (truncate(label, 16)) }
-                    rect.bar x=(LABEL) y=(y + 4.0) width=(format!("{w:.1}")) height=(ROW - 8.0) {}
-                    text x=(format!("{:.1}", LABEL + w + 6.0)) y=(y + 16.0) { (n) }
+                    text x="0" y=(y + 14) { (truncate(label, 24)) }
+                    rect.bar x="0" y=(y + 19) width=(format!("{w:.1}%")) height="12" {}
+                    text x=(format!("{:.1}%", w + 1.5)) y=(y + 30) { (n) }
                 }
             }
         }
@@ -286,7 +286,6 @@ async fn same_topic(state: &WebState, chosen: Option<i64>) -> Result<Markup, Web
                         th { (total(|r| r.adopted)) }
                     } }
                 } }
-                (bar_chart(state, &rows.iter().map(|r| (r.name.clone(), r.suggestions)).collect::<Vec<_>>()))
             }
         }
     })

@@ -18,6 +18,11 @@ const NAV: &[(&str, &str, &[Role])] = &[
     ("/audit", "web.nav.audit", &[Role::Admin]),
 ];
 
+/// Pages (by navigation entry) where work can take long: a roster import, a large export. They load
+/// assets/app.js, which says on the button that the work is under way; every other page runs no
+/// script.
+const SCRIPTED: &[&str] = &["/members", "/suggestions"];
+
 /// A whole page. `csrf` is the session's token, for the logout form.
 pub fn page(state: &WebState, user: Option<(&User, &str)>, current: &str, title: &str, body: Markup) -> Markup {
     html! {
@@ -29,10 +34,14 @@ pub fn page(state: &WebState, user: Option<(&User, &str)>, current: &str, title:
                 title { (title) " · " (state.t("web.brand")) }
                 link rel="stylesheet" href="/assets/style.css";
             }
-            body {
+            // What assets/app.js writes on a button while a long import or export works.
+            body data-busy-import=(state.t("web.busy.import")) data-busy-export=(state.t("web.busy.export")) {
                 header.top {
                     a.brand href="/" { (state.t("web.brand")) }
                     @if let Some((user, csrf)) = user {
+                        // On a phone the navigation folds behind this menu key (CSS only, no script).
+                        input #nav-open type="checkbox" hidden;
+                        label.nav-toggle for="nav-open" { (state.t("web.nav.menu")) }
                         nav {
                             @for (path, key, roles) in NAV {
                                 @if roles.contains(&user.role) {
@@ -52,12 +61,19 @@ pub fn page(state: &WebState, user: Option<(&User, &str)>, current: &str, title:
                         // Admins can turn the bot on and learn how; staff get one line; departments
                         // work without the bot and are not told.
                         @match user.map(|(u, _)| u.role) {
-                            Some(Role::Admin) => div.banner.warn { (state.t("web.bot_off")) },
-                            Some(Role::Staff) => div.banner.warn { (state.t("web.bot_off_staff")) },
+                            // One line until opened, so it does not fill a phone's first screen.
+                            Some(Role::Admin) => details.banner.warn.bot-off {
+                                summary { (state.t("web.bot_off_short")) }
+                                p { (state.t("web.bot_off")) }
+                            },
+                            Some(Role::Staff) => div.banner.warn.bot-off { (state.t("web.bot_off_staff")) },
                             _ => {}
                         }
                     }
                     (body)
+                }
+                @if SCRIPTED.contains(&current) {
+                    script src="/assets/app.js" defer {}
                 }
             }
         }

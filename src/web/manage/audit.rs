@@ -69,6 +69,114 @@ pub fn action_label(state: &WebState, code: &str) -> String {
     }
 }
 
+/// The kinds of `kind:id` targets the console writes; each has a label `web.audit.target.<kind>`
+/// taking `{id}`.
+pub const TARGET_KINDS: [&str; 6] = ["topic", "user", "broadcast", "member", "liaison", "department"];
+
+/// An entry's target in words: `topic:3` → 议题 #3, `roster` → 委员名册; a reference number, a
+/// department's name or anything unknown as written.
+pub fn target_label(state: &WebState, target: &str) -> String {
+    if target == "roster" {
+        return state.t("web.audit.target.roster");
+    }
+    match target.split_once(':') {
+        Some((kind, id)) if TARGET_KINDS.contains(&kind) => {
+            state.ta(&format!("web.audit.target.{kind}"), &[("id", &id)])
+        }
+        _ => target.to_string(),
+    }
+}
+
+/// Reads the details the console writes with codes in them (a roster import's counts, a
+/// broadcast's topic, audience and reach, a topic's 置顶, an account's role, an export's filters)
+/// back in words; everything else passes through unchanged. Made once per page.
+pub struct DetailWords {
+    import: regex::Regex,
+    recipients: regex::Regex,
+    filter: regex::Regex,
+}
+
+impl Default for DetailWords {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DetailWords {
+    pub fn new() -> Self {
+        let re = |p: &str| regex::Regex::new(p).expect("a valid pattern");
+        Self {
+            import: re(r"^inserted (\d+), updated (\d+), workstations created (\d+), rows skipped (\d+)$"),
+            recipients: re(r"^(\d+) recipients$"),
+            filter: re(r"\b(topic|state|kind|workstation|department|from|to|q|sort)=(\S*)"),
+        }
+    }
+
+    /// `detail` of an entry of `action`, in words. Parts are separated by ` | `.
+    pub fn label(&self, state: &WebState, action: &str, detail: &str) -> String {
+        let parts: Vec<String> =
+            detail.split(" | ").enumerate().map(|(i, part)| self.part(state, action, i, part)).collect();
+        parts.join(" | ")
+    }
+
+    fn part(&self, state: &WebState, action: &str, index: usize, part: &str) -> String {
+        if let Some(c) = self.import.captures(part) {
+            return state.ta(
+                "web.audit.detail_import",
+                &[("inserted", &&c[1]), ("updated", &&c[2]), ("workstations", &&c[3]), ("skipped", &&c[4])],
+            );
+        }
+        if let Some(c) = self.recipients.captures(part) {
+            return state.ta("web.audit.detail_recipients", &[("count", &&c[1])]);
+        }
+        if part == "pinned" {
+            return state.t("web.audit.detail_pinned");
+        }
+        if part == "topic:0" {
+            return state.t("web.audit.detail_no_topic");
+        }
+        if let Some(("topic", _)) = part.split_once(':') {
+            return target_label(state, part);
+        }
+        if action == "broadcast.create"
+            && let Some((kind, value)) = part.split_once(':')
+            && let Some(kind) = crate::store::AudienceKind::parse(kind)
+        {
+            let key = format!("broadcast.audience_{}", kind.as_str());
+            return state.ta(&key, &[("value", &value)]);
+        }
+        if action == "user.create"
+            && index == 1
+            && let Some(role) = Role::parse(part)
+        {
+            return state.t(&format!("cli.role_{}", role.as_str()));
+        }
+        self.filter
+            .replace_all(part, |c: &regex::Captures| {
+                let (key, value) = (&c[1], &c[2]);
+                let name = match key {
+                    "topic" | "state" | "kind" | "department" => state.t(&format!("web.inbox.col_{key}")),
+                    "q" => state.t("web.audit.filter_q"),
+                    other => state.t(&format!("web.inbox.{other}")),
+                };
+                let value = match key {
+                    "state" if crate::domain::SuggestionState::ALL.iter().any(|v| v.code() == value) => {
+                        state.t(&format!("state.{value}"))
+                    }
+                    "kind" if crate::domain::SuggestionKind::ALL.iter().any(|v| v.code() == value) => {
+                        state.t(&format!("kind.{value}"))
+                    }
+                    "sort" if crate::store::inbox::InboxSort::parse(value).is_some() => {
+                        state.t(&format!("web.inbox.sort_{value}"))
+                    }
+                    _ => value.to_string(),
+                };
+                format!("{name}={value}")
+            })
+            .into_owned()
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
     #[serde(default)]
@@ -153,6 +261,7 @@ pub async fn audit(
     let t = |k: &str| state.t(k);
     let title = t("web.audit.title");
     let who = filter.who.clone().unwrap_or_default();
+    let words = DetailWords::new();
     let body = html! {
         h1 { (title) }
         (problems(&problem_list))
@@ -173,7 +282,7 @@ pub async fn audit(
         @if entries.is_empty() {
             p.muted { (t("web.audit.none")) }
         } @else {
-            div.table-wrap { table {
+            div.table-wrap { table.audit {
                 thead { tr {
                     th { (t("web.audit.col_at")) }
                     th { (t("web.audit.col_user")) }
@@ -186,8 +295,8 @@ pub async fn audit(
                         td { (local(&state, e.at, "%Y-%m-%d %H:%M:%S")) }
                         td { (e.user.as_deref().unwrap_or("-")) }
                         td { (action_label(&state, &e.action)) }
-                        td { (e.target) }
-                        td { (e.detail) }
+                        td { (target_label(&state, &e.target)) }
+                        td { (words.label(&state, &e.action, &e.detail)) }
                     }
                 } }
             } }

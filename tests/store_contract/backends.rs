@@ -1,0 +1,43 @@
+//! The backends the contract suite runs against: each factory makes a fresh, empty, migrated store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jianyan::store::{SqliteStore, Store};
+
+/// A fresh store, what it needs kept alive (its folder, its database), and the few fixtures the
+/// `Store` trait has no method for.
+pub struct Backend {
+    pub store: Arc<dyn Store>,
+    pub outside: Box<dyn Outside>,
+    _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// Fixtures written from outside the store's interface, as an administrator would (one statement each).
+#[async_trait]
+pub trait Outside: Send + Sync {
+    /// Marks a member inactive (no `Store` method does; an administrator does it in the database).
+    async fn deactivate_member(&self, member_id: i64);
+}
+
+pub async fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = SqliteStore::open(&dir.path().join("contract.db"), Duration::from_secs(10), 4)
+        .await
+        .expect("open a fresh SQLite store");
+    Backend { store: Arc::new(store.clone()), outside: Box::new(SqliteOutside(store)), _keep: Box::new(dir) }
+}
+
+struct SqliteOutside(SqliteStore);
+
+#[async_trait]
+impl Outside for SqliteOutside {
+    async fn deactivate_member(&self, member_id: i64) {
+        sqlx::query("UPDATE members SET status = 'inactive' WHERE id = ?")
+            .bind(member_id)
+            .execute(self.0.pool())
+            .await
+            .expect("deactivate a member");
+    }
+}
