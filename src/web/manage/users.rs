@@ -160,6 +160,7 @@ async fn list(
         Some("deactivated") => Some(state.t("web.users.deactivated")),
         Some("reactivated") => Some(state.t("web.users.reactivated")),
         Some("password") => Some(state.t("web.users.password_reset")),
+        Some("own_password") => Some(state.t("web.users.own_password_changed")),
         _ => None,
     };
     list_page(&state, &user, &UserForm::default(), &[], message, &lp).await
@@ -265,11 +266,15 @@ async fn reset_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let now = state.app.clock.now();
-    state.app.store.set_password(id, &state.passwords.hash(&f.password).await?, now).await?;
-    if id != user.user.id {
-        // Whoever was logged in with the old password is logged out.
-        state.app.store.delete_sessions_of(id).await?;
-    }
+    let hash = state.passwords.hash(&f.password).await?;
+    // Every session of the account ends with its old password (`set_password`), this one too.
+    state.app.store.set_password(id, &hash, now).await?;
     state.app.store.audit(user.auditor(), "user.password_reset", &format!("user:{id}"), &target.username, now).await?;
-    Ok(Redirect::to("/users?ok=password").into_response())
+    if id != user.user.id {
+        return Ok(Redirect::to("/users?ok=password").into_response());
+    }
+    // One's own password: signed in again on this browser, and told so.
+    let mut response = Redirect::to("/users?ok=own_password").into_response();
+    crate::web::login::start_session(&state, id, &hash, response.headers_mut()).await?;
+    Ok(response)
 }
