@@ -17,20 +17,31 @@ mod inbox;
 mod outreach;
 mod reports;
 mod rows;
+mod writer;
 
 use rows::read;
+pub(crate) use writer::WriteTx;
+use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Connections for reading (WAL: readers never wait for the writer).
     pool: SqlitePool,
+    /// The one connection that writes, shared by every writer of this process (group commit).
+    writer: Writer,
     /// Where committed outbox rows are handed (`Store::subscribe_outbox`).
-    feed: std::sync::Arc<std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Vec<DueMessage>>>>>,
+    feed: std::sync::Arc<writer::Feed>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
+    ///
+    /// Reads use a pool of up to `max_connections`; writes go through one more connection owned by
+    /// the store's writer (`writer.rs`), which commits with `synchronous = FULL`: a write this
+    /// store reports done survives a power cut, not only a crash of the process
+    /// (<https://www.sqlite.org/pragma.html#pragma_synchronous>, WAL mode).
     pub async fn open(path: &Path, busy_timeout: Duration, max_connections: u32) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -40,13 +51,19 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(busy_timeout)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
-        let store = Self { pool, feed: Default::default() };
-        store.migrate().await?;
-        Ok(store)
+        // No ping before each use: a file database does not go away under a pooled connection.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let feed = std::sync::Arc::new(writer::Feed::default());
+        let conn = sqlx::ConnectOptions::connect(&options).await?;
+        Ok(Self { pool, writer: Writer::new(conn, feed.clone()), feed })
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -58,8 +75,10 @@ impl SqliteStore {
         &self.pool
     }
 
-    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// Starts a write: the caller's statements run on the writer's connection inside the caller's
+    /// savepoint; `WriteTx::commit` returns once they are durable, dropping it undoes them.
+    pub(crate) async fn write(&self) -> Result<WriteTx> {
+        self.writer.begin().await
     }
 }
 
@@ -84,7 +103,7 @@ const STAFF_COLUMNS: &str = "id, name, telegram_user_id, status = 'active' AS ac
 const LIAISON_COLUMNS: &str =
     "l.id, l.name, l.department_id, d.name AS department_name, l.telegram_user_id, l.status = 'active' AS active";
 
-async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table: &str, id: i64) -> Result<Identity> {
+async fn identity_by_id(tx: &mut WriteTx, table: &str, id: i64) -> Result<Identity> {
     Ok(match table {
         "members" => {
             let sql = format!(
@@ -107,7 +126,7 @@ async fn identity_by_id(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, table
 
 /// `Store::redeem_invite` within a transaction: nothing is written unless the code binds.
 async fn redeem_invite_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     code_hash: &str,
     telegram_user_id: i64,
     chat_id: i64,
@@ -195,11 +214,7 @@ async fn redeem_invite_in(
 }
 
 /// Applies one effect of a conversation within the update's transaction; returns its reply.
-async fn apply_effect_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    effect: Effect,
-    now: DateTime<Utc>,
-) -> Result<Vec<OutMessage>> {
+async fn apply_effect_in(tx: &mut WriteTx, effect: Effect, now: DateTime<Utc>) -> Result<Vec<OutMessage>> {
     Ok(match effect {
         Effect::RedeemInvite { code_hash, telegram_user_id, chat_id, language, reply } => {
             let redeemed =
@@ -224,11 +239,7 @@ async fn apply_effect_in(
 /// Applies a change inside `tx`; `false` if the suggestion is no longer in the expected state or
 /// its once-only action (`Change::once_key`) is recorded already. On `false` the caller must not
 /// commit `tx`.
-async fn apply_change_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    change: &Change,
-    now: DateTime<Utc>,
-) -> Result<bool> {
+async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) -> Result<bool> {
     let moved = sqlx::query("UPDATE suggestions SET state = ?, updated_at = ? WHERE id = ? AND state = ?")
         .bind(change.new_state.code())
         .bind(now)
@@ -362,7 +373,7 @@ async fn apply_change_in(
 }
 
 async fn insert_outbox(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     update_id: Option<i64>,
     messages: Vec<OutMessage>,
     now: DateTime<Utc>,
@@ -384,15 +395,12 @@ async fn insert_outbox(
         .await?;
         rows.push(OutboxRow { id, chat_id: m.chat_id, payload: m.payload, priority: m.priority as i64, attempts: 0 });
     }
+    tx.added(rows.iter().map(|r| DueMessage { id: r.id, chat_id: r.chat_id, priority: r.priority, attempts: 0 }));
     Ok(rows)
 }
 
 /// Keeps notifications for people the bot cannot write to yet (`OutMessage::held`).
-async fn hold(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    messages: Vec<OutMessage>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+async fn hold(tx: &mut WriteTx, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<()> {
     for m in messages {
         let Some(held) = m.held else { continue };
         let (recipient, recipient_id) = match held.to {
@@ -420,7 +428,7 @@ async fn hold(
 /// is (a member, a liaison's department, a staff member), oldest first, after what is already
 /// queued in this transaction.
 async fn release_held(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     chat_id: i64,
     update_id: Option<i64>,
     now: DateTime<Utc>,

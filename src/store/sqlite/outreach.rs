@@ -113,7 +113,7 @@ pub(super) async fn create_broadcast(
 
 /// `create_broadcast` within a transaction (a confirmation's update, with the chat's state).
 pub(super) async fn create_broadcast_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     broadcast: NewBroadcast,
     render: RenderFn<'_>,
     now: DateTime<Utc>,
@@ -179,11 +179,19 @@ pub(super) async fn create_broadcast_in(
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO outbox (chat_id, payload, priority, broadcast_id, created_at) VALUES ");
         sql.push_str(&vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", "));
-        let mut query = sqlx::query(&sql);
+        sql.push_str(" RETURNING id, chat_id");
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
         for (chat_id, payload) in chunk {
             query = query.bind(chat_id).bind(payload).bind(priority as i64).bind(id).bind(now);
         }
-        query.execute(&mut **tx).await?;
+        let mut added = query.fetch_all(&mut **tx).await?;
+        added.sort_unstable();
+        tx.added(added.into_iter().map(|(id, chat_id)| DueMessage {
+            id,
+            chat_id,
+            priority: priority as i64,
+            attempts: 0,
+        }));
     }
     if let Some((chat_id, state)) = &broadcast.dialog {
         sqlx::query(
@@ -220,10 +228,7 @@ pub(super) async fn broadcast_progress(store: &SqliteStore, id: i64) -> Result<O
 }
 
 /// `broadcast_progress` as a transaction sees it (after stopping it in the same one).
-pub(super) async fn broadcast_progress_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: i64,
-) -> Result<Option<BroadcastProgress>> {
+pub(super) async fn broadcast_progress_in(tx: &mut WriteTx, id: i64) -> Result<Option<BroadcastProgress>> {
     let sql = format!("{PROGRESS_SQL} WHERE b.id = ? GROUP BY b.id");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
     row.as_ref().map(read).transpose()
@@ -245,10 +250,7 @@ pub(super) async fn cancel_broadcast(store: &SqliteStore, id: i64) -> Result<Opt
 }
 
 /// `cancel_broadcast` within a transaction.
-pub(super) async fn cancel_broadcast_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: i64,
-) -> Result<Option<i64>> {
+pub(super) async fn cancel_broadcast_in(tx: &mut WriteTx, id: i64) -> Result<Option<i64>> {
     let found: Option<i64> = sqlx::query_scalar("UPDATE broadcasts SET status = 'cancelled' WHERE id = ? RETURNING id")
         .bind(id)
         .fetch_optional(&mut **tx)

@@ -1,0 +1,285 @@
+//! The one writer: every write goes through one connection, and the work of callers that arrive
+//! together is committed in one transaction (group commit), with one fsync for all of them.
+//!
+//! A caller takes the connection (`Writer::begin`), does its statements inside its own savepoint
+//! and commits (`WriteTx::commit`). If other callers are waiting for the connection, the
+//! transaction is left open for them and the caller waits until someone commits it; the last
+//! caller of the group (the one that sees nobody waiting), or the one that hits `MAX_BATCH` or
+//! `MAX_OPEN`, commits it. `commit` returns only once the transaction holding the caller's work is
+//! durable, so whatever it confirms (a Telegram offset, a web page) survives a power cut under
+//! `synchronous = FULL`.
+//!
+//! A caller that fails (or drops its `WriteTx`) rolls back only its own savepoint: the others'
+//! work in the same transaction stays. Only if SQLite itself aborts the whole transaction (a full
+//! disk, an I/O error) is the group's work lost; each of its callers then gets an error, as it
+//! would have without grouping, and retries as it always did.
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sqlx::SqliteConnection;
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::store::{DueMessage, Result, StoreError};
+
+/// At most this many callers' work in one transaction.
+const MAX_BATCH: usize = 256;
+/// A group stays open at most this long for more callers; also how long a caller waits for the
+/// group it joined to be committed by someone else before committing it itself (if the caller
+/// expected to follow went away).
+const MAX_OPEN: Duration = Duration::from_millis(10);
+/// Outcomes of finished groups kept for callers still to read theirs.
+const OUTCOMES_KEPT: usize = 4096;
+
+/// Where rows committed to the outbox are handed over (`Store::subscribe_outbox`).
+pub(crate) type Feed = std::sync::Mutex<Option<mpsc::UnboundedSender<Vec<DueMessage>>>>;
+
+/// The write connection and the group being built on it.
+struct State {
+    conn: SqliteConnection,
+    group: Option<Group>,
+    next_group: u64,
+    /// A caller went away without committing: its savepoint is still to be rolled back.
+    abandoned: bool,
+}
+
+/// The open transaction: callers whose work it holds.
+struct Group {
+    id: u64,
+    opened: Instant,
+    members: usize,
+    /// Outbox rows its callers added, handed to the feed once it is committed.
+    added: Vec<DueMessage>,
+}
+
+struct Shared {
+    state: Arc<Mutex<State>>,
+    /// Callers waiting to take the connection: while there are some, a group stays open for them.
+    waiting: AtomicUsize,
+    /// The highest finished group, to wake callers waiting for theirs.
+    finished: watch::Sender<u64>,
+    /// Failed groups among the recent ones, with why (a group not listed committed).
+    failed: std::sync::Mutex<BTreeMap<u64, String>>,
+    feed: Arc<Feed>,
+}
+
+/// The store's single writer (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct Writer(Arc<Shared>);
+
+impl Writer {
+    /// Takes ownership of the write connection (opened with `synchronous = FULL`).
+    pub(crate) fn new(conn: SqliteConnection, feed: Arc<Feed>) -> Self {
+        let state = State { conn, group: None, next_group: 1, abandoned: false };
+        Writer(Arc::new(Shared {
+            state: Arc::new(Mutex::new(state)),
+            waiting: AtomicUsize::new(0),
+            finished: watch::channel(0).0,
+            failed: std::sync::Mutex::new(BTreeMap::new()),
+            feed,
+        }))
+    }
+
+    /// Starts a caller's work: waits for the connection, joins (or opens) the group's transaction
+    /// and opens the caller's savepoint. Errors if SQLite cannot start a write transaction (e.g.
+    /// another process holds the lock for longer than the busy timeout).
+    pub(crate) async fn begin(&self) -> Result<WriteTx> {
+        let shared = &self.0;
+        let mut guard = {
+            let _waiting = Waiting::enter(&shared.waiting);
+            shared.state.clone().lock_owned().await
+        };
+        settle(shared, &mut guard).await;
+        if guard.group.is_none() {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut guard.conn).await?;
+            let id = guard.next_group;
+            guard.next_group += 1;
+            guard.group = Some(Group { id, opened: Instant::now(), members: 0, added: Vec::new() });
+        }
+        if let Err(e) = sqlx::query("SAVEPOINT caller").execute(&mut guard.conn).await {
+            // Nothing of this caller's is in the group; close it if nobody else is coming.
+            close_if_idle(shared, &mut guard).await;
+            return Err(e.into());
+        }
+        let group = guard.group.as_ref().map_or(0, |g| g.id);
+        Ok(WriteTx { guard: Some(guard), writer: self.clone(), group, added: Vec::new() })
+    }
+}
+
+/// Counts a caller waiting for the connection for as long as it waits (also if it goes away).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One caller's work in progress: derefs to the connection, inside the caller's savepoint.
+/// `commit` keeps the work (returning once it is durable); dropping it undoes the work.
+pub(crate) struct WriteTx {
+    guard: Option<OwnedMutexGuard<State>>,
+    writer: Writer,
+    group: u64,
+    /// Outbox rows this caller added (see `added`).
+    added: Vec<DueMessage>,
+}
+
+impl WriteTx {
+    /// Records outbox rows inserted by this work, to be handed to the delivery worker once
+    /// committed.
+    pub(crate) fn added(&mut self, rows: impl IntoIterator<Item = DueMessage>) {
+        self.added.extend(rows);
+    }
+
+    /// Keeps the caller's work and returns once the transaction holding it is committed (durable).
+    /// Errors if the caller's savepoint cannot be released, or if the group's commit fails (then
+    /// nothing of the caller's work is stored).
+    pub async fn commit(mut self) -> Result<()> {
+        let shared = self.writer.0.clone();
+        let mut guard = self.guard.take().expect("a WriteTx holds the connection until it is finished");
+        if let Err(e) = sqlx::query("RELEASE caller").execute(&mut guard.conn).await {
+            guard.abandoned = true;
+            settle(&shared, &mut guard).await;
+            close_if_idle(&shared, &mut guard).await;
+            return Err(e.into());
+        }
+        let Some(group) = guard.group.as_mut() else {
+            return Err(StoreError::Corrupt("the write transaction disappeared".into()));
+        };
+        group.members += 1;
+        group.added.append(&mut self.added);
+        let full = group.members >= MAX_BATCH || group.opened.elapsed() >= MAX_OPEN;
+        if full || shared.waiting.load(Ordering::SeqCst) == 0 {
+            finish(&shared, &mut guard).await;
+            drop(guard);
+        } else {
+            // Others are about to add their work: they (or this caller, after MAX_OPEN) commit it.
+            drop(guard);
+        }
+        wait_for(&shared, self.group).await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.guard.as_ref().expect("a WriteTx holds the connection until it is finished").conn
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.guard.as_mut().expect("a WriteTx holds the connection until it is finished").conn
+    }
+}
+
+impl Drop for WriteTx {
+    /// Not committed (an error, a conflict, a caller that went away): its savepoint is rolled back
+    /// before anyone else uses the connection, and the group is committed if nobody else comes.
+    fn drop(&mut self) {
+        let Some(mut guard) = self.guard.take() else { return };
+        guard.abandoned = true;
+        let shared = self.writer.0.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                settle(&shared, &mut guard).await;
+                close_if_idle(&shared, &mut guard).await;
+            });
+        }
+        // Without a runtime the guard is released here and the next caller settles it.
+    }
+}
+
+/// Rolls back the savepoint of a caller that went away, if there is one. If SQLite had already
+/// aborted the whole transaction, the group is lost: its callers are told.
+async fn settle(shared: &Shared, state: &mut State) {
+    if !std::mem::take(&mut state.abandoned) {
+        return;
+    }
+    let undone = async {
+        sqlx::query("ROLLBACK TO caller").execute(&mut state.conn).await?;
+        sqlx::query("RELEASE caller").execute(&mut state.conn).await
+    }
+    .await;
+    if let Err(e) = undone {
+        tracing::error!(error = %e, "the write transaction was aborted; the work grouped with it is lost and will be retried by its callers");
+        let _ = sqlx::query("ROLLBACK").execute(&mut state.conn).await;
+        if let Some(group) = state.group.take() {
+            record(shared, group.id, Some(format!("the write transaction was aborted: {e}")));
+        }
+    }
+}
+
+/// Commits the open group if no caller is waiting to add to it (used after a caller left nothing).
+async fn close_if_idle(shared: &Shared, state: &mut State) {
+    if state.group.is_some() && shared.waiting.load(Ordering::SeqCst) == 0 {
+        finish(shared, state).await;
+    }
+}
+
+/// Commits the open group, hands its outbox rows over, and wakes its callers.
+async fn finish(shared: &Shared, state: &mut State) {
+    let Some(group) = state.group.take() else { return };
+    match sqlx::query("COMMIT").execute(&mut state.conn).await {
+        Ok(_) => {
+            if !group.added.is_empty() {
+                let feed = shared.feed.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(feed) = feed.as_ref() {
+                    let _ = feed.send(group.added);
+                }
+            }
+            record(shared, group.id, None);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, callers = group.members, "a write transaction could not be committed");
+            let _ = sqlx::query("ROLLBACK").execute(&mut state.conn).await;
+            record(shared, group.id, Some(e.to_string()));
+        }
+    }
+}
+
+fn record(shared: &Shared, group: u64, failure: Option<String>) {
+    if let Some(why) = failure {
+        let mut failed = shared.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.insert(group, why);
+        while failed.len() > OUTCOMES_KEPT {
+            failed.pop_first();
+        }
+    }
+    shared.finished.send_modify(|latest| *latest = (*latest).max(group));
+}
+
+/// Waits until `group` is finished and says how it ended. If nobody commits it within `MAX_OPEN`
+/// (the caller expected to follow went away), commits it.
+async fn wait_for(shared: &Arc<Shared>, group: u64) -> Result<()> {
+    let mut finished = shared.finished.subscribe();
+    loop {
+        if *finished.borrow_and_update() >= group {
+            let failed = shared.failed.lock().unwrap_or_else(|e| e.into_inner());
+            return match failed.get(&group) {
+                None => Ok(()),
+                Some(why) => Err(StoreError::Io(format!("the write was not committed: {why}"))),
+            };
+        }
+        if tokio::time::timeout(MAX_OPEN, finished.changed()).await.is_err() {
+            let mut state = shared.state.lock().await;
+            settle(shared, &mut state).await;
+            if state.group.as_ref().is_some_and(|g| g.id == group) {
+                finish(shared, &mut state).await;
+            }
+        }
+    }
+}
