@@ -180,8 +180,10 @@ async fn twenty_parallel_confirmations_of_an_assignment_apply_once() {
 
     let statuses = in_parallel(&c, || console_post(&staff, id, "assign", &fields)).await;
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{statuses:?}");
+    // The others are told it is done, or (when they lost the race inside the store's commit group,
+    // before the winner is visible to reads) that the suggestion has just changed.
     for s in &statuses {
-        assert!(*s == StatusCode::SEE_OTHER || *s == StatusCode::OK, "the others are told it is done: {s}");
+        assert!([StatusCode::SEE_OTHER, StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY].contains(s), "{s}");
     }
     assert_eq!(events(&c, id, "assigned").await, 1);
     assert_eq!(count(&c, "SELECT COUNT(*) FROM assignments WHERE suggestion_id = ?", id).await, 1);

@@ -305,7 +305,14 @@ pub async fn act(
     let mut change = match workflow::plan(&ctx, &Actor::User(&user.user), id, command.clone()).await? {
         Ok(change) => change,
         Err(workflow::Refusal::NotFound) => return Err(WebError::NotFound),
-        Err(refusal) => return refused(refusal_text(&state, &refusal), facts, fields).await,
+        Err(refusal) => {
+            // A parallel copy of this confirmation may have applied since the check above.
+            let facts = visible_facts(&state, &user, id).await?;
+            if confirmed.as_deref().is_some_and(|k| facts.done(k)) {
+                return Ok(render(&state, &user, facts, Outcome::AlreadyDone(action)).await?.into_response());
+            }
+            return refused(refusal_text(&state, &refusal), facts, fields).await;
+        }
     };
     if asks_first && confirmed.is_none() {
         let page = confirm::page(&state, &user, &facts, action, &command, &change, &fields).await?;
