@@ -105,6 +105,9 @@ async fn assigning_asks_first_says_who_when_and_warns_of_a_department_that_canno
     let (id, reference) = c.inbox_submit("PD001", SuggestionKind::Advice, "河道整治", &["清淤"], Vec::new()).await;
     c.inbox_run_as("staff", id, jianyan::workflow::Command::Accept).await;
 
+    let detail = c.get(&format!("/suggestions/{id}"), Some(&staff)).await;
+    assert!(detail.body.contains("区水务局（暂无接收方式）"), "marked in the choice: {}", detail.body);
+    assert!(!detail.body.contains("区财政局（暂无接收方式）"));
     let lead = water.id.to_string();
     let co = c.other_department_id.to_string();
     let fields = [("lead", lead.as_str()), ("co", co.as_str()), ("deadline", "2025-05-31")];

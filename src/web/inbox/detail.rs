@@ -408,6 +408,14 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     let offered: Vec<Act> = OFFERED.into_iter().map(|(act, _)| act).filter(|a| offered(user, &facts, *a)).collect();
     let needs_departments = offered.contains(&Act::Assign);
     let departments = if needs_departments { store.departments().await? } else { Vec::new() };
+    // Departments nobody would hear an assignment in are marked in the choice (and warned of on
+    // the confirmation page).
+    let silent: Vec<i64> = if needs_departments {
+        let reach = super::channels(state).await?;
+        departments.iter().map(|d| d.id).filter(|id| !reach.get(id).copied().unwrap_or_default().receives()).collect()
+    } else {
+        Vec::new()
+    };
     let t = |k: &str| state.t(k);
     let title = format!("{} {}", s.reference_no, s.title);
     let body = html! {
@@ -528,7 +536,7 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
                         Outcome::Refused { action, fields, .. } | Outcome::Editing { action, fields } if action == a => Some(fields),
                         _ => None,
                     };
-                    (action_form(state, user, &facts, *a, prefill, &departments))
+                    (action_form(state, user, &facts, *a, prefill, &departments, &silent))
                 }
             }
         }
@@ -553,6 +561,7 @@ fn action_form(
     action: Act,
     prefill: Option<&Fields>,
     departments: &[crate::store::Department],
+    silent: &[i64],
 ) -> Markup {
     let t = |k: &str| state.t(k);
     let empty = Fields::default();
@@ -589,10 +598,14 @@ fn action_form(
                     @let deadline = if prefill.is_some() { f.get("deadline").to_string() } else { default };
                     label { (t("web.inbox.detail.lead")) select name="lead" required {
                         option value="" { (t("web.inbox.detail.choose")) }
-                        @for d in departments { option value=(d.id) selected[f.get("lead") == d.id.to_string()] { (d.name) } }
+                        @for d in departments { option value=(d.id) selected[f.get("lead") == d.id.to_string()] {
+                            (d.name) @if silent.contains(&d.id) { (t("web.inbox.detail.no_channel")) }
+                        } }
                     } }
                     label { (t("web.inbox.detail.co")) select name="co" multiple size=(departments.len().clamp(2, 8)) {
-                        @for d in departments { option value=(d.id) selected[f.all("co").contains(&d.id.to_string())] { (d.name) } }
+                        @for d in departments { option value=(d.id) selected[f.all("co").contains(&d.id.to_string())] {
+                            (d.name) @if silent.contains(&d.id) { (t("web.inbox.detail.no_channel")) }
+                        } }
                     } }
                     label { (state.ta("web.inbox.detail.deadline", &[("months", &months)])) input type="date" name="deadline" value=(deadline); }
                 }
