@@ -87,3 +87,34 @@ async fn every_menu_entry_leads_to_a_page_of_the_same_name() {
         assert_eq!(heading.as_deref(), Some(name.as_str()), "{path}: the page is called «{name}»");
     }
 }
+
+#[tokio::test]
+async fn every_account_changes_its_own_password_and_is_told_so() {
+    let c = Console::start().await;
+    let dept = c.login("dept").await;
+    let form = c.get("/account/password", Some(&dept)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("<h1>修改密码</h1>") && form.body.contains("自动重新登录"), "{}", form.body);
+
+    let path = "/account/password";
+    let wrong = [("current", "Not-my-password-1"), ("password", "Brand-new-pass-9"), ("repeat", "Brand-new-pass-9")];
+    let page = c.post(path, Some(&dept), &wrong).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("当前密码不正确，密码没有修改"), "{}", page.body);
+    let differ =
+        [("current", support::console::PASSWORD), ("password", "Brand-new-pass-9"), ("repeat", "Brand-new-pass-8")];
+    let page = c.post(path, Some(&dept), &differ).await;
+    assert!(page.body.contains("两次输入的新密码不一致"), "{}", page.body);
+    assert_eq!(c.get("/", Some(&dept)).await.status, StatusCode::OK, "nothing changed, still signed in");
+
+    let good =
+        [("current", support::console::PASSWORD), ("password", "Brand-new-pass-9"), ("repeat", "Brand-new-pass-9")];
+    let changed = c.post(path, Some(&dept), &good).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let session = set_cookie_value(&changed, "jianyan_session").expect("signed in again");
+    let again = Browser { cookie: format!("jianyan_session={session}"), csrf: String::new() };
+    let told = c.get(changed.location().unwrap(), Some(&again)).await;
+    assert!(told.body.contains("您的密码已修改"), "{}", told.body);
+    assert_eq!(c.get("/", Some(&dept)).await.location(), Some("/login"), "the old session ended");
+    c.try_login("dept", "Brand-new-pass-9").await.expect("the new password works");
+}
