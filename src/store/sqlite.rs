@@ -22,6 +22,7 @@ mod writer;
 use rows::read;
 pub(crate) use writer::WriteTx;
 use writer::Writer;
+pub use writer::WriterStats;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -73,6 +74,11 @@ impl SqliteStore {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// What the writer has committed since the store was opened (group sizes).
+    pub fn writer_stats(&self) -> WriterStats {
+        self.writer.stats()
     }
 
     /// Starts a write: the caller's statements run on the writer's connection inside the caller's
