@@ -142,8 +142,33 @@ enum Workstations {
     Import { file: PathBuf },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    keep_memory_small();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(start()),
+        Err(e) => {
+            eprintln!("jianyan cannot start: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// glibc's allocator raises its mmap threshold to the size of the largest block freed so far (up to
+/// 32 MiB): after the first Argon2 hash (19 MiB, `accounts`) every later one would be carved from
+/// the heap and kept there, and each thread's arena keeps its own. A fixed threshold returns such
+/// blocks to the system when freed, and two arenas bound what idle threads keep
+/// (<https://man7.org/linux/man-pages/man3/mallopt.3.html>, `M_MMAP_THRESHOLD`, `M_ARENA_MAX`).
+/// Measured in BENCHMARKS.md (memory).
+fn keep_memory_small() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only changes allocator settings; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+async fn start() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,

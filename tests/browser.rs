@@ -454,6 +454,10 @@ async fn a_newcomer_submits_a_suggestion_in_the_dialog_preview_and_nothing_reach
 /// Clicks the submit button of the detail page's action form `act-{slug}` and waits for the result.
 async fn act(b: &Browser, slug: &str) {
     b.find(&format!("form#act-{slug} button[type=submit]")).await.click().await;
+    // Irreversible acts ask first: the confirmation page's 确认 button.
+    if matches!(slug, "assign" | "reply" | "reject" | "merge") {
+        b.find("form#confirm button[value=confirm]").await.click().await;
+    }
     b.find(".banner.ok").await;
 }
 

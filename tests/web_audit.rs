@@ -27,7 +27,7 @@ async fn details_are_bounded_and_control_characters_are_written_out() {
     let staff = c.login("staff").await;
     let (id, _) = c.inbox_submit("PD001", jianyan::domain::SuggestionKind::Advice, "标题", &["一"], Vec::new()).await;
     let reason = format!("不予受理\u{1b}[2J\u{202E}{}", "长".repeat(2900));
-    let page = c.post(&format!("/suggestions/{id}/act/reject"), Some(&staff), &[("reason", &reason)]).await;
+    let page = c.post_confirmed(&format!("/suggestions/{id}/act/reject"), Some(&staff), &[("reason", &reason)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     // A search query of 5,000 characters in an export.
     let q = "查".repeat(5_000);
@@ -65,7 +65,7 @@ async fn the_audit_page_is_paged_and_filtered_and_speaks_in_words() {
     let co = c.other_department_id.to_string();
     let lead = c.department_id.to_string();
     let fields = [("lead", lead.as_str()), ("co", co.as_str()), ("deadline", "2025-06-30")];
-    let page = c.post(&format!("/suggestions/{id2}/act/assign"), Some(&staff), &fields).await;
+    let page = c.post_confirmed(&format!("/suggestions/{id2}/act/assign"), Some(&staff), &fields).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 
     let first = c.get("/audit", Some(&admin)).await;

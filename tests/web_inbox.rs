@@ -39,7 +39,7 @@ async fn act(c: &Console, b: &Browser, id: i64, action: &str, fields: &[(&str, &
 
 /// Posts an action that must succeed: a redirect back with the success banner.
 async fn act_ok(c: &Console, b: &Browser, id: i64, action: &str, fields: &[(&str, &str)]) {
-    let page = act(c, b, id, action, fields).await;
+    let page = c.post_confirmed(&format!("/suggestions/{id}/act/{action}"), Some(b), fields).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{action}: {}", page.body);
     let to = page.location().unwrap().to_string();
     assert_eq!(to, format!("/suggestions/{id}?done={action}"));
@@ -332,7 +332,7 @@ async fn department_actions_acknowledge_return_reply_and_co_opinion() {
     // A reply class that is not configured is refused, the text kept.
     let bad = act(&c, &dept, id, "reply", &[("class", "Z"), ("text", "我们的答复")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("答复分类无效") && bad.body.contains("我们的答复"), "{}", bad.body);
+    assert!(bad.body.contains("请从列表中选择答复分类") && bad.body.contains("我们的答复"), "{}", bad.body);
     act_ok(&c, &dept, id, "reply", &[("class", "A"), ("text", "已采纳并落实")]).await;
     assert_eq!(c.inbox_state(id).await, SuggestionState::Replied);
     let pushes = c.inbox_outbox(MEMBER_CHAT).await.join("\n");

@@ -498,8 +498,15 @@ async fn a_broadcast_composed_in_the_console_queues_the_bots_message_for_each_re
     let sent = c.post("/broadcasts", Some(&b), &confirm).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let again = c.post("/broadcasts", Some(&b), &confirm).await;
-    assert_eq!(again.location(), sent.location(), "the same confirmation leads to the same broadcast");
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
     assert_eq!(c.store.recent_broadcasts(10).await.unwrap().len(), 1, "one broadcast, not two");
+    let told = c.get(again.location().unwrap(), Some(&b)).await;
+    assert!(told.body.contains("这次重复的确认没有再发一遍"), "the second is told it was done: {}", told.body);
+    let audits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'broadcast.create'")
+        .fetch_one(c.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(audits, 1, "audited once");
     let list = c.get(sent.location().unwrap(), Some(&b)).await;
     let id = c.store.recent_broadcasts(1).await.unwrap()[0].id;
     assert!(list.body.contains(&format!("通知 #{id} 已进入发送队列，共 2 位委员")), "{}", list.body);
@@ -717,7 +724,10 @@ async fn a_broken_roster_is_reported_line_by_line_and_nothing_is_imported() {
 
     let page = upload(&c, &b, &b.csrf, file.as_bytes(), true).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("新增 1 位") && page.body.contains("跳过了 4 处有问题的行"), "{}", page.body);
+    assert!(page.body.contains("新增 1 位") && page.body.contains("4 处有问题的行未导入"), "{}", page.body);
+    assert!(page.body.contains("层级「省」无效"), "the refused rows with their reasons: {}", page.body);
+    assert!(page.body.contains("<title>导入结果") && page.body.contains("href=\"/members\""), "leads to the roster");
+    assert!(!page.body.contains("enctype=\"multipart/form-data\""), "not the import form again");
     assert_eq!(c.store.members().await.unwrap().len(), 3);
     assert!(audit_actions(&c).await.contains(&"members.import".to_string()));
 
@@ -727,7 +737,13 @@ async fn a_broken_roster_is_reported_line_by_line_and_nothing_is_imported() {
     assert_problem(&upload(&c, &b, &b.csrf, b"", false).await, "请选择要导入的 CSV 文件");
     let update = "委员编号,姓名,层级,工作站,界别,电话\nPD001,张三丰,区,陆家嘴街道,经济界,\n";
     let page = upload(&c, &b, &b.csrf, update.as_bytes(), false).await;
-    assert!(page.body.contains("新增 0 位，更新 1 位"), "{}", page.body);
+    assert!(page.body.contains("新增 0 位，更新 1 位，0 位没有变化"), "{}", page.body);
+    // The same file again changes nobody; one changed row among unchanged ones is "updated".
+    let page = upload(&c, &b, &b.csrf, update.as_bytes(), false).await;
+    assert!(page.body.contains("新增 0 位，更新 0 位，1 位没有变化，0 处"), "{}", page.body);
+    let two = "委员编号,姓名,层级,工作站,界别,电话\nPD001,张三丰,区,陆家嘴街道,经济界,\nPD002,李四四,区,,,\n";
+    let page = upload(&c, &b, &b.csrf, two.as_bytes(), false).await;
+    assert!(page.body.contains("新增 0 位，更新 1 位，1 位没有变化"), "{}", page.body);
 }
 
 // ---------------------------------------------------------------------------------------------

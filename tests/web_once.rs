@@ -163,3 +163,30 @@ async fn twenty_parallel_api_calls_apply_once() {
     assert_eq!(events(&c, id2, "returned").await, 1);
     assert_eq!(audits(&c, "api.return").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_confirmations_of_an_assignment_apply_once() {
+    let c = Console::start().await;
+    c.inbox_bind("PD001", MEMBER_CHAT).await;
+    let staff = c.login("staff").await;
+    let (id, _) =
+        c.inbox_submit("PD001", jianyan::domain::SuggestionKind::Advice, "并行交办的建言", &["一"], Vec::new()).await;
+    c.inbox_run_as("staff", id, jianyan::workflow::Command::Accept).await;
+    let pushes_before = c.inbox_outbox(MEMBER_CHAT).await.len();
+    let lead = c.department_id.to_string();
+    let ask = c.post(&format!("/suggestions/{id}/act/assign"), Some(&staff), &[("lead", &lead)]).await;
+    let once = support::console::once_of(&ask.body).expect("交办 asks first");
+    let fields = [("lead", lead.as_str()), ("_step", "confirm"), ("_once", once.as_str())];
+
+    let statuses = in_parallel(&c, || console_post(&staff, id, "assign", &fields)).await;
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{statuses:?}");
+    // The others are told it is done, or (when they lost the race inside the store's commit group,
+    // before the winner is visible to reads) that the suggestion has just changed.
+    for s in &statuses {
+        assert!([StatusCode::SEE_OTHER, StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY].contains(s), "{s}");
+    }
+    assert_eq!(events(&c, id, "assigned").await, 1);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM assignments WHERE suggestion_id = ?", id).await, 1);
+    assert_eq!(audits(&c, "suggestion.assign").await, 1);
+    assert_eq!(c.inbox_outbox(MEMBER_CHAT).await.len(), pushes_before + 1, "the member hears once");
+}

@@ -29,7 +29,11 @@ async fn the_console_reads_reference_numbers_as_staff_type_them() {
 
     // 并案 into a number typed in a sentence, full-width.
     let merged = c
-        .post(&format!("/suggestions/{first}/act/merge"), Some(&b), &[("reference", "并入 ＰＤ－２０２５－０００２")])
+        .post_confirmed(
+            &format!("/suggestions/{first}/act/merge"),
+            Some(&b),
+            &[("reference", "并入 ＰＤ－２０２５－０００２")],
+        )
         .await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
     assert_eq!(c.inbox_state(first).await, SuggestionState::Merged);

@@ -153,6 +153,14 @@ pub trait ConsoleStore: Send + Sync {
     /// (all if `None`), at most `limit`.
     async fn audit_page(&self, filter: &AuditFilter, before: Option<i64>, limit: usize) -> Result<Vec<AuditEntry>>;
 
+    /// Every member as a roster row (member number, name, level, workstation name, sector, phone),
+    /// to tell an import's unchanged rows from its updated ones.
+    async fn roster_rows(&self) -> Result<Vec<crate::store::RosterRow>>;
+
+    /// The broadcast queued with this confirmation key (`NewBroadcast::request_key`), if any: the
+    /// console says a resent confirmation was done already.
+    async fn broadcast_by_request_key(&self, key: &str) -> Result<Option<i64>>;
+
     // ---- The dialog preview (`web::preview`) ----
 
     /// Marks the pending outbox messages of a preview chat (see [`is_preview_chat`]) cancelled, so

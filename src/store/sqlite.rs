@@ -821,11 +821,13 @@ impl Store for SqliteStore {
                     .fetch_optional(&mut *tx)
                     .await?;
             if matches!(processed, Some(Some(_))) {
+                tx.rollback().await?;
                 return Ok(Committed::AlreadyProcessed);
             }
         }
         if let Some(change) = change {
             if !apply_change_in(&mut tx, &change, now).await? {
+                tx.rollback().await?;
                 return Ok(Committed::Conflict);
             }
             messages.extend(change.messages);
@@ -1262,6 +1264,7 @@ impl Store for SqliteStore {
     async fn apply_change(&self, change: Change, now: DateTime<Utc>) -> Result<Committed> {
         let mut tx = self.write().await?;
         if !apply_change_in(&mut tx, &change, now).await? {
+            tx.rollback().await?;
             return Ok(Committed::Conflict);
         }
         let outbox = insert_outbox(&mut tx, None, change.messages, now).await?;

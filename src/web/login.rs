@@ -117,21 +117,35 @@ pub async fn login(
     if let Some(addr) = addr {
         state.logins.remember(&username, addr, now);
     }
+    state.app.store.audit(Auditor::User(user.id), "login", "", "", now).await?;
+    let mut response = Redirect::to("/").into_response();
+    start_session(&state, user.id, &hash, response.headers_mut()).await?;
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
+    Ok(response)
+}
+
+/// Signs account `user_id` in on this browser: a new session, and its session and trusted-device
+/// cookies (the device cookie signed with `password_hash`, the account's current one) appended to
+/// `headers`. Used at login and when someone changes their own password (which ends every session).
+pub(crate) async fn start_session(
+    state: &WebState,
+    user_id: i64,
+    password_hash: &str,
+    headers: &mut HeaderMap,
+) -> Result<(), WebError> {
+    let web = &state.app.config.web;
+    let now = state.app.clock.now();
     let token = random_token();
     let hours = web.session_hours;
     state
         .app
         .store
-        .create_session(&token_hash(&token), user.id, &random_token(), now, now + Duration::hours(hours))
+        .create_session(&token_hash(&token), user_id, &random_token(), now, now + Duration::hours(hours))
         .await?;
-    state.app.store.audit(Auditor::User(user.id), "login", "", "", now).await?;
-    let mut response = Redirect::to("/").into_response();
-    let device = device_cookie(&hash, user.id, now);
-    let h = response.headers_mut();
-    h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &token, hours * 3600));
-    h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
-    h.append(header::SET_COOKIE, set_cookie(&state, DEVICE_COOKIE, &device, web.trusted_device_days * 86_400));
-    Ok(response)
+    let device = device_cookie(password_hash, user_id, now);
+    headers.append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &token, hours * 3600));
+    headers.append(header::SET_COOKIE, set_cookie(state, DEVICE_COOKIE, &device, web.trusted_device_days * 86_400));
+    Ok(())
 }
 
 pub async fn logout(

@@ -57,6 +57,13 @@ pub fn csrf_of(html: &str) -> Option<String> {
     Some(html[at..].split('"').next()?.to_string())
 }
 
+/// The nonce of a confirmation page (`form#confirm`'s `_once` field), if the page is one.
+pub fn once_of(html: &str) -> Option<String> {
+    html.find("id=\"confirm\"")?;
+    let at = html.find("name=\"_once\" value=\"")? + "name=\"_once\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_string())
+}
+
 fn form_body(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
 }
@@ -163,6 +170,17 @@ impl Console {
             r = r.header(header::COOKIE, &b.cookie);
         }
         self.request(r.body(Body::from(form_body(&fields))).unwrap()).await
+    }
+
+    /// Posts an action form and, when the console asks first (a confirmation page, `form#confirm`),
+    /// confirms it as shown: returns the confirmation's answer, or the first answer otherwise.
+    pub async fn post_confirmed(&self, path: &str, browser: Option<&Browser>, fields: &[(&str, &str)]) -> Page {
+        let asked = self.post(path, browser, fields).await;
+        let Some(once) = once_of(&asked.body) else { return asked };
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        fields.push(("_step", "confirm"));
+        fields.push(("_once", &once));
+        self.post(path, browser, &fields).await
     }
 
     /// Logs in through the login page, as a browser does.

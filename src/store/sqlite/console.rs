@@ -297,6 +297,35 @@ impl ConsoleStore for SqliteStore {
         read(&row)
     }
 
+    async fn roster_rows(&self) -> Result<Vec<RosterRow>> {
+        let rows: Vec<(String, String, String, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT m.member_no, m.name, m.level, w.name, m.sector, m.phone
+             FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(no, name, level, workstation, sector, phone)| {
+                Some(RosterRow {
+                    member_no: crate::domain::MemberNo::parse(&no)?,
+                    name,
+                    level: crate::domain::MemberLevel::parse(&level)?,
+                    workstation,
+                    sector,
+                    phone,
+                })
+            })
+            .collect())
+    }
+
+    async fn broadcast_by_request_key(&self, key: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM broadcasts WHERE request_key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     async fn discard_preview_outbox(&self, chat_id: i64, now: DateTime<Utc>) -> Result<u64> {
         if !is_preview_chat(chat_id) {
             return Ok(0);

@@ -204,6 +204,29 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Undoes the caller's work, and returns once the work of others it may have read in the same
+    /// group is durable: an answer drawn from what it read ("already done", "changed meanwhile")
+    /// is then never ahead of what every reader sees. Errors if that group's commit failed.
+    pub async fn rollback(mut self) -> Result<()> {
+        let shared = self.writer.0.clone();
+        let mut guard = self.guard.take().expect("a WriteTx holds the connection until it is finished");
+        let group = self.group;
+        let undo = {
+            let shared = shared.clone();
+            async move {
+                guard.abandoned = true;
+                settle(&shared, &mut guard).await;
+                let others = guard.group.as_ref().is_some_and(|g| g.id == group && g.members > 0);
+                close_if_idle(&shared, &mut guard).await;
+                others
+            }
+        };
+        let others = tokio::spawn(undo).await.map_err(stopped)?;
+        if others { wait_for(&shared, group).await } else { Ok(()) }
+    }
+}
+
 /// Releases a caller's savepoint into its group, and commits the group unless others are about
 /// to add their work (they, or this caller after `max_open`, commit it then).
 async fn keep(shared: Arc<Shared>, mut guard: OwnedMutexGuard<State>, mut added: Vec<DueMessage>) -> Result<()> {
@@ -440,6 +463,31 @@ mod tests {
         insert(&mut w, "later").await;
         w.commit().await.unwrap();
         assert_eq!(values(&store).await, vec!["kept".to_string(), "later".to_string()]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_answer_drawn_from_others_work_waits_until_that_work_is_durable() {
+        let (mut store, _dir) = store().await;
+        store.writer = super::Writer::with_max_open(&store.writer, Duration::from_secs(30));
+        let mut first = store.write().await.unwrap();
+        insert(&mut first, "done by the first").await;
+        let second = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut w = store.write().await.unwrap();
+                // It sees the first caller's work (same transaction) and answers "already done"…
+                let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&mut *w).await.unwrap();
+                w.rollback().await.unwrap();
+                // …only once every reader sees it too.
+                let visible = values(&store).await;
+                (seen, visible)
+            })
+        };
+        until_waiting(&store, 1).await;
+        let committing = tokio::spawn(first.commit());
+        let (seen, visible) = second.await.unwrap();
+        committing.await.unwrap().unwrap();
+        assert_eq!((seen, visible), (1, vec!["done by the first".to_string()]));
     }
 
     #[tokio::test]

@@ -19,6 +19,8 @@ use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
 use crate::workflow::{self, Act, Actor, Command};
 
+mod confirm;
+
 /// The acts the detail page offers, in the order it shows them, each with its slug in the form's
 /// path (`/suggestions/{id}/act/{slug}`) and in the locale keys (`web.inbox.detail.act_{slug}`).
 const OFFERED: [(Act, &str); 10] = [
@@ -72,7 +74,32 @@ impl Fields {
 enum Outcome {
     None,
     Done(Act),
-    Refused { action: Act, message: String, fields: Fields },
+    /// The same confirmed form again (a double click, a resent form): nothing was done twice.
+    AlreadyDone(Act),
+    Refused {
+        action: Act,
+        message: String,
+        fields: Fields,
+    },
+    /// Back from the confirmation to change something: the form as it was filled in.
+    Editing {
+        action: Act,
+        fields: Fields,
+    },
+}
+
+/// The acts that cannot be undone: the page shows what will happen and asks first.
+const ASKS_FIRST: [Act; 4] = [Act::Assign, Act::Reply, Act::Reject, Act::Merge];
+
+/// The once-only key of a confirmed form (`Change::once_key`), from the nonce its confirmation
+/// page carried: the same confirmation posted twice applies once. `None` without a nonce.
+fn confirmed_key(nonce: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let nonce = nonce.trim();
+    if nonce.is_empty() {
+        return None;
+    }
+    Some(format!("confirmed:{}", hex::encode(&Sha256::digest(nonce.as_bytes())[..16])))
 }
 
 /// The suggestion's facts if this user may see it; otherwise not found (never "forbidden": a
@@ -250,6 +277,16 @@ pub async fn act(
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let action = parse_act(&action).ok_or(WebError::NotFound)?;
     let facts = visible_facts(&state, &user, id).await?;
+    let step = fields.get("_step").to_string();
+    if step == "edit" {
+        let outcome = Outcome::Editing { action, fields };
+        return Ok(render(&state, &user, facts, outcome).await?.into_response());
+    }
+    let asks_first = ASKS_FIRST.contains(&action);
+    let confirmed = if asks_first && step == "confirm" { confirmed_key(fields.get("_once")) } else { None };
+    if confirmed.as_deref().is_some_and(|k| facts.done(k)) {
+        return Ok(render(&state, &user, facts, Outcome::AlreadyDone(action)).await?.into_response());
+    }
     let refused = |message: String, facts: Facts, fields: Fields| {
         let state = state.clone();
         let user = user.clone();
@@ -265,12 +302,25 @@ pub async fn act(
     let detail = audit_detail(&state, &command).await?;
     let ctx = state.ctx();
     let now = ctx.now;
-    let lang = state.lang();
-    let change = match workflow::plan(&ctx, &Actor::User(&user.user), id, command).await? {
+    let mut change = match workflow::plan(&ctx, &Actor::User(&user.user), id, command.clone()).await? {
         Ok(change) => change,
         Err(workflow::Refusal::NotFound) => return Err(WebError::NotFound),
-        Err(refusal) => return refused(refusal.render(&ctx, lang), facts, fields).await,
+        Err(refusal) => {
+            // A parallel copy of this confirmation may have applied since the check above.
+            let facts = visible_facts(&state, &user, id).await?;
+            if confirmed.as_deref().is_some_and(|k| facts.done(k)) {
+                return Ok(render(&state, &user, facts, Outcome::AlreadyDone(action)).await?.into_response());
+            }
+            return refused(refusal_text(&state, &refusal), facts, fields).await;
+        }
     };
+    if asks_first && confirmed.is_none() {
+        let page = confirm::page(&state, &user, &facts, action, &command, &change, &fields).await?;
+        return Ok(page.into_response());
+    }
+    if change.once_key.is_none() {
+        change.once_key = confirmed.clone();
+    }
     match state.app.store.apply_change(change, now).await? {
         Committed::Done { .. } => {
             state
@@ -282,8 +332,25 @@ pub async fn act(
         }
         Committed::Conflict | Committed::AlreadyProcessed => {
             let facts = visible_facts(&state, &user, id).await?;
+            if confirmed.as_deref().is_some_and(|k| facts.done(k)) {
+                return Ok(render(&state, &user, facts, Outcome::AlreadyDone(action)).await?.into_response());
+            }
             refused(state.t("web.inbox.detail.conflict"), facts, fields).await
         }
+    }
+}
+
+/// A refusal said in the console's words where the bot's asks to "send again"; the others are the
+/// workflow's own (`workflow.refused.*`).
+fn refusal_text(state: &WebState, refusal: &workflow::Refusal) -> String {
+    use workflow::Refusal as R;
+    match refusal {
+        R::EmptyText => state.t("web.refused.empty_text"),
+        R::TooLong(max) => state.ta("web.refused.too_long", &[("max", max)]),
+        R::UnknownReplyClass => state.t("web.refused.unknown_reply_class"),
+        R::UnknownReference => state.ta("web.refused.unknown_reference", &[("example", &reference_example(state))]),
+        R::MergeIntoItself => state.t("web.refused.merge_into_itself"),
+        other => other.render(&state.ctx(), state.lang()),
     }
 }
 
@@ -341,14 +408,28 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     let offered: Vec<Act> = OFFERED.into_iter().map(|(act, _)| act).filter(|a| offered(user, &facts, *a)).collect();
     let needs_departments = offered.contains(&Act::Assign);
     let departments = if needs_departments { store.departments().await? } else { Vec::new() };
+    // Departments nobody would hear an assignment in are marked in the choice (and warned of on
+    // the confirmation page).
+    let silent: Vec<i64> = if needs_departments {
+        let reach = super::channels(state).await?;
+        departments.iter().map(|d| d.id).filter(|id| !reach.get(id).copied().unwrap_or_default().receives()).collect()
+    } else {
+        Vec::new()
+    };
     let t = |k: &str| state.t(k);
     let title = format!("{} {}", s.reference_no, s.title);
     let body = html! {
         p { a href="/suggestions" { "← " (t("web.inbox.detail.back")) } }
         @match &outcome {
             Outcome::Done(a) => { div.banner.ok role="status" { (state.ta("web.inbox.detail.done", &[("action", &label(state, *a))])) } }
+            Outcome::AlreadyDone(a) => {
+                div.banner.ok role="status" { (state.ta("web.inbox.detail.already_done", &[("action", &label(state, *a))])) }
+            }
             Outcome::Refused { action, message, .. } => {
                 div.banner.error role="alert" { (label(state, *action)) "：" (message) }
+            }
+            Outcome::Editing { action, .. } => {
+                div.banner role="status" { (state.ta("web.inbox.detail.editing", &[("action", &label(state, *action))])) }
             }
             Outcome::None => {}
         }
@@ -451,8 +532,11 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
         } @else {
             div.actions {
                 @for a in &offered {
-                    @let prefill = match &outcome { Outcome::Refused { action, fields, .. } if action == a => Some(fields), _ => None };
-                    (action_form(state, user, &facts, *a, prefill, &departments))
+                    @let prefill = match &outcome {
+                        Outcome::Refused { action, fields, .. } | Outcome::Editing { action, fields } if action == a => Some(fields),
+                        _ => None,
+                    };
+                    (action_form(state, user, &facts, *a, prefill, &departments, &silent))
                 }
             }
         }
@@ -477,6 +561,7 @@ fn action_form(
     action: Act,
     prefill: Option<&Fields>,
     departments: &[crate::store::Department],
+    silent: &[i64],
 ) -> Markup {
     let t = |k: &str| state.t(k);
     let empty = Fields::default();
@@ -513,10 +598,14 @@ fn action_form(
                     @let deadline = if prefill.is_some() { f.get("deadline").to_string() } else { default };
                     label { (t("web.inbox.detail.lead")) select name="lead" required {
                         option value="" { (t("web.inbox.detail.choose")) }
-                        @for d in departments { option value=(d.id) selected[f.get("lead") == d.id.to_string()] { (d.name) } }
+                        @for d in departments { option value=(d.id) selected[f.get("lead") == d.id.to_string()] {
+                            (d.name) @if silent.contains(&d.id) { (t("web.inbox.detail.no_channel")) }
+                        } }
                     } }
                     label { (t("web.inbox.detail.co")) select name="co" multiple size=(departments.len().clamp(2, 8)) {
-                        @for d in departments { option value=(d.id) selected[f.all("co").contains(&d.id.to_string())] { (d.name) } }
+                        @for d in departments { option value=(d.id) selected[f.all("co").contains(&d.id.to_string())] {
+                            (d.name) @if silent.contains(&d.id) { (t("web.inbox.detail.no_channel")) }
+                        } }
                     } }
                     label { (state.ta("web.inbox.detail.deadline", &[("months", &months)])) input type="date" name="deadline" value=(deadline); }
                 }

@@ -6,6 +6,9 @@
 
 mod detail;
 mod export;
+mod reach;
+
+pub(crate) use reach::channels;
 
 use axum::Router;
 use axum::extract::{Query, State};

@@ -317,6 +317,12 @@ async fn confirm(
     State(state): State<WebState>,
     Posted { user, form: f, .. }: Posted<Compose>,
 ) -> Result<Response, WebError> {
+    // The same confirmation again (a double click, a resent form): said to be queued already.
+    if !f.request_key.is_empty()
+        && let Some(id) = state.app.store.broadcast_by_request_key(&f.request_key).await?
+    {
+        return Ok(Redirect::to(&format!("/broadcasts?ok=queued_already&id={id}")).into_response());
+    }
     // Something may have changed since the preview (the topic closed, the audience emptied).
     let draft = match f.parse_or_show(&state, &user).await? {
         Ok(d) => d,
@@ -434,6 +440,9 @@ async fn list(
     let message = match (q.ok.as_deref(), q.id) {
         (Some("queued"), Some(id)) => {
             queued.map(|total| state.ta("web.broadcasts.queued", &[("id", &id), ("count", &total)]))
+        }
+        (Some("queued_already"), Some(id)) => {
+            queued.map(|total| state.ta("web.broadcasts.queued_already", &[("id", &id), ("count", &total)]))
         }
         (Some("cancelled"), Some(id)) => {
             Some(state.ta("web.broadcasts.cancelled", &[("id", &id), ("count", &q.n.unwrap_or(0))]))

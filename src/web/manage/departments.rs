@@ -1,4 +1,5 @@
-//! Departments (承办单位) and their liaisons: add a department, invite a liaison to the bot.
+//! Departments (承办单位): every way each can receive work (Telegram liaisons, console accounts, API
+//! tokens) and which it has; add a department, invite a liaison to the bot.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -48,6 +49,8 @@ async fn list_page(
     lp: &ListPage,
 ) -> Result<Markup, WebError> {
     let liaisons = state.app.store.liaisons().await?;
+    let channels = crate::web::inbox::channels(state).await?;
+    let admin = user.user.role == Role::Admin;
     // A department is found by its name, short name or a liaison's name.
     let Slice { items: departments, matched } = lp.slice(state.app.store.departments().await?, |d| {
         let names: Vec<&str> = liaisons.iter().filter(|l| l.department_id == d.id).map(|l| l.name.as_str()).collect();
@@ -62,6 +65,7 @@ async fn list_page(
         html! {
             h1 { (title) }
             (notice(message))
+            p.muted { (state.t("web.departments.ways")) }
             (lp.search_form(state, "/departments"))
             @if departments.is_empty() {
                 p.muted { (state.t("web.departments.empty")) }
@@ -71,13 +75,17 @@ async fn list_page(
                         th { (state.t("web.departments.col_name")) }
                         th { (state.t("web.departments.col_short")) }
                         th { (state.t("web.departments.col_liaisons")) }
+                        th { (state.t("web.departments.col_accounts")) }
+                        th { (state.t("web.departments.col_tokens")) }
                         th { (state.t("web.departments.col_invite")) }
                     } }
                     tbody { @for d in &departments {
                         tr {
+                            @let c = channels.get(&d.id).copied().unwrap_or_default();
                             td { (d.name) }
                             td { (d.short_name.as_deref().unwrap_or("")) }
                             td {
+                                @if c.bound + c.invited == 0 { span.muted { (state.t("web.departments.none")) } }
                                 @for l in liaisons.iter().filter(|l| l.department_id == d.id) {
                                     div {
                                         (l.name) " "
@@ -90,6 +98,19 @@ async fn list_page(
                                 }
                             }
                             td {
+                                @if c.accounts == 0 { span.muted { (state.t("web.departments.none")) } }
+                                @else { (state.ta("web.departments.accounts", &[("count", &c.accounts)])) }
+                                @if admin { div { a href="/users" { (state.t("web.departments.add_account")) } } }
+                            }
+                            td {
+                                @if c.tokens == 0 { span.muted { (state.t("web.departments.none")) } }
+                                @else { (state.ta("web.departments.tokens", &[("count", &c.tokens)])) }
+                                div { a href="/api-tokens" { (state.t("web.departments.add_token")) } }
+                            }
+                            td {
+                                @if !c.receives() {
+                                    div { strong.warning { (state.t("web.departments.cannot_receive")) } }
+                                }
                                 form.inline method="post" action=(format!("/departments/{}/liaisons", d.id)) {
                                     (auth::csrf(user))
                                     input name="name" placeholder=(state.t("web.departments.liaison_name")) maxlength=(LIAISON_NAME_MAX_CHARS);

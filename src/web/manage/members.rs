@@ -18,7 +18,7 @@ use crate::bounds::clip;
 use crate::domain::MemberLevel;
 use crate::roster::{self, RowError};
 use crate::store::reports::MemberFilter;
-use crate::store::{InviteTarget, Member};
+use crate::store::{InviteTarget, Member, RosterRow};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::forms::{NoFields, Posted};
 use crate::web::{WebError, WebState};
@@ -339,7 +339,12 @@ async fn import(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, import_page(&state, &user, Some(report))).into_response());
     }
     let now = state.app.clock.now();
+    // Rows equal to the member as stored are "unchanged", not "updated".
+    let before: HashMap<String, RosterRow> =
+        state.app.store.roster_rows().await?.into_iter().map(|r| (r.member_no.as_str().to_string(), r)).collect();
+    let unchanged = parsed.rows.iter().filter(|r| before.get(r.member_no.as_str()) == Some(*r)).count();
     let summary = state.app.store.import_members(&parsed.rows, now).await?;
+    let updated = summary.updated.saturating_sub(unchanged);
     let detail = format!(
         "inserted {}, updated {}, workstations created {}, rows skipped {}",
         summary.inserted,
@@ -348,20 +353,30 @@ async fn import(
         parsed.errors.len()
     );
     state.app.store.audit(user.auditor(), "members.import", "roster", &detail, now).await?;
-    let report = html! {
+    let title = state.t("web.members.import_result_title");
+    let body = html! {
+        h1 { (title) }
         div.banner.ok role="status" {
-            (state.ta("web.members.import_done", &[
+            (state.ta("web.members.import_result", &[
                 ("inserted", &summary.inserted),
-                ("updated", &summary.updated),
-                ("workstations", &summary.workstations_created),
+                ("updated", &updated),
+                ("unchanged", &unchanged),
+                ("refused", &parsed.errors.len()),
             ]))
+            @if summary.workstations_created > 0 {
+                " " (state.ta("web.members.import_workstations", &[("count", &summary.workstations_created)]))
+            }
         }
         @if !parsed.errors.is_empty() {
-            div.banner.warn { (state.ta("web.members.import_skipped", &[("count", &parsed.errors.len())])) }
+            h2 { (state.ta("web.members.import_refused", &[("count", &parsed.errors.len())])) }
             (problem_table(&state, &parsed.errors))
         }
+        p {
+            a.button href="/members" { (state.t("web.members.to_roster")) } " "
+            a.button.secondary href="/members/import" { (state.t("web.members.import_another")) }
+        }
     };
-    Ok(import_page(&state, &user, Some(report)).into_response())
+    Ok(page(&state, &user, "/members", &title, body).into_response())
 }
 
 async fn invite(

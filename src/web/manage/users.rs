@@ -1,4 +1,5 @@
 //! Console accounts (admin only): create, deactivate and reactivate, reset passwords; the audit log.
+//! Every account changes its own password at `/account/password`.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -12,7 +13,7 @@ use super::listing::{ListPage, Slice};
 use super::{notice, page, problems};
 use crate::store::{NewUser, Role};
 use crate::web::auth::{self, CurrentUser};
-use crate::web::forms::{Admin, Posted};
+use crate::web::forms::{Admin, Anyone, Posted};
 use crate::web::{WebError, WebState};
 
 const USERNAME_MAX_CHARS: usize = 32;
@@ -24,6 +25,7 @@ pub fn router() -> Router<WebState> {
         .route("/users/{id}/active", post(set_active))
         .route("/users/{id}/password", post(reset_password))
         .route("/audit", get(super::audit::audit))
+        .route("/account/password", get(own_password_page).post(change_own_password))
 }
 
 fn require_admin(user: &CurrentUser) -> Result<(), WebError> {
@@ -160,6 +162,7 @@ async fn list(
         Some("deactivated") => Some(state.t("web.users.deactivated")),
         Some("reactivated") => Some(state.t("web.users.reactivated")),
         Some("password") => Some(state.t("web.users.password_reset")),
+        Some("own_password") => Some(state.t("web.users.own_password_changed")),
         _ => None,
     };
     list_page(&state, &user, &UserForm::default(), &[], message, &lp).await
@@ -265,11 +268,88 @@ async fn reset_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response());
     }
     let now = state.app.clock.now();
-    state.app.store.set_password(id, &state.passwords.hash(&f.password).await?, now).await?;
-    if id != user.user.id {
-        // Whoever was logged in with the old password is logged out.
-        state.app.store.delete_sessions_of(id).await?;
-    }
+    let hash = state.passwords.hash(&f.password).await?;
+    // Every session of the account ends with its old password (`set_password`), this one too.
+    state.app.store.set_password(id, &hash, now).await?;
     state.app.store.audit(user.auditor(), "user.password_reset", &format!("user:{id}"), &target.username, now).await?;
-    Ok(Redirect::to("/users?ok=password").into_response())
+    if id != user.user.id {
+        return Ok(Redirect::to("/users?ok=password").into_response());
+    }
+    // One's own password: signed in again on this browser, and told so.
+    let mut response = Redirect::to("/users?ok=own_password").into_response();
+    crate::web::login::start_session(&state, id, &hash, response.headers_mut()).await?;
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+pub struct OwnPasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+/// The page where anyone signed in changes their own password; `message` says it was done.
+fn own_password_form(state: &WebState, user: &CurrentUser, errors: &[String], message: Option<String>) -> Markup {
+    let title = state.t("web.account.title");
+    let body = html! {
+        h1 { (title) }
+        (notice(message))
+        (problems(errors))
+        p.muted { (state.t("web.account.intro")) }
+        form.stack method="post" action="/account/password" {
+            (auth::csrf(user))
+            label { (state.t("web.account.current")) input type="password" name="current" autocomplete="current-password" required; }
+            label { (state.t("web.account.new")) input type="password" name="password" autocomplete="new-password" required; }
+            label { (state.t("web.account.repeat")) input type="password" name="repeat" autocomplete="new-password" required; }
+            p.muted { (state.t("web.users.password_rule")) }
+            div { button type="submit" { (state.t("web.account.submit")) } }
+        }
+    };
+    page(state, user, "/account/password", &title, body)
+}
+
+async fn own_password_page(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Query(done): Query<Done>,
+) -> Result<Markup, WebError> {
+    let message = (done.ok.as_deref() == Some("changed")).then(|| state.t("web.users.own_password_changed"));
+    Ok(own_password_form(&state, &user, &[], message))
+}
+
+/// Changes the signed-in account's password after checking the current one. Every session ends
+/// with the old password (`set_password`); this browser is signed in again and told so.
+async fn change_own_password(
+    State(state): State<WebState>,
+    Posted { user, form: f, .. }: Posted<OwnPasswordForm, Anyone>,
+) -> Result<Response, WebError> {
+    let stored = state.app.store.user_for_login(&user.user.username).await?;
+    let hash = stored.as_ref().map(|(_, h)| h.as_str()).unwrap_or(state.dummy_hash.as_str());
+    let current_ok = f.current.len() <= auth::MAX_PASSWORD_BYTES && state.passwords.verify(&f.current, hash).await;
+    let mut errors = Vec::new();
+    if !current_ok || stored.is_none() {
+        errors.push(state.t("web.account.wrong_current"));
+    } else if !crate::accounts::password_is_acceptable(&f.password) {
+        errors.push(state.t("web.users.weak_password"));
+    } else if f.password != f.repeat {
+        errors.push(state.t("web.account.mismatch"));
+    }
+    if !errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, own_password_form(&state, &user, &errors, None)).into_response());
+    }
+    let now = state.app.clock.now();
+    let id = user.user.id;
+    let hash = state.passwords.hash(&f.password).await?;
+    state.app.store.set_password(id, &hash, now).await?;
+    state
+        .app
+        .store
+        .audit(user.auditor(), "user.password_reset", &format!("user:{id}"), &user.user.username, now)
+        .await?;
+    let mut response = Redirect::to("/account/password?ok=changed").into_response();
+    crate::web::login::start_session(&state, id, &hash, response.headers_mut()).await?;
+    Ok(response)
 }
