@@ -276,7 +276,10 @@ pub async fn topics_add(app: &App, args: TopicArgs) -> anyhow::Result<Outcome> {
                 .from_local_datetime(&date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).expect("midnight exists"))
                 .single()
                 .map(|t| t.with_timezone(&chrono::Utc)),
-            Err(_) => return Ok(Outcome::failed(texts.t(lang, "cli.bad_date", &[("value", raw)]))),
+            Err(_) => {
+                let example = crate::context::date_example(&app.config, app.clock.now());
+                return Ok(Outcome::failed(texts.t(lang, "cli.bad_date", &[("value", raw), ("example", &example)])));
+            }
         },
     };
     let topic = NewTopic {

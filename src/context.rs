@@ -1,9 +1,10 @@
 //! What the dialog, the workflow and the adapters need from the outside world, passed in (no globals).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use crate::config::Config;
-use crate::locale::Texts;
+use crate::domain::ReferenceNo;
+use crate::locale::{Lang, Texts};
 use crate::store::Store;
 
 /// The store, the texts, the configuration and the current time, borrowed for one piece of work.
@@ -12,4 +13,52 @@ pub struct Ctx<'a> {
     pub texts: &'a Texts,
     pub config: &'a Config,
     pub now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    /// `texts.t`, with two more placeholders any text may use, filled from the clock so examples
+    /// never show a past year: `{example_reference}` (this year's reference number 42, e.g.
+    /// `PD-2026-0042`) and `{example_date}` (the last day of this year in the committee's time
+    /// zone, or of next year within the last week of this one, as `YYYY-MM-DD`).
+    pub fn t(&self, lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let (reference, date) = (self.reference_example(), self.date_example());
+        let mut all: Vec<(&str, &dyn std::fmt::Display)> = args.to_vec();
+        all.push(("example_reference", &reference));
+        all.push(("example_date", &date));
+        self.texts.t(lang, key, &all)
+    }
+
+    fn reference_example(&self) -> String {
+        let year = self.now.with_timezone(&self.config.offset()).year();
+        ReferenceNo { prefix: self.config.references.prefix.clone(), year, seq: 42 }.to_string()
+    }
+
+    fn date_example(&self) -> String {
+        date_example(self.config, self.now)
+    }
+}
+
+/// A date to show as an example of one to type (`YYYY-MM-DD`): the last day of the current year in
+/// the committee's time zone, or of the next year within the last week of this one, so it is
+/// never in the past nor about to be.
+pub fn date_example(config: &Config, now: DateTime<Utc>) -> String {
+    let today = now.with_timezone(&config.offset()).date_naive();
+    let last_day = chrono::NaiveDate::from_ymd_opt(today.year(), 12, 31).map_or(365, |d| d.ordinal());
+    let year = if today.ordinal() + 7 > last_day { today.year() + 1 } else { today.year() };
+    format!("{year}-12-31")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_follow_the_clock_in_the_committees_time_zone() {
+        let config = Config::from_layers(None, Vec::new()).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(date_example(&config, at("2026-11-29T12:00:00Z")), "2026-12-31");
+        // 2026-12-24 20:00 UTC is already the 25th in Shanghai: within the last week.
+        assert_eq!(date_example(&config, at("2026-12-24T20:00:00Z")), "2027-12-31");
+        assert_eq!(date_example(&config, at("2026-12-24T08:00:00Z")), "2026-12-31");
+    }
 }

@@ -256,11 +256,11 @@ impl Dialogue<'_, '_> {
     }
 
     fn t(&self, key: &str) -> String {
-        self.ctx.texts.t(self.lang, key, &[])
+        self.ctx.t(self.lang, key, &[])
     }
 
     fn ta(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        self.ctx.texts.t(self.lang, key, args)
+        self.ctx.t(self.lang, key, args)
     }
 
     fn staff_menu(&self) -> Keyboard {

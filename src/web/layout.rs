@@ -49,7 +49,7 @@ pub fn page(state: &WebState, user: Option<(&User, &str)>, current: &str, title:
                                 }
                             }
                         }
-                        span { (user.name) }
+                        a href="/account/password" title=(state.t("web.account.title")) { (user.name) }
                         form.inline method="post" action="/logout" {
                             (csrf_field(csrf))
                             button type="submit" { (state.t("web.logout")) }

@@ -23,7 +23,7 @@ pub enum Refusal {
 
 impl Refusal {
     pub fn render(&self, ctx: &Ctx<'_>, lang: Lang) -> String {
-        let t = |key: &str, args: &[(&str, &dyn std::fmt::Display)]| ctx.texts.t(lang, key, args);
+        let t = |key: &str, args: &[(&str, &dyn std::fmt::Display)]| ctx.t(lang, key, args);
         match self {
             Refusal::NotFound => t("workflow.refused.not_found", &[]),
             Refusal::Denied => t("workflow.refused.denied", &[]),

@@ -183,7 +183,7 @@ fn not_found_reference(state: &WebState, user: &CurrentUser, reference: &str) ->
     let title = state.t("web.error.not_found");
     let body = html! {
         h1 { (title) }
-        div.banner.error role="alert" { (state.ta("web.inbox.lookup_not_found", &[("reference", &reference)])) }
+        div.banner.error role="alert" { (state.ta("web.inbox.lookup_not_found", &[("reference", &reference), ("example", &reference_example(state))])) }
         p { a href="/suggestions" { (state.t("web.inbox.detail.back")) } }
     };
     (StatusCode::NOT_FOUND, layout::page(state, Some((&user.user, &user.csrf)), "/suggestions", &title, body))
