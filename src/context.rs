@@ -61,4 +61,22 @@ mod tests {
         assert_eq!(date_example(&config, at("2026-12-24T20:00:00Z")), "2027-12-31");
         assert_eq!(date_example(&config, at("2026-12-24T08:00:00Z")), "2026-12-31");
     }
+
+    #[tokio::test]
+    async fn bot_texts_show_examples_of_the_current_year() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SqliteStore::open(&dir.path().join("t.db"), std::time::Duration::from_secs(5), 1)
+            .await
+            .unwrap();
+        let config = Config::from_layers(None, Vec::new()).unwrap();
+        let texts = Texts::load(None, Lang::Zh, true).unwrap();
+        let now = DateTime::parse_from_rfc3339("2027-03-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let ctx = Ctx { store: &store, texts: &texts, config: &config, now };
+        for lang in [Lang::Zh, Lang::En] {
+            let help = ctx.t(lang, "help.staff", &[]);
+            assert!(help.contains("PD-2027-0042") && !help.contains('{'), "{help}");
+            let bad = ctx.t(lang, "staff.assign_bad_date", &[("value", &"明天")]);
+            assert!(bad.contains("2027-12-31") && bad.contains("明天"), "{bad}");
+        }
+    }
 }

@@ -57,6 +57,8 @@ macro_rules! suite {
                 outbox::sent_message_stays_sent,
                 outbox::preview_discard_touches_only_preview_chats,
                 outbox::subscribe_outbox_hands_over_rows_committed_after_subscribing,
+                outbox::pending_outbox_pages_every_pending_message_in_sending_order,
+                outbox::outbox_since_reads_only_what_was_written_after_an_id,
                 roster::import_members_twice_changes_nothing,
                 roster::import_members_updates_by_member_number,
                 roster::redeem_invite_answers_every_case,

@@ -218,3 +218,49 @@ pub async fn sent_message_stays_sent(b: &Backend) {
     }
     assert_eq!(s.totals(t0()).await.unwrap().undelivered, 0, "a delivered message is not undelivered");
 }
+
+/// `pending_outbox` pages through every pending message, due or not, in `(priority, id)` order from
+/// a key on (inclusive); sent, failed and cancelled messages are not in it.
+pub async fn pending_outbox_pages_every_pending_message_in_sending_order(b: &Backend) {
+    let s = &*b.store;
+    let b1 = queue(s, vec![broadcast_msg(70, "b1")]).await[0].id;
+    let rows = queue(s, vec![OutMessage::reply(71, "r1".into()), OutMessage::reply(71, "r2".into())]).await;
+    let (r1, r2) = (rows[0].id, rows[1].id);
+    let n1 = queue(s, vec![OutMessage::notification(72, "n1".into())]).await[0].id;
+    let sent = queue(s, vec![OutMessage::reply(73, "gone".into())]).await[0].id;
+    s.outbox_result(sent, DeliveryResult::Sent, None, t0()).await.unwrap();
+    // Waiting for a retry: still pending, with its time.
+    s.outbox_result(n1, DeliveryResult::Retry { at_ms: ms(t0()) + 5_000 }, Some("502"), t0()).await.unwrap();
+
+    let all = s.pending_outbox((i64::MIN, i64::MIN), 100).await.unwrap();
+    let keys: Vec<(i64, i64, i64)> = all.iter().map(|q| (q.priority, q.id, q.chat_id)).collect();
+    assert_eq!(keys, vec![(0, r1, 71), (0, r2, 71), (1, n1, 72), (2, b1, 70)]);
+    let retry = all.iter().find(|q| q.id == n1).unwrap();
+    assert_eq!((retry.attempts, retry.next_attempt_ms), (1, Some(ms(t0()) + 5_000)));
+
+    // Paging: `limit`, then on from the next key (inclusive).
+    let first = s.pending_outbox((i64::MIN, i64::MIN), 2).await.unwrap();
+    assert_eq!(first.iter().map(|q| q.id).collect::<Vec<_>>(), vec![r1, r2]);
+    let next = s.pending_outbox((0, r2 + 1), 10).await.unwrap();
+    assert_eq!(next.iter().map(|q| q.id).collect::<Vec<_>>(), vec![n1, b1]);
+    let from_n1 = s.pending_outbox((1, n1), 10).await.unwrap();
+    assert_eq!(from_n1.first().map(|q| q.id), Some(n1), "the key itself is included");
+}
+
+/// `outbox_since` reads the messages written after an id, whatever their status, in id order;
+/// `outbox_last_id` is the highest id so far (0 when empty).
+pub async fn outbox_since_reads_only_what_was_written_after_an_id(b: &Backend) {
+    let s = &*b.store;
+    assert_eq!(s.outbox_last_id().await.unwrap(), 0);
+    let a = queue(s, vec![OutMessage::reply(80, "a".into())]).await[0].id;
+    let mark = s.outbox_last_id().await.unwrap();
+    assert_eq!(mark, a);
+    let later = queue(s, vec![OutMessage::reply(81, "b".into()), broadcast_msg(82, "c")]).await;
+    s.outbox_result(later[0].id, DeliveryResult::Sent, None, t0()).await.unwrap();
+    let since: Vec<i64> = s.outbox_since(mark, 100).await.unwrap().iter().map(|q| q.id).collect();
+    assert_eq!(since, vec![later[0].id, later[1].id], "sent or not, in id order, nothing before the mark");
+    let one: Vec<i64> = s.outbox_since(mark, 1).await.unwrap().iter().map(|q| q.id).collect();
+    assert_eq!(one, vec![later[0].id]);
+    assert_eq!(s.outbox_last_id().await.unwrap(), later[1].id);
+    assert!(s.outbox_since(later[1].id, 100).await.unwrap().is_empty());
+}
