@@ -24,7 +24,7 @@ use chrono::Utc;
 use fake_telegram::{FakeConfig, FakeTelegram, TgUser};
 use jianyan::domain::{MemberLevel, MemberNo, SuggestionKind};
 use jianyan::reply::{Action, Button, Keyboard};
-use jianyan::store::{Audience, Commit, Committed, NewBroadcast, NewSuggestion, RosterRow, SqliteStore, Store};
+use jianyan::store::{Audience, Commit, Committed, NewBroadcast, NewSuggestion, RosterRow, SqliteStore, prelude::*};
 
 const FIRST_USER: i64 = 600_000_000;
 const STAFF_USER: i64 = 599_999_999;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{Auditor, ConsoleStore, NewUser, Role, RosterRow, SqliteStore, Store};
+use jianyan::store::{Auditor, ConsoleStore, NewUser, Role, RosterRow, SqliteStore, prelude::*};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

@@ -180,7 +180,7 @@ mod tests {
     use crate::locale::Texts;
     use crate::reply::{Action, Keyboard};
     use crate::store::{
-        Commit, Committed, InviteTarget, Liaison, NewSuggestion, Rating, RosterRow, SqliteStore, Staff, Store,
+        Commit, Committed, InviteTarget, Liaison, NewSuggestion, Rating, RosterRow, SqliteStore, Staff, prelude::*,
     };
     use crate::workflow::{Actor, Command};
 

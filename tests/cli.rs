@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass, TopicStatus};
-use jianyan::store::{SqliteStore, Store, Topic};
+use jianyan::store::{SqliteStore, Topic, prelude::*};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 

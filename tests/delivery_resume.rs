@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use jianyan::clock::ManualClock;
 use jianyan::reply::{Action, Button, Keyboard};
-use jianyan::store::{Audience, NewBroadcast, Store};
+use jianyan::store::{Audience, NewBroadcast, prelude::*};
 use support::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, WAIT, joined, last};
 

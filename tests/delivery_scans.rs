@@ -14,7 +14,7 @@ use jianyan::bot::delivery::{self, Delivery};
 use jianyan::clock::SystemClock;
 use jianyan::config::Config;
 use jianyan::reply::Action;
-use jianyan::store::{Commit, OutMessage, Priority, SqliteStore, Store};
+use jianyan::store::{Commit, OutMessage, Priority, SqliteStore, prelude::*};
 use support::fake_telegram::{FakeConfig, FakeTelegram};
 use tokio::sync::watch;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use jianyan::domain::TopicClass;
-use jianyan::store::{NewTopic, SqliteStore, Store};
+use jianyan::store::{NewTopic, SqliteStore, prelude::*};
 use support::fake_telegram::{FakeTelegram, TgUser};
 use support::harness::seed_bound_members;
 

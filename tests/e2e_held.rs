@@ -5,7 +5,7 @@
 mod support;
 
 use jianyan::domain::MemberNo;
-use jianyan::store::{Commit, Committed, NewSuggestion, Store};
+use jianyan::store::{Commit, Committed, NewSuggestion, prelude::*};
 use support::fake_telegram::{SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, joined, last};
 

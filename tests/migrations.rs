@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use jianyan::clock::ManualClock;
 use jianyan::domain::{MemberNo, SuggestionState};
-use jianyan::store::{AssignmentRole, AssignmentStatus, Store};
+use jianyan::store::{AssignmentRole, AssignmentStatus, prelude::*};
 use sqlx::Connection;
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};

@@ -6,7 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{RosterRow, Store};
+use jianyan::store::{RosterRow, prelude::*};
 use support::console::Console;
 
 const HEADER: &str = "member_no,name,level,workstation,sector,phone\n";

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use chrono::Duration;
-use jianyan::store::Store;
+use jianyan::store::prelude::*;
 use serde_json::{Value, json};
 use support::fake_telegram::{SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, joined, last};

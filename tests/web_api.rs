@@ -6,7 +6,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use axum::http::{StatusCode, header};
-use jianyan::store::{ConsoleStore, Rating, Store};
+use jianyan::store::{ConsoleStore, Rating, prelude::*};
 use jianyan::web::auth::token_hash;
 use jianyan::workflow::{Actor, Command, plan};
 use serde_json::Value;

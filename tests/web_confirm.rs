@@ -6,7 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{SuggestionKind, SuggestionState};
-use jianyan::store::Store;
+use jianyan::store::prelude::*;
 use support::console::{Browser, Console, Page, once_of};
 
 const MEMBER_CHAT: i64 = 7001;

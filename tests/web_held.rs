@@ -3,7 +3,7 @@
 
 mod support;
 
-use jianyan::store::{Commit, Store};
+use jianyan::store::{Commit, prelude::*};
 use jianyan::workflow::Command;
 use support::console::Console;
 

@@ -5,7 +5,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{SuggestionKind, SuggestionState};
-use jianyan::store::{Attachment, AttachmentKind, Store};
+use jianyan::store::{Attachment, AttachmentKind, prelude::*};
 use support::console::{Browser, Console, urlencode};
 use support::xlsx::first_sheet;
 

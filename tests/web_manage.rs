@@ -9,7 +9,9 @@ use chrono::Duration;
 use jianyan::clock::Clock;
 use jianyan::context::Ctx;
 use jianyan::domain::{MemberLevel, MemberNo, SuggestionKind};
-use jianyan::store::{Commit, Committed, ConsoleStore, NewSuggestion, Redeemed, ReportStore, RosterRow, Store, User};
+use jianyan::store::{
+    Commit, Committed, ConsoleStore, NewSuggestion, Redeemed, ReportStore, RosterRow, User, prelude::*,
+};
 use jianyan::workflow::{self, Actor, Command};
 use support::console::{Browser, Console, Page, csrf_of};
 

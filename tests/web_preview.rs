@@ -5,7 +5,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
-use jianyan::store::{Commit, ConsoleStore, OutMessage, Store};
+use jianyan::store::{Commit, ConsoleStore, OutMessage, prelude::*};
 use jianyan::workflow::Command;
 use support::console::{Browser, Console, Page};
 

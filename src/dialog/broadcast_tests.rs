@@ -9,7 +9,7 @@ use crate::context::Ctx;
 use crate::dialog::{Dialog, Output, Person, callback_data, handle, pressed};
 use crate::domain::{MemberLevel, MemberNo, TopicClass};
 use crate::invite;
-use crate::store::{Commit, Committed, DeliveryResult, InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
+use crate::store::{Commit, Committed, DeliveryResult, InviteTarget, NewTopic, RosterRow, SqliteStore, prelude::*};
 
 const STAFF_CHAT: i64 = 900;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::*;
 use crate::config::Config;
 use crate::domain::{MemberLevel, MemberNo, SuggestionState};
-use crate::store::{Commit, Committed, Department, Liaison, RosterRow, SqliteStore, Staff, Store};
+use crate::store::{Commit, Committed, Department, Liaison, RosterRow, SqliteStore, Staff, prelude::*};
 use crate::workflow::{Actor, Command};
 
 struct World {

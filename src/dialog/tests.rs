@@ -6,7 +6,7 @@ use super::*;
 use crate::config::Config;
 use crate::domain::{MemberLevel, MemberNo, SuggestionState, TopicClass};
 use crate::reply::Keyboard;
-use crate::store::{AttachmentKind, Commit, Committed, NewTopic, RosterRow, SqliteStore, Store};
+use crate::store::{AttachmentKind, Commit, Committed, NewTopic, RosterRow, SqliteStore, prelude::*};
 
 struct Harness {
     store: SqliteStore,

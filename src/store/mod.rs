@@ -706,9 +706,10 @@ pub enum DeliveryResult {
     },
 }
 
-/// Everything jianyan keeps. The console's part is `ConsoleStore`.
+/// The roster: members, workstations, staff, departments and their liaisons, and the invites that
+/// bind them to Telegram.
 #[async_trait]
-pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
+pub trait RosterStore: Send + Sync {
     // The roster.
     async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize>;
     /// Inserts or updates members by member number. A long roster is written in batches, each its
@@ -738,19 +739,29 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
         language: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Redeemed>;
+    // Staff, departments and their liaisons.
+    async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>>;
+    async fn add_staff(&self, name: &str, now: DateTime<Utc>) -> Result<Staff>;
+    async fn add_department(&self, name: &str, short_name: Option<&str>) -> Result<Department>;
+    async fn departments(&self) -> Result<Vec<Department>>;
+    async fn department(&self, id: i64) -> Result<Option<Department>>;
+    async fn department_by_name(&self, name: &str) -> Result<Option<Department>>;
+    async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison>;
+    async fn create_invite_for(
+        &self,
+        target: InviteTarget,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn staff_recipients(&self) -> Result<Vec<Recipient>>;
+    async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>>;
+}
 
-    // Topics.
-    async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic>;
-    async fn topics(&self) -> Result<Vec<Topic>>;
-    /// Topics members can answer now, the pinned ones first, then the newest.
-    async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>>;
-    async fn topic(&self, id: i64) -> Result<Option<Topic>>;
-    async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
-
-    // Suggestions.
-    async fn suggestions_of_member(&self, member_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>>;
-    async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>>;
-
+/// Durable intake: updates stored before they are confirmed, dialog states, and the one transaction
+/// that applies an update's outcome.
+#[async_trait]
+pub trait IntakeStore: Send + Sync {
     // Dialogs and durable intake.
     async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>>;
     /// Stores updates not seen before; returns the ids that were new.
@@ -772,25 +783,21 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     /// `commit`, with the conversation's effects applied in the same transaction (in order, after
     /// the change and the submission); their replies join the outbox.
     async fn commit_with(&self, commit: Commit, effects: Vec<Effect>) -> Result<Committed>;
+}
 
-    // Staff, departments and their liaisons.
-    async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>>;
-    async fn add_staff(&self, name: &str, now: DateTime<Utc>) -> Result<Staff>;
-    async fn add_department(&self, name: &str, short_name: Option<&str>) -> Result<Department>;
-    async fn departments(&self) -> Result<Vec<Department>>;
-    async fn department(&self, id: i64) -> Result<Option<Department>>;
-    async fn department_by_name(&self, name: &str) -> Result<Option<Department>>;
-    async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison>;
-    async fn create_invite_for(
-        &self,
-        target: InviteTarget,
-        code_hash: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()>;
-    async fn staff_recipients(&self) -> Result<Vec<Recipient>>;
-    async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>>;
-
+/// Topics and suggestions, and the workflow's facts and changes.
+#[async_trait]
+pub trait WorkflowStore: Send + Sync {
+    // Topics.
+    async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic>;
+    async fn topics(&self) -> Result<Vec<Topic>>;
+    /// Topics members can answer now, the pinned ones first, then the newest.
+    async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>>;
+    async fn topic(&self, id: i64) -> Result<Option<Topic>>;
+    async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+    // Suggestions.
+    async fn suggestions_of_member(&self, member_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>>;
+    async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>>;
     // The workflow.
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>>;
     /// The suggestion with this reference number, read as people type it (`ReferenceNo::parse`:
@@ -820,7 +827,12 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     async fn held_notifications(&self, suggestion_id: i64) -> Result<Vec<HeldNotification>>;
     /// Totals over all suggestions; `overdue` counts those still with a department past `now`.
     async fn totals(&self, now: DateTime<Utc>) -> Result<Totals>;
+}
 
+/// The outbox: what the delivery worker sends, in which order, and what became of it; chats
+/// Telegram moved.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     // The outbox.
     /// Outbox rows this process commits from now on, handed over in memory once their transaction
     /// is durable, in commit order, so the delivery worker need not scan the table to find them.
@@ -857,7 +869,6 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()>;
-
     // Chats Telegram moved (a group upgraded to a supergroup).
     /// Records that Telegram moved the chat `old_chat_id` to `new_chat_id` (a group upgraded to a
     /// supergroup: the `migrate_to_chat_id` of an error or of a service message, or its
@@ -877,7 +888,11 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     /// move (`migrate_chat`), or `configured` itself if it never moved (0 stays 0). Used for the
     /// staff group (`staff.group_chat_id`), so /stats and the console can show the one in use.
     async fn current_chat(&self, configured: i64) -> Result<i64>;
+}
 
+/// Broadcasts, reminders and the overdue digest.
+#[async_trait]
+pub trait OutreachStore: Send + Sync {
     // Broadcasts.
     /// The levels, workstations or sectors an audience can be narrowed to, each with how many
     /// members it reaches now (`All` gives one option).
@@ -899,7 +914,6 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     /// Marks the broadcast cancelled and its messages not yet sent `cancelled`; returns how many
     /// were stopped, or `None` if there is no such broadcast.
     async fn cancel_broadcast(&self, id: i64) -> Result<Option<i64>>;
-
     // Reminders.
     /// Active assignments (of suggestions still being handled) due a reminder at `now` that has not
     /// been recorded for their current deadline: `Overdue` once the deadline has passed, `Before`
@@ -920,4 +934,32 @@ pub trait Store: ConsoleStore + InboxStore + ReportStore + Send + Sync {
     /// Records the day's digest (`day` as YYYY-MM-DD, local) and queues its messages in one
     /// transaction; `false` (and nothing queued) if that day's digest was recorded before.
     async fn record_digest(&self, day: &str, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<bool>;
+}
+
+/// Every area of the store, to call its methods on a concrete store (`use crate::store::prelude::*`);
+/// through `dyn Store` they need no import.
+pub mod prelude {
+    pub use super::{
+        ConsoleStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore, Store,
+        WorkflowStore,
+    };
+}
+
+/// Everything jianyan keeps, by area; any type with every area is a `Store` (the console's part is
+/// `ConsoleStore`, its lists `InboxStore`, its figures `ReportStore`).
+pub trait Store:
+    RosterStore + IntakeStore + WorkflowStore + OutboxStore + OutreachStore + ConsoleStore + InboxStore + ReportStore
+{
+}
+
+impl<T> Store for T where
+    T: RosterStore
+        + IntakeStore
+        + WorkflowStore
+        + OutboxStore
+        + OutreachStore
+        + ConsoleStore
+        + InboxStore
+        + ReportStore
+{
 }

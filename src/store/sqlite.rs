@@ -477,7 +477,7 @@ async fn release_held(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl RosterStore for SqliteStore {
     async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize> {
         let mut tx = self.write().await?;
         let mut created = 0;
@@ -640,103 +640,143 @@ impl Store for SqliteStore {
         Ok(redeemed)
     }
 
-    async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic> {
+    async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>> {
+        if let Some(member) = self.member_by_telegram(telegram_user_id).await? {
+            return Ok(Some(Identity::Member(member)));
+        }
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE telegram_user_id = ?");
+        if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
+            return Ok(Some(Identity::Staff(read(&row)?)));
+        }
+        let sql = format!(
+            "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id WHERE l.telegram_user_id = ?"
+        );
+        if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
+            return Ok(Some(Identity::Liaison(read(&row)?)));
+        }
+        Ok(None)
+    }
+
+    async fn add_staff(&self, name: &str, now: DateTime<Utc>) -> Result<Staff> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "INSERT INTO topics (title, description, class, form, opens_at, closes_at, status, pinned, created_at, updated_at)
-             VALUES (?, ?, ?, ?, NULL, ?, 'open', ?, ?, ?) RETURNING *",
-        )
-        .bind(&topic.title)
-        .bind(&topic.description)
-        .bind(topic.class.label())
-        .bind(&topic.form)
-        .bind(topic.closes_at)
-        .bind(topic.pinned as i64)
+        let row = sqlx::query(&format!(
+            "INSERT INTO staff (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING {STAFF_COLUMNS}"
+        ))
+        .bind(name)
         .bind(now)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let topic: Topic = read(&row)?;
-        if topic.pinned {
-            // One topic is the pinned one (第一协商议题): pinning a new one unpins the others.
-            sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1")
-                .bind(now)
-                .bind(topic.id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let staff = read(&row)?;
         tx.commit().await?;
-        Ok(topic)
+        Ok(staff)
     }
 
-    async fn topics(&self) -> Result<Vec<Topic>> {
-        let rows = sqlx::query("SELECT * FROM topics ORDER BY pinned DESC, id DESC").fetch_all(&self.pool).await?;
+    async fn add_department(&self, name: &str, short_name: Option<&str>) -> Result<Department> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "INSERT INTO departments (name, short_name) VALUES (?, ?)
+             ON CONFLICT(name) DO UPDATE SET short_name = COALESCE(excluded.short_name, short_name) RETURNING *",
+        )
+        .bind(name)
+        .bind(short_name)
+        .fetch_one(&mut *tx)
+        .await?;
+        let department = read(&row)?;
+        tx.commit().await?;
+        Ok(department)
+    }
+
+    async fn departments(&self) -> Result<Vec<Department>> {
+        let rows = sqlx::query("SELECT * FROM departments ORDER BY name").fetch_all(&self.pool).await?;
         rows.iter().map(read).collect()
     }
 
-    async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>> {
-        let rows = sqlx::query("SELECT * FROM topics WHERE status = 'open' ORDER BY pinned DESC, id DESC")
-            .fetch_all(&self.pool)
-            .await?;
-        let topics: Vec<Topic> = rows.iter().map(read).collect::<Result<_>>()?;
-        Ok(topics.into_iter().filter(|t| t.is_open(now)).collect())
-    }
-
-    async fn topic(&self, id: i64) -> Result<Option<Topic>> {
-        let row = sqlx::query("SELECT * FROM topics WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+    async fn department(&self, id: i64) -> Result<Option<Department>> {
+        let row = sqlx::query("SELECT * FROM departments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(read).transpose()
     }
 
-    async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    async fn department_by_name(&self, name: &str) -> Result<Option<Department>> {
+        let row =
+            sqlx::query("SELECT * FROM departments WHERE name = ? OR short_name = ? ORDER BY name = ? DESC LIMIT 1")
+                .bind(name)
+                .bind(name)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(read).transpose()
+    }
+
+    async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison> {
         let mut tx = self.write().await?;
-        let r = sqlx::query(
-            "UPDATE topics SET status = 'closed', pinned = 0, updated_at = ? WHERE id = ? AND status <> 'closed'",
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO liaisons (department_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
         )
+        .bind(department_id)
+        .bind(name)
         .bind(now)
-        .bind(id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let Identity::Liaison(liaison) = identity_by_id(&mut tx, "liaisons", id).await? else {
+            return Err(StoreError::Corrupt("a liaison that is not one".into()));
+        };
+        tx.commit().await?;
+        Ok(liaison)
+    }
+
+    async fn create_invite_for(
+        &self,
+        target: InviteTarget,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let (member, staff, liaison) = match target {
+            InviteTarget::Member(id) => (Some(id), None, None),
+            InviteTarget::Staff(id) => (None, Some(id), None),
+            InviteTarget::Liaison(id) => (None, None, Some(id)),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO invite_codes (code_hash, member_id, staff_id, liaison_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(code_hash)
+        .bind(member)
+        .bind(staff)
+        .bind(liaison)
+        .bind(now)
+        .bind(expires_at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(r.rows_affected() == 1)
+        Ok(())
     }
 
-    async fn suggestions_of_member(&self, member_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>> {
-        let rows = sqlx::query("SELECT id, reference_no, title, state, created_at FROM suggestions WHERE member_id = ? ORDER BY id DESC LIMIT ?")
-            .bind(member_id)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+    async fn staff_recipients(&self) -> Result<Vec<Recipient>> {
+        let rows = sqlx::query(
+            "SELECT telegram_chat_id, language FROM staff WHERE status = 'active' AND telegram_chat_id IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(read).collect()
     }
 
-    async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>> {
-        let Some(mut suggestion): Option<Suggestion> = sqlx::query_as(
-            "SELECT s.*, t.title AS topic_title FROM suggestions s LEFT JOIN topics t ON t.id = s.topic_id WHERE s.id = ?",
+    async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>> {
+        let rows = sqlx::query(
+            "SELECT telegram_chat_id, language FROM liaisons
+             WHERE department_id = ? AND status = 'active' AND telegram_chat_id IS NOT NULL ORDER BY id",
         )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        suggestion.points =
-            sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        suggestion.attachments = sqlx::query_as("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-        suggestion.timeline = sqlx::query_as(
-            "SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id",
-        )
-        .bind(id)
+        .bind(department_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(Some(suggestion))
+        rows.iter().map(read).collect()
     }
+}
 
+#[async_trait]
+impl IntakeStore for SqliteStore {
     async fn dialog_state(&self, chat_id: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT state FROM dialogs WHERE chat_id = ?")
             .bind(chat_id)
@@ -931,139 +971,105 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(Committed::Done { outbox, reference })
     }
+}
 
-    async fn identity_by_telegram(&self, telegram_user_id: i64) -> Result<Option<Identity>> {
-        if let Some(member) = self.member_by_telegram(telegram_user_id).await? {
-            return Ok(Some(Identity::Member(member)));
-        }
-        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE telegram_user_id = ?");
-        if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
-            return Ok(Some(Identity::Staff(read(&row)?)));
-        }
-        let sql = format!(
-            "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id WHERE l.telegram_user_id = ?"
-        );
-        if let Some(row) = sqlx::query(&sql).bind(telegram_user_id).fetch_optional(&self.pool).await? {
-            return Ok(Some(Identity::Liaison(read(&row)?)));
-        }
-        Ok(None)
-    }
-
-    async fn add_staff(&self, name: &str, now: DateTime<Utc>) -> Result<Staff> {
-        let mut tx = self.write().await?;
-        let row = sqlx::query(&format!(
-            "INSERT INTO staff (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING {STAFF_COLUMNS}"
-        ))
-        .bind(name)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let staff = read(&row)?;
-        tx.commit().await?;
-        Ok(staff)
-    }
-
-    async fn add_department(&self, name: &str, short_name: Option<&str>) -> Result<Department> {
+#[async_trait]
+impl WorkflowStore for SqliteStore {
+    async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic> {
         let mut tx = self.write().await?;
         let row = sqlx::query(
-            "INSERT INTO departments (name, short_name) VALUES (?, ?)
-             ON CONFLICT(name) DO UPDATE SET short_name = COALESCE(excluded.short_name, short_name) RETURNING *",
+            "INSERT INTO topics (title, description, class, form, opens_at, closes_at, status, pinned, created_at, updated_at)
+             VALUES (?, ?, ?, ?, NULL, ?, 'open', ?, ?, ?) RETURNING *",
         )
-        .bind(name)
-        .bind(short_name)
+        .bind(&topic.title)
+        .bind(&topic.description)
+        .bind(topic.class.label())
+        .bind(&topic.form)
+        .bind(topic.closes_at)
+        .bind(topic.pinned as i64)
+        .bind(now)
+        .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let department = read(&row)?;
+        let topic: Topic = read(&row)?;
+        if topic.pinned {
+            // One topic is the pinned one (第一协商议题): pinning a new one unpins the others.
+            sqlx::query("UPDATE topics SET pinned = 0, updated_at = ? WHERE id <> ? AND pinned = 1")
+                .bind(now)
+                .bind(topic.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(department)
+        Ok(topic)
     }
 
-    async fn departments(&self) -> Result<Vec<Department>> {
-        let rows = sqlx::query("SELECT * FROM departments ORDER BY name").fetch_all(&self.pool).await?;
+    async fn topics(&self) -> Result<Vec<Topic>> {
+        let rows = sqlx::query("SELECT * FROM topics ORDER BY pinned DESC, id DESC").fetch_all(&self.pool).await?;
         rows.iter().map(read).collect()
     }
 
-    async fn department(&self, id: i64) -> Result<Option<Department>> {
-        let row = sqlx::query("SELECT * FROM departments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+    async fn open_topics(&self, now: DateTime<Utc>) -> Result<Vec<Topic>> {
+        let rows = sqlx::query("SELECT * FROM topics WHERE status = 'open' ORDER BY pinned DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        let topics: Vec<Topic> = rows.iter().map(read).collect::<Result<_>>()?;
+        Ok(topics.into_iter().filter(|t| t.is_open(now)).collect())
+    }
+
+    async fn topic(&self, id: i64) -> Result<Option<Topic>> {
+        let row = sqlx::query("SELECT * FROM topics WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(read).transpose()
     }
 
-    async fn department_by_name(&self, name: &str) -> Result<Option<Department>> {
-        let row =
-            sqlx::query("SELECT * FROM departments WHERE name = ? OR short_name = ? ORDER BY name = ? DESC LIMIT 1")
-                .bind(name)
-                .bind(name)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.as_ref().map(read).transpose()
-    }
-
-    async fn add_liaison(&self, department_id: i64, name: &str, now: DateTime<Utc>) -> Result<Liaison> {
+    async fn close_topic(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO liaisons (department_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+        let r = sqlx::query(
+            "UPDATE topics SET status = 'closed', pinned = 0, updated_at = ? WHERE id = ? AND status <> 'closed'",
         )
-        .bind(department_id)
-        .bind(name)
         .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let Identity::Liaison(liaison) = identity_by_id(&mut tx, "liaisons", id).await? else {
-            return Err(StoreError::Corrupt("a liaison that is not one".into()));
-        };
-        tx.commit().await?;
-        Ok(liaison)
-    }
-
-    async fn create_invite_for(
-        &self,
-        target: InviteTarget,
-        code_hash: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
-        let (member, staff, liaison) = match target {
-            InviteTarget::Member(id) => (Some(id), None, None),
-            InviteTarget::Staff(id) => (None, Some(id), None),
-            InviteTarget::Liaison(id) => (None, None, Some(id)),
-        };
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO invite_codes (code_hash, member_id, staff_id, liaison_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(code_hash)
-        .bind(member)
-        .bind(staff)
-        .bind(liaison)
-        .bind(now)
-        .bind(expires_at)
+        .bind(id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(r.rows_affected() == 1)
     }
 
-    async fn staff_recipients(&self) -> Result<Vec<Recipient>> {
-        let rows = sqlx::query(
-            "SELECT telegram_chat_id, language FROM staff WHERE status = 'active' AND telegram_chat_id IS NOT NULL ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+    async fn suggestions_of_member(&self, member_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>> {
+        let rows = sqlx::query("SELECT id, reference_no, title, state, created_at FROM suggestions WHERE member_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(member_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(read).collect()
     }
 
-    async fn liaison_recipients(&self, department_id: i64) -> Result<Vec<Recipient>> {
-        let rows = sqlx::query(
-            "SELECT telegram_chat_id, language FROM liaisons
-             WHERE department_id = ? AND status = 'active' AND telegram_chat_id IS NOT NULL ORDER BY id",
+    async fn suggestion(&self, id: i64) -> Result<Option<Suggestion>> {
+        let Some(mut suggestion): Option<Suggestion> = sqlx::query_as(
+            "SELECT s.*, t.title AS topic_title FROM suggestions s LEFT JOIN topics t ON t.id = s.topic_id WHERE s.id = ?",
         )
-        .bind(department_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        suggestion.points =
+            sqlx::query_scalar("SELECT text FROM suggestion_points WHERE suggestion_id = ? ORDER BY position")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        suggestion.attachments = sqlx::query_as("SELECT * FROM attachments WHERE suggestion_id = ? ORDER BY position")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        suggestion.timeline = sqlx::query_as(
+            "SELECT at, actor_kind, event, text FROM timeline_events WHERE suggestion_id = ? ORDER BY id",
+        )
+        .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(read).collect()
+        Ok(Some(suggestion))
     }
 
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>> {
@@ -1271,7 +1277,10 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(Committed::Done { outbox, reference: None })
     }
+}
 
+#[async_trait]
+impl OutboxStore for SqliteStore {
     fn subscribe_outbox(&self) -> tokio::sync::mpsc::UnboundedReceiver<Vec<DueMessage>> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         *self.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
@@ -1450,7 +1459,10 @@ impl Store for SqliteStore {
     }
 
     // Broadcasts and reminders: see `outreach`.
+}
 
+#[async_trait]
+impl OutreachStore for SqliteStore {
     async fn audience_options(&self, kind: AudienceKind) -> Result<Vec<AudienceOption>> {
         outreach::audience_options(self, kind).await
     }

@@ -12,7 +12,7 @@ use crate::domain::SuggestionState::*;
 use crate::domain::{MemberLevel, MemberNo, SuggestionKind};
 use crate::locale::Texts;
 use crate::store::{
-    Commit, Committed, Department, Liaison, Member, NewSuggestion, RosterRow, SqliteStore, Staff, Store,
+    Commit, Committed, Department, Liaison, Member, NewSuggestion, RosterRow, SqliteStore, Staff, prelude::*,
 };
 
 const Y: bool = true;

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use jianyan::app::{App, load_texts};
 use jianyan::clock::ManualClock;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
-use jianyan::store::{ConsoleStore, NewTopic, NewUser, Role, RosterRow, SqliteStore, Store};
+use jianyan::store::{ConsoleStore, NewTopic, NewUser, Role, RosterRow, SqliteStore, prelude::*};
 use jianyan::web::{WebState, auth};
 use tower::ServiceExt;
 

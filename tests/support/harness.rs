@@ -9,7 +9,7 @@ use jianyan::clock::ManualClock;
 use jianyan::config::Config;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
 use jianyan::invite;
-use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
+use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, prelude::*};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

@@ -504,7 +504,7 @@ mod tests {
 
     #[tokio::test]
     async fn committed_outbox_rows_are_handed_to_the_subscriber_only_once_committed() {
-        use crate::store::{DueMessage, Store};
+        use crate::store::{DueMessage, prelude::*};
         let (store, _dir) = store().await;
         let mut feed = store.subscribe_outbox();
         let row = DueMessage { id: 7, chat_id: 42, priority: 0, attempts: 0 };
