@@ -239,8 +239,16 @@ impl TestBot {
         self.tap(user, last(&preview), "提交").await
     }
 
+    /// A text as the bot renders it now (examples of the current year filled in, `Ctx::t`).
     pub fn t(&self, key: &str) -> String {
-        self.app.texts.t(jianyan::locale::Lang::Zh, key, &[])
+        let app = &self.app;
+        let ctx = jianyan::context::Ctx {
+            store: app.store.as_ref(),
+            texts: &app.texts,
+            config: &app.config,
+            now: jianyan::clock::Clock::now(self.clock.as_ref()),
+        };
+        ctx.t(jianyan::locale::Lang::Zh, key, &[])
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
