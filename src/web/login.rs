@@ -104,7 +104,8 @@ pub async fn login(
             return Ok(again(state.ta("web.login.too_many", &[("minutes", &minutes)]), StatusCode::TOO_MANY_REQUESTS));
         }
     };
-    let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(state.dummy_hash.as_str());
+    let dummy = if found.is_none() { state.dummy_hash().await } else { String::new() };
+    let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(dummy.as_str());
     let ok = plausible && state.passwords.verify(&form.password, hash).await;
     let (user, hash) = match found {
         Some((user, hash)) if ok && user.active => (user, hash),

@@ -44,18 +44,25 @@ pub struct WebState {
     pub logins: Arc<login_limits::LoginLimiter>,
     /// Where argon2 runs: blocking threads, `web.password_concurrency` at a time.
     pub passwords: crate::accounts::Passwords,
-    /// A real hash to check unknown usernames against, so a login takes as long either way.
-    pub dummy_hash: Arc<String>,
+    /// A real hash to check unknown usernames against, so a login takes as long either way; made
+    /// on first use (`WebState::dummy_hash`), so starting costs no Argon2 work and no 19 MiB.
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
     /// One lock per dialog-preview chat (see `preview::ChatLocks`).
     pub preview_locks: Arc<preview::ChatLocks>,
 }
 
 impl WebState {
     pub fn new(app: App, bot_enabled: bool) -> Self {
-        let dummy_hash = crate::accounts::hash_password(&crate::accounts::random_token()).unwrap_or_default();
         let logins = Arc::new(login_limits::LoginLimiter::from_config(&app.config.web));
         let passwords = crate::accounts::Passwords::new(app.config.web.password_concurrency);
-        Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::new(dummy_hash), preview_locks: Arc::default() }
+        Self { app, bot_enabled, logins, passwords, dummy_hash: Arc::default(), preview_locks: Arc::default() }
+    }
+
+    /// The hash unknown usernames are checked against: made once, on a blocking thread like every
+    /// Argon2 computation (`accounts::Passwords`). Empty if it cannot be made (then nothing matches).
+    pub async fn dummy_hash(&self) -> String {
+        let make = || async { self.passwords.hash(&crate::accounts::random_token()).await.unwrap_or_default() };
+        self.dummy_hash.get_or_init(make).await.clone()
     }
 
     /// The console speaks the committee's default language.

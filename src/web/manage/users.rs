@@ -327,7 +327,8 @@ async fn change_own_password(
     Posted { user, form: f, .. }: Posted<OwnPasswordForm, Anyone>,
 ) -> Result<Response, WebError> {
     let stored = state.app.store.user_for_login(&user.user.username).await?;
-    let hash = stored.as_ref().map(|(_, h)| h.as_str()).unwrap_or(state.dummy_hash.as_str());
+    let dummy = if stored.is_none() { state.dummy_hash().await } else { String::new() };
+    let hash = stored.as_ref().map(|(_, h)| h.as_str()).unwrap_or(dummy.as_str());
     let current_ok = f.current.len() <= auth::MAX_PASSWORD_BYTES && state.passwords.verify(&f.current, hash).await;
     let mut errors = Vec::new();
     if !current_ok || stored.is_none() {
