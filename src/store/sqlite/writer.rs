@@ -88,28 +88,22 @@ impl Writer {
     /// Takes ownership of the write connection (opened with `synchronous = FULL`).
     pub(crate) fn new(conn: SqliteConnection, feed: Arc<Feed>) -> Self {
         let state = State { conn, group: None, next_group: 1, abandoned: false };
-        Writer(Arc::new(Shared {
-            state: Arc::new(Mutex::new(state)),
-            waiting: AtomicUsize::new(0),
-            finished: watch::channel(0).0,
-            failed: std::sync::Mutex::new(BTreeMap::new()),
-            feed,
-            writes: AtomicU64::new(0),
-            transactions: AtomicU64::new(0),
-            max_open: MAX_OPEN,
-        }))
+        Self::on(Arc::new(Mutex::new(state)), feed, MAX_OPEN)
     }
 
     /// A writer on the same connection whose groups stay open up to `max_open` (tests).
     #[cfg(test)]
     fn with_max_open(writer: &Writer, max_open: Duration) -> Writer {
-        let shared = &writer.0;
+        Self::on(writer.0.state.clone(), writer.0.feed.clone(), max_open)
+    }
+
+    fn on(state: Arc<Mutex<State>>, feed: Arc<Feed>, max_open: Duration) -> Self {
         Writer(Arc::new(Shared {
-            state: shared.state.clone(),
+            state,
             waiting: AtomicUsize::new(0),
             finished: watch::channel(0).0,
             failed: std::sync::Mutex::new(BTreeMap::new()),
-            feed: shared.feed.clone(),
+            feed,
             writes: AtomicU64::new(0),
             transactions: AtomicU64::new(0),
             max_open,
@@ -202,9 +196,7 @@ impl WriteTx {
         tokio::spawn(keep(shared.clone(), guard, added)).await.map_err(stopped)??;
         wait_for(&shared, self.group).await
     }
-}
 
-impl WriteTx {
     /// Undoes the caller's work, and returns once the work of others it may have read in the same
     /// group is durable: an answer drawn from what it read ("already done", "changed meanwhile")
     /// is then never ahead of what every reader sees. Errors if that group's commit failed.
@@ -212,17 +204,14 @@ impl WriteTx {
         let shared = self.writer.0.clone();
         let mut guard = self.guard.take().expect("a WriteTx holds the connection until it is finished");
         let group = self.group;
-        let undo = {
+        // Whether others' work is in the group (read before undoing: if the undo finds the whole
+        // transaction aborted, waiting for the group reports that its work is lost).
+        let others = guard.group.as_ref().is_some_and(|g| g.id == group && g.members > 0);
+        let undone = {
             let shared = shared.clone();
-            async move {
-                guard.abandoned = true;
-                settle(&shared, &mut guard).await;
-                let others = guard.group.as_ref().is_some_and(|g| g.id == group && g.members > 0);
-                close_if_idle(&shared, &mut guard).await;
-                others
-            }
+            async move { undo(&shared, &mut guard).await }
         };
-        let others = tokio::spawn(undo).await.map_err(stopped)?;
+        tokio::spawn(undone).await.map_err(stopped)?;
         if others { wait_for(&shared, group).await } else { Ok(()) }
     }
 }
@@ -231,9 +220,7 @@ impl WriteTx {
 /// to add their work (they, or this caller after `max_open`, commit it then).
 async fn keep(shared: Arc<Shared>, mut guard: OwnedMutexGuard<State>, mut added: Vec<DueMessage>) -> Result<()> {
     if let Err(e) = sqlx::query("RELEASE caller").execute(&mut guard.conn).await {
-        guard.abandoned = true;
-        settle(&shared, &mut guard).await;
-        close_if_idle(&shared, &mut guard).await;
+        undo(&shared, &mut guard).await;
         return Err(e.into());
     }
     let Some(group) = guard.group.as_mut() else {
@@ -272,16 +259,21 @@ impl Drop for WriteTx {
     /// before anyone else uses the connection, and the group is committed if nobody else comes.
     fn drop(&mut self) {
         let Some(mut guard) = self.guard.take() else { return };
-        guard.abandoned = true;
         let shared = self.writer.0.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                settle(&shared, &mut guard).await;
-                close_if_idle(&shared, &mut guard).await;
-            });
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(async move { undo(&shared, &mut guard).await })),
+            // Without a runtime the guard is released here and the next caller settles it.
+            Err(_) => guard.abandoned = true,
         }
-        // Without a runtime the guard is released here and the next caller settles it.
     }
+}
+
+/// Undoes a caller's work: rolls back its savepoint, then commits the group (the others' work)
+/// if nobody is waiting to add to it.
+async fn undo(shared: &Shared, state: &mut State) {
+    state.abandoned = true;
+    settle(shared, state).await;
+    close_if_idle(shared, state).await;
 }
 
 /// Rolls back the savepoint of a caller that went away, if there is one. If SQLite had already
