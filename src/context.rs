@@ -29,13 +29,19 @@ impl Ctx<'_> {
     }
 
     fn reference_example(&self) -> String {
-        let year = self.now.with_timezone(&self.config.offset()).year();
-        ReferenceNo { prefix: self.config.references.prefix.clone(), year, seq: 42 }.to_string()
+        reference_example(self.config, self.now, 42)
     }
 
     fn date_example(&self) -> String {
         date_example(self.config, self.now)
     }
+}
+
+/// Reference number `seq` of the current year in the committee's time zone, to show as an example
+/// of one to type (e.g. `PD-2026-0001`).
+pub fn reference_example(config: &Config, now: DateTime<Utc>, seq: i64) -> String {
+    let year = now.with_timezone(&config.offset()).year();
+    ReferenceNo { prefix: config.references.prefix.clone(), year, seq }.to_string()
 }
 
 /// A date to show as an example of one to type (`YYYY-MM-DD`): the last day of the current year in

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::auth::CurrentUser;
 use super::{WebError, WebState, layout};
-use crate::domain::{ReferenceNo, SuggestionKind, SuggestionState};
+use crate::domain::{SuggestionKind, SuggestionState};
 use crate::store::Role;
 use crate::store::inbox::{InboxFilter, InboxRow, InboxSort, PageCursor};
 
@@ -172,8 +172,7 @@ pub(crate) fn local_date(state: &WebState, t: DateTime<Utc>) -> String {
 /// An example reference number for placeholders: the configured prefix, this year by the clock in
 /// the configured offset, number 1 (`PD-2026-0001`).
 pub(crate) fn reference_example(state: &WebState) -> String {
-    let year = chrono::Datelike::year(&state.app.clock.now().with_timezone(&state.app.config.offset()));
-    ReferenceNo { prefix: state.app.config.references.prefix.clone(), year, seq: 1 }.to_string()
+    crate::context::reference_example(&state.app.config, state.app.clock.now(), 1)
 }
 
 fn selected(current: &str, value: &str) -> bool {
