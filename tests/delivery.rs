@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use jianyan::app::{App, load_texts};
 use jianyan::clock::SystemClock;
 use jianyan::config::Config;
 use jianyan::reply::Action;
@@ -38,13 +37,7 @@ struct Running {
 }
 
 async fn start_bot(fake: &FakeTelegram, store: &SqliteStore, config: Config) -> Running {
-    let texts = load_texts(&config).unwrap();
-    let app = App {
-        config: Arc::new(config),
-        store: Arc::new(store.clone()),
-        texts: Arc::new(texts),
-        clock: Arc::new(SystemClock),
-    };
+    let app = support::harness::app_on(store, config, Arc::new(SystemClock));
     let (stop, rx) = watch::channel(false);
     let client = jianyan::bot::client("123456:TEST-token", url::Url::parse(&fake.api_url()).unwrap());
     let task = tokio::spawn(jianyan::bot::run(app, client, rx));

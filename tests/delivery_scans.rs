@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use jianyan::app::{App, load_texts};
 use jianyan::bot::delivery::{self, Delivery};
 use jianyan::clock::SystemClock;
 use jianyan::config::Config;
@@ -39,13 +38,7 @@ struct Worker {
 
 /// Starts the real delivery worker (no intake) against the fake server.
 fn start(fake: &FakeTelegram, store: &SqliteStore, config: Config) -> Worker {
-    let texts = load_texts(&config).unwrap();
-    let app = App {
-        config: Arc::new(config),
-        store: Arc::new(store.clone()),
-        texts: Arc::new(texts),
-        clock: Arc::new(SystemClock),
-    };
+    let app = support::harness::app_on(store, config, Arc::new(SystemClock));
     let (stop, rx) = watch::channel(false);
     let bot = jianyan::bot::client("123456:TEST-token", url::Url::parse(&fake.api_url()).unwrap());
     let (delivery, task) = delivery::start(app, bot, rx);

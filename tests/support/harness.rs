@@ -268,9 +268,14 @@ impl Drop for TestBot {
 pub async fn open(dir: &std::path::Path, clock: Arc<ManualClock>, settings: &[(String, String)]) -> (SqliteStore, App) {
     let config = config_with(dir, settings);
     let store = SqliteStore::open(&config.database.path, Duration::from_secs(5), 4).await.unwrap();
-    let texts = load_texts(&config).unwrap();
-    let app = App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock };
+    let app = app_on(&store, config, clock);
     (store, app)
+}
+
+/// The app on `store` with `config` (its texts loaded) and `clock`.
+pub fn app_on(store: &SqliteStore, config: Config, clock: Arc<dyn jianyan::clock::Clock>) -> App {
+    let texts = load_texts(&config).unwrap();
+    App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock }
 }
 
 pub trait NowUtc {
