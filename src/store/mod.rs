@@ -1,11 +1,15 @@
 //! The data-access interface: everything the bot, the dialog and the CLI read or write goes through `Store`.
 //!
-//! SQLite (`sqlite::SqliteStore`) is the embedded default; another backend implements the same trait.
+//! SQLite (`sqlite::SqliteStore`) is the embedded default; PostgreSQL (`postgres::PgStore`) the
+//! scale-out backend. Both implement the same traits and pass the same contract suite
+//! (`tests/store_contract/`).
 
+mod codes;
 pub mod console;
 pub mod inbox;
 mod outreach;
 pub mod reports;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -21,6 +25,7 @@ pub use outreach::{
     ReminderKind, RenderFn,
 };
 pub use reports::ReportStore;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
