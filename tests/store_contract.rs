@@ -25,6 +25,8 @@ mod reads;
 mod reports;
 #[path = "store_contract/roster.rs"]
 mod roster;
+#[path = "support/postgres.rs"]
+mod test_database;
 #[path = "store_contract/workflow.rs"]
 mod workflow;
 
@@ -116,3 +118,4 @@ macro_rules! contracts {
 }
 
 suite!(sqlite);
+suite!(postgres);

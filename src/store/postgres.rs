@@ -20,9 +20,9 @@ use super::*;
 // TEMP until hb merges: stand-ins for Helper B's outreach, console, inbox and reports
 // (`postgres/until_hb.rs`); at the merge this becomes B's `mod outreach; mod console; mod inbox;
 // mod reports;` and the file goes.
+mod outbox;
 #[path = "postgres/until_hb.rs"]
 mod outreach;
-mod outbox;
 mod rows;
 mod tx;
 
@@ -380,14 +380,16 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .bind(sid)
                     .fetch_one(&mut **tx)
                     .await?;
-                sqlx::query("INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(sid)
-                    .bind(reply_id)
-                    .bind(rating.as_str())
-                    .bind(reason)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(sid)
+                .bind(reply_id)
+                .bind(rating.as_str())
+                .bind(reason)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
             }
         }
     }
@@ -548,16 +550,11 @@ impl RosterStore for PgStore {
                     }
                 },
             };
-            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE member_no = $1")
-                .bind(row.member_no.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            sqlx::query(
+            // Inserted if new, else updated: each its own statement, so that when an import at the
+            // same moment inserts the member first, this one waits for it and then counts an update.
+            let inserted = sqlx::query(
                 "INSERT INTO members (member_no, name, level, workstation_id, sector, phone, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (member_no) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,
-                   workstation_id = EXCLUDED.workstation_id, sector = EXCLUDED.sector, phone = EXCLUDED.phone,
-                   updated_at = EXCLUDED.updated_at",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (member_no) DO NOTHING",
             )
             .bind(row.member_no.as_str())
             .bind(&row.name)
@@ -568,11 +565,26 @@ impl RosterStore for PgStore {
             .bind(now)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
-            if existed.is_some() {
-                summary.updated += 1;
-            } else {
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
                 summary.inserted += 1;
+            } else {
+                sqlx::query(
+                    "UPDATE members SET name = $2, level = $3, workstation_id = $4, sector = $5, phone = $6, updated_at = $7
+                     WHERE member_no = $1",
+                )
+                .bind(row.member_no.as_str())
+                .bind(&row.name)
+                .bind(row.level.label())
+                .bind(workstation_id)
+                .bind(&row.sector)
+                .bind(&row.phone)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                summary.updated += 1;
             }
         }
         tx.commit().await?;
@@ -608,8 +620,10 @@ impl RosterStore for PgStore {
         let mut tx = self.write().await?;
         // PostgreSQL refuses more values than the statement has placeholders: `now` only to mark.
         let query = if reachable {
-            sqlx::query("UPDATE members SET unreachable_at = NULL WHERE telegram_user_id = $1 AND unreachable_at IS NOT NULL")
-                .bind(telegram_user_id)
+            sqlx::query(
+                "UPDATE members SET unreachable_at = NULL WHERE telegram_user_id = $1 AND unreachable_at IS NOT NULL",
+            )
+            .bind(telegram_user_id)
         } else {
             sqlx::query("UPDATE members SET unreachable_at = $2 WHERE telegram_user_id = $1 AND unreachable_at IS NULL")
                 .bind(telegram_user_id)
@@ -1413,11 +1427,13 @@ impl OutboxStore for PgStore {
         .await?;
         if let (DeliveryResult::Blocked, Some(chat_id)) = (result, chat_id) {
             // Private chats have the user's id: the member who blocked the bot is unreachable.
-            sqlx::query("UPDATE members SET unreachable_at = $1 WHERE telegram_user_id = $2 AND unreachable_at IS NULL")
-                .bind(now)
-                .bind(chat_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE members SET unreachable_at = $1 WHERE telegram_user_id = $2 AND unreachable_at IS NULL",
+            )
+            .bind(now)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1500,4 +1516,3 @@ impl OutboxStore for PgStore {
 
     // Broadcasts and reminders: see `outreach`.
 }
-

@@ -84,7 +84,6 @@ impl OutreachStore for PgStore {
     async fn record_digest(&self, _day: &str, _messages: Vec<OutMessage>, _now: DateTime<Utc>) -> Result<bool> {
         Err(missing())
     }
-
 }
 
 #[async_trait]
@@ -163,7 +162,14 @@ impl ConsoleStore for PgStore {
         Err(missing())
     }
 
-    async fn audit(&self, _who: Auditor, _action: &str, _target: &str, _detail: &str, _now: DateTime<Utc>) -> Result<()> {
+    async fn audit(
+        &self,
+        _who: Auditor,
+        _action: &str,
+        _target: &str,
+        _detail: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<()> {
         Err(missing())
     }
 
@@ -190,7 +196,6 @@ impl ConsoleStore for PgStore {
     async fn preview_member(&self, _user_id: i64, _name: &str, _now: DateTime<Utc>) -> Result<crate::store::Member> {
         Err(missing())
     }
-
 }
 
 #[async_trait]
@@ -216,7 +221,6 @@ impl InboxStore for PgStore {
     async fn timeline_of(&self, _suggestion_id: i64) -> Result<Vec<TimelineEntry>> {
         Err(missing())
     }
-
 }
 
 #[async_trait]
@@ -256,5 +260,4 @@ impl ReportStore for PgStore {
     async fn roster_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
         Err(missing())
     }
-
 }
