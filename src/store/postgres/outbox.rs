@@ -19,6 +19,11 @@ impl PgStore {
     }
 
     /// `Store::outbox_since`: one range of the primary key.
+    ///
+    /// Unlike SQLite's single writer, transactions here commit in any order, so a row with a lower
+    /// id than one already read can become visible later (another process's transaction that took
+    /// its id first and committed second). Read past, it is found by the worker's next full read
+    /// of the queue (`pending_outbox`), not by this.
     pub(super) async fn outbox_rows_since(&self, after_id: i64, limit: usize) -> Result<Vec<QueuedMessage>> {
         let rows = sqlx::query_as(
             "SELECT id, chat_id, priority, attempts, next_attempt_ms, status = 'pending' AS pending FROM outbox
