@@ -30,6 +30,34 @@ pub struct Config {
     pub log: Log,
 }
 
+impl Database {
+    /// The PostgreSQL database to use, if one is configured (else SQLite at `path`).
+    pub fn postgres_url(&self) -> Option<&str> {
+        Some(self.url.trim()).filter(|u| !u.is_empty())
+    }
+
+    /// Where the data is, for messages: the SQLite file, or the PostgreSQL URL without its
+    /// password.
+    pub fn describe(&self) -> String {
+        match self.postgres_url() {
+            Some(url) => redact_password(url),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+/// `url` with its password, if any, replaced by `***`.
+pub fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => "(an unreadable database.url)".to_string(),
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct General {
@@ -39,6 +67,10 @@ pub struct General {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
+    /// A PostgreSQL database (`postgres://user:password@host:port/name`) instead of the SQLite file
+    /// at `path`; empty for SQLite.
+    #[serde(default)]
+    pub url: String,
     pub path: PathBuf,
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
@@ -299,6 +331,14 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.utc_offset()?;
+        let url = self.database.url.trim();
+        if !url.is_empty() && !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::new(
+                "database.url",
+                "names no PostgreSQL database (it must start with postgres://)",
+                "use postgres://user:password@host:5432/jianyan, or leave it empty for the SQLite file at database.path",
+            ));
+        }
         let prefix_ok = !self.references.prefix.is_empty()
             && self.references.prefix.len() <= 8
             && self.references.prefix.chars().all(|c| c.is_ascii_uppercase());

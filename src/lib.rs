@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod backup;
 pub mod bot;
 pub mod bounds;
 pub mod choice;

@@ -68,6 +68,11 @@ impl SqliteStore {
         Ok(Self { pool, writer: Writer::new(conn, feed.clone()), feed })
     }
 
+    /// The newest schema version this build knows (its last migration's number).
+    pub fn latest_migration() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
