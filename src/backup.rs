@@ -44,7 +44,8 @@ impl RunLock {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -157,7 +158,11 @@ pub async fn backup(config: &Config, target: &Path) -> Result<Copied, BackupErro
 /// database it replaces is kept beside it as `<database>.before-restore-<UTC time>`; the restored
 /// database is brought up to this version's schema. Returns where the replaced database was kept
 /// (if there was one) and what the restored one holds.
-pub async fn restore(config: &Config, file: &Path, now: DateTime<Utc>) -> Result<(Option<PathBuf>, Copied), BackupError> {
+pub async fn restore(
+    config: &Config,
+    file: &Path,
+    now: DateTime<Utc>,
+) -> Result<(Option<PathBuf>, Copied), BackupError> {
     if config.database.postgres_url().is_some() {
         return Err(BackupError::Postgres);
     }
@@ -189,13 +194,10 @@ pub async fn restore(config: &Config, file: &Path, now: DateTime<Utc>) -> Result
     }
     std::fs::rename(&partial, database).map_err(io("put the backup in place at", database))?;
     // Bring it up to this version's schema now rather than at the next start.
-    let store = crate::store::SqliteStore::open(
-        database,
-        std::time::Duration::from_millis(config.database.busy_timeout_ms),
-        1,
-    )
-    .await
-    .map_err(|e| BackupError::Io(format!("the restored database does not open: {e}")))?;
+    let store =
+        crate::store::SqliteStore::open(database, std::time::Duration::from_millis(config.database.busy_timeout_ms), 1)
+            .await
+            .map_err(|e| BackupError::Io(format!("the restored database does not open: {e}")))?;
     store.pool().close().await;
     let counts = check(database).await?;
     Ok((kept, copied(database, counts)))

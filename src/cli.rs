@@ -13,6 +13,7 @@ use crate::invite;
 use crate::locale::{Lang, Texts};
 use crate::roster;
 use crate::store::{InviteTarget, NewTopic, NewUser, Role};
+use crate::transfer::TransferError;
 
 /// A command's outcome: the text to print, and whether it succeeded.
 #[derive(Debug)]
@@ -383,7 +384,12 @@ pub async fn backup(config: &Config, texts: &Texts, file: &Path) -> Outcome {
         Ok(c) => Outcome::ok(texts.t(
             lang,
             "cli.backup_done",
-            &[("file", &c.path.display()), ("size", &megabytes(c.bytes)), ("members", &c.members), ("suggestions", &c.suggestions)],
+            &[
+                ("file", &c.path.display()),
+                ("size", &megabytes(c.bytes)),
+                ("members", &c.members),
+                ("suggestions", &c.suggestions),
+            ],
         )),
         Err(e) => Outcome::failed(backup_error(texts, lang, e)),
     }
@@ -431,5 +437,36 @@ fn backup_error(texts: &Texts, lang: Lang, e: BackupError) -> String {
         e @ (BackupError::Running(LockError::Io { .. }) | BackupError::Io(_)) => {
             texts.t(lang, "cli.backup_failed", &[("error", &e)])
         }
+    }
+}
+
+/// `jianyan migrate-data --to URL`: copies the SQLite installation into PostgreSQL
+/// (`transfer::migrate_data`) and lists what arrived.
+pub async fn migrate_data(config: &Config, texts: &Texts, to: &str) -> Outcome {
+    let lang = Lang::parse(&config.locale.default).unwrap_or(Lang::Zh);
+    match crate::transfer::migrate_data(config, to).await {
+        Ok(moved) => {
+            let total: i64 = moved.tables.iter().map(|(_, n)| n).sum();
+            let mut text = texts.t(
+                lang,
+                "cli.migrate_data_done",
+                &[("url", &crate::config::redact_password(to)), ("tables", &moved.tables.len()), ("rows", &total)],
+            );
+            for (table, rows) in moved.tables.iter().filter(|(_, n)| *n > 0) {
+                text.push_str(&format!("\n  {table}: {rows}"));
+            }
+            text.push('\n');
+            text.push_str(&texts.t(lang, "cli.migrate_data_next", &[("url", &crate::config::redact_password(to))]));
+            Outcome::ok(text)
+        }
+        Err(TransferError::Running(LockError::Running { database, pid })) => {
+            Outcome::failed(texts.t(lang, "cli.migrate_data_running", &[("database", &database), ("pid", &pid)]))
+        }
+        Err(TransferError::NotEmpty { url, table, rows }) => Outcome::failed(texts.t(
+            lang,
+            "cli.migrate_data_not_empty",
+            &[("url", &url), ("table", &table), ("rows", &rows)],
+        )),
+        Err(e) => Outcome::failed(texts.t(lang, "cli.migrate_data_failed", &[("error", &e)])),
     }
 }

@@ -34,5 +34,6 @@ pub mod reminders;
 pub mod reply;
 pub mod roster;
 pub mod store;
+pub mod transfer;
 pub mod web;
 pub mod workflow;

@@ -33,6 +33,12 @@ enum Command {
     Backup { file: PathBuf },
     /// Replace the SQLite database with the backup FILE (refused while `jianyan run` runs).
     Restore { file: PathBuf },
+    /// Copy this installation's SQLite database into an empty PostgreSQL database, then check it.
+    MigrateData {
+        /// The PostgreSQL database: postgres://user:password@host:5432/name
+        #[arg(long)]
+        to: String,
+    },
     /// The member roster.
     #[command(subcommand)]
     Members(Members),
@@ -245,6 +251,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
     let outcome = match &command {
         Command::Backup { file } => Some(cli::backup(&config, &jianyan::app::load_texts(&config)?, file).await),
         Command::Restore { file } => Some(cli::restore(&config, &jianyan::app::load_texts(&config)?, file).await),
+        Command::MigrateData { to } => Some(cli::migrate_data(&config, &jianyan::app::load_texts(&config)?, to).await),
         _ => None,
     };
     if let Some(outcome) = outcome {
@@ -252,7 +259,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
     }
     let app = App::open(config.clone(), Arc::new(SystemClock)).await?;
     let outcome: Outcome = match command {
-        Command::Run | Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled above"),
+        Command::Run | Command::Backup { .. } | Command::Restore { .. } | Command::MigrateData { .. } => {
+            unreachable!("handled above")
+        }
         Command::Migrate => {
             let path = app.config.database.describe();
             Outcome { ok: true, text: app.texts.t(jianyan::locale::Lang::Zh, "cli.migrated", &[("path", &path)]) }
