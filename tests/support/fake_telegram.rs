@@ -467,6 +467,14 @@ impl FakeTelegram {
         st.webhook.clone().map(|url| (url, st.webhook_secret.clone()))
     }
 
+    /// The ids of every update pushed so far (a re-delivered copy counted once).
+    pub fn pushed_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.inner.lock().pushed.iter().map(|p| p.update_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Webhook requests made so far: (target, update_id, HTTP status, 0 if it could not connect).
     pub fn webhook_posts(&self) -> Vec<(String, i64, u16)> {
         self.inner.lock().webhook_posts.clone()

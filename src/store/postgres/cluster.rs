@@ -30,7 +30,10 @@ const KEEPALIVE: [&str; 3] =
 /// Tries to take the leader's lock on a new connection of its own; `None` if another session
 /// holds it.
 pub(super) async fn try_lead(options: &PgConnectOptions) -> Result<Option<Box<dyn Lease>>> {
-    let mut conn = options.clone().application_name("jianyan leader").connect().await?;
+    // Named with the process id, so that an administrator (and the tests) can tell which
+    // instance leads: `SELECT application_name FROM pg_stat_activity`.
+    let name = format!("jianyan leader {}", std::process::id());
+    let mut conn = options.clone().application_name(&name).connect().await?;
     for setting in KEEPALIVE {
         sqlx::query(setting).execute(&mut conn).await?;
     }
