@@ -17,6 +17,7 @@ use sqlx::{PgPool, Row};
 
 use super::*;
 
+mod cluster;
 // TEMP until hb merges: stand-ins for Helper B's outreach, console, inbox and reports
 // (`postgres/until_hb.rs`); at the merge this becomes B's `mod outreach; mod console; mod inbox;
 // mod reports;` and the file goes.
@@ -36,6 +37,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Where committed outbox rows are handed (`Store::subscribe_outbox`).
     feed: Arc<tx::Feed>,
+    /// Signals from other instances (`ClusterStore`).
+    signals: Arc<cluster::Signals>,
 }
 
 impl PgStore {
@@ -53,7 +56,7 @@ impl PgStore {
             .connect_with(options.application_name("jianyan"))
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, feed: Arc::new(tx::Feed::default()) })
+        Ok(Self { pool, feed: Arc::new(tx::Feed::default()), signals: Arc::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -188,6 +191,8 @@ pub(crate) async fn redeem_invite_in(
     if !active {
         return Ok(Redeemed::Inactive);
     }
+    // Keyed by the account's id: Telegram's user ids have at most 52 significant bits, so they
+    // never meet the leader's lock key (`cluster::LEADER_LOCK`, above 2^54).
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(telegram_user_id).execute(&mut **tx).await?;
     // One Telegram account is one person: it may not already be someone else.
     for other in ["members", "staff", "liaisons"] {
@@ -827,7 +832,7 @@ impl IntakeStore for PgStore {
         // An update another process is storing at the same moment waits for it and is then not
         // new here (`ON CONFLICT DO NOTHING`). Two overlapping batches in different orders can
         // deadlock on the key: PostgreSQL aborts one, and it runs again.
-        retrying(|| async move {
+        let new = retrying(|| async move {
             let mut tx = self.write().await?;
             let mut new = Vec::with_capacity(updates.len());
             for u in updates {
@@ -847,10 +852,18 @@ impl IntakeStore for PgStore {
                     new.push(u.update_id);
                 }
             }
+            if !new.is_empty() {
+                // Delivered to every instance's listener when (and only if) this commits.
+                sqlx::query("SELECT pg_notify($1, '')").bind(cluster::UPDATES_CHANNEL).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(new)
         })
-        .await
+        .await?;
+        if !new.is_empty() {
+            self.signals.updates_stored_here();
+        }
+        Ok(new)
     }
 
     async fn last_update_id(&self) -> Result<Option<i64>> {
@@ -1515,4 +1528,15 @@ impl OutboxStore for PgStore {
     }
 
     // Broadcasts and reminders: see `outreach`.
+}
+
+#[async_trait]
+impl ClusterStore for PgStore {
+    async fn try_lead(&self) -> Result<Option<Box<dyn Lease>>> {
+        cluster::try_lead(&self.pool.connect_options()).await
+    }
+
+    fn updates_stored(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.signals.updates(&self.pool)
+    }
 }
