@@ -1540,3 +1540,77 @@ impl ClusterStore for PgStore {
         self.signals.updates(&self.pool)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use sqlx::error::{DatabaseError, ErrorKind};
+
+    use super::*;
+
+    /// An error as PostgreSQL reports it, with its SQLSTATE.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+
+    fn failed(code: &'static str) -> StoreError {
+        StoreError::Database(sqlx::Error::Database(Box::new(Sqlstate(code))))
+    }
+
+    /// Runs `retrying` on an attempt that fails with `code` the first `failures` times; returns
+    /// the outcome and how many attempts were made.
+    async fn run(code: &'static str, failures: u32) -> (Result<u32>, u32) {
+        let tried = AtomicU32::new(0);
+        let outcome = retrying(|| {
+            let n = tried.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { if n <= failures { Err(failed(code)) } else { Ok(n) } }
+        })
+        .await;
+        (outcome, tried.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn conflicts_run_again_up_to_the_limit_and_other_errors_do_not() {
+        // A deadlock or a serialization failure runs the transaction again…
+        assert_eq!(run("40P01", 1).await.0.unwrap(), 2);
+        assert_eq!(run("40001", ATTEMPTS - 1).await.0.unwrap(), ATTEMPTS);
+        // …at most ATTEMPTS times in all; then the conflict is the answer.
+        let (outcome, tried) = run("40001", ATTEMPTS).await;
+        assert!(matches!(outcome, Err(StoreError::Database(_))), "{outcome:?}");
+        assert_eq!(tried, ATTEMPTS);
+        // Any other failure (a unique violation) is answered at once.
+        let (outcome, tried) = run("23505", 1).await;
+        assert!(matches!(outcome, Err(StoreError::Database(_))), "{outcome:?}");
+        assert_eq!(tried, 1);
+    }
+}
