@@ -2,8 +2,10 @@
 //!
 //! Selected by `database.url = "postgres://…"`. Where the SQLite store serialises writers with its
 //! one write connection, this store uses PostgreSQL's own means: row locks (`SELECT … FOR UPDATE`,
-//! `UPDATE … RETURNING`), unique constraints with `ON CONFLICT`, and `FOR UPDATE SKIP LOCKED` where
-//! several processes take work from one table.
+//! `UPDATE … RETURNING`), unique constraints with `ON CONFLICT`, a transaction-level advisory lock
+//! per Telegram account while an invite binds it, and one place (`retrying`) that runs a
+//! transaction again when PostgreSQL aborted it for a deadlock or a serialization failure. Only the
+//! leading instance sends the outbox (`store::cluster`), so its rows are not claimed.
 
 use std::collections::HashMap;
 use std::future::Future;
