@@ -78,6 +78,7 @@ macro_rules! suite {
                 concurrency::one_change_applied_at_once_is_applied_once,
                 concurrency::one_invite_redeemed_at_once_binds_once,
                 concurrency::one_account_redeeming_two_codes_at_once_is_one_person,
+                concurrency::topics_pinned_at_once_leave_one_pinned,
                 concurrency::one_broadcast_request_at_once_queues_once,
                 concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
                 concurrency::named_things_created_at_once_exist_once,

@@ -501,6 +501,14 @@ pub(crate) async fn release_held(
     insert_outbox(tx, update_id, messages, now).await
 }
 
+/// Makes pinning a topic one at a time, until `tx` ends; to be taken before `tx` writes to
+/// `topics`. Two topics pinned at once would otherwise each unpin the others but not each other
+/// (neither sees the other's uncommitted row), and both stay pinned. The lock lets readers through.
+pub(crate) async fn lock_pinning(tx: &mut PgTx) -> Result<()> {
+    sqlx::query("LOCK TABLE topics IN SHARE ROW EXCLUSIVE MODE").execute(&mut **tx).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl RosterStore for PgStore {
     async fn upsert_workstations(&self, rows: &[(String, String)]) -> Result<usize> {
@@ -1042,6 +1050,9 @@ impl IntakeStore for PgStore {
 impl WorkflowStore for PgStore {
     async fn add_topic(&self, topic: NewTopic, now: DateTime<Utc>) -> Result<Topic> {
         let mut tx = self.write().await?;
+        if topic.pinned {
+            lock_pinning(&mut tx).await?;
+        }
         let row = sqlx::query(
             "INSERT INTO topics (title, description, class, form, opens_at, closes_at, status, pinned, created_at, updated_at)
              VALUES ($1, $2, $3, $4, NULL, $5, 'open', $6, $7, $8) RETURNING *",

@@ -124,6 +124,25 @@ pub async fn one_account_redeeming_two_codes_at_once_is_one_person(b: &Backend) 
     assert_eq!(as_member, is_member, "bound to the one the winning code is for");
 }
 
+/// Topics pinned at the same moment leave one pinned (第一协商议题), as one after the other would.
+pub async fn topics_pinned_at_once_leave_one_pinned(b: &Backend) {
+    race(&b.store, |s, i| async move {
+        let topic = jianyan::store::NewTopic {
+            title: format!("议题{i}"),
+            description: String::new(),
+            class: jianyan::domain::TopicClass::Legislation,
+            form: String::new(),
+            closes_at: None,
+            pinned: true,
+        };
+        s.add_topic(topic, t0()).await.unwrap()
+    })
+    .await;
+    let topics = b.store.topics().await.unwrap();
+    assert_eq!(topics.len(), RACERS);
+    assert_eq!(topics.iter().filter(|t| t.pinned).count(), 1, "one pinned: {topics:?}");
+}
+
 pub async fn one_broadcast_request_at_once_queues_once(b: &Backend) {
     bound_member(&*b.store, "K004", 4001, None).await;
     bound_member(&*b.store, "K005", 4002, None).await;
