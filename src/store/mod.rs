@@ -8,8 +8,8 @@ mod codes;
 pub mod console;
 pub mod inbox;
 mod outreach;
-pub mod reports;
 pub mod postgres;
+pub mod reports;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -24,8 +24,8 @@ pub use outreach::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
     ReminderKind, RenderFn,
 };
-pub use reports::ReportStore;
 pub use postgres::PgStore;
+pub use reports::ReportStore;
 pub use sqlite::SqliteStore;
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -13,6 +13,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::*;
 
+mod console;
+mod inbox;
+mod outreach;
+mod reports;
 mod rows;
 mod tx;
 
