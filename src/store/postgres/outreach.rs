@@ -134,10 +134,10 @@ pub(super) async fn create_broadcast_in(
     render: RenderFn<'_>,
     now: DateTime<Utc>,
 ) -> Result<(i64, usize)> {
-    if let Some(key) = &broadcast.request_key {
-        if let Some(existing) = broadcast_by_key(tx, key).await? {
-            return Ok(existing);
-        }
+    if let Some(key) = &broadcast.request_key
+        && let Some(existing) = broadcast_by_key(tx, key).await?
+    {
+        return Ok(existing);
     }
     let (condition, bound) = audience_condition(&broadcast.audience);
     let sql =
