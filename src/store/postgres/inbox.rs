@@ -8,14 +8,21 @@
 //! `(s.title || ' ' || s.body) ILIKE '%term%' ESCAPE '\'`, with `%`, `_` and `\` in the term
 //! escaped so that they are searched as themselves. A term holds no whitespace, so it never
 //! matches across the space that joins title and body: it is found exactly where the SQLite
-//! store's FTS5 trigram table (one column each) finds it. The expression is the one the pg_trgm
-//! GIN index `suggestions_search` is built on, so for terms of three or more characters
-//! PostgreSQL narrows the rows by the index's trigrams and rechecks them; a one- or
-//! two-character term (二字词 such as 电梯 are common) has no trigram to look up, and is still found
-//! correctly, by scanning the rows the other conditions leave — as the SQLite store's `LIKE` does
-//! for such terms. Case is ignored as by `ILIKE` (the database's character classification): for
-//! ASCII as SQLite's `LIKE` and FTS5 do; for other letters with case (Ä/ä, Ａ/ａ) PostgreSQL also
-//! folds terms of one or two characters, which SQLite's `LIKE` does not.
+//! store's FTS5 trigram table (one column each) finds it.
+//!
+//! The expression is the one the pg_trgm GIN index `suggestions_search` is built on, so for a
+//! term of three or more characters PostgreSQL narrows the rows by the index's trigrams and
+//! rechecks them. A term of one or two characters (two-character words such as 电梯 are common)
+//! has no trigram to look up: it is still found correctly, by scanning the rows the other
+//! conditions leave (in id order the scan walks the primary key and stops at the page's end), as
+//! the SQLite store's `LIKE` does for such terms. The database needs a UTF-8 character type
+//! (`LC_CTYPE` such as `C.UTF-8` or `zh_CN.UTF-8`): with `LC_CTYPE = C` pg_trgm takes Chinese
+//! characters for separators and extracts no trigrams from them, so every search scans (the
+//! results stay the same).
+//!
+//! Case is ignored as `ILIKE` ignores it: ASCII letters as SQLite's `LIKE` and FTS5 do; other
+//! letters with case (Ä/ä, Ａ/ａ) by the database's character type, which SQLite's FTS5 folds as
+//! well but its `LIKE` (terms of one or two characters) does not.
 
 use std::collections::HashMap;
 
