@@ -6,11 +6,14 @@ use chrono::{Duration, NaiveDate, TimeZone};
 
 use crate::accounts;
 use crate::app::App;
+use crate::backup::{BackupError, LockError};
+use crate::config::Config;
 use crate::domain::{MemberNo, TopicClass};
 use crate::invite;
-use crate::locale::Lang;
+use crate::locale::{Lang, Texts};
 use crate::roster;
 use crate::store::{InviteTarget, NewTopic, NewUser, Role};
+use crate::transfer::TransferError;
 
 /// A command's outcome: the text to print, and whether it succeeded.
 #[derive(Debug)]
@@ -371,5 +374,99 @@ mod tests {
     fn the_progress_bar_draws_only_on_a_terminal() {
         let bar = super::progress_bar(10, "导入".into());
         assert_eq!(bar.is_hidden(), !std::io::stderr().is_terminal());
+    }
+}
+
+/// `jianyan backup FILE`: a consistent copy of the live SQLite database (`backup::backup`).
+pub async fn backup(config: &Config, texts: &Texts, file: &Path) -> Outcome {
+    let lang = Lang::parse(&config.locale.default).unwrap_or(Lang::Zh);
+    match crate::backup::backup(config, file).await {
+        Ok(c) => Outcome::ok(texts.t(
+            lang,
+            "cli.backup_done",
+            &[
+                ("file", &c.path.display()),
+                ("size", &megabytes(c.bytes)),
+                ("members", &c.members),
+                ("suggestions", &c.suggestions),
+            ],
+        )),
+        Err(e) => Outcome::failed(backup_error(texts, lang, e)),
+    }
+}
+
+/// `jianyan restore FILE`: replaces the SQLite database with a backup (`backup::restore`).
+pub async fn restore(config: &Config, texts: &Texts, file: &Path) -> Outcome {
+    let lang = Lang::parse(&config.locale.default).unwrap_or(Lang::Zh);
+    match crate::backup::restore(config, file, chrono::Utc::now()).await {
+        Ok((kept, c)) => {
+            let mut text = texts.t(
+                lang,
+                "cli.restore_done",
+                &[("database", &c.path.display()), ("members", &c.members), ("suggestions", &c.suggestions)],
+            );
+            if let Some(kept) = kept {
+                text.push('\n');
+                text.push_str(&texts.t(lang, "cli.restore_kept", &[("file", &kept.display())]));
+            }
+            Outcome::ok(text)
+        }
+        Err(e) => Outcome::failed(backup_error(texts, lang, e)),
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1_048_576.0)
+}
+
+/// A backup or restore error in the admin's language.
+fn backup_error(texts: &Texts, lang: Lang, e: BackupError) -> String {
+    match e {
+        BackupError::Postgres => texts.t(lang, "cli.backup_postgres", &[]),
+        BackupError::NoDatabase(path) => texts.t(lang, "cli.backup_no_database", &[("path", &path)]),
+        BackupError::Exists(file) => texts.t(lang, "cli.backup_exists", &[("file", &file)]),
+        BackupError::NotADatabase { file, why } => {
+            texts.t(lang, "cli.backup_not_database", &[("file", &file), ("why", &why)])
+        }
+        BackupError::Newer { file, found, known } => {
+            texts.t(lang, "cli.backup_newer", &[("file", &file), ("found", &found), ("known", &known)])
+        }
+        BackupError::Running(LockError::Running { database, pid }) => {
+            texts.t(lang, "cli.backup_running", &[("database", &database), ("pid", &pid)])
+        }
+        e @ (BackupError::Running(LockError::Io { .. }) | BackupError::Io(_)) => {
+            texts.t(lang, "cli.backup_failed", &[("error", &e)])
+        }
+    }
+}
+
+/// `jianyan migrate-data --to URL`: copies the SQLite installation into PostgreSQL
+/// (`transfer::migrate_data`) and lists what arrived.
+pub async fn migrate_data(config: &Config, texts: &Texts, to: &str) -> Outcome {
+    let lang = Lang::parse(&config.locale.default).unwrap_or(Lang::Zh);
+    match crate::transfer::migrate_data(config, to).await {
+        Ok(moved) => {
+            let total: i64 = moved.tables.iter().map(|(_, n)| n).sum();
+            let mut text = texts.t(
+                lang,
+                "cli.migrate_data_done",
+                &[("url", &crate::config::redact_password(to)), ("tables", &moved.tables.len()), ("rows", &total)],
+            );
+            for (table, rows) in moved.tables.iter().filter(|(_, n)| *n > 0) {
+                text.push_str(&format!("\n  {table}: {rows}"));
+            }
+            text.push('\n');
+            text.push_str(&texts.t(lang, "cli.migrate_data_next", &[("url", &crate::config::redact_password(to))]));
+            Outcome::ok(text)
+        }
+        Err(TransferError::Running(LockError::Running { database, pid })) => {
+            Outcome::failed(texts.t(lang, "cli.migrate_data_running", &[("database", &database), ("pid", &pid)]))
+        }
+        Err(TransferError::NotEmpty { url, table, rows }) => Outcome::failed(texts.t(
+            lang,
+            "cli.migrate_data_not_empty",
+            &[("url", &url), ("table", &table), ("rows", &rows)],
+        )),
+        Err(e) => Outcome::failed(texts.t(lang, "cli.migrate_data_failed", &[("error", &e)])),
     }
 }

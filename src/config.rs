@@ -30,15 +30,62 @@ pub struct Config {
     pub log: Log,
 }
 
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &redact_password(&self.url))
+            .field("path", &self.path)
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl Database {
+    /// The PostgreSQL database to use, if one is configured (else SQLite at `path`).
+    pub fn postgres_url(&self) -> Option<&str> {
+        Some(self.url.trim()).filter(|u| !u.is_empty())
+    }
+
+    /// Where the data is, for messages: the SQLite file, or the PostgreSQL URL without its
+    /// password.
+    pub fn describe(&self) -> String {
+        match self.postgres_url() {
+            Some(url) => redact_password(url),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+/// `url` with its password, if any, replaced by `***`.
+pub fn redact_password(url: &str) -> String {
+    if url.is_empty() {
+        return String::new();
+    }
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => "(an unreadable database.url)".to_string(),
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct General {
     pub utc_offset: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `Debug` leaves out the URL's password (`describe`).
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
+    /// A PostgreSQL database (`postgres://user:password@host:port/name`) instead of the SQLite file
+    /// at `path`; empty for SQLite.
+    #[serde(default)]
+    pub url: String,
     pub path: PathBuf,
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
@@ -53,6 +100,29 @@ pub struct Telegram {
     pub poll_timeout_secs: u32,
     pub workers: usize,
     pub shutdown_grace_secs: u64,
+    /// How updates arrive: Telegram is polled, or Telegram posts them to `webhook_url`.
+    #[serde(default)]
+    pub mode: IntakeMode,
+    /// The public HTTPS address Telegram posts updates to in webhook mode; it must reach the
+    /// console's `/telegram/webhook` route on every instance.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// The `secret_token` given to setWebhook, which Telegram sends back in the
+    /// `X-Telegram-Bot-Api-Secret-Token` header of every request: 1–256 characters `A-Z a-z 0-9 _ -`
+    /// (<https://core.telegram.org/bots/api#setwebhook>). Required in webhook mode.
+    #[serde(default)]
+    pub webhook_secret: Secret,
+}
+
+/// How the bot receives updates (<https://core.telegram.org/bots/api#getting-updates>).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntakeMode {
+    /// getUpdates long polling; with several instances, the leading one polls.
+    #[default]
+    Polling,
+    /// Telegram posts each update to `webhook_url`; any instance stores it.
+    Webhook,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,7 +262,8 @@ impl ConfigError {
 }
 
 /// A secret that never shows up in `Debug` or `Display` output.
-#[derive(Clone)]
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -299,6 +370,14 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.utc_offset()?;
+        let url = self.database.url.trim();
+        if !url.is_empty() && !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::new(
+                "database.url",
+                "names no PostgreSQL database (it must start with postgres://)",
+                "use postgres://user:password@host:5432/jianyan, or leave it empty for the SQLite file at database.path",
+            ));
+        }
         let prefix_ok = !self.references.prefix.is_empty()
             && self.references.prefix.len() <= 8
             && self.references.prefix.chars().all(|c| c.is_ascii_uppercase());
@@ -315,6 +394,27 @@ impl Config {
                 "must be between 1 and 1024",
                 "use 32 unless you measured otherwise",
             ));
+        }
+        if self.telegram.mode == IntakeMode::Webhook {
+            let secret = self.telegram.webhook_secret.expose();
+            let secret_ok = (1..=256).contains(&secret.len())
+                && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !secret_ok {
+                return Err(ConfigError::new(
+                    "telegram.webhook_secret",
+                    "webhook mode needs a secret of 1–256 characters A-Z, a-z, 0-9, _ and -",
+                    "set a long random one, e.g. the output of `openssl rand -hex 32`, in JIANYAN_TELEGRAM__WEBHOOK_SECRET",
+                ));
+            }
+            let url_ok = url::Url::parse(&self.telegram.webhook_url)
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+            if !url_ok {
+                return Err(ConfigError::new(
+                    "telegram.webhook_url",
+                    format!("`{}` is not an address Telegram can post to", self.telegram.webhook_url),
+                    "use the public HTTPS address of /telegram/webhook, e.g. https://jianyan.example.org/telegram/webhook",
+                ));
+            }
         }
         if self.telegram.poll_timeout_secs > 50 {
             return Err(ConfigError::new("telegram.poll_timeout_secs", "Telegram allows at most 50", "use 25"));

@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod backup;
 pub mod bot;
 pub mod bounds;
 pub mod choice;
@@ -33,5 +34,6 @@ pub mod reminders;
 pub mod reply;
 pub mod roster;
 pub mod store;
+pub mod transfer;
 pub mod web;
 pub mod workflow;

@@ -29,6 +29,16 @@ enum Command {
     Run,
     /// Create the database or bring its schema up to date.
     Migrate,
+    /// Copy the live SQLite database to FILE, consistent as of one moment, while the service runs.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with the backup FILE (refused while `jianyan run` runs).
+    Restore { file: PathBuf },
+    /// Copy this installation's SQLite database into an empty PostgreSQL database, then check it.
+    MigrateData {
+        /// The PostgreSQL database: postgres://user:password@host:5432/name
+        #[arg(long)]
+        to: String,
+    },
     /// The member roster.
     #[command(subcommand)]
     Members(Members),
@@ -212,10 +222,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (setting web.listen): {e}", config.web.listen))?;
         // The address actually served (web.listen may name port 0, or every interface).
         let served = listener.local_addr()?;
+        // One service per SQLite file (several share a PostgreSQL database): held until exit.
+        let _running = match config.database.postgres_url() {
+            Some(_) => None,
+            None => Some(jianyan::backup::RunLock::acquire(&config.database.path)?),
+        };
         let app = App::open(config, Arc::new(SystemClock)).await?;
         first_admin(&app).await?;
         tracing::info!(
-            database = %app.config.database.path.display(),
+            database = %app.config.database.describe(),
             listening = %served,
             console = %app.config.web.public_url,
             "jianyan is running; stop it with Ctrl-C"
@@ -232,11 +247,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         web.await??;
         return Ok(true);
     }
+    // Neither opens the database as the other commands do (which would apply migrations to it).
+    let outcome = match &command {
+        Command::Backup { file } => Some(cli::backup(&config, &jianyan::app::load_texts(&config)?, file).await),
+        Command::Restore { file } => Some(cli::restore(&config, &jianyan::app::load_texts(&config)?, file).await),
+        Command::MigrateData { to } => Some(cli::migrate_data(&config, &jianyan::app::load_texts(&config)?, to).await),
+        _ => None,
+    };
+    if let Some(outcome) = outcome {
+        return Ok(print(outcome));
+    }
     let app = App::open(config.clone(), Arc::new(SystemClock)).await?;
     let outcome: Outcome = match command {
-        Command::Run => unreachable!("handled above"),
+        Command::Run | Command::Backup { .. } | Command::Restore { .. } | Command::MigrateData { .. } => {
+            unreachable!("handled above")
+        }
         Command::Migrate => {
-            let path = app.config.database.path.display().to_string();
+            let path = app.config.database.describe();
             Outcome { ok: true, text: app.texts.t(jianyan::locale::Lang::Zh, "cli.migrated", &[("path", &path)]) }
         }
         Command::Members(Members::Import { file, skip_invalid }) => {
@@ -275,12 +302,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<bool> {
         Command::Topics(Topics::Close { id }) => cli::topics_close(&app, id).await?,
         Command::Workstations(Workstations::Import { file }) => cli::workstations_import(&app, &file).await?,
     };
+    Ok(print(outcome))
+}
+
+/// Prints a command's outcome (errors on stderr); returns whether it succeeded.
+fn print(outcome: Outcome) -> bool {
     if outcome.ok {
         println!("{}", outcome.text);
     } else {
         eprintln!("{}", outcome.text);
     }
-    Ok(outcome.ok)
+    outcome.ok
 }
 
 /// On the very first start there is no console account: make an `admin` with a random password

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::config::IntakeMode;
 use crate::context::Ctx;
 use crate::conversation::ChatCommand;
 use crate::dialog::{self, AlbumPart, Dialog, Input};
@@ -55,9 +56,62 @@ fn with_timeout(bot: &Bot, timeout: Duration) -> Bot {
     }
 }
 
+/// How often an instance that does not lead tries to take the lead.
+const LEAD_RETRY: Duration = Duration::from_secs(2);
+/// In webhook mode, how often the leader looks for stored updates it was not told about (a
+/// notification lost with a connection).
+const STORED_LOOK: Duration = Duration::from_secs(2);
+
+/// Runs the bot until `shutdown` turns true. With several instances on one database, only the
+/// leader (`store::cluster`) runs the engine (intake, workers, delivery, reminders); the others
+/// wait to take over, and any instance's console stores webhook updates meanwhile.
+pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let mut said_waiting = false;
+    loop {
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        let mut lease = match app.store.try_lead().await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                if !said_waiting {
+                    tracing::info!(
+                        "another instance runs the bot; this one serves the console and takes over if that one stops"
+                    );
+                    said_waiting = true;
+                }
+                tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(LEAD_RETRY) => continue }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot ask the database which instance runs the bot; retrying");
+                tokio::select! { _ = shutdown.changed() => return Ok(()), _ = tokio::time::sleep(LEAD_RETRY) => continue }
+            }
+        };
+        if said_waiting {
+            tracing::info!("this instance now runs the bot");
+            said_waiting = false;
+        }
+        let (stop, stopped) = watch::channel(false);
+        let mut engine = tokio::spawn(engine(app.clone(), bot.clone(), stopped));
+        tokio::select! {
+            finished = &mut engine => return finished?,
+            _ = shutdown.changed() => {
+                let _ = stop.send(true);
+                return engine.await?;
+            }
+            why = lease.lost() => {
+                tracing::error!(%why, "this instance no longer leads: stopping the bot's engine so another instance can take over");
+                let _ = stop.send(true);
+                let _ = engine.await;
+                drop(lease);
+            }
+        }
+    }
+}
+
 /// Runs intake, workers, delivery and reminders until `shutdown` turns true, then finishes what it
 /// can: updates already received are processed (or stay stored), messages under way are sent.
-pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+async fn engine(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     let poller = with_timeout(&bot, Duration::from_secs(u64::from(app.config.telegram.poll_timeout_secs) + 15));
     let sender = with_timeout(&bot, Duration::from_secs(app.config.delivery.request_timeout_secs));
     set_commands(&app, &sender).await;
@@ -67,12 +121,19 @@ pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> any
     let workers = Workers::start(&app, &sender, &delivery, &bot_username);
     tokio::spawn(crate::reminders::run(app.clone(), shutdown.clone()));
 
-    // Updates a previous run stored but did not process come first.
-    for update in app.store.pending_updates().await? {
-        workers.dispatch(Job::new(update));
-    }
-
-    let polled = poll(&app, &poller, &workers, &mut shutdown).await;
+    let taken = match app.config.telegram.mode {
+        IntakeMode::Polling => {
+            // Updates a previous run stored but did not process come first.
+            for update in app.store.pending_updates().await? {
+                workers.dispatch(Job::new(update));
+            }
+            poll(&app, &poller, &workers, &mut shutdown).await
+        }
+        IntakeMode::Webhook => {
+            set_webhook(&app, &sender).await;
+            take_stored(&app, &workers, &mut shutdown).await
+        }
+    };
     tracing::info!("stopping: finishing the updates already received");
     let grace = Duration::from_secs(app.config.telegram.shutdown_grace_secs);
     workers.stop(grace).await;
@@ -81,7 +142,59 @@ pub async fn run(app: App, bot: Bot, mut shutdown: watch::Receiver<bool>) -> any
         tracing::warn!("messages still under way at shutdown stay in the outbox for the next start");
     }
     tracing::info!("stopped");
-    polled
+    taken
+}
+
+/// Tells Telegram where to post updates (setWebhook, with the secret it sends back on every
+/// request). Failing is logged, not fatal: the webhook set earlier, if any, still works, and the
+/// updates Telegram keeps meanwhile arrive once it is set.
+async fn set_webhook(app: &App, bot: &Bot) {
+    let telegram = &app.config.telegram;
+    let url = match url::Url::parse(&telegram.webhook_url) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::error!(error = %e, "telegram.webhook_url is not a URL; the webhook is not set");
+            return;
+        }
+    };
+    let allowed: Vec<teloxide::types::AllowedUpdate> = ALLOWED_UPDATES
+        .iter()
+        .filter_map(|k| serde_json::from_value(serde_json::Value::String(k.to_string())).ok())
+        .collect();
+    let request =
+        bot.set_webhook(url).secret_token(telegram.webhook_secret.expose().to_string()).allowed_updates(allowed);
+    match request.await {
+        Ok(_) => tracing::info!(url = %telegram.webhook_url, "Telegram posts updates to the webhook"),
+        Err(e) => tracing::error!(error = %e, url = %telegram.webhook_url, "cannot set the webhook (setWebhook)"),
+    }
+}
+
+/// Webhook mode: processes the updates any instance stored, as they are stored (and what earlier
+/// runs left), each once: an update handed to a worker is not handed again while it is pending.
+async fn take_stored(app: &App, workers: &Workers, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+    let mut stored = app.store.updates_stored();
+    let mut handed: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    loop {
+        stored.mark_unchanged();
+        match app.store.pending_updates().await {
+            Ok(pending) => {
+                let ids: std::collections::HashSet<i64> = pending.iter().map(|u| u.update_id).collect();
+                // Processed ones are no longer pending: forget them.
+                handed.retain(|id| ids.contains(id));
+                for update in pending {
+                    if handed.insert(update.update_id) {
+                        workers.dispatch(Job::new(update));
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the stored updates; retrying"),
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return Ok(()),
+            _ = stored.changed() => {}
+            _ = tokio::time::sleep(STORED_LOOK) => {}
+        }
+    }
 }
 
 /// The bot's username, to tell commands addressed to it in groups (`/stats@name`): asked of
@@ -204,6 +317,20 @@ fn method_url(bot: &Bot, method: &str) -> url::Url {
     url
 }
 
+/// Reads an update as received (polled or posted to the webhook): what to store, and the update
+/// read once for the worker (`Err` if it is not JSON at all).
+pub fn read_update(raw: update::RawUpdate) -> (IncomingUpdate, Result<Update, String>) {
+    let parsed = Update::parse(&raw.payload).map_err(|e| e.to_string());
+    let (chat_id, kind, understood) = match &parsed {
+        Ok(u) => (u.chat_id(), u.kind().to_string(), convert::understood(u)),
+        Err(_) => (None, "unreadable".to_string(), false),
+    };
+    if !understood {
+        tracing::warn!(update_id = raw.update_id, %kind, "an update jianyan does not understand; it is answered politely where possible and counted");
+    }
+    (IncomingUpdate { update_id: raw.update_id, chat_id, payload: raw.payload, kind, understood }, parsed)
+}
+
 /// Stores one batch, then hands its new updates to the workers. Returns the next offset, or
 /// `None` if asked to stop before the batch could be stored (Telegram keeps it meanwhile).
 async fn take_batch(
@@ -213,20 +340,8 @@ async fn take_batch(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Option<i64> {
     // Each update is read once, here: the worker gets it read.
-    let (incoming, parsed): (Vec<IncomingUpdate>, Vec<Result<Update, String>>) = updates
-        .into_iter()
-        .map(|raw| {
-            let parsed = Update::parse(&raw.payload).map_err(|e| e.to_string());
-            let (chat_id, kind, understood) = match &parsed {
-                Ok(u) => (u.chat_id(), u.kind().to_string(), convert::understood(u)),
-                Err(_) => (None, "unreadable".to_string(), false),
-            };
-            if !understood {
-                tracing::warn!(update_id = raw.update_id, %kind, "an update jianyan does not understand; it is answered politely where possible and counted");
-            }
-            (IncomingUpdate { update_id: raw.update_id, chat_id, payload: raw.payload, kind, understood }, parsed)
-        })
-        .unzip();
+    let (incoming, parsed): (Vec<IncomingUpdate>, Vec<Result<Update, String>>) =
+        updates.into_iter().map(read_update).unzip();
     let next = incoming.iter().map(|u| u.update_id + 1).max()?;
     let now = app.clock.now();
     // Not stored, not confirmed: keep trying, Telegram keeps the updates meanwhile.

@@ -73,6 +73,18 @@ pub fn parse_get_updates(body: &str) -> Result<Polled, serde_json::Error> {
     Ok(Polled::Updates(updates))
 }
 
+/// Reads the body of a webhook request: one update, kept byte for byte
+/// (<https://core.telegram.org/bots/api#setwebhook>). Errors if it is not a JSON object with an
+/// `update_id`.
+pub fn parse_webhook(body: &str) -> Result<RawUpdate, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        update_id: i64,
+    }
+    let id: IdOnly = serde_json::from_str(body)?;
+    Ok(RawUpdate { update_id: id.update_id, payload: body.to_string() })
+}
+
 /// The parts of an update jianyan reads. Exactly one of the kinds is usually set; an update of a
 /// kind not listed here has none of them and is told apart by [`Update::kind`].
 #[derive(Debug, Clone, Default, Deserialize)]

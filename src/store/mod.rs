@@ -4,6 +4,7 @@
 //! scale-out backend. Both implement the same traits and pass the same contract suite
 //! (`tests/store_contract/`).
 
+pub mod cluster;
 mod codes;
 pub mod console;
 pub mod inbox;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
 
+pub use cluster::{ClusterStore, Lease};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
 pub use inbox::InboxStore;
 pub use outreach::{
@@ -945,15 +947,23 @@ pub trait OutreachStore: Send + Sync {
 /// through `dyn Store` they need no import.
 pub mod prelude {
     pub use super::{
-        ConsoleStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore, Store,
-        WorkflowStore,
+        ClusterStore, ConsoleStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore,
+        Store, WorkflowStore,
     };
 }
 
 /// Everything jianyan keeps, by area; any type with every area is a `Store` (the console's part is
 /// `ConsoleStore`, its lists `InboxStore`, its figures `ReportStore`).
 pub trait Store:
-    RosterStore + IntakeStore + WorkflowStore + OutboxStore + OutreachStore + ConsoleStore + InboxStore + ReportStore
+    RosterStore
+    + IntakeStore
+    + WorkflowStore
+    + OutboxStore
+    + OutreachStore
+    + ConsoleStore
+    + InboxStore
+    + ReportStore
+    + ClusterStore
 {
 }
 
@@ -966,5 +976,6 @@ impl<T> Store for T where
         + ConsoleStore
         + InboxStore
         + ReportStore
+        + ClusterStore
 {
 }

@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::*;
 
+mod cluster;
 mod console;
 mod inbox;
 mod outreach;
@@ -30,6 +31,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Where committed outbox rows are handed (`Store::subscribe_outbox`).
     feed: Arc<tx::Feed>,
+    /// Signals from other instances (`ClusterStore`).
+    signals: Arc<cluster::Signals>,
 }
 
 impl PgStore {
@@ -47,7 +50,7 @@ impl PgStore {
             .connect_with(options.application_name("jianyan"))
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, feed: Arc::new(tx::Feed::default()) })
+        Ok(Self { pool, feed: Arc::new(tx::Feed::default()), signals: Arc::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -59,5 +62,16 @@ impl PgStore {
     /// `synchronous_commit`, on by default).
     pub(crate) async fn write(&self) -> Result<PgTx> {
         PgTx::begin(&self.pool, self.feed.clone()).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ClusterStore for PgStore {
+    async fn try_lead(&self) -> Result<Option<Box<dyn Lease>>> {
+        cluster::try_lead(&self.pool.connect_options()).await
+    }
+
+    fn updates_stored(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.signals.updates(&self.pool)
     }
 }

@@ -35,6 +35,8 @@ pub struct SqliteStore {
     writer: Writer,
     /// Where committed outbox rows are handed (`Store::subscribe_outbox`).
     feed: std::sync::Arc<writer::Feed>,
+    /// Counts batches of new updates stored (`ClusterStore::updates_stored`).
+    stored: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl SqliteStore {
@@ -65,7 +67,13 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await?;
         let feed = std::sync::Arc::new(writer::Feed::default());
         let conn = sqlx::ConnectOptions::connect(&options).await?;
-        Ok(Self { pool, writer: Writer::new(conn, feed.clone()), feed })
+        let stored = std::sync::Arc::new(tokio::sync::watch::Sender::new(0));
+        Ok(Self { pool, writer: Writer::new(conn, feed.clone()), feed, stored })
+    }
+
+    /// The newest schema version this build knows (its last migration's number).
+    pub fn latest_migration() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -805,6 +813,9 @@ impl IntakeStore for SqliteStore {
             }
         }
         tx.commit().await?;
+        if !new.is_empty() {
+            self.stored.send_modify(|n| *n += 1);
+        }
         Ok(new)
     }
 
@@ -1513,5 +1524,17 @@ impl OutreachStore for SqliteStore {
 
     async fn record_digest(&self, day: &str, messages: Vec<OutMessage>, now: DateTime<Utc>) -> Result<bool> {
         outreach::record_digest(self, day, messages, now).await
+    }
+}
+
+/// One process uses an SQLite file (`backup::RunLock`): it always leads.
+#[async_trait]
+impl ClusterStore for SqliteStore {
+    async fn try_lead(&self) -> Result<Option<Box<dyn Lease>>> {
+        Ok(Some(Box::new(cluster::SoleLease)))
+    }
+
+    fn updates_stored(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.stored.subscribe()
     }
 }

@@ -16,6 +16,7 @@ pub mod login_limits;
 pub mod manage;
 pub mod preview;
 pub mod transport;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,6 +118,7 @@ pub fn router(state: WebState) -> Router {
         .merge(inbox::router())
         .merge(preview::router())
         .merge(api::router())
+        .merge(webhook::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), transport::limit_bodies))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))

@@ -309,6 +309,13 @@ struct State {
     /// A webhook set for the bot (`set_webhook`): getUpdates is refused with 409 until
     /// deleteWebhook.
     webhook: Option<String>,
+    /// The secret_token given to setWebhook, sent with every webhook request.
+    webhook_secret: Option<String>,
+    /// Where webhook requests really go (a test's stand-in for a load balancer in front of
+    /// several instances), in turn; empty: to the webhook URL itself.
+    webhook_targets: Vec<String>,
+    /// Webhook requests made: (target, update_id, HTTP status or 0 for a failed connection).
+    webhook_posts: Vec<(String, i64, u16)>,
     calls: Vec<Call>,
     /// Last known version of each message in a chat: (chat_id, message_id) → Message JSON.
     messages: HashMap<(i64, i64), Value>,
@@ -345,6 +352,9 @@ impl State {
             pushed: Vec::new(),
             confirmed_offset: 0,
             webhook: None,
+            webhook_secret: None,
+            webhook_targets: Vec::new(),
+            webhook_posts: Vec::new(),
             calls: Vec::new(),
             messages: HashMap::new(),
             callback_chats: HashMap::new(),
@@ -440,7 +450,34 @@ impl FakeTelegram {
             let _ = axum::serve(listener, app).await;
         });
         *inner.server.lock().unwrap_or_else(|e| e.into_inner()) = Some(task.abort_handle());
+        tokio::spawn(post_to_webhook(Arc::downgrade(&inner)));
         Self { inner }
+    }
+
+    /// Sends webhook requests to these addresses in turn instead of the webhook URL the bot set
+    /// (which names the public address): a load balancer in front of several instances.
+    pub fn webhook_targets(&self, targets: Vec<String>) {
+        self.inner.lock().webhook_targets = targets;
+        self.inner.changed.notify_waiters();
+    }
+
+    /// The webhook the bot set (setWebhook): its URL and secret_token.
+    pub fn webhook(&self) -> Option<(String, Option<String>)> {
+        let st = self.inner.lock();
+        st.webhook.clone().map(|url| (url, st.webhook_secret.clone()))
+    }
+
+    /// The ids of every update pushed so far (a re-delivered copy counted once).
+    pub fn pushed_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.inner.lock().pushed.iter().map(|p| p.update_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Webhook requests made so far: (target, update_id, HTTP status, 0 if it could not connect).
+    pub fn webhook_posts(&self) -> Vec<(String, i64, u16)> {
+        self.inner.lock().webhook_posts.clone()
     }
 
     /// Base URL for teloxide's `set_api_url`, e.g. `http://127.0.0.1:41234/`.
@@ -1158,8 +1195,10 @@ fn answer(inner: &Inner, method: &str, params: &Value) -> Result<Value, Failure>
         })),
         "deletewebhook" => {
             st.webhook = None;
+            st.webhook_secret = None;
             Ok(json!(true))
         }
+        "setwebhook" => set_webhook(&mut st, params),
         "getmycommands" => Ok(st.my_commands.clone()),
         "setmycommands" => {
             st.my_commands = params.get("commands").cloned().unwrap_or(json!([]));
@@ -1327,6 +1366,87 @@ fn message_reply(st: &mut State, method: &str, params: &Value) -> Result<Value, 
 }
 
 /// getUpdates: confirm by offset, then return pending updates or long-poll for new ones.
+/// setWebhook as Telegram checks it (<https://core.telegram.org/bots/api#setwebhook>): an HTTPS
+/// URL, a secret of 1–256 characters `A-Z a-z 0-9 _ -`.
+fn set_webhook(st: &mut State, params: &Value) -> Result<Value, (u16, String, Option<Value>)> {
+    let bad = |d: &str| Err((400, format!("Bad Request: {d}"), None));
+    let url = params.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if url.is_empty() {
+        st.webhook = None;
+        st.webhook_secret = None;
+        return Ok(json!(true));
+    }
+    match url::Url::parse(&url) {
+        Ok(u) if u.scheme() == "https" && u.host().is_some() => {}
+        Ok(_) => return bad("bad webhook: An HTTPS URL must be provided for webhook"),
+        Err(_) => return bad("bad webhook: Failed to resolve host: Name or service not known"),
+    }
+    let secret = params.get("secret_token").and_then(Value::as_str).map(str::to_owned);
+    if let Some(secret) = &secret
+        && !((1..=256).contains(&secret.len())
+            && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        return bad("secret token contains unallowed characters");
+    }
+    st.webhook = Some(url);
+    st.webhook_secret = secret;
+    Ok(json!(true))
+}
+
+/// While a webhook is set, posts the queued updates to it one at a time in update_id order, as
+/// Telegram does: an update is dropped from the queue once answered with a 2xx, and sent again
+/// (after a pause, to the next target) otherwise.
+async fn post_to_webhook(inner: std::sync::Weak<Inner>) {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("an HTTP client");
+    let mut turn = 0usize;
+    loop {
+        let Some(strong) = inner.upgrade() else { return };
+        let next = {
+            let st = strong.lock();
+            match &st.webhook {
+                None => None,
+                Some(url) => st.queue.iter().min_by_key(|q| q.update_id).map(|q| {
+                    let target = if st.webhook_targets.is_empty() {
+                        url.clone()
+                    } else {
+                        st.webhook_targets[turn % st.webhook_targets.len()].clone()
+                    };
+                    (target, st.webhook_secret.clone(), q.update_id, q.update.clone())
+                }),
+            }
+        };
+        let Some((target, secret, update_id, update)) = next else {
+            drop(strong);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        drop(strong);
+        turn += 1;
+        let mut request = client.post(&target).json(&update);
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        let status = match request.send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        };
+        let Some(strong) = inner.upgrade() else { return };
+        {
+            let mut st = strong.lock();
+            st.webhook_posts.push((target, update_id, status));
+            if (200..300).contains(&status) {
+                st.queue.retain(|q| q.update_id != update_id);
+                st.confirmed_offset = st.confirmed_offset.max(update_id + 1);
+            }
+        }
+        strong.changed.notify_waiters();
+        if !(200..300).contains(&status) {
+            drop(strong);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 async fn get_updates(inner: &Inner, params: &Value) -> Value {
     let offset = params.get("offset").and_then(as_i64).unwrap_or(0);
     let limit = params.get("limit").and_then(as_i64).map_or(100, |l| l.clamp(1, 100)) as usize;
