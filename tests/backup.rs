@@ -106,7 +106,11 @@ async fn restore_is_refused_while_the_service_runs_and_keeps_what_it_replaces() 
     assert_eq!(restored.suggestions, 1);
     let kept = kept.expect("the replaced database is kept");
     let mut conn = open(&kept).await;
-    assert_eq!(scalar(&mut conn, "SELECT COUNT(*) FROM suggestions").await, 2, "the kept copy is the database as it was");
+    assert_eq!(
+        scalar(&mut conn, "SELECT COUNT(*) FROM suggestions").await,
+        2,
+        "the kept copy is the database as it was"
+    );
     let mut conn = open(&bot.app.config.database.path).await;
     assert_eq!(scalar(&mut conn, "SELECT COUNT(*) FROM suggestions").await, 1);
 

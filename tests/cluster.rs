@@ -173,11 +173,12 @@ impl Driver {
     async fn settle(&self, update_id: i64) {
         let deadline = Instant::now() + STEP;
         loop {
-            let done: Option<bool> = sqlx::query_scalar("SELECT processed_at IS NOT NULL FROM updates WHERE update_id = $1")
-                .bind(update_id)
-                .fetch_optional(&self.pool)
-                .await
-                .unwrap();
+            let done: Option<bool> =
+                sqlx::query_scalar("SELECT processed_at IS NOT NULL FROM updates WHERE update_id = $1")
+                    .bind(update_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .unwrap();
             let pending: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE update_id = $1 AND status NOT IN ('sent', 'blocked', 'failed', 'cancelled')",
             )
@@ -325,7 +326,8 @@ async fn hundred_members_submit_while_the_leader_dies(instances: usize, mode: Mo
         );
     }
     // Numbers without gaps or duplicates.
-    let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM suggestions ORDER BY seq").fetch_all(&d.pool).await.unwrap();
+    let seqs: Vec<i64> =
+        sqlx::query_scalar("SELECT seq FROM suggestions ORDER BY seq").fetch_all(&d.pool).await.unwrap();
     assert_eq!(seqs, (1..=100).collect::<Vec<_>>());
     // Every update stored once and processed once: nothing pending, one submitted event each.
     assert_eq!(d.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NULL").await, 0);
