@@ -365,18 +365,6 @@ pub async fn workstations_import(app: &App, file: &Path) -> anyhow::Result<Outco
     Ok(Outcome::ok(texts.t(lang, "cli.workstations_done", &[("count", &rows.len())])))
 }
 
-#[cfg(test)]
-mod tests {
-    use std::io::IsTerminal;
-
-    /// Piped or redirected (as under CI), the import prints no bar; on a terminal it does.
-    #[test]
-    fn the_progress_bar_draws_only_on_a_terminal() {
-        let bar = super::progress_bar(10, "导入".into());
-        assert_eq!(bar.is_hidden(), !std::io::stderr().is_terminal());
-    }
-}
-
 /// `jianyan backup FILE`: a consistent copy of the live SQLite database (`backup::backup`).
 pub async fn backup(config: &Config, texts: &Texts, file: &Path) -> Outcome {
     let lang = Lang::parse(&config.locale.default).unwrap_or(Lang::Zh);
@@ -468,5 +456,17 @@ pub async fn migrate_data(config: &Config, texts: &Texts, to: &str) -> Outcome {
             &[("url", &url), ("table", &table), ("rows", &rows)],
         )),
         Err(e) => Outcome::failed(texts.t(lang, "cli.migrate_data_failed", &[("error", &e)])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::IsTerminal;
+
+    /// Piped or redirected (as under CI), the import prints no bar; on a terminal it does.
+    #[test]
+    fn the_progress_bar_draws_only_on_a_terminal() {
+        let bar = super::progress_bar(10, "导入".into());
+        assert_eq!(bar.is_hidden(), !std::io::stderr().is_terminal());
     }
 }

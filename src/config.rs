@@ -371,7 +371,8 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.utc_offset()?;
         let url = self.database.url.trim();
-        if !url.is_empty() && !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !url.is_empty() && !postgres {
             return Err(ConfigError::new(
                 "database.url",
                 "names no PostgreSQL database (it must start with postgres://)",

@@ -20,12 +20,11 @@ use sqlx::{PgPool, Row};
 use super::*;
 
 mod cluster;
-// TEMP until hb merges: stand-ins for Helper B's outreach, console, inbox and reports
-// (`postgres/until_hb.rs`); at the merge this becomes B's `mod outreach; mod console; mod inbox;
-// mod reports;` and the file goes.
+mod console;
+mod inbox;
 mod outbox;
-#[path = "postgres/until_hb.rs"]
 mod outreach;
+mod reports;
 mod rows;
 mod tx;
 

@@ -43,6 +43,32 @@ pub async fn inbox_search_finds_words_inside_sentences(b: &Backend) {
     assert_eq!(search(s, "pd－2026－0002").await, vec![c], "a reference number as typed");
 }
 
+/// A search term is matched as typed: `%`, `_` and `\` are themselves, not wildcards, in short
+/// terms and long ones alike; ASCII case is ignored; full-width characters are found as typed.
+pub async fn inbox_search_takes_wildcards_literally(b: &Backend) {
+    let s = &*b.store;
+    let m = member(s, "S010").await;
+    let mut one = new_suggestion(m.id, 2026);
+    one.title = "关于100%覆盖（试点）的建议".into();
+    one.points = vec![r"推行A_B方案，文件见C:\data和ＡＰＰ".into()];
+    let mut two = new_suggestion(m.id, 2026);
+    two.title = "关于1000覆盖的建议".into();
+    two.points = vec!["推行AxB方案，文件见C:data和APP".into()];
+    let (a, _) = submit_at(s, one, t0()).await;
+    let (c, _) = submit_at(s, two, t0()).await;
+    assert_eq!(search(s, "覆盖").await, vec![a, c]);
+    assert_eq!(search(s, "%").await, vec![a], "one character");
+    assert_eq!(search(s, "0%").await, vec![a], "two characters");
+    assert_eq!(search(s, "00%覆").await, vec![a], "four characters");
+    assert_eq!(search(s, "_").await, vec![a]);
+    assert_eq!(search(s, "a_b").await, vec![a], "ASCII case ignored, `_` as itself");
+    assert_eq!(search(s, r"\").await, vec![a]);
+    assert_eq!(search(s, r"c:\d").await, vec![a]);
+    assert_eq!(search(s, "（试点）").await, vec![a], "full-width brackets");
+    assert_eq!(search(s, "ＡＰＰ").await, vec![a], "full-width letters, three");
+    assert_eq!(search(s, "ＰＰ").await, vec![a], "full-width letters, two");
+}
+
 pub async fn inbox_pages_by_keyset_both_ways(b: &Backend) {
     let s = &*b.store;
     let m = member(s, "S002").await;

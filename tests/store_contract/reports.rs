@@ -95,6 +95,37 @@ pub async fn dashboard_counts_within_its_scope(b: &Backend) {
     assert_eq!(got, vec![("塘桥".into(), 0, 0, 0), ("花木".into(), 1, 1, 2)], "every workstation; withdrawn left out");
 }
 
+/// On equal counts the dashboard lists suggestions without a topic before the topics, and those
+/// of members without a workstation before the workstations.
+pub async fn dashboard_ties_list_no_topic_and_no_workstation_first(b: &Backend) {
+    let s = &*b.store;
+    s.import_members(&[row("D101", "甲", Some("塘桥"), "经济界"), row("D102", "乙", None, "教育界")], t0())
+        .await
+        .unwrap();
+    let (with_station, without) = (by_no(s, "D101").await, by_no(s, "D102").await);
+    let topic = s
+        .add_topic(
+            NewTopic {
+                title: "议题二".into(),
+                description: String::new(),
+                class: TopicClass::Livelihood,
+                form: String::new(),
+                closes_at: None,
+                pinned: false,
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let mut on_topic = new_suggestion(with_station.id, 2026);
+    on_topic.topic_id = Some(topic.id);
+    submit_at(s, on_topic, t0()).await;
+    submit(s, without.id, 2026).await;
+    let all = s.dashboard(Scope::All, t0()).await.unwrap();
+    assert_eq!(all.by_topic, vec![(None, 1), (Some("议题二".to_string()), 1)]);
+    assert_eq!(all.by_workstation, vec![(None, 1), (Some("塘桥".to_string()), 1)]);
+}
+
 pub async fn audience_options_count_whom_they_reach(b: &Backend) {
     let s = &*b.store;
     let mut street = row("A001", "甲", Some("塘桥"), "经济界");

@@ -1,0 +1,320 @@
+//! PostgreSQL for the dashboard and the console's topic, department and roster pages.
+//!
+//! The same statements as `sqlite/reports.rs`, in the same order. Where SQLite and PostgreSQL
+//! differ in a way a reader would see, this module asks for SQLite's: NULL groups (no topic, no
+//! workstation) sort first (`NULLS FIRST`); names and member numbers sort and compare by code
+//! point (`COLLATE "C"`), whatever collation the database was created with; counts of a condition
+//! are `COUNT(*) FILTER (…)` and sums are cast to `bigint` (PostgreSQL sums a `bigint` column
+//! as `numeric`). No figure depends on a calendar day, so no time zone enters here.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder};
+
+use super::*;
+use crate::store::reports::*;
+
+/// Suggestion states in which a department is still expected to answer.
+const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
+/// States of a suggestion that was accepted, whatever happened after.
+const ACCEPTED_OR_LATER: &str = "('accepted', 'assigned', 'in_progress', 'replied', 'reopened', 'closed')";
+
+/// The condition on `suggestions s` for a scope, and the department it binds, if any.
+/// Test members' suggestions (the dialog preview's) are never counted. The department is `$1`.
+fn scope_sql(scope: Scope) -> (&'static str, Option<i64>) {
+    match scope {
+        Scope::All => ("s.member_id NOT IN (SELECT id FROM members WHERE test)", None),
+        Scope::Department(d) => (
+            "s.member_id NOT IN (SELECT id FROM members WHERE test)
+             AND EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = $1 AND x.status <> 'superseded')",
+            Some(d),
+        ),
+    }
+}
+
+#[async_trait]
+impl ReportStore for PgStore {
+    async fn dashboard(&self, scope: Scope, now: DateTime<Utc>) -> Result<DashboardData> {
+        let (cond, dept) = scope_sql(scope);
+        let pool = &self.pool;
+
+        let sql = format!("SELECT s.state, COUNT(*) FROM suggestions s WHERE {cond} GROUP BY s.state");
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let rows = q.fetch_all(pool).await?;
+        let mut by_state = Vec::new();
+        for state in SuggestionState::ALL {
+            if let Some((_, n)) = rows.iter().find(|(s, _)| s == state.code()) {
+                by_state.push((*state, *n));
+            }
+        }
+        if let Some((s, _)) = rows.iter().find(|(s, _)| SuggestionState::parse(s).is_none()) {
+            return Err(StoreError::Corrupt(format!("suggestion state {s:?}")));
+        }
+
+        let sql = format!(
+            "SELECT t.title, COUNT(*) FROM suggestions s LEFT JOIN topics t ON t.id = s.topic_id
+             WHERE s.state <> 'withdrawn' AND {cond} GROUP BY s.topic_id, t.title ORDER BY 2 DESC, s.topic_id NULLS FIRST"
+        );
+        let mut q = sqlx::query_as::<_, (Option<String>, i64)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let by_topic = q.fetch_all(pool).await?;
+
+        let sql = format!(
+            "SELECT s.kind, COUNT(*) FROM suggestions s WHERE s.state <> 'withdrawn' AND {cond} GROUP BY s.kind"
+        );
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let mut by_kind = Vec::new();
+        for (kind, n) in q.fetch_all(pool).await? {
+            let kind = SuggestionKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind:?}")))?;
+            by_kind.push((kind, n));
+        }
+        by_kind.sort_by_key(|(k, _)| SuggestionKind::ALL.iter().position(|x| x == k));
+
+        let sql = format!(
+            "SELECT w.name, COUNT(*) FROM suggestions s JOIN members m ON m.id = s.member_id
+             LEFT JOIN workstations w ON w.id = m.workstation_id
+             WHERE s.state <> 'withdrawn' AND {cond} GROUP BY m.workstation_id, w.id, w.name ORDER BY 2 DESC, w.id NULLS FIRST"
+        );
+        let mut q = sqlx::query_as::<_, (Option<String>, i64)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let by_workstation = q.fetch_all(pool).await?;
+
+        // The first reply to each suggestion, and when the replying (lead) department got it.
+        let reply_cond = if dept.is_some() { "r.department_id = $1" } else { "1 = 1" };
+        let sql = format!(
+            "SELECT (SELECT MAX(a.assigned_at) FROM assignments a
+                     WHERE a.suggestion_id = r.suggestion_id AND a.department_id = r.department_id
+                       AND a.role = 'lead' AND a.assigned_at <= r.at) AS assigned_at,
+                    r.at
+             FROM replies r
+             WHERE r.id IN (SELECT MIN(id) FROM replies GROUP BY suggestion_id) AND {reply_cond}
+               AND r.suggestion_id NOT IN (SELECT id FROM suggestions WHERE member_id IN {TEST_MEMBERS})
+             ORDER BY r.id"
+        );
+        let mut q = sqlx::query_as::<_, (Option<DateTime<Utc>>, DateTime<Utc>)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let answer_times =
+            q.fetch_all(pool).await?.into_iter().filter_map(|(assigned, at)| assigned.map(|a| (a, at))).collect();
+
+        let dept_cond = if dept.is_some() { "a.department_id = $2" } else { "1 = 1" };
+        let sql = format!(
+            "SELECT s.id, s.reference_no, s.title, d.name, a.role, a.deadline
+             FROM assignments a JOIN suggestions s ON s.id = a.suggestion_id JOIN departments d ON d.id = a.department_id
+             WHERE a.status = 'active' AND s.state IN {BEING_HANDLED} AND a.deadline < $1 AND {dept_cond}
+               AND s.member_id NOT IN {TEST_MEMBERS}
+             ORDER BY a.deadline, a.id"
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String, String, String, DateTime<Utc>)>(&sql).bind(now);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let overdue = q
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(suggestion_id, reference_no, title, department_name, role, deadline)| OverdueAssignment {
+                suggestion_id,
+                reference_no,
+                title,
+                department_name,
+                lead: role == "lead",
+                deadline,
+            })
+            .collect();
+
+        let sql = format!(
+            "SELECT COUNT(s.adopted_at), COUNT(*) FROM suggestions s
+             WHERE s.state IN {ACCEPTED_OR_LATER} AND {cond}"
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let (adopted, accepted_or_later) = q.fetch_one(pool).await?;
+
+        Ok(DashboardData {
+            by_state,
+            by_topic,
+            by_kind,
+            by_workstation,
+            answer_times,
+            overdue,
+            adopted,
+            accepted_or_later,
+        })
+    }
+
+    async fn topic_by_workstation(&self, topic_id: i64) -> Result<Vec<WorkstationAnswer>> {
+        let rows: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT w.id, w.name, COUNT(DISTINCT s.member_id), COUNT(s.id), COALESCE(SUM(p.n), 0)::bigint,
+                    COUNT(s.adopted_at)
+             FROM workstations w
+             LEFT JOIN members m ON m.workstation_id = w.id
+             LEFT JOIN suggestions s ON s.member_id = m.id AND s.topic_id = $1 AND s.state <> 'withdrawn'
+             LEFT JOIN (SELECT suggestion_id, COUNT(*) AS n FROM suggestion_points GROUP BY suggestion_id) p
+                    ON p.suggestion_id = s.id
+             GROUP BY w.id ORDER BY w.id",
+        )
+        .bind(topic_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(workstation_id, name, members, suggestions, points, adopted)| WorkstationAnswer {
+                workstation_id,
+                name,
+                members,
+                suggestions,
+                points,
+                adopted,
+            })
+            .collect())
+    }
+
+    async fn update_topic(&self, id: i64, topic: NewTopic, now: DateTime<Utc>) -> Result<Option<Topic>> {
+        let mut tx = self.write().await?;
+        if topic.pinned {
+            lock_pinning(&mut tx).await?;
+        }
+        let row = sqlx::query(
+            "UPDATE topics SET title = $1, description = $2, class = $3, form = $4, closes_at = $5, pinned = $6, updated_at = $7
+             WHERE id = $8 RETURNING *",
+        )
+        .bind(&topic.title)
+        .bind(&topic.description)
+        .bind(topic.class.label())
+        .bind(&topic.form)
+        .bind(topic.closes_at)
+        .bind(topic.pinned)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let topic: Topic = read(&row)?;
+        if topic.pinned {
+            // One topic is the pinned one (第一协商议题), as when adding one.
+            sqlx::query("UPDATE topics SET pinned = FALSE, updated_at = $1 WHERE id <> $2 AND pinned")
+                .bind(now)
+                .bind(topic.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(topic))
+    }
+
+    async fn set_topic_status(&self, id: i64, status: TopicStatus, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let closing = status == TopicStatus::Closed;
+        let r = sqlx::query(
+            "UPDATE topics SET status = $1, pinned = CASE WHEN $2 THEN FALSE ELSE pinned END, updated_at = $3
+             WHERE id = $4 AND status <> $1",
+        )
+        .bind(status.code())
+        .bind(closing)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn liaisons(&self) -> Result<Vec<Liaison>> {
+        let sql = format!(
+            "SELECT {LIAISON_COLUMNS} FROM liaisons l JOIN departments d ON d.id = l.department_id ORDER BY d.id, l.id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(read).collect()
+    }
+
+    async fn members_page(&self, filter: &MemberFilter, after: Option<&str>, limit: usize) -> Result<Vec<Member>> {
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE "
+        ));
+        member_conditions(&mut q, filter);
+        q.push(" AND m.member_no COLLATE \"C\" > ").push_bind(after.unwrap_or(""));
+        q.push(" ORDER BY m.member_no COLLATE \"C\" LIMIT ").push_bind(limit as i64);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(read).collect()
+    }
+
+    async fn count_members(&self, filter: &MemberFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new(
+            "SELECT COUNT(*) FROM members m LEFT JOIN workstations w ON w.id = m.workstation_id WHERE ",
+        );
+        member_conditions(&mut q, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+    }
+
+    async fn member_counts(&self) -> Result<MemberCounts> {
+        let (total, bound, unreachable): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(telegram_user_id),
+                    COUNT(*) FILTER (WHERE unreachable_at IS NOT NULL AND status = 'active')
+             FROM members WHERE NOT test",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(MemberCounts { total, bound, unreachable })
+    }
+
+    async fn roster_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let workstations = sqlx::query_scalar(
+            "SELECT w.name FROM workstations w WHERE EXISTS (SELECT 1 FROM members m WHERE m.workstation_id = w.id)
+             ORDER BY w.name COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let sectors = sqlx::query_scalar(
+            "SELECT DISTINCT sector COLLATE \"C\" FROM members WHERE sector <> '' AND NOT test ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((workstations, sectors))
+    }
+}
+
+/// Pushes the SQL condition on `members m` (joined with `workstations w`) for a roster filter,
+/// with its values bound. The search is `ILIKE` (SQLite's `LIKE` ignores ASCII case too), with
+/// `%`, `_` and `\` searched as themselves.
+fn member_conditions(q: &mut QueryBuilder<'_, Postgres>, filter: &MemberFilter) {
+    q.push("NOT m.test");
+    let search = filter.search.trim();
+    if !search.is_empty() {
+        let like = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        q.push(" AND (m.name ILIKE ").push_bind(like.clone());
+        q.push(" ESCAPE '\\' OR m.member_no ILIKE ").push_bind(like.clone());
+        q.push(" ESCAPE '\\' OR m.phone ILIKE ").push_bind(like);
+        q.push(" ESCAPE '\\')");
+    }
+    if let Some(w) = &filter.workstation {
+        q.push(" AND w.name = ").push_bind(w.clone());
+    }
+    if let Some(l) = filter.level {
+        q.push(" AND m.level = ").push_bind(l.label());
+    }
+    if let Some(s) = &filter.sector {
+        q.push(" AND m.sector = ").push_bind(s.clone());
+    }
+    match filter.bound {
+        Some(true) => q.push(" AND m.telegram_user_id IS NOT NULL"),
+        Some(false) => q.push(" AND m.telegram_user_id IS NULL"),
+        None => q,
+    };
+    if filter.unreachable_only {
+        q.push(" AND m.unreachable_at IS NOT NULL");
+    }
+}
