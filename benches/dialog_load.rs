@@ -20,14 +20,22 @@
 //! phase; more gives steadier numbers), `BENCH_PHASES` (`burst,paced`), `BENCH_THINK_MS` (500),
 //! `BENCH_STEP_TIMEOUT_SECS` (60), `BENCH_SYSTEMS` (`jianyan,echo`; `echo-calls` adds the echo
 //! bot making jianyan's calls for a button: answerCallbackQuery + editMessageReplyMarkup +
-//! sendMessage), `BENCH_JIANYAN_BIN` (default: the `jianyan` binary cargo built for this bench),
-//! `BENCH_KEEP_DIR=1` keeps the temporary folder (database and bot logs). `JIANYAN_…` settings
-//! in the environment are passed on to the bot (e.g. `JIANYAN_TELEGRAM__WORKERS=64`), except
-//! the database path, the token and `JIANYAN_CONFIG`.
+//! sendMessage; `jianyan-pg` is jianyan on PostgreSQL, `jianyan-pg2` two jianyan instances on
+//! one PostgreSQL database, the second started once the first leads, both stopped at the end),
+//! `BENCH_POSTGRES` (`postgres://postgres@127.0.0.1:5432/postgres`: the server the `jianyan-pg*`
+//! systems make a fresh database on, `jianyan_bench_…`, dropped at the end, failed run or not),
+//! `BENCH_JIANYAN_BIN` (default: the `jianyan` binary cargo built for this bench),
+//! `BENCH_KEEP_DIR=1` keeps the temporary folder (SQLite database and bot logs). `JIANYAN_…`
+//! settings in the environment are passed on to the bot (e.g. `JIANYAN_TELEGRAM__WORKERS=64`),
+//! except the database path and URL, the token and `JIANYAN_CONFIG`.
+//!
+//! ```text
+//! BENCH_SYSTEMS=jianyan,jianyan-pg,jianyan-pg2 cargo bench --bench dialog_load   # issue 11
+//! ```
 //!
 //! Checked at the end (exit code 1 if not): every member finished, exactly one suggestion per
 //! member and round, every update stored and processed, every outbox message recorded as sent,
-//! and the bot stopped cleanly on SIGTERM. Timings are reported, never asserted.
+//! and every bot instance stopped cleanly on SIGTERM. Timings are reported, never asserted.
 //!
 //! The fake server here is a lean one written for load: `tests/support/fake_telegram.rs`
 //! records every call in one list and re-scans it for every waiter on every change, which is
@@ -35,6 +43,8 @@
 //! routes each reply to its member's channel in O(1). It reuses that file's user and bot JSON
 //! so the updates look the same.
 
+#[path = "support/bench_database.rs"]
+mod bench_database;
 #[path = "../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 
@@ -45,12 +55,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bench_database::BenchDatabase;
 use chrono::Utc;
 use fake_telegram::{FakeTelegram, TgUser};
 use jianyan::config::Config;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
 use jianyan::locale::{Lang, Texts};
-use jianyan::store::{NewTopic, RosterRow, SqliteStore, prelude::*};
+use jianyan::store::{NewTopic, PgStore, RosterRow, SqliteStore, Store, prelude::*};
 use rand::Rng;
 use serde_json::{Value, json};
 use tokio::sync::{Barrier, mpsc};
@@ -64,6 +75,9 @@ const STEPS: usize = 7;
 const GOAL_RATIO: f64 = 0.5;
 const GOAL_P99_MS: f64 = 50.0;
 const GOAL_MEMBERS: usize = 200;
+/// PostgreSQL with one instance against SQLite, burst throughput (issue 11).
+const GOAL_PG_RATIO: f64 = 0.8;
+
 const TITLE: &str = "关于加快人工智能产业布局的建议";
 const POINT: &str = "建议设立产业引导基金，支持本区人工智能企业发展。";
 const PINNED_TOPIC: &str = "“十五五”规划编制";
@@ -112,6 +126,10 @@ impl Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum System {
     Jianyan,
+    /// `jianyan run` on a fresh PostgreSQL database (`BENCH_POSTGRES`).
+    JianyanPg,
+    /// Two `jianyan run` on one fresh PostgreSQL database: the first leads, the second waits.
+    JianyanPg2,
     Echo,
     /// The echo bot making jianyan's calls for a button (answerCallbackQuery, editMessageReplyMarkup,
     /// sendMessage): the floor for the same Bot API traffic, without storage or dialog.
@@ -119,9 +137,16 @@ enum System {
 }
 
 impl System {
+    /// The real bot (on either database), as opposed to an echo bot.
+    fn is_jianyan(self) -> bool {
+        matches!(self, System::Jianyan | System::JianyanPg | System::JianyanPg2)
+    }
+
     fn name(self) -> &'static str {
         match self {
             System::Jianyan => "jianyan",
+            System::JianyanPg => "jianyan-pg",
+            System::JianyanPg2 => "jianyan-pg2",
             System::Echo => "echo",
             System::EchoCalls => "echo-calls",
         }
@@ -139,6 +164,9 @@ struct Params {
     step_timeout: Duration,
     jianyan_bin: PathBuf,
     keep_dir: bool,
+    /// The PostgreSQL server the `jianyan-pg*` systems make their database on
+    /// (`postgres://user@host:port/database`, a database to connect to for CREATE/DROP DATABASE).
+    postgres: String,
 }
 
 impl Params {
@@ -166,9 +194,13 @@ impl Params {
             .split(',')
             .map(|p| match p.trim() {
                 "jianyan" => Ok(System::Jianyan),
+                "jianyan-pg" => Ok(System::JianyanPg),
+                "jianyan-pg2" => Ok(System::JianyanPg2),
                 "echo" => Ok(System::Echo),
                 "echo-calls" => Ok(System::EchoCalls),
-                other => Err(anyhow::anyhow!("BENCH_SYSTEMS: unknown system {other:?} (jianyan, echo, echo-calls)")),
+                other => Err(anyhow::anyhow!(
+                    "BENCH_SYSTEMS: unknown system {other:?} (jianyan, jianyan-pg, jianyan-pg2, echo, echo-calls)"
+                )),
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let jianyan_bin =
@@ -182,6 +214,7 @@ impl Params {
             step_timeout: Duration::from_secs(num("BENCH_STEP_TIMEOUT_SECS", 60)?.max(1)),
             jianyan_bin,
             keep_dir: var("BENCH_KEEP_DIR").is_some_and(|v| v != "0"),
+            postgres: var("BENCH_POSTGRES").unwrap_or_else(|| bench_database::DEFAULT_SERVER.into()),
         })
     }
 }
@@ -244,7 +277,7 @@ async fn run(params: Params) -> anyhow::Result<bool> {
     let mut results: Vec<SystemResult> = Vec::new();
     for system in params.systems.clone() {
         let result = match system {
-            System::Jianyan => run_jianyan(&params, &dir).await?,
+            System::Jianyan | System::JianyanPg | System::JianyanPg2 => run_jianyan(&params, &dir, system).await?,
             System::Echo | System::EchoCalls => run_echo(&params, &dir, system).await?,
         };
         results.push(result);
@@ -441,18 +474,18 @@ async fn measure(
     system: System,
     phase: Phase,
     fake: &LoadFake,
-    bot_pid: u32,
+    bot_pids: &[u32],
     members: &mut Vec<Member>,
     steps: &[Step],
     params: &Params,
 ) -> PhaseResult {
     let think = (phase == Phase::Paced).then_some(params.think);
-    let cpu_before = (cpu_secs(bot_pid), cpu_secs_self());
+    let cpu_before = (cpu_secs_all(bot_pids), cpu_secs_self());
     let stats_before = fake.stats();
     // Each member submits `rounds` suggestions one after the other.
     let walk: Vec<Step> = steps.iter().cycle().take(steps.len() * params.rounds).cloned().collect();
     let (secs, walks) = drive(fake, members, &walk, think, params.step_timeout).await;
-    let cpu_after = (cpu_secs(bot_pid), cpu_secs_self());
+    let cpu_after = (cpu_secs_all(bot_pids), cpu_secs_self());
     let mut result = PhaseResult {
         system,
         phase,
@@ -533,18 +566,75 @@ fn make_members(fake: &LoadFake, n: usize) -> Vec<Member> {
         .collect()
 }
 
-async fn run_jianyan(params: &Params, dir: &Path) -> anyhow::Result<SystemResult> {
-    println!("\n== jianyan ({})", params.jianyan_bin.display());
+/// Where a jianyan system keeps its data: an SQLite file in the run's folder, or a fresh
+/// PostgreSQL database (dropped when this is dropped).
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres(BenchDatabase),
+}
+
+/// The store the benchmark seeds and checks, with its pool for the counting queries.
+enum Db {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Db {
+    fn store(&self) -> &dyn Store {
+        match self {
+            Db::Sqlite(s) => s,
+            Db::Postgres(s) => s,
+        }
+    }
+
+    async fn close(&self) {
+        match self {
+            Db::Sqlite(s) => s.pool().close().await,
+            Db::Postgres(s) => s.pool().close().await,
+        }
+    }
+}
+
+async fn run_jianyan(params: &Params, dir: &Path, system: System) -> anyhow::Result<SystemResult> {
+    let instances = if system == System::JianyanPg2 { 2 } else { 1 };
+    println!("\n== {} ({}, {instances} instance(s))", system.name(), params.jianyan_bin.display());
     anyhow::ensure!(
         params.jianyan_bin.exists(),
         "{} does not exist; build it with `cargo build --release` or set BENCH_JIANYAN_BIN",
         params.jianyan_bin.display()
     );
-    let db_path = dir.join("jianyan.db");
-    let config = Config::from_layers(None, [("JIANYAN_DATABASE__PATH".to_string(), db_path.display().to_string())])
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The database outlives every use below and is dropped on every way out (`BenchDatabase`'s Drop).
+    let backend = if system == System::Jianyan {
+        Backend::Sqlite(dir.join("jianyan.db"))
+    } else {
+        let db = BenchDatabase::create(&params.postgres).await?;
+        println!("  database {} on {}", db.name, params.postgres);
+        Backend::Postgres(db)
+    };
+    let result = run_jianyan_on(params, dir, system, &backend, instances).await;
+    drop(backend);
+    result
+}
+
+async fn run_jianyan_on(
+    params: &Params,
+    dir: &Path,
+    system: System,
+    backend: &Backend,
+    instances: usize,
+) -> anyhow::Result<SystemResult> {
+    let db_env: (&str, String) = match backend {
+        Backend::Sqlite(path) => ("JIANYAN_DATABASE__PATH", path.display().to_string()),
+        Backend::Postgres(db) => ("JIANYAN_DATABASE__URL", db.url.clone()),
+    };
+    let config =
+        Config::from_layers(None, [(db_env.0.to_string(), db_env.1.clone())]).map_err(|e| anyhow::anyhow!("{e}"))?;
     let texts = jianyan::app::load_texts(&config)?;
-    let store = SqliteStore::open(&db_path, Duration::from_secs(5), 2).await?;
+    let db = match backend {
+        Backend::Sqlite(path) => Db::Sqlite(SqliteStore::open(path, Duration::from_secs(5), 2).await?),
+        Backend::Postgres(bench_db) => Db::Postgres(PgStore::open(&bench_db.url, 2).await?),
+    };
+    let store = db.store();
 
     // The roster, a pinned open topic (and another), one invite code per member.
     let fake = LoadFake::start().await;
@@ -580,21 +670,94 @@ async fn run_jianyan(params: &Params, dir: &Path) -> anyhow::Result<SystemResult
         store.create_invite(id, &jianyan::invite::hash(&m.code), now, now + chrono::Duration::days(14)).await?;
     }
 
-    let log_path = dir.join("jianyan.log");
+    // The first instance leads: it is the one that polls. A second one is started only then, and
+    // must say that it waits.
+    let mut bots: Vec<BotProcess> = Vec::new();
+    for i in 0..instances {
+        let log_path = dir.join(format!("{}-{}.log", system.name(), i + 1));
+        let command = jianyan_command(params, dir, &fake, &db_env, &log_path)?;
+        let mut bot = BotProcess::spawn(command, log_path)?;
+        if i == 0 {
+            bot.wait_until_polling(&fake, Duration::from_secs(30)).await?;
+        } else {
+            bot.wait_until_log("another instance runs the bot", Duration::from_secs(30)).await?;
+            println!("  instance {} started and waits (instance 1 leads)", i + 1);
+        }
+        bots.push(bot);
+    }
+    let pids: Vec<u32> = bots.iter().map(BotProcess::pid).collect();
+
+    let problems = warm_up(&fake, &mut members, |m| format!("/start {}", m.code), params.step_timeout).await;
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "warm-up (/start CODE) failed for {} members, e.g. {}\n{}",
+            problems.len(),
+            problems[0],
+            bots[0].log_tail()
+        );
+    }
+    println!("  warm-up: {} members registered with /start CODE", members.len());
+
+    let prefix = config.references.prefix.clone();
+    let steps = jianyan_steps(&texts, &prefix);
+    let mut result = SystemResult { phases: Vec::new(), peak_mb: None, verification: Vec::new(), ok: true };
+    for (round, phase) in params.phases.iter().enumerate() {
+        let r = measure(system, *phase, &fake, &pids, &mut members, &steps, params).await;
+        result.ok &= r.failed_members == 0;
+        result.phases.push(r);
+        let (line, ok) = verify_suggestions(&db, params.members, (round + 1) * params.rounds).await;
+        result.verification.push(format!("{} after {}: {line}", system.name(), phase.name()));
+        result.ok &= ok;
+        for (i, bot) in bots.iter_mut().enumerate() {
+            if bot.exited() {
+                anyhow::bail!("jianyan instance {} exited during the run\n{}", i + 1, bot.log_tail());
+            }
+        }
+    }
+    // The leader's peak: it does the work (a waiting instance's is printed for information).
+    result.peak_mb = peak_mb(pids[0]);
+    for (i, &pid) in pids.iter().enumerate().skip(1) {
+        let peak = peak_mb(pid).map_or("n/a".into(), |m| format!("{m:.1} MB"));
+        result.verification.push(format!("{} instance {} (waiting) peak memory: {peak}", system.name(), i + 1));
+    }
+    let expected_updates = params.members * (1 + STEPS * params.rounds * params.phases.len());
+    let (line, ok) = verify_intake(&db, expected_updates).await;
+    result.verification.push(format!("{}: {line}", system.name()));
+    result.ok &= ok;
+    // The waiting instances first, so none takes over while the leader stops.
+    for (i, bot) in bots.iter_mut().enumerate().rev() {
+        let stopped = bot.stop(Duration::from_secs(15)).await;
+        result.verification.push(format!("{} instance {}: {}", system.name(), i + 1, stopped.0));
+        result.ok &= stopped.1;
+    }
+    db.close().await;
+    Ok(result)
+}
+
+/// `jianyan run` against the fake server and the given database setting (name, value).
+fn jianyan_command(
+    params: &Params,
+    dir: &Path,
+    fake: &LoadFake,
+    db_env: &(&str, String),
+    log_path: &Path,
+) -> anyhow::Result<Command> {
     let mut command = Command::new(&params.jianyan_bin);
     command
         .arg("run")
         .current_dir(dir)
         .env_remove("JIANYAN_CONFIG")
+        .env_remove("JIANYAN_DATABASE__PATH")
+        .env_remove("JIANYAN_DATABASE__URL")
         .env("JIANYAN_BOT_TOKEN", TOKEN)
-        .env("JIANYAN_DATABASE__PATH", &db_path)
+        .env(db_env.0, &db_env.1)
         // The console is not measured here: a free port, so it never collides with one in use.
         .env("JIANYAN_WEB__LISTEN", "127.0.0.1:0")
         .env("TELOXIDE_API_URL", fake.api_url())
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path)?);
+        .stderr(std::fs::File::create(log_path)?);
     // The fake server does not enforce Telegram's 30 messages/s, and this benchmark measures the
     // bot's own cost: lift the delivery worker's pacing unless the caller sets it.
     for (key, value) in
@@ -604,44 +767,7 @@ async fn run_jianyan(params: &Params, dir: &Path) -> anyhow::Result<SystemResult
             command.env(key, value);
         }
     }
-    let mut bot = BotProcess::spawn(command, log_path)?;
-    bot.wait_until_polling(&fake, Duration::from_secs(30)).await?;
-
-    let problems = warm_up(&fake, &mut members, |m| format!("/start {}", m.code), params.step_timeout).await;
-    if !problems.is_empty() {
-        anyhow::bail!(
-            "warm-up (/start CODE) failed for {} members, e.g. {}\n{}",
-            problems.len(),
-            problems[0],
-            bot.log_tail()
-        );
-    }
-    println!("  warm-up: {} members registered with /start CODE", members.len());
-
-    let prefix = config.references.prefix.clone();
-    let steps = jianyan_steps(&texts, &prefix);
-    let mut result = SystemResult { phases: Vec::new(), peak_mb: None, verification: Vec::new(), ok: true };
-    for (round, phase) in params.phases.iter().enumerate() {
-        let r = measure(System::Jianyan, *phase, &fake, bot.pid(), &mut members, &steps, params).await;
-        result.ok &= r.failed_members == 0;
-        result.phases.push(r);
-        let (line, ok) = verify_suggestions(&store, params.members, (round + 1) * params.rounds).await;
-        result.verification.push(format!("after {}: {line}", phase.name()));
-        result.ok &= ok;
-        if bot.exited() {
-            anyhow::bail!("jianyan exited during the run\n{}", bot.log_tail());
-        }
-    }
-    result.peak_mb = peak_mb(bot.pid());
-    let expected_updates = params.members * (1 + STEPS * params.rounds * params.phases.len());
-    let (line, ok) = verify_intake(&store, expected_updates).await;
-    result.verification.push(line);
-    result.ok &= ok;
-    let stopped = bot.stop(Duration::from_secs(15)).await;
-    result.verification.push(stopped.0);
-    result.ok &= stopped.1;
-    store.pool().close().await;
-    Ok(result)
+    Ok(command)
 }
 
 async fn run_echo(params: &Params, dir: &Path, system: System) -> anyhow::Result<SystemResult> {
@@ -675,7 +801,7 @@ async fn run_echo(params: &Params, dir: &Path, system: System) -> anyhow::Result
     let steps = echo_steps();
     let mut result = SystemResult { phases: Vec::new(), peak_mb: None, verification: Vec::new(), ok: true };
     for phase in &params.phases {
-        let r = measure(system, *phase, &fake, bot.pid(), &mut members, &steps, params).await;
+        let r = measure(system, *phase, &fake, &[bot.pid()], &mut members, &steps, params).await;
         result.ok &= r.failed_members == 0;
         result.phases.push(r);
     }
@@ -686,16 +812,31 @@ async fn run_echo(params: &Params, dir: &Path, system: System) -> anyhow::Result
 }
 
 /// Exactly `rounds` suggestions per member: none lost, none twice.
-async fn verify_suggestions(store: &SqliteStore, members: usize, rounds: usize) -> (String, bool) {
+async fn verify_suggestions(db: &Db, members: usize, rounds: usize) -> (String, bool) {
     let expected = members * rounds;
-    let row: Result<(i64, i64, i64), _> = sqlx::query_as(
-        "SELECT COUNT(*), COUNT(DISTINCT member_id), \
-         (SELECT COUNT(*) FROM (SELECT member_id FROM suggestions GROUP BY member_id HAVING COUNT(*) <> ?)) \
-         FROM suggestions",
-    )
-    .bind(rounds as i64)
-    .fetch_one(store.pool())
-    .await;
+    let row: Result<(i64, i64, i64), _> = match db {
+        Db::Sqlite(store) => {
+            sqlx::query_as(
+                "SELECT COUNT(*), COUNT(DISTINCT member_id), \
+                 (SELECT COUNT(*) FROM (SELECT member_id FROM suggestions GROUP BY member_id HAVING COUNT(*) <> ?)) \
+                 FROM suggestions",
+            )
+            .bind(rounds as i64)
+            .fetch_one(store.pool())
+            .await
+        }
+        Db::Postgres(store) => {
+            sqlx::query_as(
+                "SELECT COUNT(*), COUNT(DISTINCT member_id), \
+                 (SELECT COUNT(*) FROM (SELECT member_id FROM suggestions GROUP BY member_id \
+                  HAVING COUNT(*) <> $1) AS wrong) \
+                 FROM suggestions",
+            )
+            .bind(rounds as i64)
+            .fetch_one(store.pool())
+            .await
+        }
+    };
     match row {
         Ok((total, distinct, wrong)) => {
             let ok = total as usize == expected && distinct as usize == members && wrong == 0;
@@ -713,18 +854,19 @@ async fn verify_suggestions(store: &SqliteStore, members: usize, rounds: usize) 
 }
 
 /// Every update stored and processed; every reply recorded as sent.
-async fn verify_intake(store: &SqliteStore, expected_updates: usize) -> (String, bool) {
+async fn verify_intake(db: &Db, expected_updates: usize) -> (String, bool) {
     // The last receipts' delivery results are written just after they were sent.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let counts: Result<(i64, i64, i64, i64), _> = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM updates), \
+        // The same SQL on both backends (no parameters).
+        const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM updates), \
                     (SELECT COUNT(*) FROM updates WHERE processed_at IS NULL), \
                     (SELECT COUNT(*) FROM outbox), \
-                    (SELECT COUNT(*) FROM outbox WHERE status <> 'sent')",
-        )
-        .fetch_one(store.pool())
-        .await;
+                    (SELECT COUNT(*) FROM outbox WHERE status <> 'sent')";
+        let counts: Result<(i64, i64, i64, i64), _> = match db {
+            Db::Sqlite(store) => sqlx::query_as(COUNTS).fetch_one(store.pool()).await,
+            Db::Postgres(store) => sqlx::query_as(COUNTS).fetch_one(store.pool()).await,
+        };
         match counts {
             Ok((updates, unprocessed, outbox, unsent)) => {
                 if (unsent > 0 || unprocessed > 0) && Instant::now() < deadline {
@@ -765,7 +907,7 @@ fn report(params: &Params, results: &[SystemResult]) -> bool {
         params.members, params.rounds, STEPS
     );
     println!(
-        "{:<10} {:<6} {:>7} {:>7} {:>7} {:>9} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8}",
+        "{:<12} {:<6} {:>7} {:>7} {:>7} {:>9} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8}",
         "system",
         "phase",
         "members",
@@ -782,7 +924,7 @@ fn report(params: &Params, results: &[SystemResult]) -> bool {
     for s in results {
         for r in &s.phases {
             println!(
-                "{:<10} {:<6} {:>7} {:>7} {:>7.2} {:>9.0} {:>7.1} {:>7.1} {:>7.1} {:>8.1} {:>8} {:>7.2}s",
+                "{:<12} {:<6} {:>7} {:>7} {:>7.2} {:>9.0} {:>7.1} {:>7.1} {:>7.1} {:>8.1} {:>8} {:>7.2}s",
                 r.system.name(),
                 r.phase.name(),
                 params.members,
@@ -823,7 +965,7 @@ fn report(params: &Params, results: &[SystemResult]) -> bool {
                 r.fake.other,
                 r.late_replies,
             );
-            if r.system == System::Jianyan {
+            if r.system.is_jianyan() {
                 let steps: Vec<String> = r
                     .per_step_ms
                     .iter()
@@ -871,6 +1013,20 @@ fn report(params: &Params, results: &[SystemResult]) -> bool {
             e.throughput(),
             j.throughput() / e.throughput()
         );
+    }
+    for (system, goal) in [(System::JianyanPg, Some(GOAL_PG_RATIO)), (System::JianyanPg2, None)] {
+        if let (Some(p), Some(j)) = (find(system, Phase::Burst), find(System::Jianyan, Phase::Burst)) {
+            let ratio = p.throughput() / j.throughput();
+            let verdict =
+                goal.map_or(" (for information)".to_string(), |g| format!(" — goal ≥ {g}: {}", yes_no(ratio >= g)));
+            println!(
+                "throughput {}/jianyan (burst): {:.0}/{:.0} = {:.2}{verdict}",
+                system.name(),
+                p.throughput(),
+                j.throughput(),
+                ratio
+            );
+        }
     }
     for phase in [Phase::Burst, Phase::Paced] {
         if let Some(j) = find(System::Jianyan, phase) {
@@ -927,6 +1083,21 @@ impl BotProcess {
                 anyhow::bail!("the bot did not call getUpdates within {timeout:?}\n{}", self.log_tail());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Waits until the process's log contains `needle` (e.g. that it waits to lead).
+    async fn wait_until_log(&mut self, needle: &str, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !std::fs::read_to_string(&self.log).unwrap_or_default().contains(needle) {
+            if self.exited() {
+                anyhow::bail!("the bot exited before logging {needle:?}\n{}", self.log_tail());
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("the bot did not log {needle:?} within {timeout:?}\n{}", self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(())
     }
@@ -1002,6 +1173,11 @@ fn cpu_of(pid: &str) -> Option<f64> {
 
 fn cpu_secs(pid: u32) -> Option<f64> {
     cpu_of(&pid.to_string())
+}
+
+/// CPU seconds of several processes together (`None` if any cannot be read).
+fn cpu_secs_all(pids: &[u32]) -> Option<f64> {
+    pids.iter().map(|&pid| cpu_secs(pid)).sum()
 }
 
 fn cpu_secs_self() -> Option<f64> {
