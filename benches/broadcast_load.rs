@@ -33,7 +33,7 @@ use fake_telegram::{FakeConfig, FakeTelegram, TgUser};
 use jianyan::domain::{MemberLevel, MemberNo, SuggestionKind};
 use jianyan::reply::{Action, Button, Keyboard};
 use jianyan::store::{
-    Audience, Commit, Committed, NewBroadcast, NewSuggestion, PgStore, RosterRow, SqliteStore, Store, prelude::*,
+    Audience, Commit, Committed, NewBroadcast, NewSuggestion, PgStore, RosterRow, SqliteStore, prelude::*,
 };
 
 const FIRST_USER: i64 = 600_000_000;

@@ -61,7 +61,7 @@ use fake_telegram::{FakeTelegram, TgUser};
 use jianyan::config::Config;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
 use jianyan::locale::{Lang, Texts};
-use jianyan::store::{NewTopic, PgStore, RosterRow, SqliteStore, Store, prelude::*};
+use jianyan::store::{NewTopic, PgStore, RosterRow, SqliteStore, prelude::*};
 use rand::Rng;
 use serde_json::{Value, json};
 use tokio::sync::{Barrier, mpsc};
