@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use jianyan::clock::ManualClock;
 use jianyan::reply::{Action, Button, Keyboard};
-use jianyan::store::{Audience, NewBroadcast, prelude::*};
+use jianyan::store::{Audience, NewBroadcast};
 use support::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, WAIT, joined, last};
 
@@ -106,7 +106,7 @@ async fn a_four_part_preview_arrives_once_per_part_in_order_through_429s_and_5xx
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT status, payload FROM outbox WHERE update_id = (SELECT MAX(update_id) FROM updates) ORDER BY id",
     )
-    .fetch_all(bot.store.pool())
+    .fetch_all(bot.db.sqlite())
     .await
     .unwrap();
     let sends: Vec<&(String, String)> = rows.iter().filter(|(_, p)| p.contains("\"type\":\"send\"")).collect();
@@ -135,13 +135,13 @@ async fn a_long_row_queued_by_an_older_version_resumes_at_the_part_that_failed()
     sqlx::query("INSERT INTO outbox (chat_id, payload, priority, created_at) VALUES (?, ?, 1, '2025-03-01T00:00:00Z')")
         .bind(chat)
         .bind(&payload)
-        .execute(bot.store.pool())
+        .execute(bot.db.sqlite())
         .await
         .unwrap();
     let sent = bot.fake.wait_for_sent(chat, 3, WAIT).await;
     let deadline = Instant::now() + WAIT;
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM outbox").fetch_one(bot.store.pool()).await.unwrap();
+        let status: String = sqlx::query_scalar("SELECT status FROM outbox").fetch_one(bot.db.sqlite()).await.unwrap();
         if status == "sent" {
             break;
         }
@@ -156,7 +156,7 @@ async fn a_long_row_queued_by_an_older_version_resumes_at_the_part_that_failed()
     let refused = refused(&bot.fake, chat);
     assert_eq!(refused.len(), 3, "{refused:?}");
     let (part, attempts): (i64, i64) =
-        sqlx::query_as("SELECT part, attempts FROM outbox").fetch_one(bot.store.pool()).await.unwrap();
+        sqlx::query_as("SELECT part, attempts FROM outbox").fetch_one(bot.db.sqlite()).await.unwrap();
     // Attempts count afresh for each part: the last part's one 503 and its success, not part 2's 502.
     assert_eq!((part, attempts), (2, 2));
     ticker.abort();

@@ -5,13 +5,13 @@
 mod support;
 
 use jianyan::domain::MemberNo;
-use jianyan::store::{Commit, Committed, NewSuggestion, prelude::*};
+use jianyan::store::{Commit, Committed, NewSuggestion};
 use support::fake_telegram::{SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, joined, last};
 
 async fn held(bot: &TestBot) -> Vec<(String, Option<i64>, bool)> {
     sqlx::query_as("SELECT recipient, recipient_id, released_at IS NOT NULL FROM held_notifications ORDER BY id")
-        .fetch_all(bot.store.pool())
+        .fetch_all(bot.db.sqlite())
         .await
         .unwrap()
 }
@@ -94,7 +94,7 @@ async fn pushes_wait_for_people_not_yet_on_telegram_and_arrive_in_order_when_the
     assign(&bot, &staff, last(&lookup), "区教育局").await;
     let kept = held(&bot).await;
     let li_id: i64 = sqlx::query_scalar("SELECT id FROM members WHERE member_no = 'PD002'")
-        .fetch_one(bot.store.pool())
+        .fetch_one(bot.db.sqlite())
         .await
         .unwrap();
     let dept: i64 = bot.count("SELECT id FROM departments WHERE name = '区教育局'").await;
@@ -144,7 +144,7 @@ async fn a_member_who_blocked_the_bot_gets_the_pushes_when_writing_again() {
     bot.tap(&zhang, last(&preview), "提交").await;
     // Telegram answered 403 to an earlier push: the member is marked unreachable.
     sqlx::query("UPDATE members SET unreachable_at = '2025-03-01T02:00:00Z' WHERE member_no = 'PD001'")
-        .execute(bot.store.pool())
+        .execute(bot.db.sqlite())
         .await
         .unwrap();
     let before = bot.fake.sent_to(zhang.chat_id()).len();

@@ -15,7 +15,7 @@ fn full_width(code: &str) -> String {
 async fn bound_to(bot: &TestBot, user: &TgUser) -> Option<String> {
     sqlx::query_scalar("SELECT member_no FROM members WHERE telegram_user_id = ?")
         .bind(user.chat_id())
-        .fetch_optional(bot.store.pool())
+        .fetch_optional(bot.db.sqlite())
         .await
         .unwrap()
 }
@@ -103,18 +103,18 @@ async fn points_the_member_numbered_are_stored_without_their_numbers_and_kept_as
     assert!(last(&receipt).text.contains("共4条建议"), "{}", joined(&receipt));
 
     let points: Vec<String> = sqlx::query_scalar("SELECT text FROM suggestion_points ORDER BY position")
-        .fetch_all(bot.store.pool())
+        .fetch_all(bot.db.sqlite())
         .await
         .unwrap();
     assert_eq!(
         points,
         ["加快老旧小区加装电梯", "增设停车位", "改造雨污管网\n资金由区财政统筹", "1.5亿元专项资金向困难小区倾斜"]
     );
-    let body: String = sqlx::query_scalar("SELECT body FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    let body: String = sqlx::query_scalar("SELECT body FROM suggestions").fetch_one(bot.db.sqlite()).await.unwrap();
     assert!(body.starts_with("1. 加快老旧小区加装电梯\n2. 增设停车位"), "what the console and exports show: {body}");
     // The messages as typed are on the timeline.
     let typed: String = sqlx::query_scalar("SELECT text FROM timeline_events WHERE event = 'submitted'")
-        .fetch_one(bot.store.pool())
+        .fetch_one(bot.db.sqlite())
         .await
         .unwrap();
     for original in ["一、加快老旧小区加装电梯", "1.增设停车位\n2．改造雨污管网", "（4）1.5亿元"]
@@ -129,7 +129,7 @@ async fn points_the_member_numbered_are_stored_without_their_numbers_and_kept_as
     submit(&bot, &member, "第二篇", "在每个街镇设立一站式便民服务中心。").await;
     let typed: String =
         sqlx::query_scalar("SELECT text FROM timeline_events WHERE event = 'submitted' AND suggestion_id = 2")
-            .fetch_one(bot.store.pool())
+            .fetch_one(bot.db.sqlite())
             .await
             .unwrap();
     assert_eq!(typed, "");
@@ -148,7 +148,7 @@ async fn numbered_lines_beyond_the_limit_are_refused_whole() {
     assert!(last(&refused).text.contains(&format!("最多{max}条")), "{}", joined(&refused));
     let draft: String = sqlx::query_scalar("SELECT state FROM dialogs WHERE chat_id = ?")
         .bind(member.chat_id())
-        .fetch_one(bot.store.pool())
+        .fetch_one(bot.db.sqlite())
         .await
         .unwrap();
     let draft: serde_json::Value = serde_json::from_str(&draft).unwrap();

@@ -6,7 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{RosterRow, prelude::*};
+use jianyan::store::RosterRow;
 use support::console::Console;
 
 const HEADER: &str = "member_no,name,level,workstation,sector,phone\n";
@@ -58,7 +58,7 @@ async fn a_long_import_lets_another_writer_through_before_it_ends() {
     let import = tokio::spawn(async move { store.import_members(&rows, now).await.unwrap() });
     // Once the first batch is in, another writer asks for the lock.
     loop {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(c.store.pool()).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(c.db.sqlite()).await.unwrap();
         if n > 2 {
             break;
         }
@@ -68,6 +68,6 @@ async fn a_long_import_lets_another_writer_through_before_it_ends() {
     assert!(!import.is_finished(), "the other writer got in while the import was still running");
     let summary = import.await.unwrap();
     assert_eq!((summary.inserted, summary.updated, summary.workstations_created), (6_000, 0, 36));
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(c.store.pool()).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(c.db.sqlite()).await.unwrap();
     assert_eq!(n, 6_002);
 }

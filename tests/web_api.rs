@@ -6,7 +6,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use axum::http::{StatusCode, header};
-use jianyan::store::{ConsoleStore, Rating, prelude::*};
+use jianyan::store::Rating;
 use jianyan::web::auth::token_hash;
 use jianyan::workflow::{Actor, Command, plan};
 use serde_json::Value;
@@ -15,11 +15,11 @@ use support::console::{ApiAnswer, Console};
 /// Messages waiting in the outbox for a chat, in the order they will be sent (`due_outbox` shows
 /// only each chat's next one).
 async fn outbox_for(c: &Console, chat_id: i64) -> Vec<String> {
-    sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = ? AND status = 'pending' ORDER BY priority, id")
-        .bind(chat_id)
-        .fetch_all(c.store.pool())
-        .await
-        .unwrap()
+    c.db.texts(
+        "SELECT payload FROM outbox WHERE chat_id = $1 AND status = 'pending' ORDER BY priority, id",
+        &[chat_id.into()],
+    )
+    .await
 }
 
 fn assert_error(a: &ApiAnswer, status: StatusCode, code: &str) {

@@ -6,7 +6,6 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{SuggestionKind, SuggestionState};
-use jianyan::store::prelude::*;
 use support::console::{Browser, Console, Page, once_of};
 
 const MEMBER_CHAT: i64 = 7001;
@@ -25,7 +24,7 @@ struct Counts {
 
 async fn counts(c: &Console, id: i64) -> Counts {
     let one = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(c.store.pool()).await.unwrap()
+        sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(c.db.sqlite()).await.unwrap()
     };
     Counts {
         state: c.inbox_state(id).await,
@@ -149,7 +148,7 @@ async fn rejecting_merging_and_replying_ask_first_and_apply_once() {
     assert_eq!(c.inbox_state(answered).await, SuggestionState::Replied);
     let replies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE suggestion_id = ?")
         .bind(answered)
-        .fetch_one(c.store.pool())
+        .fetch_one(c.db.sqlite())
         .await
         .unwrap();
     assert_eq!(replies, 1);

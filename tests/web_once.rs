@@ -47,14 +47,14 @@ fn api_post(token: &str, reference: &str, action: &str, body: &str) -> Request<B
 }
 
 async fn count(c: &Console, sql: &str, id: i64) -> i64 {
-    sqlx::query_scalar(sql).bind(id).fetch_one(c.store.pool()).await.unwrap()
+    sqlx::query_scalar(sql).bind(id).fetch_one(c.db.sqlite()).await.unwrap()
 }
 
 async fn events(c: &Console, id: i64, event: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM timeline_events WHERE suggestion_id = ? AND event = ?")
         .bind(id)
         .bind(event)
-        .fetch_one(c.store.pool())
+        .fetch_one(c.db.sqlite())
         .await
         .unwrap()
 }
@@ -62,7 +62,7 @@ async fn events(c: &Console, id: i64, event: &str) -> i64 {
 async fn audits(c: &Console, action: &str) -> usize {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = ?")
         .bind(action)
-        .fetch_one(c.store.pool())
+        .fetch_one(c.db.sqlite())
         .await
         .unwrap();
     n as usize

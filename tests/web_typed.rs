@@ -39,7 +39,7 @@ async fn the_console_reads_reference_numbers_as_staff_type_them() {
     assert_eq!(c.inbox_state(first).await, SuggestionState::Merged);
     let into: Option<i64> = sqlx::query_scalar("SELECT merged_into FROM suggestions WHERE id = ?")
         .bind(first)
-        .fetch_one(c.store.pool())
+        .fetch_one(c.db.sqlite())
         .await
         .unwrap();
     assert_eq!(into, Some(second));

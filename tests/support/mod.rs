@@ -1,8 +1,10 @@
-//! Test support: a fake Telegram Bot API server and a harness that runs the real bot against it.
+//! Test support: a fake Telegram Bot API server, a harness that runs the real bot against it, and fresh PostgreSQL databases.
 #![allow(dead_code)]
 
 pub mod console;
+pub mod db;
 pub mod fake_telegram;
 pub mod harness;
+pub mod postgres;
 pub mod transcript;
 pub mod xlsx;
