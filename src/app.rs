@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::locale::{Lang, Texts};
-use crate::store::{SqliteStore, Store};
+use crate::store::{PgStore, SqliteStore, Store};
 
 #[derive(Clone)]
 pub struct App {
@@ -29,8 +29,11 @@ impl App {
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let db = &config.database;
     Ok(match db.postgres_url() {
-        // MERGE-PG: becomes PgStore::open once the PostgreSQL store implements every trait.
-        Some(_url) => anyhow::bail!("PostgreSQL is not available in this build ({})", db.describe()),
+        Some(url) => {
+            Arc::new(PgStore::open(url, db.max_connections).await.map_err(|e| {
+                anyhow::anyhow!("cannot open the database {} (setting database.url): {e}", db.describe())
+            })?)
+        }
         None => Arc::new(
             SqliteStore::open(&db.path, std::time::Duration::from_millis(db.busy_timeout_ms), db.max_connections)
                 .await

@@ -25,6 +25,8 @@ mod reads;
 mod reports;
 #[path = "store_contract/roster.rs"]
 mod roster;
+#[path = "support/postgres.rs"]
+mod test_database;
 #[path = "store_contract/workflow.rs"]
 mod workflow;
 
@@ -75,6 +77,8 @@ macro_rules! suite {
                 concurrency::one_update_committed_at_once_is_applied_once,
                 concurrency::one_change_applied_at_once_is_applied_once,
                 concurrency::one_invite_redeemed_at_once_binds_once,
+                concurrency::one_account_redeeming_two_codes_at_once_is_one_person,
+                concurrency::topics_pinned_at_once_leave_one_pinned,
                 concurrency::one_broadcast_request_at_once_queues_once,
                 concurrency::reminder_and_digest_recorded_at_once_are_recorded_once,
                 concurrency::named_things_created_at_once_exist_once,
@@ -118,3 +122,4 @@ macro_rules! contracts {
 }
 
 suite!(sqlite);
+suite!(postgres);

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jianyan::store::{SqliteStore, Store};
+use jianyan::store::{PgStore, SqliteStore, Store};
+
+use crate::test_database::TestDatabase;
 
 /// A fresh store, what it needs kept alive (its folder, its database), and the few fixtures the
 /// `Store` trait has no method for.
@@ -35,6 +37,27 @@ struct SqliteOutside(SqliteStore);
 impl Outside for SqliteOutside {
     async fn deactivate_member(&self, member_id: i64) {
         sqlx::query("UPDATE members SET status = 'inactive' WHERE id = ?")
+            .bind(member_id)
+            .execute(self.0.pool())
+            .await
+            .expect("deactivate a member");
+    }
+}
+
+/// A fresh database on the test PostgreSQL server (`JIANYAN_TEST_POSTGRES`), dropped with the
+/// backend.
+pub async fn postgres() -> Backend {
+    let database = TestDatabase::create().await;
+    let store = PgStore::open(database.url(), 8).await.expect("open a fresh PostgreSQL store");
+    Backend { store: Arc::new(store.clone()), outside: Box::new(PgOutside(store)), _keep: Box::new(database) }
+}
+
+struct PgOutside(PgStore);
+
+#[async_trait]
+impl Outside for PgOutside {
+    async fn deactivate_member(&self, member_id: i64) {
+        sqlx::query("UPDATE members SET status = 'inactive' WHERE id = $1")
             .bind(member_id)
             .execute(self.0.pool())
             .await

@@ -100,6 +100,49 @@ pub async fn one_invite_redeemed_at_once_binds_once(b: &Backend) {
     assert_eq!(b.store.member_by_id(m.id).await.unwrap().unwrap().telegram_user_id, Some(bound[0]));
 }
 
+/// One Telegram account redeeming two people's codes at once (a member's and a staff member's)
+/// becomes one of them, never both.
+pub async fn one_account_redeeming_two_codes_at_once_is_one_person(b: &Backend) {
+    let m = member(&*b.store, "K009").await;
+    let staff = b.store.add_staff("王秘书", t0()).await.unwrap();
+    b.store.create_invite(m.id, "code-member", t0(), t0() + Duration::days(1)).await.unwrap();
+    let target = jianyan::store::InviteTarget::Staff(staff.id);
+    b.store.create_invite_for(target, "code-staff", t0(), t0() + Duration::days(1)).await.unwrap();
+    let results = race(&b.store, |s, i| async move {
+        let code = if i % 2 == 0 { "code-member" } else { "code-staff" };
+        s.redeem_invite(code, 9100, 9100, None, t0()).await.unwrap()
+    })
+    .await;
+    let bound: Vec<&Redeemed> = results.iter().filter(|r| matches!(r, Redeemed::Bound(_))).collect();
+    assert_eq!(bound.len(), 1, "the account binds once: {results:?}");
+    assert!(
+        results.iter().all(|r| matches!(r, Redeemed::Bound(_) | Redeemed::AlreadyBound(_) | Redeemed::AccountTaken)),
+        "the others find it bound: {results:?}"
+    );
+    let as_member = b.store.member_by_telegram(9100).await.unwrap().is_some();
+    let is_member = matches!(bound[0], Redeemed::Bound(jianyan::store::Identity::Member(_)));
+    assert_eq!(as_member, is_member, "bound to the one the winning code is for");
+}
+
+/// Topics pinned at the same moment leave one pinned (第一协商议题), as one after the other would.
+pub async fn topics_pinned_at_once_leave_one_pinned(b: &Backend) {
+    race(&b.store, |s, i| async move {
+        let topic = jianyan::store::NewTopic {
+            title: format!("议题{i}"),
+            description: String::new(),
+            class: jianyan::domain::TopicClass::Legislation,
+            form: String::new(),
+            closes_at: None,
+            pinned: true,
+        };
+        s.add_topic(topic, t0()).await.unwrap()
+    })
+    .await;
+    let topics = b.store.topics().await.unwrap();
+    assert_eq!(topics.len(), RACERS);
+    assert_eq!(topics.iter().filter(|t| t.pinned).count(), 1, "one pinned: {topics:?}");
+}
+
 pub async fn one_broadcast_request_at_once_queues_once(b: &Backend) {
     bound_member(&*b.store, "K004", 4001, None).await;
     bound_member(&*b.store, "K005", 4002, None).await;

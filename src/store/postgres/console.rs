@@ -17,11 +17,6 @@ const USER_COLUMNS: &str =
 const TOKEN_COLUMNS: &str =
     "t.id, t.department_id, d.name AS department_name, t.name, t.created_at, t.last_used_at, t.revoked_at";
 
-// TEMP until ha merges: `postgres.rs`'s own `MEMBER_COLUMNS` (as `sqlite.rs` has) replaces this.
-const MEMBER_COLUMNS: &str =
-    "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id,
-    m.status = 'active' AS active";
-
 #[async_trait]
 impl ConsoleStore for PgStore {
     async fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> Result<Option<User>> {

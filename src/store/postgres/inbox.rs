@@ -33,9 +33,6 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use super::*;
 use crate::store::inbox::*;
 
-// TEMP until ha merges: `postgres.rs`'s own `TEST_MEMBERS` (as `sqlite.rs` has) replaces this.
-const TEST_MEMBERS: &str = "(SELECT id FROM members WHERE test)";
-
 /// A search term as an `ILIKE` pattern, with `\` escaping the wildcards.
 fn like_pattern(term: &str) -> String {
     let mut p = String::from("%");

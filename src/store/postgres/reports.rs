@@ -14,14 +14,6 @@ use sqlx::{Postgres, QueryBuilder};
 use super::*;
 use crate::store::reports::*;
 
-// TEMP until ha merges: `postgres.rs`'s own constants (as `sqlite.rs` has) replace these three.
-const TEST_MEMBERS: &str = "(SELECT id FROM members WHERE test)";
-const MEMBER_COLUMNS: &str =
-    "m.id, m.member_no, m.name, m.level, w.name AS workstation, m.sector, m.phone, m.telegram_user_id,
-    m.status = 'active' AS active";
-const LIAISON_COLUMNS: &str =
-    "l.id, l.name, l.department_id, d.name AS department_name, l.telegram_user_id, l.status = 'active' AS active";
-
 /// Suggestion states in which a department is still expected to answer.
 const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
 /// States of a suggestion that was accepted, whatever happened after.
@@ -193,6 +185,9 @@ impl ReportStore for PgStore {
 
     async fn update_topic(&self, id: i64, topic: NewTopic, now: DateTime<Utc>) -> Result<Option<Topic>> {
         let mut tx = self.write().await?;
+        if topic.pinned {
+            lock_pinning(&mut tx).await?;
+        }
         let row = sqlx::query(
             "UPDATE topics SET title = $1, description = $2, class = $3, form = $4, closes_at = $5, pinned = $6, updated_at = $7
              WHERE id = $8 RETURNING *",
