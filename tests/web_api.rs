@@ -605,10 +605,9 @@ async fn staff_create_a_token_shown_once_whose_hash_alone_is_stored() {
             String::from_utf8_lossy(&bytes).into_owned()
         }
         Backend::Postgres => {
-            let tables = c
-                .db
-                .texts("SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1", &[])
-                .await;
+            let tables =
+                c.db.texts("SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1", &[])
+                    .await;
             assert!(tables.iter().any(|t| t == "api_tokens"), "{tables:?}");
             let mut rows = String::new();
             for table in tables {
