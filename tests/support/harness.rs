@@ -13,7 +13,7 @@ use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::db::{Place, TestDb};
+use super::db::{Backend, Place, TestDb};
 use super::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -79,10 +79,16 @@ impl TestBot {
     /// Like `start`, with a fake Telegram configured by `fake` (limits, faults) and the bot's
     /// settings changed by `settings` (environment-style keys, e.g. `JIANYAN_STAFF__GROUP_CHAT_ID`).
     pub async fn start_with(fake: FakeConfig, settings: &[(&str, &str)]) -> Self {
+        Self::start_on(Backend::from_env(), fake, settings).await
+    }
+
+    /// Like `start_with`, on `backend` whatever `JIANYAN_TEST_BACKEND` says: for tests about one
+    /// backend itself (a SQLite file's backups, locks).
+    pub async fn start_on(backend: Backend, fake: FakeConfig, settings: &[(&str, &str)]) -> Self {
         let _ = tracing_subscriber::fmt().with_env_filter("warn,jianyan=info").with_test_writer().try_init();
         let fake = FakeTelegram::start_with(fake).await;
         let dir = Arc::new(tempfile::tempdir().unwrap());
-        let place = Place::create().await;
+        let place = Place::create_on(backend).await;
         let mut all = place.settings(dir.path());
         all.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let settings = all;
