@@ -224,44 +224,87 @@ impl Queue {
     }
 }
 
-/// At most `per_second` sends in any window of one second (plus the margin).
+/// At most `per_second` messages in any window of one second, as Telegram can count them: a
+/// message counts from when its request leaves until a second (plus the margin) after its answer
+/// came back — the latest moment it can have arrived. So however requests bunch on the way (a busy
+/// machine, a slow network), Telegram never sees more than `per_second` in one second.
 struct Window {
     per_second: usize,
-    starts: VecDeque<Instant>,
+    /// Requests under way: they count until they are answered.
+    in_flight: usize,
+    /// When recent requests were answered, oldest first.
+    answered: VecDeque<Instant>,
 }
 
 impl Window {
-    /// Takes `n` slots now, or says when they will be free.
-    fn take(&mut self, n: usize, now: Instant) -> Result<(), Instant> {
+    /// A window that starts full, as if `per_second` messages had just been answered.
+    fn full(per_second: usize, now: Instant) -> Self {
+        Self { per_second, in_flight: 0, answered: std::iter::repeat_n(now, per_second).collect() }
+    }
+
+    /// Takes a slot now, or says when one frees: at a time, or (`None`) when a request under way
+    /// is answered.
+    fn take(&mut self, now: Instant) -> Result<(), Option<Instant>> {
         let span = Duration::from_secs(1) + MARGIN;
-        while self.starts.front().is_some_and(|t| now.duration_since(*t) >= span) {
-            self.starts.pop_front();
+        while self.answered.front().is_some_and(|t| now.duration_since(*t) >= span) {
+            self.answered.pop_front();
         }
-        let n = n.min(self.per_second);
-        if self.starts.len() + n <= self.per_second {
-            self.starts.extend(std::iter::repeat_n(now, n));
+        if self.in_flight + self.answered.len() < self.per_second.max(1) {
+            self.in_flight += 1;
             Ok(())
         } else {
-            Err(self.starts[self.starts.len() + n - self.per_second - 1] + span)
+            Err(self.answered.front().map(|t| *t + span))
         }
+    }
+
+    /// A request taken with `take` was answered (or failed) at `now`.
+    fn answered(&mut self, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.answered.push_back(now);
     }
 }
 
 /// The global limit, shared by the sends under way: a slot is taken just before each request
-/// leaves, so that however long reading the outbox takes, the requests themselves stay apart.
-struct Limiter(std::sync::Mutex<Window>);
+/// leaves and given back, counted for one more second, when it is answered.
+struct Limiter {
+    window: std::sync::Mutex<Window>,
+    answered: Notify,
+}
 
 impl Limiter {
-    /// Waits for a free slot and takes it; returns when the request may leave.
-    async fn acquire(&self) -> Instant {
+    fn new(window: Window) -> Self {
+        Self { window: std::sync::Mutex::new(window), answered: Notify::new() }
+    }
+
+    /// Waits for a free slot and takes it; the request may leave while the `Slot` is held.
+    async fn acquire(self: &Arc<Self>) -> Slot {
         loop {
-            let now = Instant::now();
-            let taken = self.0.lock().unwrap_or_else(|e| e.into_inner()).take(1, now);
+            let answered = self.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            let taken = self.window.lock().unwrap_or_else(|e| e.into_inner()).take(Instant::now());
             match taken {
-                Ok(()) => return now,
-                Err(free_at) => tokio::time::sleep_until(free_at).await,
+                Ok(()) => return Slot { limiter: self.clone() },
+                Err(Some(free_at)) => tokio::select! {
+                    _ = tokio::time::sleep_until(free_at) => {}
+                    _ = answered => {}
+                },
+                Err(None) => answered.await,
             }
         }
+    }
+}
+
+/// A request's place in the window; dropping it (the answer came, or the send was given up)
+/// starts its last second.
+struct Slot {
+    limiter: Arc<Limiter>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.limiter.window.lock().unwrap_or_else(|e| e.into_inner()).answered(Instant::now());
+        self.limiter.answered.notify_waiters();
     }
 }
 
@@ -289,10 +332,11 @@ struct Done {
 async fn run(app: App, bot: Bot, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let settings = app.config.delivery.clone();
     let per_chat = Duration::from_secs_f64(1.0 / settings.per_chat_per_second as f64) + MARGIN;
-    let limiter = Arc::new(Limiter(std::sync::Mutex::new(Window {
-        per_second: settings.global_per_second as usize,
-        starts: VecDeque::new(),
-    })));
+    // The window starts full: Telegram counts the last second's messages, which the process (or
+    // the instance that led) before this one may have sent just before it stopped. So the first
+    // message leaves a second after the worker starts, and the limits hold across a restart or a
+    // takeover too.
+    let limiter = Arc::new(Limiter::new(Window::full(settings.global_per_second as usize, Instant::now())));
     // Subscribed before the first read: a row committed meanwhile is in one or the other.
     let mut feed = app.store.subscribe_outbox();
     let mut fed = false;
@@ -434,6 +478,11 @@ async fn read_table(app: &App, shared: &Shared, queue: &mut Queue, look: bool) -
 /// after the other, so while the rows handed over follow on from `last_id` without a gap, nobody
 /// else wrote in between and the next look at new rows can start after them (reading nothing).
 fn take_fed(queue: &mut Queue, shared: &Shared, rows: Vec<DueMessage>) {
+    if rows.is_empty() {
+        // Rows may have been missed (`OutboxStore::subscribe_outbox`): read the queue again.
+        shared.reload.store(true, Ordering::SeqCst);
+        return;
+    }
     shared.handed_over.fetch_add(rows.len() as u64, Ordering::Relaxed);
     if let Some(last) = queue.last_id.as_mut() {
         let mut ids: Vec<i64> = rows.iter().map(|r| r.id).filter(|id| *id > *last).collect();
@@ -471,7 +520,8 @@ fn finish(chats: &mut HashMap<i64, ChatState>, queue: &mut Queue, shared: &Share
     }
     let chat = chats.entry(done.chat_id).or_default();
     chat.busy = false;
-    // Paced from when the request left, not from when it was scheduled.
+    // Paced from when the request was answered (the latest it arrived), not from when it was
+    // scheduled or left.
     if let Some(sent_at) = done.sent_at {
         chat.paced_until = Some(sent_at + per_chat);
     }
@@ -507,8 +557,12 @@ async fn deliver_one(app: App, bot: Bot, row: DueMessage, limiter: Arc<Limiter>,
             let count = parts.len();
             match usize::try_from(part).ok().filter(|p| *p < count) {
                 Some(p) => {
-                    sent_at = Some(limiter.acquire().await);
-                    (send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await, p + 1 < count)
+                    let slot = limiter.acquire().await;
+                    let attempt = send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await;
+                    drop(slot);
+                    // The chat's next message is paced from the answer, the latest this one arrived.
+                    sent_at = Some(Instant::now());
+                    (attempt, p + 1 < count)
                 }
                 None => (Attempt::Sent, false),
             }
@@ -593,18 +647,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_window_never_allows_more_than_the_limit_in_a_second() {
+    fn the_window_counts_a_message_until_a_second_after_its_answer() {
         let start = Instant::now();
-        let mut w = Window { per_second: 3, starts: VecDeque::new() };
-        assert!(w.take(1, start).is_ok());
-        assert!(w.take(2, start).is_ok());
-        let free = w.take(1, start + Duration::from_millis(500)).unwrap_err();
-        assert_eq!(free, start + Duration::from_secs(1) + MARGIN);
-        assert!(w.take(1, free).is_ok());
-        // A message split in more pieces than the limit still goes, alone.
-        let mut w = Window { per_second: 2, starts: VecDeque::new() };
-        assert!(w.take(5, start).is_ok());
-        assert!(w.take(1, start).is_err());
+        let span = Duration::from_secs(1) + MARGIN;
+        let mut w = Window { per_second: 3, in_flight: 0, answered: VecDeque::new() };
+        for _ in 0..3 {
+            assert!(w.take(start).is_ok());
+        }
+        // All three under way: a slot frees only when one is answered.
+        assert_eq!(w.take(start + Duration::from_secs(5)), Err(None));
+        let answered = start + Duration::from_millis(300);
+        w.answered(answered);
+        // Answered at 300 ms: it still counts until a second after that.
+        assert_eq!(w.take(answered + Duration::from_millis(900)), Err(Some(answered + span)));
+        assert!(w.take(answered + span).is_ok());
+        // A worker starting fills its window: nothing leaves in its first second.
+        let mut w = Window::full(30, start);
+        assert_eq!(w.take(start), Err(Some(start + span)));
+        assert!(w.take(start + span).is_ok());
     }
 
     fn row(id: i64, chat_id: i64, priority: i64) -> QueuedMessage {

@@ -843,9 +843,11 @@ pub trait OutboxStore: Send + Sync {
     // The outbox.
     /// Outbox rows this process commits from now on, handed over in memory once their transaction
     /// is durable, in commit order, so the delivery worker need not scan the table to find them.
-    /// One subscriber at a time: subscribing again replaces the previous receiver. Rows written by
-    /// other processes (the CLI) are not in it; the worker still reads the table at start-up and
-    /// now and then for those.
+    /// One subscriber at a time: subscribing again replaces the previous receiver. On SQLite, rows
+    /// written by other processes (the CLI) are not in it; the worker still reads the table at
+    /// start-up and now and then for those. On PostgreSQL, other instances' rows are handed over
+    /// too (they notify on commit), and an empty batch means some may have been missed (a lost
+    /// connection): the worker then reads the queue again.
     fn subscribe_outbox(&self) -> tokio::sync::mpsc::UnboundedReceiver<Vec<DueMessage>>;
     /// Messages due to be sent at `now_ms` (unix ms), replies first, then notifications, then
     /// broadcasts, each oldest first — without their payloads, which are read one by one as they

@@ -1361,9 +1361,7 @@ impl WorkflowStore for PgStore {
 #[async_trait]
 impl OutboxStore for PgStore {
     fn subscribe_outbox(&self) -> tokio::sync::mpsc::UnboundedReceiver<Vec<DueMessage>> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        *self.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
-        rx
+        self.feed.subscribe(&self.pool)
     }
 
     async fn due_outbox(&self, limit: usize, now_ms: i64) -> Result<Vec<DueMessage>> {

@@ -127,3 +127,73 @@ async fn listen(pool: PgPool, updates: Arc<watch::Sender<u64>>) {
         }
     }
 }
+
+/// Hands the leader's delivery worker the outbox rows other instances commit (a console action,
+/// an API call, a command on another machine), as `PgTx::commit` notifies them: the rows of each
+/// notification still pending, read by their ids. On every (re)connection an empty batch tells the
+/// worker that notifications may have been missed, so it reads the queue again.
+pub(super) async fn listen_outbox(pool: PgPool, feed: Arc<super::tx::Feed>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other instances' outbox rows; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(super::tx::OUTBOX_CHANNEL).await {
+            tracing::warn!(error = %e, "cannot listen for other instances' outbox rows; retrying");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        feed.send(Vec::new());
+        loop {
+            let notification = match listener.try_recv().await {
+                Ok(Some(n)) => n,
+                // The connection was lost and is made again on the next call: read the queue again.
+                Ok(None) => {
+                    feed.send(Vec::new());
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the connection listening for other instances' outbox rows");
+                    break;
+                }
+            };
+            let mut parts = notification.payload().split(':');
+            let (Some(instance), Some(first), Some(last)) = (parts.next(), parts.next(), parts.next()) else {
+                continue;
+            };
+            if instance == feed.instance {
+                continue;
+            }
+            let (Ok(first), Ok(last)) = (first.parse::<i64>(), last.parse::<i64>()) else { continue };
+            let rows = sqlx::query_as::<_, (i64, i64, i64, i64)>(
+                "SELECT id, chat_id, priority, attempts FROM outbox WHERE id BETWEEN $1 AND $2 AND status = 'pending' ORDER BY id",
+            )
+            .bind(first)
+            .bind(last)
+            .fetch_all(&pool)
+            .await;
+            match rows {
+                Ok(rows) if !rows.is_empty() => feed.send(
+                    rows.into_iter()
+                        .map(|(id, chat_id, priority, attempts)| crate::store::DueMessage {
+                            id,
+                            chat_id,
+                            priority,
+                            attempts,
+                        })
+                        .collect(),
+                ),
+                Ok(_) => {}
+                // Not read: the worker reads the queue again instead.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read other instances' outbox rows; reading the queue again");
+                    feed.send(Vec::new());
+                }
+            }
+        }
+    }
+}

@@ -9,8 +9,48 @@ use tokio::sync::mpsc;
 
 use crate::store::{DueMessage, Result};
 
-/// Where rows committed to the outbox are handed over (`Store::subscribe_outbox`).
-pub(crate) type Feed = std::sync::Mutex<Option<mpsc::UnboundedSender<Vec<DueMessage>>>>;
+/// The channel a transaction that added outbox rows notifies on commit, with the payload
+/// `<instance>:<first id>:<last id>`: the leading instance's delivery worker takes them from there
+/// (`cluster::listen_outbox`).
+pub(super) const OUTBOX_CHANNEL: &str = "jianyan_outbox";
+
+/// Where rows committed to the outbox are handed over (`Store::subscribe_outbox`): this process's
+/// own in memory, other instances' through `OUTBOX_CHANNEL`.
+pub(crate) struct Feed {
+    /// This process's name in notifications, to tell its own (already handed over) from others'.
+    pub(super) instance: String,
+    sender: std::sync::Mutex<Option<mpsc::UnboundedSender<Vec<DueMessage>>>>,
+    listening: std::sync::Once,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        Self { instance, sender: std::sync::Mutex::new(None), listening: std::sync::Once::new() }
+    }
+}
+
+impl Feed {
+    /// A new receiver, replacing the previous one; the first call starts listening for other
+    /// instances' rows.
+    pub(super) fn subscribe(self: &Arc<Self>, pool: &PgPool) -> mpsc::UnboundedReceiver<Vec<DueMessage>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.sender.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        self.listening.call_once(|| {
+            tokio::spawn(super::cluster::listen_outbox(pool.clone(), self.clone()));
+        });
+        rx
+    }
+
+    /// Hands rows to the subscriber, if there is one. An empty batch means rows may have been
+    /// missed (`OutboxStore::subscribe_outbox`).
+    pub(super) fn send(&self, rows: Vec<DueMessage>) {
+        let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = sender.as_ref() {
+            let _ = sender.send(rows);
+        }
+    }
+}
 
 pub(crate) struct PgTx {
     tx: Transaction<'static, Postgres>,
@@ -29,14 +69,21 @@ impl PgTx {
         self.added.extend(rows);
     }
 
-    /// Commits; the outbox rows added are handed over only after the commit succeeded.
-    pub async fn commit(self) -> Result<()> {
+    /// Commits; the outbox rows added are handed over only after the commit succeeded: in memory
+    /// to this process's delivery worker, and by a notification (delivered by PostgreSQL on
+    /// commit) to the leading instance's, if that is another process.
+    pub async fn commit(mut self) -> Result<()> {
+        let range = self.added.iter().map(|r| r.id).min().zip(self.added.iter().map(|r| r.id).max());
+        if let Some((first, last)) = range {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(OUTBOX_CHANNEL)
+                .bind(format!("{}:{first}:{last}", self.feed.instance))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         if !self.added.is_empty() {
-            let feed = self.feed.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(feed) = feed.as_ref() {
-                let _ = feed.send(self.added);
-            }
+            self.feed.send(std::mem::take(&mut self.added));
         }
         Ok(())
     }
