@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use jianyan::backup::{self, BackupError, LockError, RunLock};
 use sqlx::{Connection, SqliteConnection};
-use support::fake_telegram::TgUser;
+use support::db::Backend;
+use support::fake_telegram::{FakeConfig, TgUser};
 use support::harness::TestBot;
 
 async fn open(path: &Path) -> SqliteConnection {
@@ -23,7 +24,8 @@ async fn scalar(conn: &mut SqliteConnection, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_members_submit_is_whole_and_sound() {
-    let bot = TestBot::start().await;
+    // About the SQLite file itself: on SQLite whatever JIANYAN_TEST_BACKEND says.
+    let bot = TestBot::start_on(Backend::Sqlite, FakeConfig::default(), &[]).await;
     let members = [TgUser::new(91001, "三"), TgUser::new(91002, "四")];
     bot.register(&members[0], "PD001").await;
     bot.register(&members[1], "PD002").await;
@@ -79,7 +81,8 @@ async fn a_backup_taken_while_members_submit_is_whole_and_sound() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_is_refused_while_the_service_runs_and_keeps_what_it_replaces() {
-    let bot = TestBot::start().await;
+    // About the SQLite file itself: on SQLite whatever JIANYAN_TEST_BACKEND says.
+    let bot = TestBot::start_on(Backend::Sqlite, FakeConfig::default(), &[]).await;
     let user = TgUser::new(91003, "三");
     bot.register(&user, "PD001").await;
     bot.submit(&user, "建言资政", "关于加强垃圾分类的建议", &["增加回收点"]).await;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jianyan::domain::{MemberNo, TopicClass};
-use jianyan::store::{ConsoleStore, NewTopic, NewUser, Role, prelude::*};
+use jianyan::store::{NewTopic, NewUser, Role};
 use jianyan::web::{WebState, auth};
 use support::fake_telegram::TgUser;
 use support::harness::{NowUtc, TestBot, last};

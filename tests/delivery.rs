@@ -1,6 +1,7 @@
 //! Delivery at Telegram's pace, against a fake server that enforces Telegram's limits: broadcasts
 //! reach everyone exactly once, 429 and 5xx are survived, blocked members are marked, notifications
 //! overtake broadcasts, timeouts are not resent, and a kill -9 mid-broadcast skips and repeats no one.
+//! On the backend `JIANYAN_TEST_BACKEND` names (SQLite by default, or PostgreSQL).
 
 mod support;
 
@@ -13,7 +14,8 @@ use chrono::Utc;
 use jianyan::clock::SystemClock;
 use jianyan::config::Config;
 use jianyan::reply::Action;
-use jianyan::store::{Commit, OutMessage, Priority, SqliteStore, prelude::*};
+use jianyan::store::{Commit, OutMessage, Priority, Store};
+use support::db::{Place, TestDb};
 use support::fake_telegram::{FakeConfig, FakeTelegram};
 use support::harness::seed_bound_members;
 use tokio::sync::watch;
@@ -22,13 +24,20 @@ use tokio::sync::watch;
 /// not share two cores with each other.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
-    let mut env = vec![
-        ("JIANYAN_DATABASE__PATH".to_string(), dir.join("jianyan.db").display().to_string()),
-        ("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS".to_string(), "1".to_string()),
-    ];
+/// The settings for the database at `place` (its SQLite file in `dir`), with `extra`.
+fn config(dir: &std::path::Path, place: &Place, extra: &[(&str, &str)]) -> Config {
+    let mut env = place.settings(dir);
+    env.push(("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS".to_string(), "1".to_string()));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_layers(None, env).unwrap()
+}
+
+/// A fresh database (on the test backend) with at most `max_connections` connections: where it
+/// is, the store on it and raw SQL on it.
+async fn open(dir: &std::path::Path, max_connections: u32) -> (Place, Arc<dyn Store>, TestDb) {
+    let place = Place::create().await;
+    let (store, db) = place.open(&config(dir, &place, &[]), max_connections).await;
+    (place, store, db)
 }
 
 struct Running {
@@ -36,8 +45,8 @@ struct Running {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn start_bot(fake: &FakeTelegram, store: &SqliteStore, config: Config) -> Running {
-    let app = support::harness::app_on(store, config, Arc::new(SystemClock));
+async fn start_bot(fake: &FakeTelegram, store: &Arc<dyn Store>, config: Config) -> Running {
+    let app = support::harness::app_with(store.clone(), config, Arc::new(SystemClock));
     let (stop, rx) = watch::channel(false);
     let client = jianyan::bot::client("123456:TEST-token", url::Url::parse(&fake.api_url()).unwrap());
     let task = tokio::spawn(jianyan::bot::run(app, client, rx));
@@ -52,7 +61,7 @@ impl Running {
 }
 
 /// Queues one broadcast message per chat, the way a broadcast does (one transaction, priority 2).
-async fn queue(store: &SqliteStore, chats: &[i64], text: &str, priority: Priority) {
+async fn queue(store: &dyn Store, chats: &[i64], text: &str, priority: Priority) {
     let messages = chats
         .iter()
         .map(|c| OutMessage {
@@ -67,13 +76,9 @@ async fn queue(store: &SqliteStore, chats: &[i64], text: &str, priority: Priorit
     store.commit(commit).await.unwrap();
 }
 
-async fn count(store: &SqliteStore, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
-}
-
-async fn wait_until_no_pending(store: &SqliteStore, limit: Duration) {
+async fn wait_until_no_pending(db: &TestDb, limit: Duration) {
     let deadline = Instant::now() + limit;
-    while count(store, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'").await > 0 {
+    while db.count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").await > 0 {
         assert!(Instant::now() < deadline, "the outbox did not empty in {limit:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -99,8 +104,8 @@ async fn a_broadcast_to_500_members_at_telegrams_pace() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 4).await.unwrap();
-    let chats = seed_bound_members(&store, 500, 10_001).await;
+    let (place, store, db) = open(dir.path(), 4).await;
+    let chats = seed_bound_members(store.as_ref(), 500, 10_001).await;
     let blocked: Vec<i64> = chats.iter().copied().step_by(50).collect(); // 10 members blocked the bot
     for c in &blocked {
         fake.block_chat(*c);
@@ -108,11 +113,11 @@ async fn a_broadcast_to_500_members_at_telegrams_pace() {
     // Telegram says "slow down" three times and fails three times with 500.
     fake.fail_next("sendMessage", 429, 3);
     fake.fail_next("sendMessage", 500, 3);
-    queue(&store, &chats, "「十五五」规划征集意见开始了", Priority::Broadcast).await;
+    queue(store.as_ref(), &chats, "「十五五」规划征集意见开始了", Priority::Broadcast).await;
 
     let started = Instant::now();
-    let bot = start_bot(&fake, &store, config(dir.path(), &[])).await;
-    wait_until_no_pending(&store, Duration::from_secs(90)).await;
+    let bot = start_bot(&fake, &store, config(dir.path(), &place, &[])).await;
+    wait_until_no_pending(&db, Duration::from_secs(90)).await;
     let took = started.elapsed();
     bot.stop().await;
 
@@ -121,8 +126,8 @@ async fn a_broadcast_to_500_members_at_telegrams_pace() {
         let expected = if blocked.contains(c) { 0 } else { 1 };
         assert_eq!(got.get(c).copied().unwrap_or(0), expected, "chat {c}");
     }
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await, 490);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox WHERE status = 'blocked'").await, 10);
+    assert_eq!(db.count("SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await, 490);
+    assert_eq!(db.count("SELECT COUNT(*) FROM outbox WHERE status = 'blocked'").await, 10);
     // Staff see who cannot be reached (the /stats count and the `members unreachable` list).
     let unreachable = store.unreachable_members().await.unwrap();
     let mut unreachable_chats: Vec<i64> = unreachable.iter().map(|(m, _)| m.telegram_user_id.unwrap()).collect();
@@ -141,13 +146,13 @@ async fn notifications_overtake_a_running_broadcast() {
     let _serial = SERIAL.lock().await;
     let fake = FakeTelegram::start_with(FakeConfig { max_per_second_global: Some(30), ..FakeConfig::default() }).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 4).await.unwrap();
-    let chats = seed_bound_members(&store, 150, 20_001).await;
-    queue(&store, &chats[..149], "广播", Priority::Broadcast).await;
-    let bot = start_bot(&fake, &store, config(dir.path(), &[])).await;
+    let (place, store, db) = open(dir.path(), 4).await;
+    let chats = seed_bound_members(store.as_ref(), 150, 20_001).await;
+    queue(store.as_ref(), &chats[..149], "广播", Priority::Broadcast).await;
+    let bot = start_bot(&fake, &store, config(dir.path(), &place, &[])).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let notified = chats[149];
-    queue(&store, &[notified], "您的建言已受理", Priority::Notification).await;
+    queue(store.as_ref(), &[notified], "您的建言已受理", Priority::Notification).await;
     // Counted from when the notification was committed (how long the commit itself waited, or how
     // fast the bot started, is not what this test is about): at most the sends already under way
     // (`delivery.concurrency`) and those of one more pass go before it.
@@ -159,7 +164,7 @@ async fn notifications_overtake_a_running_broadcast() {
     let position = sends.iter().position(|c| *c == notified).unwrap();
     let behind = position - sent_when_queued;
     assert!(behind <= 16, "the notification waited behind {behind} broadcast messages after it was queued");
-    wait_until_no_pending(&store, Duration::from_secs(30)).await;
+    wait_until_no_pending(&db, Duration::from_secs(30)).await;
     bot.stop().await;
 }
 
@@ -169,15 +174,17 @@ async fn a_send_that_times_out_is_uncertain_and_not_repeated() {
     let fake =
         FakeTelegram::start_with(FakeConfig { latency: Duration::from_millis(1500), ..FakeConfig::default() }).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 4).await.unwrap();
-    let chats = seed_bound_members(&store, 1, 30_001).await;
-    queue(&store, &chats, "通知", Priority::Notification).await;
-    let bot = start_bot(&fake, &store, config(dir.path(), &[("JIANYAN_DELIVERY__REQUEST_TIMEOUT_SECS", "1")])).await;
-    wait_until_no_pending(&store, Duration::from_secs(20)).await;
+    let (place, store, db) = open(dir.path(), 4).await;
+    let chats = seed_bound_members(store.as_ref(), 1, 30_001).await;
+    queue(store.as_ref(), &chats, "通知", Priority::Notification).await;
+    let bot =
+        start_bot(&fake, &store, config(dir.path(), &place, &[("JIANYAN_DELIVERY__REQUEST_TIMEOUT_SECS", "1")])).await;
+    wait_until_no_pending(&db, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     bot.stop().await;
-    let (status, attempts): (String, i64) =
-        sqlx::query_as("SELECT status, attempts FROM outbox").fetch_one(store.pool()).await.unwrap();
+    let row = db.rows("SELECT status, attempts FROM outbox", &[]).await;
+    assert_eq!(row.len(), 1, "{row:?}");
+    let (status, attempts) = (row[0][0].text(), row[0][1].int());
     assert_eq!((status.as_str(), attempts), ("uncertain", 1));
 }
 
@@ -191,9 +198,9 @@ async fn kill_9_in_the_middle_of_a_broadcast_skips_and_repeats_no_one() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 2).await.unwrap();
-    let chats = seed_bound_members(&store, 150, 40_001).await;
-    queue(&store, &chats, "广播", Priority::Broadcast).await;
+    let (place, store, db) = open(dir.path(), 2).await;
+    let chats = seed_bound_members(store.as_ref(), 150, 40_001).await;
+    queue(store.as_ref(), &chats, "广播", Priority::Broadcast).await;
 
     let spawn = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jianyan"));
@@ -204,7 +211,7 @@ async fn kill_9_in_the_middle_of_a_broadcast_skips_and_repeats_no_one() {
             .current_dir(dir.path())
             .env("JIANYAN_BOT_TOKEN", "123456:TEST-token")
             .env("TELOXIDE_API_URL", fake.api_url())
-            .env("JIANYAN_DATABASE__PATH", dir.path().join("jianyan.db"))
+            .envs(place.settings(dir.path()))
             .env("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS", "1")
             .env("JIANYAN_WEB__LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "error")
@@ -222,12 +229,11 @@ async fn kill_9_in_the_middle_of_a_broadcast_skips_and_repeats_no_one() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let sent_before: Vec<i64> =
-        sqlx::query_scalar("SELECT chat_id FROM outbox WHERE status = 'sent'").fetch_all(store.pool()).await.unwrap();
+    let sent_before = db.ints("SELECT chat_id FROM outbox WHERE status = 'sent'", &[]).await;
     assert!(!sent_before.is_empty() && sent_before.len() < 150, "killed in the middle: {} sent", sent_before.len());
 
     let mut child = spawn();
-    wait_until_no_pending(&store, Duration::from_secs(60)).await;
+    wait_until_no_pending(&db, Duration::from_secs(60)).await;
     child.kill().unwrap();
     child.wait().unwrap();
 

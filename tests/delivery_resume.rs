@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use jianyan::clock::ManualClock;
 use jianyan::reply::{Action, Button, Keyboard};
-use jianyan::store::{Audience, NewBroadcast, prelude::*};
+use jianyan::store::{Audience, NewBroadcast};
 use support::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, WAIT, joined, last};
 
@@ -103,12 +103,8 @@ async fn a_four_part_preview_arrives_once_per_part_in_order_through_429s_and_5xx
     assert_eq!(faults.iter().filter(|(s, _)| *s >= 500).count(), 2, "the injected 502 and 500: {faults:?}");
     assert!(faults.iter().filter(|(s, _)| *s == 429).count() >= 2, "the injected 429s: {faults:?}");
     // One outbox row per part, each recorded sent.
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT status, payload FROM outbox WHERE update_id = (SELECT MAX(update_id) FROM updates) ORDER BY id",
-    )
-    .fetch_all(bot.store.pool())
-    .await
-    .unwrap();
+    let sql = "SELECT status, payload FROM outbox WHERE update_id = (SELECT MAX(update_id) FROM updates) ORDER BY id";
+    let rows: Vec<(String, String)> = bot.db.rows(sql, &[]).await.iter().map(|r| (r[0].text(), r[1].text())).collect();
     let sends: Vec<&(String, String)> = rows.iter().filter(|(_, p)| p.contains("\"type\":\"send\"")).collect();
     assert_eq!(sends.len(), 4, "{rows:?}");
     assert!(sends.iter().all(|(s, _)| s == "sent"), "{rows:?}");
@@ -132,16 +128,13 @@ async fn a_long_row_queued_by_an_older_version_resumes_at_the_part_that_failed()
     let text: String = (1..=3).map(|i| format!("第{i}段{}\n", "文".repeat(4000))).collect();
     let keyboard = Keyboard::Inline(vec![vec![Button::new("提交", "x:1")]]);
     let payload = Action::with_keyboard(text.clone(), keyboard).encode();
-    sqlx::query("INSERT INTO outbox (chat_id, payload, priority, created_at) VALUES (?, ?, 1, '2025-03-01T00:00:00Z')")
-        .bind(chat)
-        .bind(&payload)
-        .execute(bot.store.pool())
-        .await
-        .unwrap();
+    let created = chrono::DateTime::parse_from_rfc3339("2025-03-01T00:00:00Z").unwrap().to_utc();
+    let sql = "INSERT INTO outbox (chat_id, payload, priority, created_at) VALUES ($1, $2, 1, $3)";
+    bot.db.execute(sql, &[chat.into(), payload.clone().into(), created.into()]).await;
     let sent = bot.fake.wait_for_sent(chat, 3, WAIT).await;
     let deadline = Instant::now() + WAIT;
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM outbox").fetch_one(bot.store.pool()).await.unwrap();
+        let status = bot.db.scalar("SELECT status FROM outbox", &[]).await.text();
         if status == "sent" {
             break;
         }
@@ -155,8 +148,9 @@ async fn a_long_row_queued_by_an_older_version_resumes_at_the_part_that_failed()
     assert!(sent[2].button("提交").is_some() && sent[0].buttons.is_empty() && sent[1].buttons.is_empty());
     let refused = refused(&bot.fake, chat);
     assert_eq!(refused.len(), 3, "{refused:?}");
-    let (part, attempts): (i64, i64) =
-        sqlx::query_as("SELECT part, attempts FROM outbox").fetch_one(bot.store.pool()).await.unwrap();
+    let row = bot.db.rows("SELECT part, attempts FROM outbox", &[]).await;
+    assert_eq!(row.len(), 1, "{row:?}");
+    let (part, attempts) = (row[0][0].int(), row[0][1].int());
     // Attempts count afresh for each part: the last part's one 503 and its success, not part 2's 502.
     assert_eq!((part, attempts), (2, 2));
     ticker.abort();

@@ -1,5 +1,6 @@
 //! Kill -9 at any moment: the real `jianyan run` process is killed again and again while members
-//! submit; nothing confirmed to Telegram is lost and no suggestion is filed twice.
+//! submit; nothing confirmed to Telegram is lost and no suggestion is filed twice. On the backend
+//! `JIANYAN_TEST_BACKEND` names (SQLite by default, or PostgreSQL).
 
 mod support;
 
@@ -8,13 +9,14 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use jianyan::domain::TopicClass;
-use jianyan::store::{NewTopic, SqliteStore, prelude::*};
+use jianyan::store::{NewTopic, Store};
+use support::db::Place;
 use support::fake_telegram::{FakeTelegram, TgUser};
 use support::harness::seed_bound_members;
 
 const MEMBERS: i64 = 40;
 
-fn spawn_bot(fake: &FakeTelegram, dir: &std::path::Path) -> Child {
+fn spawn_bot(fake: &FakeTelegram, dir: &std::path::Path, place: &Place) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jianyan"));
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("JIANYAN_") || k.starts_with("TELOXIDE_")) {
         cmd.env_remove(key);
@@ -23,7 +25,7 @@ fn spawn_bot(fake: &FakeTelegram, dir: &std::path::Path) -> Child {
         .current_dir(dir)
         .env("JIANYAN_BOT_TOKEN", "123456:TEST-token")
         .env("TELOXIDE_API_URL", fake.api_url())
-        .env("JIANYAN_DATABASE__PATH", dir.join("jianyan.db"))
+        .envs(place.settings(dir))
         .env("JIANYAN_TELEGRAM__POLL_TIMEOUT_SECS", "1")
         .env("JIANYAN_WEB__LISTEN", "127.0.0.1:0")
         // This test is about durability, not Telegram's pace.
@@ -36,7 +38,7 @@ fn spawn_bot(fake: &FakeTelegram, dir: &std::path::Path) -> Child {
 }
 
 /// Seeds members bound to Telegram users 1001.. and a pinned topic; returns the topic id.
-async fn seed(store: &SqliteStore) -> i64 {
+async fn seed(store: &dyn Store) -> i64 {
     seed_bound_members(store, MEMBERS, 1001).await;
     let topic = NewTopic {
         title: "世博水环建设".into(),
@@ -53,8 +55,10 @@ async fn seed(store: &SqliteStore) -> i64 {
 async fn kill_9_loses_nothing_and_duplicates_nothing() {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("jianyan.db"), Duration::from_secs(5), 2).await.unwrap();
-    let topic = seed(&store).await;
+    let place = Place::create().await;
+    let config = jianyan::config::Config::from_layers(None, place.settings(dir.path())).unwrap();
+    let (store, db) = place.open(&config, 2).await;
+    let topic = seed(store.as_ref()).await;
 
     // Every member's whole dialog is queued up front. The buttons' nonces are predictable: each
     // question asked bumps the chat's nonce by one, starting from 0 for a newly bound member:
@@ -74,15 +78,12 @@ async fn kill_9_loses_nothing_and_duplicates_nothing() {
     // Kill the process at varied moments while it works through the queue.
     let mut kills = 0;
     for delay_ms in [250u64, 120, 400, 60, 300, 180, 90, 500] {
-        let mut child = spawn_bot(&fake, dir.path());
+        let mut child = spawn_bot(&fake, dir.path(), &place);
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         kills += 1;
-        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM updates WHERE processed_at IS NOT NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let done = db.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NOT NULL").await;
         if done == total {
             break;
         }
@@ -90,18 +91,12 @@ async fn kill_9_loses_nothing_and_duplicates_nothing() {
 
     // A last run finishes the rest; then a graceful stop once it is polling.
     let polls = fake.calls_of("getUpdates").len();
-    let mut child = spawn_bot(&fake, dir.path());
+    let mut child = spawn_bot(&fake, dir.path(), &place);
     fake.wait_for_call("getUpdates", polls + 1, Duration::from_secs(30)).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM updates WHERE processed_at IS NOT NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let done = db.count("SELECT COUNT(*) FROM updates WHERE processed_at IS NOT NULL").await;
+        let pending = db.count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").await;
         if done == total && pending == 0 {
             break;
         }
@@ -114,16 +109,15 @@ async fn kill_9_loses_nothing_and_duplicates_nothing() {
     assert!(exit.success(), "SIGTERM stops jianyan cleanly: {exit:?}");
 
     // Every member filed exactly one suggestion and got a receipt with its number.
-    let per_member: Vec<(i64, i64)> = sqlx::query_as("SELECT member_id, COUNT(*) FROM suggestions GROUP BY member_id")
-        .fetch_all(store.pool())
+    let per_member: Vec<(i64, i64)> = db
+        .rows("SELECT member_id, COUNT(*) FROM suggestions GROUP BY member_id", &[])
         .await
-        .unwrap();
+        .iter()
+        .map(|r| (r[0].int(), r[1].int()))
+        .collect();
     assert_eq!(per_member.len() as i64, MEMBERS, "every member's suggestion was filed:\n{}", fake.transcript(1001));
     assert!(per_member.iter().all(|(_, n)| *n == 1), "no duplicates: {per_member:?}");
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM updates WHERE error IS NOT NULL")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let failed = db.count("SELECT COUNT(*) FROM updates WHERE error IS NOT NULL").await;
     assert_eq!(failed, 0);
     let mut duplicated_receipts = 0;
     for user in &users {

@@ -165,7 +165,7 @@ async fn stale_and_forged_buttons_are_refused_politely() {
 
     // A button for a topic that closed meanwhile.
     let topics = bot.say(&li, "/new").await;
-    jianyan::store::WorkflowStore::close_topic(&bot.store, bot.other_topic, bot.clock.now_utc()).await.unwrap();
+    bot.store.close_topic(bot.other_topic, bot.clock.now_utc()).await.unwrap();
     let closed = bot.tap(&li, last(&topics), "建设现代化产业体系").await;
     assert_eq!(closed[0].text, bot.t("dialog.topic_closed"));
     assert!(

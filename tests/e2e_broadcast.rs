@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{RosterRow, prelude::*};
+use jianyan::store::RosterRow;
 use support::fake_telegram::TgUser;
 use support::harness::{NowUtc, TestBot, WAIT, joined, last};
 

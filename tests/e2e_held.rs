@@ -5,15 +5,13 @@
 mod support;
 
 use jianyan::domain::MemberNo;
-use jianyan::store::{Commit, Committed, NewSuggestion, prelude::*};
+use jianyan::store::{Commit, Committed, NewSuggestion};
 use support::fake_telegram::{SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, joined, last};
 
 async fn held(bot: &TestBot) -> Vec<(String, Option<i64>, bool)> {
-    sqlx::query_as("SELECT recipient, recipient_id, released_at IS NOT NULL FROM held_notifications ORDER BY id")
-        .fetch_all(bot.store.pool())
-        .await
-        .unwrap()
+    let sql = "SELECT recipient, recipient_id, released_at IS NOT NULL FROM held_notifications ORDER BY id";
+    bot.db.rows(sql, &[]).await.iter().map(|r| (r[0].text(), r[1].opt_int(), r[2].truthy())).collect()
 }
 
 /// Files a suggestion for a member the way the bot does, without them being on Telegram (as the
@@ -93,10 +91,7 @@ async fn pushes_wait_for_people_not_yet_on_telegram_and_arrive_in_order_when_the
     let lookup = bot.say(&staff, &reference).await;
     assign(&bot, &staff, last(&lookup), "区教育局").await;
     let kept = held(&bot).await;
-    let li_id: i64 = sqlx::query_scalar("SELECT id FROM members WHERE member_no = 'PD002'")
-        .fetch_one(bot.store.pool())
-        .await
-        .unwrap();
+    let li_id = bot.count("SELECT id FROM members WHERE member_no = 'PD002'").await;
     let dept: i64 = bot.count("SELECT id FROM departments WHERE name = '区教育局'").await;
     assert_eq!(
         kept[1..],
@@ -143,10 +138,8 @@ async fn a_member_who_blocked_the_bot_gets_the_pushes_when_writing_again() {
     let preview = bot.tap(&zhang, last(&noted), "完成").await;
     bot.tap(&zhang, last(&preview), "提交").await;
     // Telegram answered 403 to an earlier push: the member is marked unreachable.
-    sqlx::query("UPDATE members SET unreachable_at = '2025-03-01T02:00:00Z' WHERE member_no = 'PD001'")
-        .execute(bot.store.pool())
-        .await
-        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2025-03-01T02:00:00Z").unwrap().to_utc();
+    bot.db.execute("UPDATE members SET unreachable_at = $1 WHERE member_no = 'PD001'", &[at.into()]).await;
     let before = bot.fake.sent_to(zhang.chat_id()).len();
     let alert = bot.fake.last_sent(staff.chat_id()).unwrap();
     bot.tap(&staff, &alert, "受理").await;

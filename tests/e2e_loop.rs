@@ -80,21 +80,21 @@ async fn submit(bot: &TestBot, p: &People, title: &str, point: &str) -> SentMess
 }
 
 async fn text_of(bot: &TestBot, sql: &str) -> String {
-    sqlx::query_scalar::<_, String>(sql).fetch_one(bot.store.pool()).await.unwrap()
+    bot.db.scalar(sql, &[]).await.text()
 }
 
-/// Everything a workflow change could touch, as one string to compare before and after.
+/// Everything a workflow change could touch, as one string to compare before and after (on
+/// either backend: the rows are read as they are and formatted here).
 async fn snapshot(bot: &TestBot) -> String {
-    text_of(
-        bot,
-        "SELECT (SELECT COALESCE(group_concat(id || ':' || state || ':' || COALESCE(merged_into, '') || ':' ||
-                        COALESCE(adopted_at, '') || ':' || COALESCE(deadline, ''), ','), '') FROM suggestions)
-             || '|' || (SELECT COUNT(*) FROM timeline_events)
-             || '|' || (SELECT COALESCE(group_concat(id || status || COALESCE(acknowledged_at, ''), ','), '') FROM assignments)
-             || '|' || (SELECT COUNT(*) FROM replies) || '|' || (SELECT COUNT(*) FROM ratings)
-             || '|' || (SELECT COUNT(*) FROM opinions)",
-    )
-    .await
+    let db = &bot.db;
+    let suggestions = db.rows("SELECT id, state, merged_into, adopted_at, deadline FROM suggestions ORDER BY id", &[]);
+    let suggestions = suggestions.await;
+    let timeline = db.count("SELECT COUNT(*) FROM timeline_events").await;
+    let assignments = db.rows("SELECT id, status, acknowledged_at FROM assignments ORDER BY id", &[]).await;
+    let replies = db.count("SELECT COUNT(*) FROM replies").await;
+    let ratings = db.count("SELECT COUNT(*) FROM ratings").await;
+    let opinions = db.count("SELECT COUNT(*) FROM opinions").await;
+    format!("{suggestions:?}|{timeline}|{assignments:?}|{replies}|{ratings}|{opinions}")
 }
 
 fn last_toast(bot: &TestBot) -> String {

@@ -13,11 +13,10 @@ fn full_width(code: &str) -> String {
 }
 
 async fn bound_to(bot: &TestBot, user: &TgUser) -> Option<String> {
-    sqlx::query_scalar("SELECT member_no FROM members WHERE telegram_user_id = ?")
-        .bind(user.chat_id())
-        .fetch_optional(bot.store.pool())
-        .await
-        .unwrap()
+    let sql = "SELECT member_no FROM members WHERE telegram_user_id = $1";
+    let found = bot.db.texts(sql, &[user.chat_id().into()]).await;
+    assert!(found.len() <= 1, "{found:?}");
+    found.into_iter().next()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,21 +101,15 @@ async fn points_the_member_numbered_are_stored_without_their_numbers_and_kept_as
     let receipt = bot.tap(&member, last(&preview), "提交").await;
     assert!(last(&receipt).text.contains("共4条建议"), "{}", joined(&receipt));
 
-    let points: Vec<String> = sqlx::query_scalar("SELECT text FROM suggestion_points ORDER BY position")
-        .fetch_all(bot.store.pool())
-        .await
-        .unwrap();
+    let points = bot.db.texts("SELECT text FROM suggestion_points ORDER BY position", &[]).await;
     assert_eq!(
         points,
         ["加快老旧小区加装电梯", "增设停车位", "改造雨污管网\n资金由区财政统筹", "1.5亿元专项资金向困难小区倾斜"]
     );
-    let body: String = sqlx::query_scalar("SELECT body FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    let body = bot.db.scalar("SELECT body FROM suggestions", &[]).await.text();
     assert!(body.starts_with("1. 加快老旧小区加装电梯\n2. 增设停车位"), "what the console and exports show: {body}");
     // The messages as typed are on the timeline.
-    let typed: String = sqlx::query_scalar("SELECT text FROM timeline_events WHERE event = 'submitted'")
-        .fetch_one(bot.store.pool())
-        .await
-        .unwrap();
+    let typed = bot.db.scalar("SELECT text FROM timeline_events WHERE event = 'submitted'", &[]).await.text();
     for original in ["一、加快老旧小区加装电梯", "1.增设停车位\n2．改造雨污管网", "（4）1.5亿元"]
     {
         assert!(typed.contains(original), "the timeline lacks «{original}»: {typed}");
@@ -127,11 +120,8 @@ async fn points_the_member_numbered_are_stored_without_their_numbers_and_kept_as
 
     // A point typed without a number leaves nothing extra on the timeline.
     submit(&bot, &member, "第二篇", "在每个街镇设立一站式便民服务中心。").await;
-    let typed: String =
-        sqlx::query_scalar("SELECT text FROM timeline_events WHERE event = 'submitted' AND suggestion_id = 2")
-            .fetch_one(bot.store.pool())
-            .await
-            .unwrap();
+    let sql = "SELECT text FROM timeline_events WHERE event = 'submitted' AND suggestion_id = 2";
+    let typed = bot.db.scalar(sql, &[]).await.text();
     assert_eq!(typed, "");
     bot.stop().await;
 }
@@ -146,11 +136,7 @@ async fn numbered_lines_beyond_the_limit_are_refused_whole() {
     let message: String = (1..=max + 1).map(|i| format!("{i}. 第{i}项内容\n")).collect();
     let refused = bot.say(&member, &message).await;
     assert!(last(&refused).text.contains(&format!("最多{max}条")), "{}", joined(&refused));
-    let draft: String = sqlx::query_scalar("SELECT state FROM dialogs WHERE chat_id = ?")
-        .bind(member.chat_id())
-        .fetch_one(bot.store.pool())
-        .await
-        .unwrap();
+    let draft = bot.db.scalar("SELECT state FROM dialogs WHERE chat_id = $1", &[member.chat_id().into()]).await.text();
     let draft: serde_json::Value = serde_json::from_str(&draft).unwrap();
     let points = &draft["flow"]["submission"]["draft"]["points"];
     assert_eq!(points.as_array().map(Vec::len), Some(0), "nothing of it was kept: {draft}");

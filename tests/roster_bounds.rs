@@ -6,8 +6,9 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{RosterRow, prelude::*};
+use jianyan::store::RosterRow;
 use support::console::Console;
+use support::db::Backend;
 
 const HEADER: &str = "member_no,name,level,workstation,sector,phone\n";
 
@@ -43,6 +44,11 @@ async fn the_console_refuses_control_and_direction_characters_and_overlong_field
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_import_lets_another_writer_through_before_it_ends() {
     let c = Console::start().await;
+    // About SQLite's single writer (the import commits in batches so the lock is let go between
+    // them); PostgreSQL has no such lock: another writer is never kept waiting there.
+    if c.db.backend() != Backend::Sqlite {
+        return;
+    }
     let rows: Vec<RosterRow> = (0..6_000)
         .map(|i| RosterRow {
             member_no: MemberNo::parse(&format!("BULK{i:06}")).unwrap(),
@@ -58,7 +64,7 @@ async fn a_long_import_lets_another_writer_through_before_it_ends() {
     let import = tokio::spawn(async move { store.import_members(&rows, now).await.unwrap() });
     // Once the first batch is in, another writer asks for the lock.
     loop {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(c.store.pool()).await.unwrap();
+        let n = c.db.count("SELECT COUNT(*) FROM members").await;
         if n > 2 {
             break;
         }
@@ -68,6 +74,6 @@ async fn a_long_import_lets_another_writer_through_before_it_ends() {
     assert!(!import.is_finished(), "the other writer got in while the import was still running");
     let summary = import.await.unwrap();
     assert_eq!((summary.inserted, summary.updated, summary.workstations_created), (6_000, 0, 36));
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(c.store.pool()).await.unwrap();
+    let n = c.db.count("SELECT COUNT(*) FROM members").await;
     assert_eq!(n, 6_002);
 }

@@ -7,7 +7,6 @@ mod support;
 use std::path::Path;
 
 use chrono::Duration;
-use jianyan::store::prelude::*;
 use serde_json::{Value, json};
 use support::fake_telegram::{SentMessage, TgUser};
 use support::harness::{NowUtc, TestBot, joined, last};
@@ -35,11 +34,7 @@ fn fixtures() -> Vec<(String, Value)> {
 }
 
 async fn understood(bot: &TestBot, update_id: i64) -> bool {
-    sqlx::query_scalar("SELECT understood FROM updates WHERE update_id = ?")
-        .bind(update_id)
-        .fetch_one(bot.store.pool())
-        .await
-        .unwrap()
+    bot.db.scalar("SELECT understood FROM updates WHERE update_id = $1", &[update_id.into()]).await.truthy()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,11 +102,7 @@ async fn an_update_is_stored_exactly_as_telegram_sent_it() {
     let update_id = bot.fake.push_raw(update.clone());
     bot.settle(update_id).await;
     update["update_id"] = json!(update_id);
-    let stored: String = sqlx::query_scalar("SELECT payload FROM updates WHERE update_id = ?")
-        .bind(update_id)
-        .fetch_one(bot.store.pool())
-        .await
-        .unwrap();
+    let stored = bot.db.scalar("SELECT payload FROM updates WHERE update_id = $1", &[update_id.into()]).await.text();
     // The fake server writes each update with serde_json, so these are the bytes it sent.
     assert_eq!(stored, serde_json::to_string(&update).unwrap());
     assert!(stored.contains("a_type_from_the_future") && stored.contains("effect_id"), "{stored}");
@@ -190,7 +181,7 @@ async fn a_member_rates_an_answer_three_days_later_and_the_suggestion_closes() {
     bot.clock.set(bot.clock.now_utc() + Duration::days(3));
     let r = tap_old(&bot, &user, &reply, "基本满意").await;
     assert!(joined(&r).contains("已办结"), "{}", joined(&r));
-    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    let state = bot.db.scalar("SELECT state FROM suggestions", &[]).await.text();
     assert_eq!(state, "closed");
     assert_eq!(bot.count("SELECT COUNT(*) FROM ratings").await, 1);
     // The same old button again: refused politely, nothing changes.
@@ -210,7 +201,7 @@ async fn dissatisfied_days_later_asks_the_reason_and_reopens() {
     assert_eq!(last(&ask).text, bot.t("rating.ask_reason"));
     let r = bot.say(&user, "长者食堂离小区太远。").await;
     assert!(joined(&r).contains("重新办理"), "{}", joined(&r));
-    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    let state = bot.db.scalar("SELECT state FROM suggestions", &[]).await.text();
     assert_eq!(state, "reopened");
     bot.stop().await;
 }
@@ -538,7 +529,7 @@ async fn staff_group_alerts_and_department_buttons_work_days_later() {
     let accepted = bot.handle(&staff, |f| f.push_raw(old_group_button(&staff, GROUP, alert.message_id, &data))).await;
     assert_eq!(bot.fake.calls_of("answerCallbackQuery").len(), answers + 1);
     assert!(joined(&accepted).contains("受理"), "{}", joined(&accepted));
-    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    let state = bot.db.scalar("SELECT state FROM suggestions", &[]).await.text();
     assert_eq!(state, "accepted");
     assert_eq!(bot.fake.sent_to(GROUP).len(), group_before, "silence in the group");
 
@@ -553,7 +544,7 @@ async fn staff_group_alerts_and_department_buttons_work_days_later() {
     bot.clock.set(bot.clock.now_utc() + Duration::days(7));
     let acknowledged = tap_old(&bot, &lead, &news, "签收").await;
     assert!(!acknowledged.is_empty());
-    let state: String = sqlx::query_scalar("SELECT state FROM suggestions").fetch_one(bot.store.pool()).await.unwrap();
+    let state = bot.db.scalar("SELECT state FROM suggestions", &[]).await.text();
     assert_eq!(state, "in_progress");
     bot.stop().await;
 }

@@ -6,20 +6,21 @@ mod support;
 use std::collections::BTreeSet;
 
 use axum::http::{StatusCode, header};
-use jianyan::store::{ConsoleStore, Rating, prelude::*};
+use jianyan::store::Rating;
 use jianyan::web::auth::token_hash;
 use jianyan::workflow::{Actor, Command, plan};
 use serde_json::Value;
 use support::console::{ApiAnswer, Console};
+use support::db::Backend;
 
 /// Messages waiting in the outbox for a chat, in the order they will be sent (`due_outbox` shows
 /// only each chat's next one).
 async fn outbox_for(c: &Console, chat_id: i64) -> Vec<String> {
-    sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = ? AND status = 'pending' ORDER BY priority, id")
-        .bind(chat_id)
-        .fetch_all(c.store.pool())
-        .await
-        .unwrap()
+    c.db.texts(
+        "SELECT payload FROM outbox WHERE chat_id = $1 AND status = 'pending' ORDER BY priority, id",
+        &[chat_id.into()],
+    )
+    .await
 }
 
 fn assert_error(a: &ApiAnswer, status: StatusCode, code: &str) {
@@ -594,11 +595,29 @@ async fn staff_create_a_token_shown_once_whose_hash_alone_is_stored() {
     assert!(!later.body.contains(&token), "never shown again");
     assert!(later.body.contains("教育局办公系统") && later.body.contains("区教育局"));
 
-    // The database keeps the SHA-256 of the token, never the token.
-    let path = &c.app.config.database.path;
-    let mut bytes = std::fs::read(path).unwrap();
-    bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
-    let raw = String::from_utf8_lossy(&bytes);
+    // The database keeps the SHA-256 of the token, never the token: every byte of the SQLite
+    // file (and its WAL), or every row of every table on PostgreSQL.
+    let raw = match c.db.backend() {
+        Backend::Sqlite => {
+            let path = &c.app.config.database.path;
+            let mut bytes = std::fs::read(path).unwrap();
+            bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Backend::Postgres => {
+            let tables =
+                c.db.texts("SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1", &[])
+                    .await;
+            assert!(tables.iter().any(|t| t == "api_tokens"), "{tables:?}");
+            let mut rows = String::new();
+            for table in tables {
+                let sql = format!("SELECT COALESCE(string_agg(t::text, ' '), '') FROM \"{table}\" t");
+                rows.push_str(&c.db.scalar(&sql, &[]).await.text());
+                rows.push('\n');
+            }
+            rows
+        }
+    };
     assert!(raw.contains(&token_hash(&token)), "the hash is stored");
     assert!(!raw.contains(&token), "the token is not");
 

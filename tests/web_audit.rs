@@ -4,7 +4,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use jianyan::store::{Auditor, ConsoleStore};
+use jianyan::store::Auditor;
 use jianyan::workflow::Command;
 use support::console::{Console, urlencode};
 

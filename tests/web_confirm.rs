@@ -6,7 +6,6 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{SuggestionKind, SuggestionState};
-use jianyan::store::prelude::*;
 use support::console::{Browser, Console, Page, once_of};
 
 const MEMBER_CHAT: i64 = 7001;
@@ -24,17 +23,15 @@ struct Counts {
 }
 
 async fn counts(c: &Console, id: i64) -> Counts {
-    let one = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(c.store.pool()).await.unwrap()
-    };
+    let one = |sql: &'static str| async move { c.db.count_with(sql, &[id.into()]).await };
     Counts {
         state: c.inbox_state(id).await,
-        assignments: one("SELECT COUNT(*) FROM assignments WHERE suggestion_id = ?").await,
-        replies: one("SELECT COUNT(*) FROM replies WHERE suggestion_id = ?").await,
-        events: one("SELECT COUNT(*) FROM timeline_events WHERE suggestion_id = ?").await,
-        audits: one("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'suggestion.%' AND ? > 0").await,
+        assignments: one("SELECT COUNT(*) FROM assignments WHERE suggestion_id = $1").await,
+        replies: one("SELECT COUNT(*) FROM replies WHERE suggestion_id = $1").await,
+        events: one("SELECT COUNT(*) FROM timeline_events WHERE suggestion_id = $1").await,
+        audits: one("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'suggestion.%' AND $1 > 0").await,
         member_pushes: c.inbox_outbox(MEMBER_CHAT).await.len(),
-        outbox: one("SELECT COUNT(*) FROM outbox WHERE ? > 0").await,
+        outbox: one("SELECT COUNT(*) FROM outbox WHERE $1 > 0").await,
     }
 }
 
@@ -147,11 +144,7 @@ async fn rejecting_merging_and_replying_ask_first_and_apply_once() {
     let ask = ask_back_confirm_twice(&c, &dept, answered, "reply", &reply, "已会同有关部门研究落实</textarea>").await;
     assert!(ask.body.contains("请确认：答复") && ask.body.contains("区教育局"), "{}", ask.body);
     assert_eq!(c.inbox_state(answered).await, SuggestionState::Replied);
-    let replies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE suggestion_id = ?")
-        .bind(answered)
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap();
+    let replies = c.db.count_with("SELECT COUNT(*) FROM replies WHERE suggestion_id = $1", &[answered.into()]).await;
     assert_eq!(replies, 1);
 }
 

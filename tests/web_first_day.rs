@@ -5,7 +5,6 @@
 mod support;
 
 use axum::http::StatusCode;
-use jianyan::store::{ConsoleStore, prelude::*};
 use support::console::{Browser, Console, set_cookie_value};
 
 /// The table row of the departments page that names `department`.

@@ -3,7 +3,7 @@
 
 mod support;
 
-use jianyan::store::{Commit, prelude::*};
+use jianyan::store::Commit;
 use jianyan::workflow::Command;
 use support::console::Console;
 
@@ -36,7 +36,7 @@ async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_w
     assert!(page.body.contains(&held), "{}", page.body);
     let section = &page.body[page.body.find("id=\"held\"").unwrap()..];
     assert!(section.contains(&reference) && section.contains("已受理") && section.contains("等待发送"), "{section}");
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(c.store.pool()).await.unwrap();
+    let pending = c.db.count("SELECT COUNT(*) FROM outbox").await;
     assert_eq!(pending, 0, "nothing was queued for a chat that does not exist");
     let card = held_card(&c, &b).await;
     assert!(card.contains("<div class=\"n\">1</div>"), "{card}");
@@ -55,7 +55,7 @@ async fn the_suggestion_page_shows_pushes_waiting_for_the_member_and_when_they_w
     };
     c.store.commit(commit).await.unwrap();
     let queued: Vec<(i64, String)> =
-        sqlx::query_as("SELECT chat_id, payload FROM outbox").fetch_all(c.store.pool()).await.unwrap();
+        c.db.rows("SELECT chat_id, payload FROM outbox", &[]).await.iter().map(|r| (r[0].int(), r[1].text())).collect();
     assert_eq!(queued.len(), 1);
     assert!(queued[0].0 == 7001 && queued[0].1.contains("已受理"), "{queued:?}");
     let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;

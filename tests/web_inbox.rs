@@ -5,7 +5,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{SuggestionKind, SuggestionState};
-use jianyan::store::{Attachment, AttachmentKind, prelude::*};
+use jianyan::store::{Attachment, AttachmentKind};
 use support::console::{Browser, Console, urlencode};
 use support::xlsx::first_sheet;
 
@@ -107,10 +107,7 @@ async fn filters_and_sort_narrow_and_order_the_list() {
     assert!(bad.body.contains("「2025-13-45」不是有效的日期"), "{}", bad.body);
     assert!(bad.body.contains("value=\"2025-13-45\""), "what was typed stays in the form");
     // Workstation (the member's) and department (assigned) filters.
-    let ws: i64 = sqlx::query_scalar("SELECT id FROM workstations WHERE name = '陆家嘴街道'")
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap();
+    let ws = c.db.count("SELECT id FROM workstations WHERE name = '陆家嘴街道'").await;
     assert_eq!(list(format!("workstation={ws}")).await.len(), 3);
     assert_eq!(list(format!("workstation={}", ws + 100)).await.len(), 0);
     c.inbox_run_as(

@@ -5,7 +5,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::domain::{MemberLevel, MemberNo};
-use jianyan::store::{RosterRow, prelude::*};
+use jianyan::store::RosterRow;
 use support::console::{Console, urlencode};
 
 fn count(html: &str, needle: &str) -> usize {

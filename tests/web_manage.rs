@@ -9,9 +9,7 @@ use chrono::Duration;
 use jianyan::clock::Clock;
 use jianyan::context::Ctx;
 use jianyan::domain::{MemberLevel, MemberNo, SuggestionKind};
-use jianyan::store::{
-    Commit, Committed, ConsoleStore, NewSuggestion, Redeemed, ReportStore, RosterRow, User, prelude::*,
-};
+use jianyan::store::{Commit, Committed, NewSuggestion, Redeemed, RosterRow, User};
 use jianyan::workflow::{self, Actor, Command};
 use support::console::{Browser, Console, Page, csrf_of};
 
@@ -66,7 +64,7 @@ async fn submit(c: &Console, member_no: &str, topic: Option<i64>, kind: Suggesti
 /// Plans a command as a console user and applies it, as the console's own pages do.
 async fn act(c: &Console, username: &str, suggestion_id: i64, command: Command) {
     let u = user(c, username).await;
-    let ctx = Ctx { store: &c.store, texts: &c.app.texts, config: &c.app.config, now: now(c) };
+    let ctx = Ctx { store: c.store.as_ref(), texts: &c.app.texts, config: &c.app.config, now: now(c) };
     let change = workflow::plan(&ctx, &Actor::User(&u), suggestion_id, command.clone())
         .await
         .unwrap()
@@ -504,10 +502,7 @@ async fn a_broadcast_composed_in_the_console_queues_the_bots_message_for_each_re
     assert_eq!(c.store.recent_broadcasts(10).await.unwrap().len(), 1, "one broadcast, not two");
     let told = c.get(again.location().unwrap(), Some(&b)).await;
     assert!(told.body.contains("这次重复的确认没有再发一遍"), "the second is told it was done: {}", told.body);
-    let audits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'broadcast.create'")
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap();
+    let audits = c.db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'broadcast.create'").await;
     assert_eq!(audits, 1, "audited once");
     let list = c.get(sent.location().unwrap(), Some(&b)).await;
     let id = c.store.recent_broadcasts(1).await.unwrap()[0].id;
@@ -515,12 +510,13 @@ async fn a_broadcast_composed_in_the_console_queues_the_bots_message_for_each_re
     assert!(list.body.contains(&format!("data-progress=\"/broadcasts/{id}/progress.json\"")));
     assert!(list.body.contains("<script src=\"/assets/app.js\""));
 
-    let rows: Vec<(i64, String, i64)> =
-        sqlx::query_as("SELECT chat_id, payload, priority FROM outbox WHERE broadcast_id = ? ORDER BY chat_id")
-            .bind(id)
-            .fetch_all(c.store.pool())
-            .await
-            .unwrap();
+    let rows: Vec<(i64, String, i64)> = c
+        .db
+        .rows("SELECT chat_id, payload, priority FROM outbox WHERE broadcast_id = $1 ORDER BY chat_id", &[id.into()])
+        .await
+        .iter()
+        .map(|r| (r[0].int(), r[1].text(), r[2].int()))
+        .collect();
     assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [9001, 9002]);
     let expected = jianyan::dialog::broadcast::member_copy(
         &c.app.texts,
@@ -682,11 +678,7 @@ async fn the_roster_lists_and_filters_members() {
     let c = Console::start().await;
     seed(&c).await;
     bind(&c, "PD001", 9001).await;
-    sqlx::query("UPDATE members SET unreachable_at = ? WHERE member_no = 'PD002'")
-        .bind(now(&c))
-        .execute(c.store.pool())
-        .await
-        .unwrap();
+    c.db.execute("UPDATE members SET unreachable_at = $1 WHERE member_no = 'PD002'", &[now(&c).into()]).await;
     let b = c.login("staff").await;
     let all = c.get("/members", Some(&b)).await;
     assert!(all.body.contains("共 3 位委员，1 位已绑定 Telegram，1 位已屏蔽机器人"), "{}", all.body);

@@ -47,24 +47,16 @@ fn api_post(token: &str, reference: &str, action: &str, body: &str) -> Request<B
 }
 
 async fn count(c: &Console, sql: &str, id: i64) -> i64 {
-    sqlx::query_scalar(sql).bind(id).fetch_one(c.store.pool()).await.unwrap()
+    c.db.count_with(sql, &[id.into()]).await
 }
 
 async fn events(c: &Console, id: i64, event: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM timeline_events WHERE suggestion_id = ? AND event = ?")
-        .bind(id)
-        .bind(event)
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap()
+    let sql = "SELECT COUNT(*) FROM timeline_events WHERE suggestion_id = $1 AND event = $2";
+    c.db.count_with(sql, &[id.into(), event.into()]).await
 }
 
 async fn audits(c: &Console, action: &str) -> usize {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = ?")
-        .bind(action)
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap();
+    let n = c.db.count_with("SELECT COUNT(*) FROM audit_log WHERE action = $1", &[action.into()]).await;
     n as usize
 }
 
@@ -115,7 +107,7 @@ async fn twenty_parallel_department_actions_in_the_console_apply_once() {
     let opinion = in_parallel(&c, || console_post(&dept2, id, "co_opinion", &[("text", "建议统筹财政预算")])).await;
     assert_eq!(successes(&opinion, StatusCode::SEE_OTHER), 1, "{opinion:?}");
     assert_eq!(events(&c, id, "co_opinion").await, 1);
-    let sql = "SELECT COUNT(*) FROM opinions o JOIN assignments a ON a.id = o.assignment_id WHERE a.suggestion_id = ?";
+    let sql = "SELECT COUNT(*) FROM opinions o JOIN assignments a ON a.id = o.assignment_id WHERE a.suggestion_id = $1";
     assert_eq!(count(&c, sql, id).await, 1);
     assert_eq!(audits(&c, "suggestion.co_opinion").await, 1);
 
@@ -146,7 +138,7 @@ async fn twenty_parallel_api_calls_apply_once() {
     let body = r#"{"text":"建议增加财政补贴。"}"#;
     let opinion = in_parallel(&c, || api_post(&co, &reference, "opinion", body)).await;
     assert_eq!(successes(&opinion, StatusCode::OK), 1, "{opinion:?}");
-    let sql = "SELECT COUNT(*) FROM opinions o JOIN assignments a ON a.id = o.assignment_id WHERE a.suggestion_id = ?";
+    let sql = "SELECT COUNT(*) FROM opinions o JOIN assignments a ON a.id = o.assignment_id WHERE a.suggestion_id = $1";
     assert_eq!(count(&c, sql, id).await, 1);
     assert_eq!(events(&c, id, "co_opinion").await, 1);
     assert_eq!(audits(&c, "api.opinion").await, 1);
@@ -186,7 +178,7 @@ async fn twenty_parallel_confirmations_of_an_assignment_apply_once() {
         assert!([StatusCode::SEE_OTHER, StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY].contains(s), "{s}");
     }
     assert_eq!(events(&c, id, "assigned").await, 1);
-    assert_eq!(count(&c, "SELECT COUNT(*) FROM assignments WHERE suggestion_id = ?", id).await, 1);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM assignments WHERE suggestion_id = $1", id).await, 1);
     assert_eq!(audits(&c, "suggestion.assign").await, 1);
     assert_eq!(c.inbox_outbox(MEMBER_CHAT).await.len(), pushes_before + 1, "the member hears once");
 }

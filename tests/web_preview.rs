@@ -5,7 +5,7 @@ mod support;
 
 use axum::http::StatusCode;
 use jianyan::store::console::{PREVIEW_CHAT_BASE, is_preview_chat};
-use jianyan::store::{Commit, ConsoleStore, OutMessage, prelude::*};
+use jianyan::store::{Commit, OutMessage};
 use jianyan::workflow::Command;
 use support::console::{Browser, Console, Page};
 
@@ -85,20 +85,18 @@ async fn staff_submit_a_real_suggestion_as_a_test_member_and_nothing_waits_to_be
     let page = tap(&c, &b, id, &page, &t(&c, "preview.submit")).await;
     assert!(page.body.contains("PD-2025-0001"), "the receipt shows the reference: {}", page.body);
 
-    let (member, title): (i64, String) =
-        sqlx::query_as("SELECT member_id, title FROM suggestions").fetch_one(c.store.pool()).await.unwrap();
+    let row = c.db.rows("SELECT member_id, title FROM suggestions", &[]).await;
+    assert_eq!(row.len(), 1, "{row:?}");
+    let (member, title) = (row[0][0].int(), row[0][1].text());
     assert_eq!((member, title.as_str()), (id, "加快推进老旧小区加装电梯"), "a suggestion of the test member");
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE chat_id <= ? AND status = 'pending'")
-        .bind(-PREVIEW_CHAT_BASE)
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap();
+    let sql = "SELECT COUNT(*) FROM outbox WHERE chat_id <= $1 AND status = 'pending'";
+    let pending = c.db.count_with(sql, &[(-PREVIEW_CHAT_BASE).into()]).await;
     assert_eq!(pending, 0, "nothing for the preview chat waits to be sent to Telegram");
     let log = c.store.audit_log(50).await.unwrap();
     assert!(log.iter().any(|e| e.action == "preview_submit" && e.detail.contains("PD-2025-0001")), "{log:?}");
 
     // The dialog state is kept for the preview chat, and reset clears the conversation.
-    let chats: Vec<i64> = sqlx::query_scalar("SELECT chat_id FROM dialogs").fetch_all(c.store.pool()).await.unwrap();
+    let chats = c.db.ints("SELECT chat_id FROM dialogs", &[]).await;
     assert!(chats.iter().all(|id| is_preview_chat(*id)), "{chats:?}");
     let reset = c.post(&format!("/preview/{id}/reset"), Some(&b), &[]).await;
     assert_eq!(reset.status, StatusCode::SEE_OTHER);
@@ -119,13 +117,13 @@ async fn the_preview_is_for_staff_and_admins_with_a_valid_form() {
     assert_eq!(c.get("/preview", Some(&admin)).await.status, StatusCode::OK);
     let real = id;
     let id = test_member(&c, &admin).await;
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogs").fetch_one(c.store.pool()).await.unwrap();
+    let count = c.db.count("SELECT COUNT(*) FROM dialogs").await;
     assert_eq!(count, 0);
     let as_real = c.post(&format!("/preview/{real}/send"), Some(&admin), &[("text", "/new")]).await;
     assert_eq!(as_real.status, StatusCode::NOT_FOUND, "a real member cannot be played");
     let forged = c.post(&format!("/preview/{id}/send"), Some(&admin), &[("_csrf", "forged"), ("text", "/new")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dialogs").fetch_one(c.store.pool()).await.unwrap();
+    let count = c.db.count("SELECT COUNT(*) FROM dialogs").await;
     assert_eq!(count, 0, "refused posts change nothing");
     // Empty text is refused politely; a long one keeps what was typed.
     let empty = c.post(&format!("/preview/{id}/send"), Some(&admin), &[("text", "  ")]).await;
@@ -169,7 +167,11 @@ async fn preview_chats_are_never_left_pending_in_the_outbox() {
     assert_eq!(c.store.discard_preview_outbox(42, now).await.unwrap(), 0, "a real chat is never touched");
     assert_eq!(c.store.discard_preview_outbox(preview, now).await.unwrap(), 1);
     let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT chat_id, status FROM outbox ORDER BY id").fetch_all(c.store.pool()).await.unwrap();
+        c.db.rows("SELECT chat_id, status FROM outbox ORDER BY id", &[])
+            .await
+            .iter()
+            .map(|r| (r[0].int(), r[1].text()))
+            .collect();
     assert_eq!(rows, vec![(preview, "cancelled".to_string()), (42, "pending".to_string())]);
 }
 
@@ -190,7 +192,7 @@ async fn a_double_click_on_submit_files_the_suggestion_once() {
     let fields = [("message_id", message_id.as_str()), ("data", data.as_str())];
     let (one, two) = tokio::join!(c.post(&path, Some(&b), &fields), c.post(&path, Some(&b), &fields));
     assert_eq!((one.status, two.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
-    let filed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM suggestions").fetch_one(c.store.pool()).await.unwrap();
+    let filed = c.db.count("SELECT COUNT(*) FROM suggestions").await;
     assert_eq!(filed, 1, "the second click finds the dialog moved on, as in Telegram");
     let page = c.get(&format!("/preview?member={id}"), Some(&b)).await;
     assert!(page.body.contains(&t(&c, "button.stale")), "the second click is answered politely");
@@ -240,8 +242,7 @@ async fn the_preview_cannot_change_a_real_members_suggestion_and_its_own_are_lef
     c.inbox_bind("PD001", 7001).await;
     let (sid, reference) = c.inbox_assigned("真实委员的建言", false).await;
     c.inbox_run_as("dept", sid, Command::Reply { class: "A".into(), text: "已解决".into(), document: None }).await;
-    let events_before: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM timeline_events").fetch_one(c.store.pool()).await.unwrap();
+    let events_before = c.db.count("SELECT COUNT(*) FROM timeline_events").await;
     let b = c.login("staff").await;
     let real = member_id(&c, "PD001").await;
     let satisfied = format!("rt:{sid}:1:s");
@@ -259,10 +260,9 @@ async fn the_preview_cannot_change_a_real_members_suggestion_and_its_own_are_lef
     let page = say(&c, &b, id, "/my").await;
     assert!(!page.body.contains(&reference), "a real member's suggestions are not listed");
     assert_eq!(c.inbox_state(sid).await, jianyan::domain::SuggestionState::Replied, "not closed");
-    let events_after: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM timeline_events").fetch_one(c.store.pool()).await.unwrap();
+    let events_after = c.db.count("SELECT COUNT(*) FROM timeline_events").await;
     assert_eq!(events_after, events_before, "nothing happened to any suggestion");
-    let ratings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ratings").fetch_one(c.store.pool()).await.unwrap();
+    let ratings = c.db.count("SELECT COUNT(*) FROM ratings").await;
     assert_eq!(ratings, 0);
 
     // A test suggestion: not in statistics, exports or the member list.

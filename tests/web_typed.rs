@@ -37,11 +37,7 @@ async fn the_console_reads_reference_numbers_as_staff_type_them() {
         .await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
     assert_eq!(c.inbox_state(first).await, SuggestionState::Merged);
-    let into: Option<i64> = sqlx::query_scalar("SELECT merged_into FROM suggestions WHERE id = ?")
-        .bind(first)
-        .fetch_one(c.store.pool())
-        .await
-        .unwrap();
+    let into = c.db.scalar("SELECT merged_into FROM suggestions WHERE id = $1", &[first.into()]).await.opt_int();
     assert_eq!(into, Some(second));
 }
 

@@ -96,10 +96,7 @@ async fn requests_without_the_right_secret_are_refused_and_store_nothing() {
     // With the secret it is stored byte for byte and processed: the stranger is told how to register.
     let body = update.to_string();
     assert_eq!(post(Some(SECRET), body.clone()).await, 200);
-    let stored: String = sqlx::query_scalar("SELECT payload FROM updates WHERE update_id = 777001")
-        .fetch_one(bot.store.pool())
-        .await
-        .unwrap();
+    let stored = bot.db.scalar("SELECT payload FROM updates WHERE update_id = 777001", &[]).await.text();
     assert_eq!(stored, body);
     let replies = bot.fake.wait_for_sent(90002, 1, WAIT).await;
     assert_eq!(replies[0].text, bot.t("register.not_registered"));
@@ -114,7 +111,7 @@ async fn an_update_that_cannot_be_stored_is_refused_so_telegram_sends_it_again()
     let (bot, _url, _stop) = webhook_bot().await;
     wait_for_webhook(&bot).await;
     // The database refuses writes to the updates table for a while.
-    sqlx::query("ALTER TABLE updates RENAME TO updates_away").execute(bot.store.pool()).await.unwrap();
+    bot.db.execute("ALTER TABLE updates RENAME TO updates_away", &[]).await;
     let user = TgUser::new(90003, "五");
     let update_id = bot.fake.push_text(&user, "你好");
     let deadline = std::time::Instant::now() + WAIT;
@@ -124,7 +121,7 @@ async fn an_update_that_cannot_be_stored_is_refused_so_telegram_sends_it_again()
     }
     assert!(bot.fake.sent_to(user.chat_id()).is_empty());
     // Once it can be stored, Telegram's retry is taken and answered.
-    sqlx::query("ALTER TABLE updates_away RENAME TO updates").execute(bot.store.pool()).await.unwrap();
+    bot.db.execute("ALTER TABLE updates_away RENAME TO updates", &[]).await;
     let replies = bot.fake.wait_for_sent(user.chat_id(), 1, WAIT).await;
     assert_eq!(replies[0].text, bot.t("register.not_registered"));
     let posts: Vec<u16> =

@@ -57,6 +57,15 @@ impl PgStore {
             .connect_with(options.application_name("jianyan"))
             .await?;
         MIGRATOR.run(&pool).await?;
+        // pg_trgm takes its trigrams from the characters the database's LC_CTYPE calls letters:
+        // under "C" that excludes Chinese, and every search then scans (with the same results).
+        let ctype: String = sqlx::query_scalar("SHOW lc_ctype").fetch_one(&pool).await?;
+        if matches!(ctype.as_str(), "C" | "POSIX") {
+            tracing::warn!(
+                lc_ctype = %ctype,
+                "this database's LC_CTYPE is {ctype}: Chinese search cannot use its index and will scan; create the database with LC_CTYPE 'C.UTF-8' (or another UTF-8 locale) for large installations"
+            );
+        }
         Ok(Self { pool, feed: Arc::new(tx::Feed::default()), signals: Arc::default() })
     }
 

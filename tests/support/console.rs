@@ -1,8 +1,8 @@
-//! Starts the real web router on a fresh database, with accounts of every role, and drives it
-//! like a browser would (cookies, CSRF tokens from the pages' forms).
+//! Starts the real web router on a fresh database (SQLite, or PostgreSQL when
+//! `JIANYAN_TEST_BACKEND=postgres`), with accounts of every role, and drives it like a browser
+//! would (cookies, CSRF tokens from the pages' forms).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -12,14 +12,19 @@ use http_body_util::BodyExt;
 use jianyan::app::{App, load_texts};
 use jianyan::clock::ManualClock;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
-use jianyan::store::{ConsoleStore, NewTopic, NewUser, Role, RosterRow, SqliteStore, prelude::*};
+use jianyan::store::{NewTopic, NewUser, Role, RosterRow, Store};
 use jianyan::web::{WebState, auth};
 use tower::ServiceExt;
+
+use super::db::{Place, TestDb};
 
 pub const PASSWORD: &str = "Test-password-1";
 
 pub struct Console {
-    pub store: SqliteStore,
+    /// The app's store, on the backend `JIANYAN_TEST_BACKEND` names.
+    pub store: Arc<dyn Store>,
+    /// Raw SQL on the same database (either backend; parameters as `$1`…).
+    pub db: TestDb,
     pub app: App,
     pub state: WebState,
     pub router: Router,
@@ -82,23 +87,14 @@ impl Console {
     /// all with password [`PASSWORD`], members PD001 张三 and PD002 李四, and one open topic.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = jianyan::config::Config::from_layers(
-            None,
-            vec![
-                ("JIANYAN_DATABASE__PATH".to_string(), dir.path().join("jianyan.db").display().to_string()),
-                ("JIANYAN_WEB__SECURE_COOKIES".to_string(), "false".to_string()),
-            ],
-        )
-        .unwrap();
-        let store = SqliteStore::open(&config.database.path, Duration::from_secs(5), 4).await.unwrap();
+        let place = Place::create().await;
+        let mut settings = place.settings(dir.path());
+        settings.push(("JIANYAN_WEB__SECURE_COOKIES".to_string(), "false".to_string()));
+        let config = jianyan::config::Config::from_layers(None, settings).unwrap();
+        let (store, db) = place.open(&config, 4).await;
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap()));
         let texts = load_texts(&config).unwrap();
-        let app = App {
-            config: Arc::new(config),
-            store: Arc::new(store.clone()),
-            texts: Arc::new(texts),
-            clock: clock.clone(),
-        };
+        let app = App { config: Arc::new(config), store: store.clone(), texts: Arc::new(texts), clock: clock.clone() };
         let now = jianyan::clock::Clock::now(clock.as_ref());
         let department_id = store.add_department("区教育局", Some("教育局")).await.unwrap().id;
         let other_department_id = store.add_department("区财政局", Some("财政局")).await.unwrap().id;
@@ -138,7 +134,7 @@ impl Console {
         let topic_id = store.add_topic(topic, now).await.unwrap().id;
         let state = WebState::new(app.clone(), false);
         let router = jianyan::web::router(state.clone());
-        Self { store, app, state, router, clock, department_id, other_department_id, topic_id, _dir: dir }
+        Self { store, db, app, state, router, clock, department_id, other_department_id, topic_id, _dir: dir }
     }
 
     pub async fn request(&self, request: Request<Body>) -> Page {
@@ -384,11 +380,7 @@ impl Console {
 
     /// The payloads queued in the outbox for a chat, oldest first.
     pub async fn inbox_outbox(&self, chat_id: i64) -> Vec<String> {
-        sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = ? ORDER BY id")
-            .bind(chat_id)
-            .fetch_all(self.store.pool())
-            .await
-            .unwrap()
+        self.db.texts("SELECT payload FROM outbox WHERE chat_id = $1 ORDER BY id", &[chat_id.into()]).await
     }
 
     /// A suggestion's state now.

@@ -1,4 +1,4 @@
-//! Starts the real bot (`jianyan::bot::run`) on a fresh SQLite database against the fake Telegram server.
+//! Starts the real bot (`jianyan::bot::run`) on a fresh database (SQLite, or PostgreSQL when `JIANYAN_TEST_BACKEND=postgres`) against the fake Telegram server.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,23 +9,29 @@ use jianyan::clock::ManualClock;
 use jianyan::config::Config;
 use jianyan::domain::{MemberLevel, MemberNo, TopicClass};
 use jianyan::invite;
-use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, prelude::*};
+use jianyan::store::{InviteTarget, NewTopic, RosterRow, SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::db::{Backend, Place, TestDb};
 use super::fake_telegram::{FakeConfig, FakeTelegram, SentMessage, TgUser};
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
 pub struct TestBot {
     pub fake: FakeTelegram,
-    pub store: SqliteStore,
+    /// The app's store, on the backend `JIANYAN_TEST_BACKEND` names.
+    pub store: Arc<dyn Store>,
+    /// Raw SQL on the same database.
+    pub db: TestDb,
     pub app: App,
     pub clock: Arc<ManualClock>,
     pub pinned_topic: i64,
     pub other_topic: i64,
     dir: Arc<tempfile::TempDir>,
-    /// Settings given to `start_with`, kept for `restart`.
+    /// The database (a PostgreSQL one lives as long as this).
+    place: Place,
+    /// Settings given to `start_with` and those naming the database, kept for `restart`.
     settings: Vec<(String, String)>,
     shutdown: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -73,12 +79,21 @@ impl TestBot {
     /// Like `start`, with a fake Telegram configured by `fake` (limits, faults) and the bot's
     /// settings changed by `settings` (environment-style keys, e.g. `JIANYAN_STAFF__GROUP_CHAT_ID`).
     pub async fn start_with(fake: FakeConfig, settings: &[(&str, &str)]) -> Self {
+        Self::start_on(Backend::from_env(), fake, settings).await
+    }
+
+    /// Like `start_with`, on `backend` whatever `JIANYAN_TEST_BACKEND` says: for tests about one
+    /// backend itself (a SQLite file's backups, locks).
+    pub async fn start_on(backend: Backend, fake: FakeConfig, settings: &[(&str, &str)]) -> Self {
         let _ = tracing_subscriber::fmt().with_env_filter("warn,jianyan=info").with_test_writer().try_init();
         let fake = FakeTelegram::start_with(fake).await;
-        let settings: Vec<(String, String)> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let dir = Arc::new(tempfile::tempdir().unwrap());
+        let place = Place::create_on(backend).await;
+        let mut all = place.settings(dir.path());
+        all.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let settings = all;
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap()));
-        let (store, app) = open(dir.path(), clock.clone(), &settings).await;
+        let (store, db, app) = open_on(&place, dir.path(), clock.clone(), &settings).await;
         let now = clock.now_utc();
         store.import_members(&[member("PD001", "张三"), member("PD002", "李四")], now).await.unwrap();
         let topic = |title: &str, pinned| NewTopic {
@@ -91,8 +106,20 @@ impl TestBot {
         };
         let other_topic = store.add_topic(topic("建设现代化产业体系", false), now).await.unwrap().id;
         let pinned_topic = store.add_topic(topic("\"十五五\"总体发展规划编制", true), now).await.unwrap().id;
-        let mut bot =
-            Self { fake, store, app, clock, pinned_topic, other_topic, dir, settings, shutdown: None, task: None };
+        let mut bot = Self {
+            fake,
+            store,
+            db,
+            app,
+            clock,
+            pinned_topic,
+            other_topic,
+            dir,
+            place,
+            settings,
+            shutdown: None,
+            task: None,
+        };
         bot.spawn();
         bot
     }
@@ -122,8 +149,9 @@ impl TestBot {
     /// Stops the bot and starts a new one on the same database and Telegram server.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (store, app) = open(self.dir.path(), self.clock.clone(), &self.settings).await;
+        let (store, db, app) = open_on(&self.place, self.dir.path(), self.clock.clone(), &self.settings).await;
         self.store = store;
+        self.db = db;
         self.app = app;
         self.spawn();
     }
@@ -174,20 +202,22 @@ impl TestBot {
     pub async fn settle(&self, update_id: i64) {
         let deadline = Instant::now() + WAIT;
         loop {
-            let processed: Option<Option<String>> =
-                sqlx::query_scalar("SELECT processed_at FROM updates WHERE update_id = ?")
-                    .bind(update_id)
-                    .fetch_optional(self.store.pool())
-                    .await
-                    .unwrap();
-            let pending: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE update_id = ? AND status = 'pending'")
-                    .bind(update_id)
-                    .fetch_one(self.store.pool())
-                    .await
-                    .unwrap();
+            // None: not stored yet; Some(false): stored, not processed; Some(true): processed.
+            let processed: Option<bool> = self
+                .db
+                .column("SELECT processed_at IS NOT NULL FROM updates WHERE update_id = $1", &[update_id.into()])
+                .await
+                .first()
+                .map(|v| v.truthy());
+            let pending = self
+                .db
+                .count_with(
+                    "SELECT COUNT(*) FROM outbox WHERE update_id = $1 AND status = 'pending'",
+                    &[update_id.into()],
+                )
+                .await;
             // A button press is answered (its toast) just after its work is committed.
-            if matches!(processed, Some(Some(_))) && pending == 0 {
+            if processed == Some(true) && pending == 0 {
                 assert!(
                     self.fake.wait_for_callback_answer(update_id, WAIT).await,
                     "the button press of update {update_id} was not answered"
@@ -251,8 +281,14 @@ impl TestBot {
         ctx.t(jianyan::locale::Lang::Zh, key, &[])
     }
 
+    /// The integer `sql` returns (one row, one column) on either backend, e.g. `SELECT COUNT(*) …`.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.store.pool()).await.unwrap()
+        self.db.count(sql).await
+    }
+
+    /// Raw SQL on the bot's database (either backend; parameters as `$1`…).
+    pub fn db(&self) -> &TestDb {
+        &self.db
     }
 }
 
@@ -264,7 +300,7 @@ impl Drop for TestBot {
     }
 }
 
-/// Opens (migrating) the database in `dir` with the test settings and `settings`, and the app on it.
+/// Opens (migrating) the SQLite database in `dir` with the test settings and `settings`, and the app on it.
 pub async fn open(dir: &std::path::Path, clock: Arc<ManualClock>, settings: &[(String, String)]) -> (SqliteStore, App) {
     let config = config_with(dir, settings);
     let store = SqliteStore::open(&config.database.path, Duration::from_secs(5), 4).await.unwrap();
@@ -272,10 +308,29 @@ pub async fn open(dir: &std::path::Path, clock: Arc<ManualClock>, settings: &[(S
     (store, app)
 }
 
-/// The app on `store` with `config` (its texts loaded) and `clock`.
+/// Opens (migrating) the database at `place` (4 connections) with the test settings and
+/// `settings` (which name the place: `Place::settings`), raw SQL on it, and the app on it.
+pub async fn open_on(
+    place: &Place,
+    dir: &std::path::Path,
+    clock: Arc<ManualClock>,
+    settings: &[(String, String)],
+) -> (Arc<dyn Store>, TestDb, App) {
+    let config = config_with(dir, settings);
+    let (store, db) = place.open(&config, 4).await;
+    let app = app_with(store.clone(), config, clock);
+    (store, db, app)
+}
+
+/// The app on the SQLite `store` with `config` (its texts loaded) and `clock`.
 pub fn app_on(store: &SqliteStore, config: Config, clock: Arc<dyn jianyan::clock::Clock>) -> App {
+    app_with(Arc::new(store.clone()), config, clock)
+}
+
+/// The app on `store` (either backend) with `config` (its texts loaded) and `clock`.
+pub fn app_with(store: Arc<dyn Store>, config: Config, clock: Arc<dyn jianyan::clock::Clock>) -> App {
     let texts = load_texts(&config).unwrap();
-    App { config: Arc::new(config), store: Arc::new(store.clone()), texts: Arc::new(texts), clock }
+    App { config: Arc::new(config), store, texts: Arc::new(texts), clock }
 }
 
 pub trait NowUtc {
@@ -298,7 +353,7 @@ pub fn joined(messages: &[SentMessage]) -> String {
 }
 
 /// Imports `n` members PD0001… and binds them to Telegram users `first_user_id`…; returns their chats.
-pub async fn seed_bound_members(store: &SqliteStore, n: i64, first_user_id: i64) -> Vec<i64> {
+pub async fn seed_bound_members(store: &dyn Store, n: i64, first_user_id: i64) -> Vec<i64> {
     let now = Utc::now();
     let rows: Vec<RosterRow> = (1..=n)
         .map(|i| RosterRow {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod db;
 pub mod fake_telegram;
 pub mod harness;
 pub mod postgres;
