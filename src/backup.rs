@@ -39,7 +39,7 @@ impl RunLock {
     /// Takes the lock for the SQLite database at `database`, writing this process's id in the
     /// lock file for the message another process shows.
     pub fn acquire(database: &Path) -> Result<Self, LockError> {
-        let path = lock_path(database);
+        let path = with_suffix(database, ".lock");
         let io = |error| LockError::Io { path: path.display().to_string(), error };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -59,12 +59,6 @@ impl RunLock {
         write!(file, "{}", std::process::id()).map_err(io)?;
         Ok(Self { _file: file })
     }
-}
-
-fn lock_path(database: &Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
 }
 
 /// What a finished backup or restore reports.

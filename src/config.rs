@@ -57,6 +57,11 @@ impl Database {
     }
 }
 
+/// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// `url` with its password, if any, replaced by `***`.
 pub fn redact_password(url: &str) -> String {
     if url.is_empty() {
@@ -371,8 +376,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.utc_offset()?;
         let url = self.database.url.trim();
-        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
-        if !url.is_empty() && !postgres {
+        if !url.is_empty() && !is_postgres_url(url) {
             return Err(ConfigError::new(
                 "database.url",
                 "names no PostgreSQL database (it must start with postgres://)",

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, SqliteConnection};
 
 use crate::backup::{LockError, RunLock};
-use crate::config::{Config, redact_password};
+use crate::config::{Config, is_postgres_url, redact_password};
 use crate::store::{PgStore, SqliteStore};
 
 /// The tables, parents before children. `suggestions.merged_into` points within its own table:
@@ -106,7 +106,7 @@ pub async fn migrate_data(config: &Config, to: &str) -> Result<Moved, TransferEr
         return Err(TransferError::AlreadyPostgres);
     }
     let to = to.trim();
-    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+    if !is_postgres_url(to) {
         return Err(TransferError::NotPostgres(redact_password(to)));
     }
     let path = &config.database.path;

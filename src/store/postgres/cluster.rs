@@ -93,23 +93,26 @@ impl Signals {
     }
 }
 
+/// A connection listening on `channel`, retried every 2 s until it is made (`what` names the
+/// notifications in the log).
+async fn listening(pool: &PgPool, channel: &str, what: &str) -> PgListener {
+    loop {
+        match PgListener::connect_with(pool).await {
+            Ok(mut listener) => match listener.listen(channel).await {
+                Ok(()) => return listener,
+                Err(e) => tracing::warn!(error = %e, "cannot listen for other instances' {what}; retrying"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot listen for other instances' {what}; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
 /// Listens for other instances' notifications; after a lost connection (when notifications may
 /// have been missed) it counts one too, so that the leader looks at the table again.
 async fn listen(pool: PgPool, updates: Arc<watch::Sender<u64>>) {
     loop {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for other instances' updates; retrying");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen(UPDATES_CHANNEL).await {
-            tracing::warn!(error = %e, "cannot listen for other instances' updates; retrying");
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            continue;
-        }
+        let mut listener = listening(&pool, UPDATES_CHANNEL, "updates").await;
         updates.send_modify(|n| *n += 1);
         loop {
             match listener.try_recv().await {
@@ -134,19 +137,7 @@ async fn listen(pool: PgPool, updates: Arc<watch::Sender<u64>>) {
 /// worker that notifications may have been missed, so it reads the queue again.
 pub(super) async fn listen_outbox(pool: PgPool, feed: Arc<super::tx::Feed>) {
     loop {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for other instances' outbox rows; retrying");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen(super::tx::OUTBOX_CHANNEL).await {
-            tracing::warn!(error = %e, "cannot listen for other instances' outbox rows; retrying");
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            continue;
-        }
+        let mut listener = listening(&pool, super::tx::OUTBOX_CHANNEL, "outbox rows").await;
         feed.send(Vec::new());
         loop {
             let notification = match listener.try_recv().await {
