@@ -154,6 +154,7 @@ async fn submit_suggestions(store: &dyn Store) -> anyhow::Result<Vec<(i64, i64)>
             attachments: vec![],
             year: 2025,
             prefix: "PD".into(),
+            entered_by: None,
         };
         let commit = Commit {
             update_id: None,

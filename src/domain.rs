@@ -103,6 +103,8 @@ pub enum Act {
     CoOpinion,
     Rate,
     Withdraw,
+    /// Staff record a rating a member gave by phone, on paper or in person (代为评价).
+    RecordRating,
 }
 
 labelled_enum! {
@@ -147,6 +149,17 @@ labelled_enum! {
         Replied => "已答复", "replied";
         Reopened => "重新办理", "reopened";
         Closed => "办结", "closed";
+    }
+}
+
+labelled_enum! {
+    /// How something a member said reached staff who entered it for them (代为提交 / 代为评价):
+    /// stored by its code; shown with the locale's `entry_channel.<code>`.
+    EntryChannel {
+        Phone => "电话", "phone";
+        Paper => "书面", "paper";
+        InPerson => "当面", "in_person";
+        Other => "其他", "other";
     }
 }
 

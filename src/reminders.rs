@@ -257,6 +257,7 @@ mod tests {
                 attachments: Vec::new(),
                 year: 2025,
                 prefix: "PD".into(),
+                entered_by: None,
             };
             let commit = Commit {
                 update_id: None,

@@ -25,6 +25,8 @@ pub const TABLES: &[&str] = &[
     "members",
     "staff",
     "liaisons",
+    // Before suggestions and ratings: they name the console account that entered them.
+    "users",
     "invite_codes",
     "topics",
     "reference_counters",
@@ -42,7 +44,6 @@ pub const TABLES: &[&str] = &[
     "reminders",
     "digests",
     "broadcasts",
-    "users",
     "sessions",
     "api_tokens",
     "audit_log",

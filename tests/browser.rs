@@ -560,6 +560,7 @@ async fn seed_suggestion(
         attachments: Vec::new(),
         year: 2025,
         prefix: "PD".into(),
+        entered_by: None,
     };
     let commit = jianyan::store::Commit {
         update_id: None,

@@ -28,6 +28,7 @@ async fn file_for(bot: &TestBot, member_no: &str, title: &str) -> String {
         attachments: Vec::new(),
         year: 2025,
         prefix: "PD".into(),
+        entered_by: None,
     };
     let commit = Commit {
         update_id: None,

@@ -45,6 +45,7 @@ async fn submit(c: &Console, member_no: &str, topic: Option<i64>, kind: Suggesti
         attachments: Vec::new(),
         year: 2025,
         prefix: "PD".into(),
+        entered_by: None,
     };
     let commit = Commit {
         update_id: None,

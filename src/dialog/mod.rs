@@ -676,6 +676,7 @@ impl Dialogue<'_, '_> {
             attachments: draft.attachments.clone(),
             year,
             prefix: self.ctx.config.references.prefix.clone(),
+            entered_by: None,
         };
         let texts = self.ctx.texts.clone();
         let lang = self.lang;

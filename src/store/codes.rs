@@ -9,7 +9,7 @@ use sqlx::postgres::{PgTypeInfo, PgValueRef};
 use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Postgres, Sqlite, Type};
 
-use crate::domain::{MemberLevel, MemberNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
+use crate::domain::{EntryChannel, MemberLevel, MemberNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
 use crate::store::{AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, Role, StoreError};
 
 /// Implements `Type` and `Decode` for values stored as text and read back with `$read`, a
@@ -46,6 +46,7 @@ text_codes! {
     MemberLevel => MemberLevel::parse, "member level";
     TopicClass => TopicClass::parse, "topic class";
     TopicStatus => TopicStatus::parse, "topic status";
+    EntryChannel => EntryChannel::parse, "entry channel";
     AssignmentStatus => AssignmentStatus::parse, "assignment status";
     Role => Role::parse, "user role";
     AudienceKind => AudienceKind::parse, "broadcast audience";

@@ -81,6 +81,14 @@ pub struct InboxRow {
     pub departments: String,
     pub created_at: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
+    /// The console account's name that entered it for the member (代为提交), and how the member
+    /// gave it; `None` when the member sent it themselves.
+    pub entered_by_name: Option<String>,
+    pub entered_via: Option<crate::domain::EntryChannel>,
+    /// The latest rating's code (`satisfied` …), and how it was given when staff recorded it
+    /// (代为评价); `None` when not rated.
+    pub rating: Option<String>,
+    pub rating_via: Option<crate::domain::EntryChannel>,
 }
 
 /// Sorts after every real deadline.

@@ -17,7 +17,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
+use crate::domain::{
+    EntryChannel, MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus,
+};
 
 pub use cluster::{ClusterStore, Lease};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
@@ -180,6 +182,17 @@ pub struct NewSuggestion {
     pub attachments: Vec<Attachment>,
     pub year: i32,
     pub prefix: String,
+    /// Staff entered it for the member (代为提交); `None` when the member sent it themselves.
+    pub entered_by: Option<EnteredBy>,
+}
+
+/// Staff acting for a member (代为提交 / 代为评价): the console account that entered it and how
+/// the member gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnteredBy {
+    /// The console account (`users.id`).
+    pub user_id: i64,
+    pub channel: EntryChannel,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -210,6 +223,9 @@ pub struct Suggestion {
     pub created_at: DateTime<Utc>,
     #[sqlx(skip)]
     pub timeline: Vec<TimelineEvent>,
+    /// The console account that entered it for the member (代为提交), and how the member gave it.
+    pub entered_by: Option<i64>,
+    pub entered_via: Option<EntryChannel>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -472,6 +488,8 @@ pub enum ChangeOp {
     Rate {
         rating: Rating,
         reason: String,
+        /// Staff recorded it for the member (代为评价); `None` when the member rated.
+        entered_by: Option<EnteredBy>,
     },
 }
 
@@ -819,6 +837,9 @@ pub trait WorkflowStore: Send + Sync {
     /// A page of the review queue: suggestions waiting for staff with an id above `after_id`, oldest first.
     async fn review_queue_after(&self, after_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>>;
     async fn member_by_id(&self, id: i64) -> Result<Option<Member>>;
+    /// Where the bot can write to a member: their chat and language, or `None` while they have not
+    /// redeemed an invite or have blocked the bot (a push for them is then kept: `OutMessage::held`).
+    async fn member_recipient(&self, member_id: i64) -> Result<Option<Recipient>>;
     /// A department's assignments still being worked on (status active) with an id above
     /// `after_id`, oldest first.
     async fn department_assignments(

@@ -390,19 +390,22 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::Rate { rating, reason } => {
+            ChangeOp::Rate { rating, reason, entered_by } => {
                 let reply_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM replies WHERE suggestion_id = $1")
                     .bind(sid)
                     .fetch_one(&mut **tx)
                     .await?;
                 sqlx::query(
-                    "INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at, entered_by, entered_via)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(sid)
                 .bind(reply_id)
                 .bind(rating.as_str())
                 .bind(reason)
                 .bind(now)
+                .bind(entered_by.map(|e| e.user_id))
+                .bind(entered_by.map(|e| e.channel.code()))
                 .execute(&mut **tx)
                 .await?;
             }
@@ -966,8 +969,8 @@ impl IntakeStore for PgStore {
             let body =
                 s.points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n");
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO suggestions (reference_no, year, seq, member_id, topic_id, kind, title, body, state, source_update_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                "INSERT INTO suggestions (reference_no, year, seq, member_id, topic_id, kind, title, body, state, source_update_id, created_at, updated_at, entered_by, entered_via)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
             )
             .bind(r.to_string())
             .bind(i64::from(s.year))
@@ -981,6 +984,8 @@ impl IntakeStore for PgStore {
             .bind(update_id)
             .bind(now)
             .bind(now)
+            .bind(s.entered_by.map(|e| e.user_id))
+            .bind(s.entered_by.map(|e| e.channel.code()))
             .fetch_one(&mut *tx)
             .await?;
             for (i, p) in s.points.iter().enumerate() {
@@ -1009,10 +1014,17 @@ impl IntakeStore for PgStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES ($1, $2, 'member', $3, 'submitted', $4)")
+            // Entered by staff for the member (代为提交): the timeline names the console account.
+            let submitted_by = match s.entered_by {
+                Some(e) => ("console_staff", e.user_id, "entered"),
+                None => ("member", s.member_id, "submitted"),
+            };
+            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(id)
                 .bind(now)
-                .bind(s.member_id)
+                .bind(submitted_by.0)
+                .bind(submitted_by.1)
+                .bind(submitted_by.2)
                 .bind(&s.as_typed)
                 .execute(&mut *tx)
                 .await?;
@@ -1249,6 +1261,15 @@ impl WorkflowStore for PgStore {
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(read).transpose()
+    }
+
+    async fn member_recipient(&self, member_id: i64) -> Result<Option<Recipient>> {
+        let row: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT telegram_chat_id, language FROM members WHERE id = $1 AND unreachable_at IS NULL")
+                .bind(member_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(chat, language)| chat.map(|chat_id| Recipient { chat_id, language })))
     }
 
     async fn department_assignments(

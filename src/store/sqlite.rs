@@ -368,19 +368,24 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::Rate { rating, reason } => {
+            ChangeOp::Rate { rating, reason, entered_by } => {
                 let reply_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM replies WHERE suggestion_id = ?")
                     .bind(sid)
                     .fetch_one(&mut **tx)
                     .await?;
-                sqlx::query("INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at) VALUES (?, ?, ?, ?, ?)")
-                    .bind(sid)
-                    .bind(reply_id)
-                    .bind(rating.as_str())
-                    .bind(reason)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO ratings (suggestion_id, reply_id, rating, reason, at, entered_by, entered_via)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(sid)
+                .bind(reply_id)
+                .bind(rating.as_str())
+                .bind(reason)
+                .bind(now)
+                .bind(entered_by.map(|e| e.user_id))
+                .bind(entered_by.map(|e| e.channel.code()))
+                .execute(&mut **tx)
+                .await?;
             }
         }
     }
@@ -896,8 +901,8 @@ impl IntakeStore for SqliteStore {
             let body =
                 s.points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n");
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO suggestions (reference_no, year, seq, member_id, topic_id, kind, title, body, state, source_update_id, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO suggestions (reference_no, year, seq, member_id, topic_id, kind, title, body, state, source_update_id, created_at, updated_at, entered_by, entered_via)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(r.to_string())
             .bind(s.year)
@@ -911,6 +916,8 @@ impl IntakeStore for SqliteStore {
             .bind(update_id)
             .bind(now)
             .bind(now)
+            .bind(s.entered_by.map(|e| e.user_id))
+            .bind(s.entered_by.map(|e| e.channel.code()))
             .fetch_one(&mut *tx)
             .await?;
             for (i, p) in s.points.iter().enumerate() {
@@ -939,10 +946,17 @@ impl IntakeStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, 'member', ?, 'submitted', ?)")
+            // Entered by staff for the member (代为提交): the timeline names the console account.
+            let submitted_by = match s.entered_by {
+                Some(e) => ("console_staff", e.user_id, "entered"),
+                None => ("member", s.member_id, "submitted"),
+            };
+            sqlx::query("INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(id)
                 .bind(now)
-                .bind(s.member_id)
+                .bind(submitted_by.0)
+                .bind(submitted_by.1)
+                .bind(submitted_by.2)
                 .bind(&s.as_typed)
                 .execute(&mut *tx)
                 .await?;
@@ -1176,6 +1190,15 @@ impl WorkflowStore for SqliteStore {
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(read).transpose()
+    }
+
+    async fn member_recipient(&self, member_id: i64) -> Result<Option<Recipient>> {
+        let row: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT telegram_chat_id, language FROM members WHERE id = ? AND unreachable_at IS NULL")
+                .bind(member_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(chat, language)| chat.map(|chat_id| Recipient { chat_id, language })))
     }
 
     async fn department_assignments(

@@ -25,7 +25,7 @@ pub use permissions::{Act, Actor, allowed_in, permitted};
 pub use refusal::Refusal;
 
 use crate::context::Ctx;
-use crate::domain::SuggestionState;
+use crate::domain::{EntryChannel, SuggestionState};
 use crate::locale::Lang;
 use crate::store::{
     AssignmentInfo, AssignmentStatus, Attachment, Change, ChangeOp, Facts, OutMessage, Rating, Recipient, StoreError,
@@ -69,6 +69,14 @@ pub enum Command {
         reason: String,
     },
     Withdraw,
+    /// Staff record the rating a member gave by phone, on paper or in person (代为评价), for the
+    /// reply numbered `reply_no` as in [`Command::Rate`].
+    RecordRating {
+        reply_no: i64,
+        rating: Rating,
+        reason: String,
+        channel: EntryChannel,
+    },
 }
 
 impl Command {
@@ -86,6 +94,7 @@ impl Command {
             Command::Reply { .. } => Act::Reply,
             Command::Rate { .. } => Act::Rate,
             Command::Withdraw => Act::Withdraw,
+            Command::RecordRating { .. } => Act::RecordRating,
         }
     }
 }

@@ -67,7 +67,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 13] = [
+    pub const ALL: [Act; 14] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -81,6 +81,7 @@ impl Act {
         Act::CoOpinion,
         Act::Rate,
         Act::Withdraw,
+        Act::RecordRating,
     ];
 }
 
@@ -89,7 +90,17 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
     match actor.capacity() {
         Capacity::None => false,
         Capacity::Staff => {
-            matches!(act, Act::View | Act::Accept | Act::Reject | Act::Merge | Act::Assign | Act::Instruct | Act::Adopt)
+            matches!(
+                act,
+                Act::View
+                    | Act::Accept
+                    | Act::Reject
+                    | Act::Merge
+                    | Act::Assign
+                    | Act::Instruct
+                    | Act::Adopt
+                    | Act::RecordRating
+            )
         }
         Capacity::Member(member_id) => {
             member_id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
@@ -121,6 +132,6 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Adopt => matches!(state, Accepted | Assigned | InProgress | Replied | Reopened | Closed),
         Act::Acknowledge | Act::Return | Act::CoOpinion => matches!(state, Assigned | InProgress | Reopened),
         Act::Reply => matches!(state, Assigned | InProgress | Reopened),
-        Act::Rate => state == Replied,
+        Act::Rate | Act::RecordRating => state == Replied,
     }
 }

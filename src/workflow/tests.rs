@@ -125,6 +125,7 @@ impl World {
             attachments: Vec::new(),
             year: 2025,
             prefix: "PD".into(),
+            entered_by: None,
         };
         let commit = Commit {
             update_id: None,

@@ -74,6 +74,7 @@ pub fn new_suggestion(member_id: i64, year: i32) -> NewSuggestion {
         attachments: Vec::new(),
         year,
         prefix: "PD".to_string(),
+        entered_by: None,
     }
 }
 

@@ -279,6 +279,7 @@ impl Console {
             attachments: Vec::new(),
             year: 2025,
             prefix: "PD".into(),
+            entered_by: None,
         };
         let commit = Commit {
             update_id: None,
@@ -351,6 +352,7 @@ impl Console {
             attachments,
             year: 2025,
             prefix: "PD".into(),
+            entered_by: None,
         };
         let commit = Commit {
             update_id: None,

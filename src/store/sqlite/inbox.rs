@@ -39,7 +39,10 @@ const ROW_COLUMNS: &str = "s.id, s.reference_no, s.title, s.body, s.kind, s.stat
     (SELECT COUNT(*) FROM suggestion_points p WHERE p.suggestion_id = s.id) AS points,
     COALESCE((SELECT group_concat(name, '、') FROM (SELECT d.name FROM assignments a JOIN departments d
         ON d.id = a.department_id WHERE a.suggestion_id = s.id AND a.status != 'superseded' ORDER BY a.role = 'co', a.id)),
-        '') AS departments";
+        '') AS departments,
+    (SELECT name FROM users WHERE id = s.entered_by) AS entered_by_name, s.entered_via,
+    (SELECT g.rating FROM ratings g WHERE g.suggestion_id = s.id ORDER BY g.id DESC LIMIT 1) AS rating,
+    (SELECT g.entered_via FROM ratings g WHERE g.suggestion_id = s.id ORDER BY g.id DESC LIMIT 1) AS rating_via";
 
 #[async_trait]
 impl InboxStore for SqliteStore {

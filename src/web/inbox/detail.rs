@@ -12,9 +12,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{local_date, local_time, reference_example, visibility};
-use crate::domain::ReferenceNo;
+use crate::domain::{EntryChannel, ReferenceNo};
 use crate::reply::Action as Said;
-use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Role};
+use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Rating, Role};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
 use crate::workflow::{self, Act, Actor, Command};
@@ -23,7 +23,7 @@ mod confirm;
 
 /// The acts the detail page offers, in the order it shows them, each with its slug in the form's
 /// path (`/suggestions/{id}/act/{slug}`) and in the locale keys (`web.inbox.detail.act_{slug}`).
-const OFFERED: [(Act, &str); 10] = [
+const OFFERED: [(Act, &str); 11] = [
     (Act::Accept, "accept"),
     (Act::Reject, "reject"),
     (Act::Merge, "merge"),
@@ -34,6 +34,7 @@ const OFFERED: [(Act, &str); 10] = [
     (Act::Return, "return"),
     (Act::Reply, "reply"),
     (Act::CoOpinion, "co_opinion"),
+    (Act::RecordRating, "record_rating"),
 ];
 
 /// The slug of an act the page offers; `""` for one it does not.
@@ -73,6 +74,8 @@ impl Fields {
 /// What the page says above everything: a success, or a refusal with the form kept as typed.
 enum Outcome {
     None,
+    /// Staff have just entered it for the member (代为提交).
+    Entered,
     Done(Act),
     /// The same confirmed form again (a double click, a resent form): nothing was done twice.
     AlreadyDone(Act),
@@ -89,7 +92,7 @@ enum Outcome {
 }
 
 /// The acts that cannot be undone: the page shows what will happen and asks first.
-const ASKS_FIRST: [Act; 4] = [Act::Assign, Act::Reply, Act::Reject, Act::Merge];
+const ASKS_FIRST: [Act; 5] = [Act::Assign, Act::Reply, Act::Reject, Act::Merge, Act::RecordRating];
 
 /// The once-only key of a confirmed form (`Change::once_key`), from the nonce its confirmation
 /// page carried: the same confirmation posted twice applies once. `None` without a nonce.
@@ -140,7 +143,10 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let facts = visible_facts(&state, &user, id).await?;
-    let outcome = parse_act(&q.done).map(Outcome::Done).unwrap_or(Outcome::None);
+    let outcome = match q.done.as_str() {
+        "entered" => Outcome::Entered,
+        done => parse_act(done).map(Outcome::Done).unwrap_or(Outcome::None),
+    };
     Ok(render(&state, &user, facts, outcome).await?.into_response())
 }
 
@@ -235,6 +241,19 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
             Command::Reply { class: f.get("class").trim().to_string(), text: f.get("text").to_string(), document: None }
         }
         Act::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
+        Act::RecordRating => {
+            let rating = match f.get("rating").trim() {
+                "satisfied" => Rating::Satisfied,
+                "basically_satisfied" => Rating::BasicallySatisfied,
+                "dissatisfied" => Rating::Dissatisfied,
+                _ => return Err(state.t("web.inbox.detail.choose_rating")),
+            };
+            let channel =
+                EntryChannel::parse(f.get("channel")).ok_or_else(|| state.t("web.inbox.detail.choose_channel"))?;
+            // The reply the form was filled in for: a newer reply since makes it stale.
+            let reply_no = f.get("reply_no").trim().parse().unwrap_or(0);
+            Command::RecordRating { reply_no, rating, reason: f.get("reason").to_string(), channel }
+        }
         // Not in `OFFERED`: members rate and withdraw in the bot, and viewing is no form.
         Act::View | Act::Rate | Act::Withdraw => return Err(state.t("workflow.refused.denied")),
     })
@@ -262,6 +281,12 @@ async fn audit_detail(state: &WebState, c: &Command) -> Result<String, WebError>
         }
         Command::Instruct { text } | Command::CoOpinion { text } => text.trim().to_string(),
         Command::Reply { class, text, .. } => format!("{class}：{}", text.trim()),
+        Command::RecordRating { rating, reason, channel, .. } => {
+            let label = state.t(&format!("rating.{}", rating.as_str()));
+            let channel = state.t(&format!("entry_channel.{}", channel.code()));
+            let detail = state.ta("web.audit.detail_record_rating", &[("rating", &label), ("channel", &channel)]);
+            if reason.trim().is_empty() { detail } else { format!("{detail}：{}", reason.trim()) }
+        }
         _ => String::new(),
     })
 }
@@ -418,6 +443,15 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     };
     let t = |k: &str| state.t(k);
     let title = format!("{} {}", s.reference_no, s.title);
+    // Sent by the member, or entered by staff for them (代为提交): said as such.
+    let entry = match (s.entered_by, s.entered_via) {
+        (Some(user_id), Some(via)) => {
+            let name = store.user(user_id).await?.map(|u| u.name).unwrap_or_else(|| format!("#{user_id}"));
+            let channel = t(&format!("entry_channel.{}", via.code()));
+            state.ta("web.inbox.export.entered_for", &[("name", &name), ("channel", &channel)])
+        }
+        _ => t("web.inbox.export.entered_self"),
+    };
     let body = html! {
         p { a href="/suggestions" { "← " (t("web.inbox.detail.back")) } }
         @match &outcome {
@@ -431,6 +465,9 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             Outcome::Editing { action, .. } => {
                 div.banner role="status" { (state.ta("web.inbox.detail.editing", &[("action", &label(state, *action))])) }
             }
+            Outcome::Entered => {
+                div.banner.ok role="status" { (state.ta("web.enter.done", &[("reference", &s.reference_no)])) }
+            }
             Outcome::None => {}
         }
         h1 { span.muted { (s.reference_no) } " " (s.title) }
@@ -442,6 +479,7 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             dt { (t("web.inbox.col_topic")) } dd { (s.topic_title.as_deref().unwrap_or("—")) }
             dt { (t("web.inbox.col_kind")) } dd { (t(&format!("kind.{}", s.kind.code()))) }
             dt { (t("web.inbox.col_submitted")) } dd { (local_time(state, s.created_at)) }
+            dt { (t("web.inbox.detail.entry")) } dd { (entry) }
             dt { (t("web.inbox.col_deadline")) } dd { @match facts.deadline { Some(d) => (local_date(state, d)), None => "—" } }
         }
         h2 { (state.ta("web.inbox.detail.points", &[("count", &s.points.len())])) }
@@ -590,6 +628,23 @@ fn action_form(
                         }
                     } }
                     (text_area("text", "web.inbox.detail.reply_text"))
+                }
+                Act::RecordRating => {
+                    p.muted { (t("web.inbox.detail.record_rating_note")) }
+                    input type="hidden" name="reply_no" value=(facts.replies);
+                    label { (t("web.inbox.detail.rating_given")) select name="rating" required {
+                        option value="" { (t("web.inbox.detail.choose")) }
+                        @for code in ["satisfied", "basically_satisfied", "dissatisfied"] {
+                            option value=(code) selected[f.get("rating") == code] { (t(&format!("rating.{code}"))) }
+                        }
+                    } }
+                    label { (t("web.inbox.detail.entry_channel")) select name="channel" required {
+                        option value="" { (t("web.inbox.detail.choose")) }
+                        @for c in EntryChannel::ALL {
+                            option value=(c.code()) selected[f.get("channel") == c.code()] { (t(&format!("entry_channel.{}", c.code()))) }
+                        }
+                    } }
+                    label { (t("web.inbox.detail.rating_reason")) textarea name="reason" maxlength=(workflow::TEXT_MAX_CHARS) { (f.get("reason")) } }
                 }
                 Act::Assign => {
                     @let now = state.app.clock.now();

@@ -15,7 +15,7 @@ pub const EXPORT_MAX: usize = 200_000;
 const CHUNK: usize = 5_000;
 
 /// Column header keys (`web.inbox.export.*`), in order.
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 15] = [
     "reference",
     "title",
     "member",
@@ -28,6 +28,8 @@ const COLUMNS: [&str; 13] = [
     "departments",
     "submitted",
     "deadline",
+    "entry",
+    "rating",
     "body",
 ];
 
@@ -58,7 +60,31 @@ async fn rows(state: &WebState, user: &CurrentUser, query: &ListQuery) -> Result
     Ok(out)
 }
 
-fn cells(state: &WebState, r: &InboxRow) -> [String; 13] {
+/// How it reached the committee: sent by the member, or entered by staff for them (代为提交).
+fn entry(state: &WebState, r: &InboxRow) -> String {
+    match (&r.entered_by_name, r.entered_via) {
+        (Some(name), Some(via)) => state.ta(
+            "web.inbox.export.entered_for",
+            &[("name", name), ("channel", &state.t(&format!("entry_channel.{}", via.code())))],
+        ),
+        _ => state.t("web.inbox.export.entered_self"),
+    }
+}
+
+/// The latest rating, marked when staff recorded it for the member (代为评价).
+fn rating(state: &WebState, r: &InboxRow) -> String {
+    let Some(code) = &r.rating else { return String::new() };
+    let label = state.t(&format!("rating.{code}"));
+    match r.rating_via {
+        Some(via) => state.ta(
+            "web.inbox.export.rating_recorded",
+            &[("rating", &label), ("channel", &state.t(&format!("entry_channel.{}", via.code())))],
+        ),
+        None => label,
+    }
+}
+
+fn cells(state: &WebState, r: &InboxRow) -> [String; 15] {
     [
         r.reference_no.clone(),
         r.title.clone(),
@@ -72,6 +98,8 @@ fn cells(state: &WebState, r: &InboxRow) -> [String; 13] {
         r.departments.clone(),
         local_time(state, r.created_at),
         r.deadline.map(|d| local_date(state, d)).unwrap_or_default(),
+        entry(state, r),
+        rating(state, r),
         r.body.clone(),
     ]
 }
@@ -161,7 +189,7 @@ pub async fn xlsx(
 ) -> Result<Response, WebError> {
     let rows = rows(&state, &user, &query).await?;
     let headers = headers(&state);
-    let cells: Vec<[String; 13]> = rows.iter().map(|r| cells(&state, r)).collect();
+    let cells: Vec<[String; 15]> = rows.iter().map(|r| cells(&state, r)).collect();
     let n = rows.len();
     drop(rows);
     let marker = state.ta("web.inbox.export.truncated", &[("max", &XLSX_CELL_MAX)]);
@@ -201,7 +229,7 @@ pub fn fit_cell<'a>(text: &'a str, marker: &str) -> std::borrow::Cow<'a, str> {
     format!("{}{marker}", &text[..end]).into()
 }
 
-fn build_xlsx(headers: &[String], rows: &[[String; 13]], marker: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn build_xlsx(headers: &[String], rows: &[[String; 15]], marker: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -222,7 +250,7 @@ fn build_xlsx(headers: &[String], rows: &[[String; 13]], marker: &str) -> Result
             }
         }
     }
-    for (c, width) in [14, 30, 10, 12, 14, 24, 12, 8, 10, 20, 17, 12, 60].into_iter().enumerate() {
+    for (c, width) in [14, 30, 10, 12, 14, 24, 12, 8, 10, 20, 17, 12, 22, 16, 60].into_iter().enumerate() {
         sheet.set_column_width(c as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;

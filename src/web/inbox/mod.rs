@@ -5,6 +5,7 @@
 //! for `Act::View`, applied in SQL for lists and exports and by `permitted` on the detail page).
 
 mod detail;
+mod enter;
 mod export;
 mod reach;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<WebState> {
         .route("/suggestions/export.csv", get(export::csv))
         .route("/suggestions/export.xlsx", get(export::xlsx))
         .route("/suggestions/lookup", get(detail::lookup))
+        .route("/suggestions/new", get(enter::page).post(enter::submit))
         .route("/suggestions/ref/{reference}", get(detail::by_reference))
         .route("/suggestions/{id}", get(detail::page))
         .route("/suggestions/{id}/act/{action}", post(detail::act))
@@ -259,6 +261,10 @@ async fn list(
         p.export-links {
             a.button.secondary href=(export("csv")) { (t("web.inbox.export_csv")) } " "
             a.button.secondary href=(export("xlsx")) { (t("web.inbox.export_xlsx")) }
+            // Staff enter suggestions members gave by phone, on paper or in person (代为提交).
+            @if matches!(user.user.role, Role::Admin | Role::Staff) {
+                " " a.button href="/suggestions/new" { (t("web.enter.title")) }
+            }
         }
         @if page.rows.is_empty() {
             p.muted { (t("web.inbox.empty")) }

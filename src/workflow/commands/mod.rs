@@ -9,6 +9,7 @@ mod co_opinion;
 mod instruct;
 mod merge;
 mod rate;
+mod record_rating;
 mod reject;
 mod reply;
 mod r#return;
@@ -31,5 +32,8 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
         Command::Withdraw => withdraw::plan(p),
+        Command::RecordRating { reply_no, rating, reason, channel } => {
+            record_rating::plan(p, reply_no, rating, &reason, channel).await
+        }
     }
 }

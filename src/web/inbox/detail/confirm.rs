@@ -111,6 +111,11 @@ pub(super) async fn page(
                     dt { (t("web.inbox.detail.reply_class")) } dd { (class) " " (class_label) }
                 }
                 Command::Reject { reason } => { dt { (t("web.confirm.reason")) } dd { div.text { (reason.trim()) } } }
+                Command::RecordRating { rating, reason, channel, .. } => {
+                    dt { (t("web.inbox.detail.rating_given")) } dd { (t(&format!("rating.{}", rating.as_str()))) }
+                    dt { (t("web.inbox.detail.entry_channel")) } dd { (t(&format!("entry_channel.{}", channel.code()))) }
+                    @if !reason.trim().is_empty() { dt { (t("web.confirm.reason")) } dd { div.text { (reason.trim()) } } }
+                }
                 _ => {}
             }
         }

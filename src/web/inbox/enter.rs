@@ -1,0 +1,289 @@
+//! 代为提交: staff enter a suggestion for a member who gave it by phone, on paper or in person,
+//! with every field the Telegram dialog asks for; the timeline and the exports say who entered it,
+//! and the member gets the receipt (kept for them if the bot cannot write to them yet).
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Datelike;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::domain::{EntryChannel, MemberNo, Point, SuggestionKind, fold_width};
+use crate::reply::Action;
+use crate::store::{Addressee, Commit, Committed, EnteredBy, Member, NewSuggestion, OutMessage, ReceiptFn, Role};
+use crate::web::auth::{self, CurrentUser};
+use crate::web::{WebError, WebState, layout};
+
+/// A repeated form (a double click, a resent form) within this many minutes, for the same member
+/// with the same title and points by the same account, is the same suggestion: shown, not filed twice.
+const REPEAT_WINDOW_MINUTES: i64 = 30;
+
+/// The form as typed; everything is text so a bad value is said back with the form kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EntryForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    channel: String,
+}
+
+/// Only staff and admins act for members.
+fn require_staff(user: &CurrentUser) -> Result<(), WebError> {
+    user.require(&[Role::Admin, Role::Staff])
+}
+
+pub async fn page(State(state): State<WebState>, user: CurrentUser) -> Result<Response, WebError> {
+    require_staff(&user)?;
+    Ok(render(&state, &user, &EntryForm::default(), &[]).await?.into_response())
+}
+
+/// What the form asks for, read and checked: the member, the topic, the kind, the title, the
+/// points and how the member gave it; or every problem found, in the form's order.
+struct Entry {
+    member: Member,
+    topic_id: Option<i64>,
+    kind: SuggestionKind,
+    title: String,
+    points: Vec<String>,
+    channel: EntryChannel,
+}
+
+/// The member a typed member number or name names. A name several members share asks for the
+/// number, listing them with workstation and level.
+async fn find_member(state: &WebState, typed: &str) -> Result<Result<Member, String>, WebError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(Err(state.t("web.enter.no_member")));
+    }
+    let folded = fold_width(typed).replace(' ', "");
+    let store = &state.app.store;
+    for candidate in [folded.clone(), folded.to_ascii_uppercase()] {
+        if let Some(no) = MemberNo::parse(&candidate)
+            && let Some(m) = store.member_by_no(&no).await?
+        {
+            return Ok(Ok(m));
+        }
+    }
+    let named: Vec<Member> = store.members().await?.into_iter().filter(|m| m.name == typed).collect();
+    Ok(match named.len() {
+        0 => Err(state.ta("web.enter.unknown_member", &[("typed", &typed)])),
+        1 => Ok(named.into_iter().next().expect("one")),
+        _ => {
+            let list = named
+                .iter()
+                .map(|m| {
+                    let place = m.workstation.as_deref().unwrap_or("—");
+                    format!("{}（{}，{}，{}）", m.name, m.member_no.as_str(), place, m.level.label())
+                })
+                .collect::<Vec<_>>()
+                .join("；");
+            Err(state.ta("web.enter.ambiguous_member", &[("list", &list)]))
+        }
+    })
+}
+
+async fn read(state: &WebState, f: &EntryForm) -> Result<Result<Entry, Vec<String>>, WebError> {
+    let limits = &state.app.config.limits;
+    let mut problems = Vec::new();
+    let member = match find_member(state, &f.member).await? {
+        Ok(m) if !m.active => {
+            problems.push(state.ta("web.enter.inactive_member", &[("name", &m.name)]));
+            None
+        }
+        Ok(m) => Some(m),
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    };
+    let topic_id = match f.topic.trim() {
+        "" | "none" => None,
+        id => match id.parse::<i64>() {
+            Ok(id) if state.app.store.topic(id).await?.is_some() => Some(id),
+            _ => {
+                problems.push(state.t("web.enter.unknown_topic"));
+                None
+            }
+        },
+    };
+    let kind = SuggestionKind::parse(&f.kind);
+    if kind.is_none() {
+        problems.push(state.t("web.enter.choose_kind"));
+    }
+    let title = f.title.trim().to_string();
+    if title.is_empty() {
+        problems.push(state.t("web.enter.no_title"));
+    } else if title.chars().count() > limits.title_max_chars {
+        problems.push(state.ta("web.enter.title_too_long", &[("max", &limits.title_max_chars)]));
+    }
+    // Points are separated by a blank line, or numbered (1. 2. …) as in a Telegram message.
+    let points: Vec<String> =
+        f.points.replace("\r\n", "\n").split("\n\n").flat_map(Point::split).map(Point::into_string).collect();
+    if points.is_empty() {
+        problems.push(state.t("web.enter.no_points"));
+    } else if points.len() > limits.max_points {
+        problems.push(state.ta("web.enter.too_many_points", &[("max", &limits.max_points)]));
+    }
+    for (i, p) in points.iter().enumerate() {
+        if p.chars().count() > limits.point_max_chars {
+            problems.push(state.ta("web.enter.point_too_long", &[("n", &(i + 1)), ("max", &limits.point_max_chars)]));
+        }
+    }
+    let channel = EntryChannel::parse(&f.channel);
+    if channel.is_none() {
+        problems.push(state.t("web.enter.choose_channel"));
+    }
+    Ok(match (member, kind, channel) {
+        (Some(member), Some(kind), Some(channel)) if problems.is_empty() => {
+            Ok(Entry { member, topic_id, kind, title, points, channel })
+        }
+        _ => Err(problems),
+    })
+}
+
+pub async fn submit(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    Form(form): Form<EntryForm>,
+) -> Result<Response, WebError> {
+    require_staff(&user)?;
+    user.check_csrf(&form._csrf)?;
+    let entry = match read(&state, &form).await? {
+        Ok(entry) => entry,
+        Err(problems) => {
+            let page = render(&state, &user, &form, &problems).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let store = &state.app.store;
+    let now = state.app.clock.now();
+    // The same form again: the suggestion it filed, not a second one.
+    if let Some(id) = repeated(&state, &user, &entry).await? {
+        return Ok(Redirect::to(&format!("/suggestions/{id}?done=entered")).into_response());
+    }
+    let recipient = store.member_recipient(entry.member.id).await?;
+    let texts = state.app.texts.clone();
+    let lang = texts.lang_for(recipient.as_ref().and_then(|r| r.language.as_deref()));
+    let channel_label = texts.t(lang, &format!("entry_channel.{}", entry.channel.code()), &[]);
+    let (title, points, member_id) = (entry.title.clone(), entry.points.len(), entry.member.id);
+    let receipt: ReceiptFn = Box::new(move |reference, suggestion_id| {
+        let text = texts.t(
+            lang,
+            "notify.entered_receipt",
+            &[("reference", reference), ("title", &title), ("points", &points), ("channel", &channel_label)],
+        );
+        let payload = Action::text(text).encode();
+        vec![match &recipient {
+            Some(r) => OutMessage::notification(r.chat_id, payload),
+            None => OutMessage::held(Addressee::Member(member_id), Some(suggestion_id), payload),
+        }]
+    });
+    let as_typed = state.ta(
+        "web.enter.timeline",
+        &[("channel", &state.t(&format!("entry_channel.{}", entry.channel.code()))), ("member", &entry.member.name)],
+    );
+    let suggestion = NewSuggestion {
+        member_id: entry.member.id,
+        topic_id: entry.topic_id,
+        kind: entry.kind,
+        title: entry.title.clone(),
+        points: entry.points.clone(),
+        as_typed,
+        attachments: Vec::new(),
+        year: now.with_timezone(&state.app.config.offset()).year(),
+        prefix: state.app.config.references.prefix.clone(),
+        entered_by: Some(EnteredBy { user_id: user.user.id, channel: entry.channel }),
+    };
+    let commit = Commit {
+        update_id: None,
+        chat_id: 0,
+        dialog: None,
+        messages: Vec::new(),
+        submission: Some((suggestion, receipt)),
+        change: None,
+        now,
+    };
+    let Committed::Done { reference: Some(reference), .. } = store.commit(commit).await? else {
+        return Err(WebError::Internal(anyhow::anyhow!("a console entry committed without a reference number")));
+    };
+    let reference = reference.to_string();
+    let detail = format!("{}（{}）：{}", entry.member.name, entry.member.member_no.as_str(), entry.title);
+    store.audit(user.auditor(), "suggestion.entered", &reference, &detail, now).await?;
+    let id = store.suggestion_id_by_reference(&reference).await?.ok_or(WebError::NotFound)?;
+    Ok(Redirect::to(&format!("/suggestions/{id}?done=entered")).into_response())
+}
+
+/// The suggestion this account filed for the member with the same title and points in the last
+/// [`REPEAT_WINDOW_MINUTES`], if any.
+async fn repeated(state: &WebState, user: &CurrentUser, entry: &Entry) -> Result<Option<i64>, WebError> {
+    let store = &state.app.store;
+    let since = state.app.clock.now() - chrono::Duration::minutes(REPEAT_WINDOW_MINUTES);
+    for s in store.suggestions_of_member(entry.member.id, 10).await? {
+        if s.created_at < since || s.title != entry.title {
+            continue;
+        }
+        let Some(full) = store.suggestion(s.id).await? else { continue };
+        if full.entered_by == Some(user.user.id) && full.points == entry.points {
+            return Ok(Some(s.id));
+        }
+    }
+    Ok(None)
+}
+
+async fn render(state: &WebState, user: &CurrentUser, f: &EntryForm, problems: &[String]) -> Result<Markup, WebError> {
+    let t = |k: &str| state.t(k);
+    let topics = state.app.store.topics().await?;
+    let now = state.app.clock.now();
+    let limits = &state.app.config.limits;
+    let title = t("web.enter.title");
+    let body = html! {
+        p { a href="/suggestions" { "← " (t("web.inbox.detail.back")) } }
+        h1 { (title) }
+        p.muted { (t("web.enter.intro")) }
+        @if !problems.is_empty() {
+            div.banner.error role="alert" { ul { @for p in problems { li { (p) } } } }
+        }
+        form.stack method="post" action="/suggestions/new" {
+            (auth::csrf(user))
+            label { (t("web.enter.member")) input name="member" value=(f.member) required placeholder=(t("web.enter.member_hint")); }
+            label { (t("web.enter.channel")) select name="channel" required {
+                option value="" { (t("web.inbox.detail.choose")) }
+                @for c in EntryChannel::ALL {
+                    option value=(c.code()) selected[f.channel == c.code()] { (t(&format!("entry_channel.{}", c.code()))) }
+                }
+            } }
+            label { (t("web.inbox.col_topic")) select name="topic" {
+                option value="none" { (t("render.no_topic")) }
+                // Open topics first; a closed one stays choosable for what was given on paper in time.
+                @for topic in topics.iter().filter(|t| t.is_open(now)).chain(topics.iter().filter(|t| !t.is_open(now))) {
+                    option value=(topic.id) selected[f.topic == topic.id.to_string()] {
+                        (topic.title) @if !topic.is_open(now) { (t("web.enter.topic_closed")) }
+                    }
+                }
+            } }
+            label { (t("web.inbox.col_kind")) select name="kind" required {
+                option value="" { (t("web.inbox.detail.choose")) }
+                @for k in SuggestionKind::ALL {
+                    option value=(k.code()) selected[f.kind == k.code() || f.kind == k.label()] { (t(&format!("kind.{}", k.code()))) }
+                }
+            } }
+            label { (t("web.inbox.col_title")) input name="title" value=(f.title) required maxlength=(limits.title_max_chars); }
+            label { (t("web.enter.points")) textarea name="points" rows="10" required { (f.points) } }
+            p.muted { (state.ta("web.enter.points_hint", &[("max", &limits.max_points), ("chars", &limits.point_max_chars)])) }
+            button type="submit" { (t("web.enter.submit")) }
+        }
+    };
+    Ok(layout::page(state, Some((&user.user, &user.csrf)), "/suggestions", &title, body))
+}
