@@ -516,6 +516,8 @@ async fn exports_carry_the_filtered_list_with_chinese_headers() {
             "承办单位",
             "提交时间",
             "答复期限",
+            "提交方式",
+            "委员评价",
             "正文"
         ]
     );
@@ -528,7 +530,7 @@ async fn exports_carry_the_filtered_list_with_chinese_headers() {
     assert_eq!(row_a[4], "陆家嘴街道");
     assert_eq!(row_a[7], "2");
     assert_eq!(row_a[8], "已提交");
-    assert_eq!(row_a[12], "1. 第一条\n2. 第二条\n换行");
+    assert_eq!(row_a[14], "1. 第一条\n2. 第二条\n换行");
     let row_f = rows.iter().find(|r| r[0] == formula).unwrap();
     assert_eq!(row_f[1], "'=HYPERLINK(\"http://x\")", "formulas are defused");
     let row_o = rows.iter().find(|r| r[0] == other).unwrap();
@@ -547,13 +549,13 @@ async fn exports_carry_the_filtered_list_with_chinese_headers() {
     assert_eq!(rows.len(), 2, "the header and the one inspection report: {rows:?}");
     assert_eq!((rows[1][0].as_str(), rows[1][1].as_str(), rows[1][2].as_str()), (other.as_str(), "视察报告", "李四"));
     assert_eq!((rows[1][6].as_str(), rows[1][7].as_str(), rows[1][8].as_str()), ("视察", "1", "已受理"));
-    assert_eq!(rows[1][12], "1. 内容");
+    assert_eq!(rows[1][14], "1. 内容");
     let all = first_sheet(&c.get("/suggestions/export.xlsx", Some(&b)).await.bytes);
     assert_eq!(all.rows().len(), 4, "the header and three suggestions");
     let row_a = all.row_of(&a).expect("the first suggestion");
     assert_eq!(row_a[1], "关于\"双减\"政策, 落实的建议");
     assert_eq!((row_a[3].as_str(), row_a[4].as_str(), row_a[7].as_str()), ("PD001", "陆家嘴街道", "2"));
-    assert_eq!(row_a[12], "1. 第一条\n2. 第二条\n换行", "line breaks stay inside the cell");
+    assert_eq!(row_a[14], "1. 第一条\n2. 第二条\n换行", "line breaks stay inside the cell");
     // A spreadsheet never evaluates a string cell: the title is kept as typed, and nothing is a formula.
     let row_f = all.row_of(&formula).expect("the suggestion titled like a formula");
     assert_eq!(row_f[1], "=HYPERLINK(\"http://x\")");
@@ -601,7 +603,7 @@ async fn hostile_titles_and_points_show_as_text_everywhere() {
     let xlsx = first_sheet(&c.get("/suggestions/export.xlsx", Some(&b)).await.bytes);
     let row = xlsx.row_of(&reference).expect("the suggestion's row");
     assert_eq!(row[1], format!("标题{script}"), "the text itself, unchanged, in a text cell");
-    assert_eq!(row[12], format!("1. {img}\n2. \"><b>{script}"));
+    assert_eq!(row[14], format!("1. {img}\n2. \"><b>{script}"));
 }
 
 #[tokio::test]

@@ -242,7 +242,7 @@ pub async fn replies_opinions_and_timeline_read_oldest_first(b: &Backend) {
     let mut rate = change(id, SuggestionState::Replied, SuggestionState::Closed, "rated");
     rate.actor_kind = "member";
     rate.actor_id = Some(m.id);
-    rate.ops = vec![ChangeOp::Rate { rating: Rating::Satisfied, reason: "很好".into() }];
+    rate.ops = vec![ChangeOp::Rate { rating: Rating::Satisfied, reason: "很好".into(), entered_by: None }];
     done(s.apply_change(rate, t0() + Duration::hours(4)).await.unwrap());
     let replies = s.replies_of(id).await.unwrap();
     assert_eq!(replies.len(), 1);
