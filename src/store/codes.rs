@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Postgres, Sqlite, Type};
 
 use crate::domain::{MemberLevel, MemberNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
-use crate::store::{AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, Role, StoreError};
+use crate::store::{AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, DraftStatus, Role, StoreError};
 
 /// Implements `Type` and `Decode` for values stored as text and read back with `$read`, a
 /// `fn(&str) -> Option<Self>`; `$what` names the value in the corruption error.
@@ -47,6 +47,7 @@ text_codes! {
     TopicClass => TopicClass::parse, "topic class";
     TopicStatus => TopicStatus::parse, "topic status";
     AssignmentStatus => AssignmentStatus::parse, "assignment status";
+    DraftStatus => DraftStatus::parse, "reply draft status";
     Role => Role::parse, "user role";
     AudienceKind => AudienceKind::parse, "broadcast audience";
     // Anything but `lead` is read as a co-department, as it always was.

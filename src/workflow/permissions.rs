@@ -67,7 +67,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 13] = [
+    pub const ALL: [Act; 19] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -81,6 +81,12 @@ impl Act {
         Act::CoOpinion,
         Act::Rate,
         Act::Withdraw,
+        Act::ApproveReply,
+        Act::ReclassifyReply,
+        Act::ReturnReply,
+        Act::Countersign,
+        Act::ProposeChanges,
+        Act::SendOn,
     ];
 }
 
@@ -89,7 +95,19 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
     match actor.capacity() {
         Capacity::None => false,
         Capacity::Staff => {
-            matches!(act, Act::View | Act::Accept | Act::Reject | Act::Merge | Act::Assign | Act::Instruct | Act::Adopt)
+            matches!(
+                act,
+                Act::View
+                    | Act::Accept
+                    | Act::Reject
+                    | Act::Merge
+                    | Act::Assign
+                    | Act::Instruct
+                    | Act::Adopt
+                    | Act::ApproveReply
+                    | Act::ReclassifyReply
+                    | Act::ReturnReply
+            )
         }
         Capacity::Member(member_id) => {
             member_id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
@@ -102,7 +120,13 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
                     .iter()
                     .any(|a| a.department_id == department_id && a.status != AssignmentStatus::Superseded),
                 Act::Acknowledge | Act::Return => active.is_some(),
-                Act::Reply => active.is_some_and(|a| a.role == AssignmentRole::Lead),
+                Act::Reply | Act::SendOn => active.is_some_and(|a| a.role == AssignmentRole::Lead),
+                // 会签: a co-department that already sent its view (answered) still countersigns.
+                Act::Countersign | Act::ProposeChanges => facts.assignments.iter().any(|a| {
+                    a.department_id == department_id
+                        && a.role == AssignmentRole::Co
+                        && matches!(a.status, AssignmentStatus::Active | AssignmentStatus::Answered)
+                }),
                 Act::CoOpinion => active.is_some_and(|a| a.role == AssignmentRole::Co),
                 _ => false,
             }
@@ -118,9 +142,13 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Merge => matches!(state, Submitted | Accepted),
         Act::Assign => state == Accepted,
         Act::Instruct => !matches!(state, NotAccepted | Merged | Withdrawn),
-        Act::Adopt => matches!(state, Accepted | Assigned | InProgress | Replied | Reopened | Closed),
+        Act::Adopt => {
+            matches!(state, Accepted | Assigned | InProgress | Countersigning | ReplyReview | Replied | Reopened | Closed)
+        }
         Act::Acknowledge | Act::Return | Act::CoOpinion => matches!(state, Assigned | InProgress | Reopened),
         Act::Reply => matches!(state, Assigned | InProgress | Reopened),
         Act::Rate => state == Replied,
+        Act::ApproveReply | Act::ReclassifyReply | Act::ReturnReply => state == ReplyReview,
+        Act::Countersign | Act::ProposeChanges | Act::SendOn => state == Countersigning,
     }
 }

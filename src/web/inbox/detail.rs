@@ -23,7 +23,7 @@ mod confirm;
 
 /// The acts the detail page offers, in the order it shows them, each with its slug in the form's
 /// path (`/suggestions/{id}/act/{slug}`) and in the locale keys (`web.inbox.detail.act_{slug}`).
-const OFFERED: [(Act, &str); 10] = [
+const OFFERED: [(Act, &str); 16] = [
     (Act::Accept, "accept"),
     (Act::Reject, "reject"),
     (Act::Merge, "merge"),
@@ -34,6 +34,12 @@ const OFFERED: [(Act, &str); 10] = [
     (Act::Return, "return"),
     (Act::Reply, "reply"),
     (Act::CoOpinion, "co_opinion"),
+    (Act::ApproveReply, "approve_reply"),
+    (Act::ReclassifyReply, "reclassify_reply"),
+    (Act::ReturnReply, "return_reply"),
+    (Act::Countersign, "countersign"),
+    (Act::ProposeChanges, "propose_changes"),
+    (Act::SendOn, "send_on"),
 ];
 
 /// The slug of an act the page offers; `""` for one it does not.
@@ -119,6 +125,11 @@ fn offered(user: &CurrentUser, facts: &Facts, act: Act) -> bool {
     // What has been done already is not offered again (`plan` refuses it too).
     match act {
         Act::Adopt => !facts.adopted,
+        // A co-department countersigns a draft once.
+        Act::Countersign | Act::ProposeChanges => {
+            let department_id = actor.department_id();
+            !facts.draft.as_ref().is_some_and(|d| d.countersigns.iter().any(|c| Some(c.department_id) == department_id))
+        }
         Act::Acknowledge => {
             actor.department_id().and_then(|d| facts.active_assignment(d)).is_some_and(|a| !a.acknowledged)
         }
@@ -235,6 +246,14 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
             Command::Reply { class: f.get("class").trim().to_string(), text: f.get("text").to_string(), document: None }
         }
         Act::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
+        Act::ApproveReply => Command::ApproveReply { class: None, reason: String::new() },
+        Act::ReclassifyReply => {
+            Command::ApproveReply { class: Some(f.get("class").trim().to_string()), reason: f.get("reason").to_string() }
+        }
+        Act::ReturnReply => Command::ReturnReply { note: f.get("note").to_string() },
+        Act::Countersign => Command::Countersign { agree: true, text: f.get("text").to_string() },
+        Act::ProposeChanges => Command::Countersign { agree: false, text: f.get("text").to_string() },
+        Act::SendOn => Command::SendOn,
         // Not in `OFFERED`: members rate and withdraw in the bot, and viewing is no form.
         Act::View | Act::Rate | Act::Withdraw => return Err(state.t("workflow.refused.denied")),
     })
@@ -262,6 +281,9 @@ async fn audit_detail(state: &WebState, c: &Command) -> Result<String, WebError>
         }
         Command::Instruct { text } | Command::CoOpinion { text } => text.trim().to_string(),
         Command::Reply { class, text, .. } => format!("{class}：{}", text.trim()),
+        Command::ApproveReply { class: Some(class), reason } => format!("{class}：{}", reason.trim()),
+        Command::ReturnReply { note } => note.trim().to_string(),
+        Command::Countersign { text, .. } => text.trim().to_string(),
         _ => String::new(),
     })
 }
@@ -491,6 +513,9 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             h2 { (t("web.inbox.detail.co_opinions")) }
             ul { @for o in &opinions { li { strong { (o.department_name) } " · " span.muted { (local_time(state, o.at)) } div.text { (o.text) } } } }
         }
+        @if let Some(d) = &facts.draft {
+            (draft_section(state, &facts, d))
+        }
         @if !replies.is_empty() {
             h2 { (t("web.inbox.detail.replies")) }
             @for r in &replies {
@@ -544,6 +569,62 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     Ok(layout::page(state, Some((&user.user, &user.csrf)), "/suggestions", &title, body))
 }
 
+/// The reply on its way to the member (会签 or 督办): its class, text and file, and each
+/// co-department's countersign.
+fn draft_section(state: &WebState, facts: &Facts, d: &crate::store::ReplyDraft) -> Markup {
+    use crate::store::DraftStatus;
+    let t = |k: &str| state.t(k);
+    let heading = match d.countersign_deadline {
+        Some(deadline) if d.status == DraftStatus::Countersign => {
+            state.ta("web.inbox.detail.draft_countersign", &[("deadline", &local_date(state, deadline))])
+        }
+        _ => t("web.inbox.detail.draft"),
+    };
+    let classes = state.app.config.workflow.reply_classes();
+    let class_label = classes.iter().find(|c| c.code == d.reply_class).map(|c| c.label.clone()).unwrap_or_default();
+    let department =
+        facts.assignments.iter().find(|a| a.department_id == d.department_id).map(|a| a.department_name.clone());
+    // Each co-department with its answer, or `None` while it has not countersigned.
+    let countersigns: Vec<(String, Option<String>)> = if d.status == DraftStatus::Countersign {
+        facts
+            .assignments
+            .iter()
+            .filter(|a| a.role == AssignmentRole::Co)
+            .filter(|a| matches!(a.status, AssignmentStatus::Active | AssignmentStatus::Answered))
+            .map(|a| {
+                let answer = d.countersigns.iter().find(|c| c.department_id == a.department_id).map(|c| {
+                    match (c.agreed, c.text.is_empty()) {
+                        (true, true) => t("countersign.agreed"),
+                        (true, false) => state.ta("countersign.agreed_with", &[("text", &c.text)]),
+                        (false, _) => state.ta("countersign.proposed", &[("text", &c.text)]),
+                    }
+                });
+                (a.department_name.clone(), answer)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    html! {
+        h2 id="draft" { (heading) }
+        div.card.reply {
+            div { strong { (department.unwrap_or_default()) } " · " (t("web.inbox.detail.reply_class")) " " (d.reply_class) " " (class_label) " · " span.muted { (local_time(state, d.created_at)) } }
+            div.text { (d.text) }
+            @if let Some(a) = d.attachment() {
+                div.muted { (t("web.inbox.detail.reply_document")) "：" (a.file_name.as_deref().unwrap_or("—")) }
+            }
+            @if !countersigns.is_empty() {
+                h3 { (t("web.inbox.detail.countersigns")) }
+                ul { @for (name, answer) in &countersigns {
+                    li { strong { (name) } "："
+                        @if let Some(answer) = answer { (answer) } @else { span.muted { (t("web.inbox.detail.no_countersign")) } }
+                    }
+                } }
+            }
+        }
+    }
+}
+
 fn actor_kind(kind: &str) -> &str {
     match kind {
         "member" | "staff" | "department" | "api_token" => kind,
@@ -579,6 +660,20 @@ fn action_form(
                 Act::Return => { (text_area("reason", "web.inbox.detail.return_reason")) }
                 Act::Instruct => { (text_area("text", "web.inbox.detail.instruction")) }
                 Act::CoOpinion => { (text_area("text", "web.inbox.detail.opinion")) }
+                Act::ReturnReply => { (text_area("note", "web.inbox.detail.return_note")) }
+                Act::ProposeChanges => { (text_area("text", "web.inbox.detail.proposal")) }
+                Act::ReclassifyReply => {
+                    label { (t("web.inbox.detail.new_class")) select name="class" required {
+                        option value="" { (t("web.inbox.detail.choose")) }
+                        @for c in state.app.config.workflow.reply_classes() {
+                            @let current = facts.draft.as_ref().is_some_and(|d| d.reply_class == c.code);
+                            @if !current {
+                                option value=(c.code) selected[f.get("class") == c.code] { (c.code) " " (c.label) }
+                            }
+                        }
+                    } }
+                    (text_area("reason", "web.inbox.detail.class_reason"))
+                }
                 Act::Merge => {
                     label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder=(reference_example(state)) required; }
                 }

@@ -4,14 +4,19 @@
 mod accept;
 mod acknowledge;
 mod adopt;
+mod approve_reply;
 mod assign;
 mod co_opinion;
+mod countersign;
+mod deliver;
 mod instruct;
 mod merge;
 mod rate;
 mod reject;
 mod reply;
 mod r#return;
+mod return_reply;
+mod send_on;
 mod withdraw;
 
 use super::{Command, Planned, Planner};
@@ -31,5 +36,9 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
         Command::Withdraw => withdraw::plan(p),
+        Command::ApproveReply { class, reason } => approve_reply::plan(p, class.as_deref(), &reason).await,
+        Command::ReturnReply { note } => return_reply::plan(p, &note).await,
+        Command::Countersign { agree, text } => countersign::plan(p, agree, &text).await,
+        Command::SendOn => send_on::plan(p).await,
     }
 }
