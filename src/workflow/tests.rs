@@ -20,24 +20,43 @@ const N: bool = false;
 
 #[test]
 fn state_rules_every_act_in_every_state() {
-    let states = [Submitted, Accepted, NotAccepted, Merged, Withdrawn, Assigned, InProgress, Replied, Reopened, Closed];
+    let states = [
+        Submitted,
+        Accepted,
+        NotAccepted,
+        Merged,
+        Withdrawn,
+        Assigned,
+        InProgress,
+        Countersigning,
+        ReplyReview,
+        Replied,
+        Reopened,
+        Closed,
+    ];
     assert_eq!(states.len(), SuggestionState::ALL.len());
     #[rustfmt::skip]
-    let table: [(Act, [bool; 10]); 13] = [
-        //                   Sub Acc NAc Mrg Wdr Asg InP Rep Reo Clo
-        (Act::View,        [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
-        (Act::Accept,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Reject,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Merge,       [Y,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Assign,      [N,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Instruct,    [Y,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y]),
-        (Act::Adopt,       [N,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y]),
-        (Act::Acknowledge, [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::Return,      [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::Reply,       [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::CoOpinion,   [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::Rate,        [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
-        (Act::Withdraw,    [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+    let table: [(Act, [bool; 12]); 19] = [
+        //                       Sub Acc NAc Mrg Wdr Asg InP Csg Rev Rep Reo Clo
+        (Act::View,            [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Accept,          [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Reject,          [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Merge,           [Y,  Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Assign,          [N,  Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Instruct,        [Y,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Adopt,           [N,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Acknowledge,     [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::Return,          [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::Reply,           [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::CoOpinion,       [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::Rate,            [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
+        (Act::Withdraw,        [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::ApproveReply,    [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+        (Act::ReclassifyReply, [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+        (Act::ReturnReply,     [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+        (Act::Countersign,     [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
+        (Act::ProposeChanges,  [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
+        (Act::SendOn,          [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
     ];
     assert_eq!(table.len(), Act::ALL.len());
     let mut wrong = Vec::new();
