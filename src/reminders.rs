@@ -22,8 +22,8 @@ use tokio::sync::watch;
 
 use crate::app::App;
 use crate::context::Ctx;
-use crate::reply::Keyboard;
 use crate::domain::SuggestionState;
+use crate::reply::Keyboard;
 use crate::store::inbox::{InboxFilter, InboxSort, PageCursor};
 use crate::store::{AssignmentRole, ReminderKind};
 use crate::workflow::{self, notify};
@@ -146,10 +146,18 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
                     if !text.is_empty() {
                         text.push_str("\n\n");
                     }
-                    text.push_str(&texts.t(lang, "reminder.digest_reviews", &[("date", &day), ("count", &waiting.len())]));
+                    text.push_str(&texts.t(
+                        lang,
+                        "reminder.digest_reviews",
+                        &[("date", &day), ("count", &waiting.len())],
+                    ));
                     for (i, s) in waiting.iter().enumerate() {
-                        let args: [(&str, &dyn std::fmt::Display); 4] =
-                            [("n", &(i + 1)), ("reference", &s.reference_no), ("title", &s.title), ("department", &s.departments)];
+                        let args: [(&str, &dyn std::fmt::Display); 4] = [
+                            ("n", &(i + 1)),
+                            ("reference", &s.reference_no),
+                            ("title", &s.title),
+                            ("department", &s.departments),
+                        ];
                         text.push_str("\n\n");
                         text.push_str(&texts.t(lang, "reminder.digest_review_item", &args));
                     }
@@ -247,7 +255,13 @@ mod tests {
             let t0 = at(2025, 3, 3, 2, 0);
             let clock = Arc::new(ManualClock::new(t0));
             let app = App {
-                config: Arc::new(Config::from_layers(None, vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())]).unwrap()),
+                config: Arc::new(
+                    Config::from_layers(
+                        None,
+                        vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())],
+                    )
+                    .unwrap(),
+                ),
                 store: Arc::new(store.clone()),
                 texts: Arc::new(Texts::built_in()),
                 clock: clock.clone(),

@@ -53,7 +53,12 @@ struct Watch(Vec<(i64, usize)>);
 
 impl Watch {
     fn new(bot: &TestBot, p: &People) -> Self {
-        Self([&p.member, &p.staff, &p.lead, &p.co, &p.co2].iter().map(|u| (u.chat_id(), bot.fake.sent_to(u.chat_id()).len())).collect())
+        Self(
+            [&p.member, &p.staff, &p.lead, &p.co, &p.co2]
+                .iter()
+                .map(|u| (u.chat_id(), bot.fake.sent_to(u.chat_id()).len()))
+                .collect(),
+        )
     }
 
     fn new_for(&self, bot: &TestBot, user: &TgUser) -> Vec<SentMessage> {
@@ -110,7 +115,8 @@ async fn a_reply_reaches_the_member_only_once_staff_approve_it() {
     assert!(w.new_for(&bot, &p.member).is_empty(), "the member hears nothing before approval");
     let review = w.new_for(&bot, &p.staff);
     assert_eq!(review.len(), 1, "{}", joined(&review));
-    for part in ["答复待审 PD-2025-0001", "承办单位：区教育局", "答复分类：A 已解决或基本解决/采纳", "区政府实事项目"] {
+    for part in ["答复待审 PD-2025-0001", "承办单位：区教育局", "答复分类：A 已解决或基本解决/采纳", "区政府实事项目"]
+    {
         assert!(review[0].text.contains(part), "the staff's push lacks {part}: {}", review[0].text);
     }
     assert_eq!(review[0].button_texts(), vec!["✅ 通过", "🔤 改分类后通过", "↩️ 退回修改", "📝 领导批示", "⭐ 采纳"]);
@@ -136,7 +142,8 @@ async fn a_reply_reaches_the_member_only_once_staff_approve_it() {
     assert_eq!(last(&approved).text, "✅ 已通过 PD-2025-0001 的答复，已发给委员并通知承办单位。");
     let push = w.new_for(&bot, &p.member);
     assert_eq!(push.len(), 1, "{}", joined(&push));
-    for part in ["当前状态：已答复", "区教育局 已答复", "答复分类：A 已解决或基本解决/采纳", "区政府实事项目"] {
+    for part in ["当前状态：已答复", "区教育局 已答复", "答复分类：A 已解决或基本解决/采纳", "区政府实事项目"]
+    {
         assert!(push[0].text.contains(part), "the member's push lacks {part}: {}", push[0].text);
     }
     assert_eq!(push[0].button_texts(), vec!["满意", "基本满意", "不满意"]);
@@ -175,7 +182,8 @@ async fn staff_approve_a_reply_under_another_class_with_a_reason() {
     let push = w.new_for(&bot, &p.member);
     assert!(push[0].text.contains("答复分类：B 正在解决或列入计划"), "the member sees the new class: {}", push[0].text);
     let told = w.new_for(&bot, &p.lead);
-    for part in ["由「A 已解决或基本解决/采纳」调整为「B 正在解决或列入计划」", "理由：尚未建成，属于列入计划"] {
+    for part in ["由「A 已解决或基本解决/采纳」调整为「B 正在解决或列入计划」", "理由：尚未建成，属于列入计划"]
+    {
         assert!(told[0].text.contains(part), "the department's news lacks {part}: {}", told[0].text);
     }
     assert_eq!(bot.db.scalar("SELECT reply_class FROM replies", &[]).await.text(), "B");
@@ -313,7 +321,11 @@ async fn the_console_reviews_replies_and_departments_cannot() {
     let before = c.inbox_outbox(5001).await.len();
     let dept = c.login("dept").await;
     let page = c
-        .post_confirmed(&format!("/suggestions/{id}/act/reply"), Some(&dept), &[("class", "A"), ("text", "已完成加装。")])
+        .post_confirmed(
+            &format!("/suggestions/{id}/act/reply"),
+            Some(&dept),
+            &[("class", "A"), ("text", "已完成加装。")],
+        )
         .await;
     assert!(page.status.is_redirection(), "{:?}", page.status);
     assert_eq!(c.inbox_state(id).await, SuggestionState::ReplyReview);
@@ -336,7 +348,11 @@ async fn the_console_reviews_replies_and_departments_cannot() {
     let missing = c.post(&format!("/suggestions/{id}/act/reclassify_reply"), Some(&staff), &[("class", "B")]).await;
     assert_eq!(missing.status.as_u16(), 422, "a reason is needed");
     let done = c
-        .post(&format!("/suggestions/{id}/act/reclassify_reply"), Some(&staff), &[("class", "B"), ("reason", "尚在施工")])
+        .post(
+            &format!("/suggestions/{id}/act/reclassify_reply"),
+            Some(&staff),
+            &[("class", "B"), ("reason", "尚在施工")],
+        )
         .await;
     assert!(done.status.is_redirection(), "{:?} {}", done.status, done.body);
     assert_eq!(c.inbox_state(id).await, SuggestionState::Replied);
@@ -363,4 +379,28 @@ async fn a_reply_posted_over_the_api_waits_for_review() {
     assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
     assert_eq!(answer.json["state"], "reply_review");
     assert_eq!(answer.json["state_label"], "答复待审");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_waiting_for_review_is_not_overdue_and_staff_see_it_in_their_digest() {
+    let bot = TestBot::start_with(FakeConfig::default(), &[REVIEW_ON]).await;
+    let p = people(&bot).await;
+    let (acked, _) = assigned(&bot, &p, &[]).await;
+    reply(&bot, &p, &acked, "A 已解决", "已在全区推开。").await;
+
+    // Past the deadline (2025-06-01) and the digest hour: the department is not chased for a reply
+    // it gave, and staff's digest lists the reply waiting for them.
+    at(&bot, "2025-06-10 10:00");
+    let before = bot.fake.sent_to(p.staff.chat_id()).len();
+    let now = jianyan::clock::Clock::now(bot.clock.as_ref());
+    let report = jianyan::reminders::tick(&bot.app, now).await.unwrap();
+    assert_eq!((report.before, report.overdue, report.digest), (0, 0, Some(0)), "{report:?}");
+    let digest = bot.fake.wait_for_new(p.staff.chat_id(), before, support::harness::WAIT).await;
+    for part in
+        ["待审核的答复（2025-06-10，共1条）", "PD-2025-0001《关于完善15分钟社区生活圈的建议》", "承办：区教育局"]
+    {
+        assert!(digest.text.contains(part), "the digest lacks {part}: {}", digest.text);
+    }
+    assert!(!digest.text.contains("逾期"), "nothing is overdue: {}", digest.text);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM reminders").await, 0);
 }

@@ -68,7 +68,10 @@ impl Planner<'_, '_> {
     }
 
     /// Pushes a reply waiting for review (督办, 答复待审) to staff, with 通过 / 改分类后通过 / 退回修改.
-    pub(super) async fn notify_reply_review(&mut self, args: &[(&str, &(dyn Display + Sync))]) -> Result<(), StoreError> {
+    pub(super) async fn notify_reply_review(
+        &mut self,
+        args: &[(&str, &(dyn Display + Sync))],
+    ) -> Result<(), StoreError> {
         let recipients = staff_recipients(self.ctx).await?;
         let (texts, id) = (self.ctx.texts, self.facts.id);
         let keyboard = |lang| review_keyboard(texts, lang, id, SuggestionState::ReplyReview);

@@ -143,7 +143,10 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Assign => state == Accepted,
         Act::Instruct => !matches!(state, NotAccepted | Merged | Withdrawn),
         Act::Adopt => {
-            matches!(state, Accepted | Assigned | InProgress | Countersigning | ReplyReview | Replied | Reopened | Closed)
+            matches!(
+                state,
+                Accepted | Assigned | InProgress | Countersigning | ReplyReview | Replied | Reopened | Closed
+            )
         }
         Act::Acknowledge | Act::Return | Act::CoOpinion => matches!(state, Assigned | InProgress | Reopened),
         Act::Reply => matches!(state, Assigned | InProgress | Reopened),

@@ -111,7 +111,9 @@ impl World {
         let lead = store.add_liaison(lead_dept.id, "教育局联络员", now).await.unwrap();
         let co = store.add_liaison(co_dept.id, "财政局联络员", now).await.unwrap();
         let stranger = store.add_liaison(stranger_dept.id, "绿化局联络员", now).await.unwrap();
-        let config = Config::from_layers(None, vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())]).unwrap();
+        let config =
+            Config::from_layers(None, vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())])
+                .unwrap();
         Self {
             store,
             texts: Texts::built_in(),

@@ -381,13 +381,18 @@ pub async fn reply_drafts_and_countersigns_round_trip(b: &Backend) {
     });
     done(s.apply_change(draft, t0()).await.unwrap());
     let open = s.facts(id).await.unwrap().unwrap().draft.expect("the open draft");
-    assert_eq!((open.status, open.reply_class.as_str(), open.text.as_str()), (DraftStatus::Countersign, "B", "拟列入明年计划。"));
+    assert_eq!(
+        (open.status, open.reply_class.as_str(), open.text.as_str()),
+        (DraftStatus::Countersign, "B", "拟列入明年计划。")
+    );
     assert_eq!(open.countersign_deadline, Some(t0() + chrono::Duration::days(5)));
     assert!(open.countersigns.is_empty());
 
     let countersign = |agreed: bool, key: &str| {
         let mut c = change(id, SuggestionState::Countersigning, SuggestionState::Countersigning, "countersigned");
-        c.ops.push(ChangeOp::Countersign { draft_id: open.id, department_id: co, agreed, text: "补充绿化要求".into() });
+        c.ops.push(ChangeOp::Countersign {
+            draft_id: open.id, department_id: co, agreed, text: "补充绿化要求".into()
+        });
         c.once_key = Some(key.to_string());
         c
     };
@@ -396,7 +401,10 @@ pub async fn reply_drafts_and_countersigns_round_trip(b: &Backend) {
     let open = s.facts(id).await.unwrap().unwrap().draft.expect("still open");
     assert_eq!(open.countersigns.len(), 1);
     let c = &open.countersigns[0];
-    assert_eq!((c.department_id, c.department_name.as_str(), c.agreed, c.text.as_str()), (co, "会签协办局", false, "补充绿化要求"));
+    assert_eq!(
+        (c.department_id, c.department_name.as_str(), c.agreed, c.text.as_str()),
+        (co, "会签协办局", false, "补充绿化要求")
+    );
 
     let mut review = change(id, SuggestionState::Countersigning, SuggestionState::ReplyReview, "countersign_done");
     review.ops.push(ChangeOp::SetDraftStatus { draft_id: open.id, status: DraftStatus::Review, note: String::new() });
@@ -404,7 +412,8 @@ pub async fn reply_drafts_and_countersigns_round_trip(b: &Backend) {
     assert_eq!(s.facts(id).await.unwrap().unwrap().draft.map(|d| d.status), Some(DraftStatus::Review));
 
     let mut back = change(id, SuggestionState::ReplyReview, SuggestionState::InProgress, "reply_returned");
-    back.ops.push(ChangeOp::SetDraftStatus { draft_id: open.id, status: DraftStatus::Returned, note: "请修改".into() });
+    back.ops
+        .push(ChangeOp::SetDraftStatus { draft_id: open.id, status: DraftStatus::Returned, note: "请修改".into() });
     done(s.apply_change(back, t0()).await.unwrap());
     let facts = s.facts(id).await.unwrap().unwrap();
     assert_eq!((facts.state, facts.draft, facts.replies), (SuggestionState::InProgress, None, 0));

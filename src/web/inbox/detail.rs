@@ -247,9 +247,10 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
         }
         Act::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
         Act::ApproveReply => Command::ApproveReply { class: None, reason: String::new() },
-        Act::ReclassifyReply => {
-            Command::ApproveReply { class: Some(f.get("class").trim().to_string()), reason: f.get("reason").to_string() }
-        }
+        Act::ReclassifyReply => Command::ApproveReply {
+            class: Some(f.get("class").trim().to_string()),
+            reason: f.get("reason").to_string(),
+        },
         Act::ReturnReply => Command::ReturnReply { note: f.get("note").to_string() },
         Act::Countersign => Command::Countersign { agree: true, text: f.get("text").to_string() },
         Act::ProposeChanges => Command::Countersign { agree: false, text: f.get("text").to_string() },

@@ -9,8 +9,7 @@ use crate::workflow::{Planned, Planner, Refusal, TEXT_MAX_CHARS, text_of};
 pub(super) async fn plan(p: &mut Planner<'_, '_>, agree: bool, text: &str) -> Planned {
     let (ctx, f) = (p.ctx, p.facts);
     let department_id = p.actor.department_id().ok_or(Refusal::Denied)?;
-    let draft =
-        f.draft.clone().filter(|d| d.status == DraftStatus::Countersign).ok_or(Refusal::WrongState(f.state))?;
+    let draft = f.draft.clone().filter(|d| d.status == DraftStatus::Countersign).ok_or(Refusal::WrongState(f.state))?;
     if draft.countersigns.iter().any(|c| c.department_id == department_id) {
         return Err(Refusal::AlreadyDone.into());
     }

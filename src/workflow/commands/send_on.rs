@@ -23,8 +23,7 @@ pub(super) fn co_departments(f: &Facts) -> Vec<AssignmentInfo> {
 pub(super) async fn plan(p: &mut Planner<'_, '_>) -> Planned {
     let (ctx, f) = (p.ctx, p.facts);
     let lead = p.own_assignment()?;
-    let draft =
-        f.draft.clone().filter(|d| d.status == DraftStatus::Countersign).ok_or(Refusal::WrongState(f.state))?;
+    let draft = f.draft.clone().filter(|d| d.status == DraftStatus::Countersign).ok_or(Refusal::WrongState(f.state))?;
     let co = co_departments(f);
     let lang = ctx.texts.lang_for(None);
     let mut summary = Vec::new();
@@ -57,7 +56,8 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>) -> Planned {
             ("text", &draft.text),
         ])
         .await?;
-        let ops = vec![ChangeOp::SetDraftStatus { draft_id: draft.id, status: DraftStatus::Review, note: String::new() }];
+        let ops =
+            vec![ChangeOp::SetDraftStatus { draft_id: draft.id, status: DraftStatus::Review, note: String::new() }];
         return Ok(p.change(ReplyReview, "countersign_done", summary, ops));
     }
     let document = draft.attachment();
