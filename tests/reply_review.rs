@@ -404,3 +404,45 @@ async fn a_reply_waiting_for_review_is_not_overdue_and_staff_see_it_in_their_dig
     assert!(!digest.text.contains("逾期"), "nothing is overdue: {}", digest.text);
     assert_eq!(bot.count("SELECT COUNT(*) FROM reminders").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn countersigning_and_review_in_the_console() {
+    let c = Console::start_with(&[REVIEW_ON, COUNTERSIGN_ON]).await;
+    c.inbox_bind("PD001", 5001).await;
+    let (id, _) = c.inbox_assigned("关于老旧小区改造的建议", true).await;
+    c.inbox_run_as("dept", id, Command::Acknowledge).await;
+    let (lead, co, staff) = (c.login("dept").await, c.login("dept2").await, c.login("staff").await);
+    let path = |act: &str| format!("/suggestions/{id}/act/{act}");
+    let reply = [("class", "B"), ("text", "拟列入2026年改造计划。")];
+    assert!(c.post_confirmed(&path("reply"), Some(&lead), &reply).await.status.is_redirection());
+    assert_eq!(c.inbox_state(id).await, SuggestionState::Countersigning);
+
+    // The co-department reads the draft with its two answers offered; the lead only sending on.
+    let page = c.get(&format!("/suggestions/{id}"), Some(&co)).await;
+    assert!(page.body.contains("会签中的答复") && page.body.contains("拟列入2026年改造计划。"), "{}", page.body);
+    assert!(page.body.contains("act-countersign") && page.body.contains("act-propose_changes"));
+    let page = c.get(&format!("/suggestions/{id}"), Some(&lead)).await;
+    assert!(page.body.contains("act-send_on") && !page.body.contains("act-countersign"));
+    let early = c.post(&path("send_on"), Some(&lead), &[]).await;
+    assert_eq!(early.status.as_u16(), 422);
+    assert!(early.body.contains("还有协办单位没有会签"), "{}", early.body);
+
+    let proposed = c.post(&path("propose_changes"), Some(&co), &[("text", "请写明资金来源。")]).await;
+    assert!(proposed.status.is_redirection(), "{:?} {}", proposed.status, proposed.body);
+    let page = c.get(&format!("/suggestions/{id}"), Some(&co)).await;
+    assert!(!page.body.contains("act-propose_changes"), "a co-department countersigns once");
+    let page = c.get(&format!("/suggestions/{id}"), Some(&lead)).await;
+    assert!(page.body.contains("修改意见：请写明资金来源。"), "{}", page.body);
+    assert!(c.post(&path("send_on"), Some(&lead), &[]).await.status.is_redirection());
+    assert_eq!(c.inbox_state(id).await, SuggestionState::ReplyReview);
+    assert!(!c.inbox_outbox(5001).await.iter().any(|m| m.contains("改造计划")), "the member has nothing yet");
+
+    assert!(c.post(&path("approve_reply"), Some(&staff), &[]).await.status.is_redirection());
+    assert_eq!(c.inbox_state(id).await, SuggestionState::Replied);
+    assert!(c.inbox_outbox(5001).await.last().unwrap().contains("拟列入2026年改造计划。"));
+    let page = c.get(&format!("/suggestions/{id}"), Some(&staff)).await;
+    for event in ["主办单位答复送会签", "协办单位会签", "会签完成，答复送出", "区政协审核通过答复"]
+    {
+        assert!(page.body.contains(event), "the timeline lacks {event}");
+    }
+}
