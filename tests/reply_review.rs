@@ -158,8 +158,16 @@ async fn a_reply_reaches_the_member_only_once_staff_approve_it() {
     bot.tap(&p.member, &push[0], "满意").await;
     assert_eq!(state(&bot).await, "closed");
     let events = bot.db.texts("SELECT event FROM timeline_events ORDER BY id", &[]).await;
-    let tail: Vec<&str> = events.iter().rev().take(3).rev().map(String::as_str).collect();
-    assert_eq!(tail, ["reply_submitted", "reply_approved", "closed"]);
+    let tail: Vec<&str> = events.iter().rev().take(4).rev().map(String::as_str).collect();
+    assert_eq!(tail, ["reply_submitted", "reply_approved", "replied", "closed"]);
+    // The member's timeline shows the reply as it reached them, and nothing of the review.
+    let my = bot.say(&p.member, "/my").await;
+    let detail = joined(&bot.tap(&p.member, last(&my), "PD-2025-0001").await);
+    assert!(
+        detail.contains("2025-04-16 09:00 承办单位答复：A 已解决或基本解决/采纳：已列入2025年区政府实事项目。"),
+        "{detail}"
+    );
+    assert!(!detail.contains("审核") && !detail.contains("答复待审"), "{detail}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

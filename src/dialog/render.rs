@@ -62,7 +62,7 @@ pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], offset: Fi
 }
 
 /// Timeline events between the committee and departments that members do not see: routing, and
-/// a reply on its way (会签, 督办) until it reaches the member.
+/// a reply on its way (会签, 督办); the member sees the reply as it reached them (`replied`).
 const INTERNAL_EVENTS: &[&str] = &[
     "co_opinion",
     "returned",
@@ -71,6 +71,8 @@ const INTERNAL_EVENTS: &[&str] = &[
     "countersign_done",
     "reply_submitted",
     "reply_returned",
+    "reply_approved",
+    "reply_reclassified",
 ];
 
 /// A suggestion as its member sees it: internal routing events left out, and a reply being

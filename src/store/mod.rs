@@ -554,6 +554,12 @@ pub enum ChangeOp {
         status: DraftStatus,
         note: String,
     },
+    /// A further timeline event by the same actor, after the change's own: the reply the member
+    /// reads (`replied`) when staff approve it or the lead sends it on after 会签.
+    Event {
+        event: &'static str,
+        text: String,
+    },
     /// A co-department's answer to a draft reply.
     Countersign {
         draft_id: i64,

@@ -461,6 +461,19 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                 .execute(&mut **tx)
                 .await?;
             }
+            ChangeOp::Event { event, text } => {
+                sqlx::query(
+                    "INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(sid)
+                .bind(now)
+                .bind(change.actor_kind)
+                .bind(change.actor_id)
+                .bind(*event)
+                .bind(text)
+                .execute(&mut **tx)
+                .await?;
+            }
             ChangeOp::Countersign { draft_id, department_id, agreed, text } => {
                 sqlx::query(
                     "INSERT INTO countersigns (draft_id, department_id, agreed, text, at) VALUES ($1, $2, $3, $4, $5)",

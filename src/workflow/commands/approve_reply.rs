@@ -29,6 +29,8 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, class: Option<&str>, reason: &
     let document = draft.attachment();
     let mut ops = deliver(p, &lead, &code, &label, &draft.text, document.as_ref());
     ops.push(ChangeOp::SetDraftStatus { draft_id: draft.id, status: DraftStatus::Delivered, note: reason.clone() });
+    // The reply itself, as the member's timeline shows every reply.
+    ops.push(ChangeOp::Event { event: "replied", text: format!("{label}：{}", draft.text) });
     let reference = f.reference_no.clone();
     let reclassified = code != draft.reply_class;
     if reclassified {
@@ -48,7 +50,6 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, class: Option<&str>, reason: &
             None,
         )
         .await?;
-        let text = if reason.is_empty() { label } else { format!("{label}：{reason}") };
-        Ok(p.change(Replied, "reply_approved", text, ops))
+        Ok(p.change(Replied, "reply_approved", label, ops))
     }
 }

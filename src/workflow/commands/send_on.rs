@@ -63,5 +63,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>) -> Planned {
     let document = draft.attachment();
     let mut ops = deliver(p, &lead, &draft.reply_class, &label, &draft.text, document.as_ref());
     ops.push(ChangeOp::SetDraftStatus { draft_id: draft.id, status: DraftStatus::Delivered, note: String::new() });
+    // The reply itself, as the member's timeline shows every reply.
+    ops.push(ChangeOp::Event { event: "replied", text: format!("{label}：{}", draft.text) });
     Ok(p.change(Replied, "countersign_done", summary, ops))
 }
