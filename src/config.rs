@@ -158,6 +158,15 @@ pub struct Workflow {
     pub deadline_months: u32,
     pub reopen_days: i64,
     pub reply_classes: Vec<String>,
+    /// 督办: a department's reply goes to staff, who approve it (perhaps with another class) or
+    /// send it back, before the member sees it. Off: the reply reaches the member at once.
+    pub review_replies: bool,
+    /// 会签: the lead department's draft reply goes first to each co-department, which agrees or
+    /// proposes changes; the lead sends it on when all have answered or `countersign_days` passed.
+    pub countersign: bool,
+    /// Days the co-departments have to countersign a draft reply before the lead may send it on
+    /// without them.
+    pub countersign_days: i64,
 }
 
 /// A reply class (答复分类): a short code and its label.

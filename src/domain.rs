@@ -105,6 +105,18 @@ pub enum Act {
     Withdraw,
     /// Staff record a rating a member gave by phone, on paper or in person (代为评价).
     RecordRating,
+    /// 督办: staff pass a department's reply on to the member as it is.
+    ApproveReply,
+    /// 督办: staff pass a reply on with another reply class (and a reason).
+    ReclassifyReply,
+    /// 督办: staff send a reply back to the department with a note.
+    ReturnReply,
+    /// 会签: a co-department agrees with the lead's draft reply.
+    Countersign,
+    /// 会签: a co-department proposes changes to the lead's draft reply.
+    ProposeChanges,
+    /// 会签: the lead department sends its countersigned draft on.
+    SendOn,
 }
 
 labelled_enum! {
@@ -146,9 +158,23 @@ labelled_enum! {
         Withdrawn => "已撤回", "withdrawn";
         Assigned => "已交办", "assigned";
         InProgress => "办理中", "in_progress";
+        Countersigning => "会签中", "countersigning";
+        ReplyReview => "答复待审", "reply_review";
         Replied => "已答复", "replied";
         Reopened => "重新办理", "reopened";
         Closed => "办结", "closed";
+    }
+}
+
+impl SuggestionState {
+    /// The state as the member is shown it: a reply being countersigned (会签) or reviewed by
+    /// staff (督办) is still 办理中 to the member, who hears of the reply only once it is approved
+    /// (issue 12, part 2).
+    pub fn as_member_sees(self) -> Self {
+        match self {
+            Self::Countersigning | Self::ReplyReview => Self::InProgress,
+            other => other,
+        }
     }
 }
 

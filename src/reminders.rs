@@ -12,6 +12,8 @@
 //!   `reminders.digest_hour`, staff get the list of suggestions whose lead department is overdue.
 //!   The day is recorded even when nothing is overdue (and then nothing is sent): the digest of a
 //!   day is decided once, and something that falls overdue later that day is in the next one.
+//!   The digest also lists the replies waiting for staff's review (督办, 答复待审); such a reply is
+//!   not overdue for its department, which is neither reminded nor listed as overdue for it.
 
 use std::time::Duration;
 
@@ -20,7 +22,9 @@ use tokio::sync::watch;
 
 use crate::app::App;
 use crate::context::Ctx;
+use crate::domain::SuggestionState;
 use crate::reply::Keyboard;
+use crate::store::inbox::{InboxFilter, InboxSort, PageCursor};
 use crate::store::{AssignmentRole, ReminderKind};
 use crate::workflow::{self, notify};
 
@@ -106,10 +110,17 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
     if local.hour() >= app.config.reminders.digest_hour {
         let day = local.format("%Y-%m-%d").to_string();
         let overdue = app.store.overdue_suggestions(now).await?;
+        // Replies waiting for staff's review (督办) are listed after the overdue ones.
+        let filter = InboxFilter { state: Some(SuggestionState::ReplyReview), ..InboxFilter::default() };
+        let waiting = app.store.inbox(&filter, InboxSort::Oldest, &PageCursor::First, DIGEST_MAX_ITEMS).await?.rows;
         let mut messages = Vec::new();
-        if !overdue.is_empty() {
+        if !overdue.is_empty() || !waiting.is_empty() {
             let digest = |lang| {
-                let mut text = texts.t(lang, "reminder.digest_header", &[("date", &day), ("count", &overdue.len())]);
+                let mut text = if overdue.is_empty() {
+                    String::new()
+                } else {
+                    texts.t(lang, "reminder.digest_header", &[("date", &day), ("count", &overdue.len())])
+                };
                 for (i, s) in overdue.iter().take(DIGEST_MAX_ITEMS).enumerate() {
                     let item = texts.t(
                         lang,
@@ -130,6 +141,26 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
                     let more = texts.t(lang, "reminder.digest_more", &[("count", &(overdue.len() - DIGEST_MAX_ITEMS))]);
                     text.push_str("\n\n");
                     text.push_str(&more);
+                }
+                if !waiting.is_empty() {
+                    if !text.is_empty() {
+                        text.push_str("\n\n");
+                    }
+                    text.push_str(&texts.t(
+                        lang,
+                        "reminder.digest_reviews",
+                        &[("date", &day), ("count", &waiting.len())],
+                    ));
+                    for (i, s) in waiting.iter().enumerate() {
+                        let args: [(&str, &dyn std::fmt::Display); 4] = [
+                            ("n", &(i + 1)),
+                            ("reference", &s.reference_no),
+                            ("title", &s.title),
+                            ("department", &s.departments),
+                        ];
+                        text.push_str("\n\n");
+                        text.push_str(&texts.t(lang, "reminder.digest_review_item", &args));
+                    }
                 }
                 text
             };
@@ -224,7 +255,13 @@ mod tests {
             let t0 = at(2025, 3, 3, 2, 0);
             let clock = Arc::new(ManualClock::new(t0));
             let app = App {
-                config: Arc::new(Config::from_layers(None, Vec::new()).unwrap()),
+                config: Arc::new(
+                    Config::from_layers(
+                        None,
+                        vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())],
+                    )
+                    .unwrap(),
+                ),
                 store: Arc::new(store.clone()),
                 texts: Arc::new(Texts::built_in()),
                 clock: clock.clone(),

@@ -41,6 +41,8 @@ pub const TABLES: &[&str] = &[
     "opinions",
     "replies",
     "ratings",
+    "reply_drafts",
+    "countersigns",
     "reminders",
     "digests",
     "broadcasts",

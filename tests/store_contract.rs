@@ -45,6 +45,7 @@ macro_rules! suite {
                 workflow::submission_is_stored_whole_with_its_receipt,
                 workflow::change_planned_on_a_stale_state_conflicts_and_writes_nothing,
                 workflow::once_only_action_done_twice_conflicts,
+                workflow::reply_drafts_and_countersigns_round_trip,
                 workflow::failed_commit_leaves_nothing,
                 workflow::reference_numbers_are_sequential_per_year,
                 workflow::reference_numbers_have_no_gaps_under_concurrency,

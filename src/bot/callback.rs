@@ -5,7 +5,7 @@
 //! before choices were typed decodes to the same choice:
 //! - the member's draft: `n:<nonce>:t:<topic>`, `n:<nonce>:k:<kind>`, `n:<nonce>:done`,
 //!   `n:<nonce>:p:<action>`; `s:<id>` opens a suggestion; `new` and `new:<topic>` start one;
-//! - notifications: `r:<a|r|m|s|i|d>:<id>` (staff), `d:<k|r|y|o>:<id>` (departments),
+//! - notifications: `r:<a|r|m|s|i|d|p|c|b>:<id>` (staff), `d:<k|r|y|o|g|h|n>:<id>` (departments),
 //!   `rt:<id>:<reply_no>:<s|b|d|x>` (ratings);
 //! - wizards: `w:<nonce>:<op>` (staff), `dw:<nonce>:<op>` (liaisons); pages `q:<id>`, `dq:<id>`;
 //! - broadcasts: `b:<nonce>:<action>`, `b:l`, `b:p:<id>`, `b:c:<id>`, `b:cc:<id>`.
@@ -27,17 +27,27 @@ const PREVIEW: [(PreviewAction, &str); 7] = [
     (PreviewAction::RewriteBody, "rewrite"),
 ];
 
-const REVIEW: [(Act, &str); 6] = [
+const REVIEW: [(Act, &str); 9] = [
     (Act::Accept, "a"),
     (Act::Reject, "r"),
     (Act::Merge, "m"),
     (Act::Assign, "s"),
     (Act::Instruct, "i"),
     (Act::Adopt, "d"),
+    (Act::ApproveReply, "p"),
+    (Act::ReclassifyReply, "c"),
+    (Act::ReturnReply, "b"),
 ];
 
-const DEPARTMENT: [(Act, &str); 4] =
-    [(Act::Acknowledge, "k"), (Act::Return, "r"), (Act::Reply, "y"), (Act::CoOpinion, "o")];
+const DEPARTMENT: [(Act, &str); 7] = [
+    (Act::Acknowledge, "k"),
+    (Act::Return, "r"),
+    (Act::Reply, "y"),
+    (Act::CoOpinion, "o"),
+    (Act::Countersign, "g"),
+    (Act::ProposeChanges, "h"),
+    (Act::SendOn, "n"),
+];
 
 const RATING: [(RatingChoice, &str); 4] = [
     (RatingChoice::Rate(Rating::Satisfied), "s"),

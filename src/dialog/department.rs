@@ -11,6 +11,7 @@ use super::workflow_ui::parse_reference;
 use super::{Dialogue, Input, render};
 use crate::choice::{ChoiceId, WizardOp};
 use crate::conversation::ChatCommand;
+use crate::domain::SuggestionState;
 use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{AssignmentRole, Attachment, Facts, Liaison, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal, TEXT_MAX_CHARS};
@@ -128,9 +129,15 @@ impl Dialogue<'_, '_> {
         suggestion_id: i64,
     ) -> Result<(), StoreError> {
         self.drop_task();
-        if act == Act::Acknowledge {
+        let at_once = match act {
+            Act::Acknowledge => Some(Command::Acknowledge),
+            Act::Countersign => Some(Command::Countersign { agree: true, text: String::new() }),
+            Act::SendOn => Some(Command::SendOn),
+            _ => None,
+        };
+        if let Some(command) = at_once {
             let actor = Actor::Liaison(liaison);
-            return self.act_as(&actor, suggestion_id, Command::Acknowledge, &[message_id], true).await;
+            return self.act_as(&actor, suggestion_id, command, &[message_id], true).await;
         }
         if let Err(refusal) = self.precheck(&Actor::Liaison(liaison), suggestion_id, act).await? {
             self.refuse(&refusal, true);
@@ -139,6 +146,7 @@ impl Dialogue<'_, '_> {
         let asks = match act {
             Act::Return => DepartmentAsk::ReturnReason,
             Act::CoOpinion => DepartmentAsk::Opinion,
+            Act::ProposeChanges => DepartmentAsk::Proposal,
             _ => DepartmentAsk::Reply(Box::new(ReplyDraft {
                 step: ReplyStep::Class,
                 class: None,
@@ -279,6 +287,7 @@ impl Dialogue<'_, '_> {
         act: Act,
         facts: &Facts,
         suggestion_id: i64,
+        new_state: SuggestionState,
     ) -> Result<(String, Keyboard), StoreError> {
         let reference = facts.reference_no.as_str();
         let role = facts.active_assignment(liaison.department_id).map(|a| a.role);
@@ -297,7 +306,19 @@ impl Dialogue<'_, '_> {
             }
             Act::Return => (self.ta("department.returned", &[("reference", &reference)]), Keyboard::None),
             Act::CoOpinion => (self.ta("department.opinion_sent", &[("reference", &reference)]), Keyboard::None),
-            Act::Reply => (self.ta("department.replied", &[("reference", &reference)]), Keyboard::None),
+            Act::Reply | Act::SendOn => {
+                let key = match (act, new_state) {
+                    (_, SuggestionState::ReplyReview) if act == Act::Reply => "department.reply_in_review",
+                    (_, SuggestionState::ReplyReview) => "department.sent_on_review",
+                    (_, SuggestionState::Countersigning) => "department.reply_in_countersign",
+                    (Act::SendOn, _) => "department.sent_on",
+                    _ => "department.replied",
+                };
+                (self.ta(key, &[("reference", &reference)]), Keyboard::None)
+            }
+            Act::Countersign | Act::ProposeChanges => {
+                (self.ta("department.countersign_sent", &[("reference", &reference)]), Keyboard::None)
+            }
             _ => return Err(StoreError::Corrupt(format!("a department cannot {act:?}"))),
         };
         Ok((text, keyboard))
@@ -429,7 +450,19 @@ impl Dialogue<'_, '_> {
             if let Some(opinions) = self.opinions_text(&opinions) {
                 let _ = write!(text, "\n\n{opinions}");
             }
-            let keyboard = self.department_keyboard(a.suggestion_id, a.role, a.acknowledged);
+            // A reply on its way: the lead sends it on after 会签, a co-department countersigns it,
+            // and while staff review it there is nothing to do.
+            let (texts, lang) = (self.ctx.texts, self.lang);
+            let keyboard = match (a.state, a.role) {
+                (SuggestionState::Countersigning, AssignmentRole::Lead) => {
+                    workflow::send_on_keyboard(texts, lang, a.suggestion_id)
+                }
+                (SuggestionState::Countersigning, AssignmentRole::Co) => {
+                    workflow::countersign_keyboard(texts, lang, a.suggestion_id)
+                }
+                (SuggestionState::ReplyReview, _) => Keyboard::None,
+                _ => self.department_keyboard(a.suggestion_id, a.role, a.acknowledged),
+            };
             self.out.say(Action::with_keyboard(text, keyboard));
         }
         if list.len() > PAGE {

@@ -52,7 +52,9 @@ impl World {
         let lead_dept = store.add_department("区教育局", None).await.unwrap();
         store.add_department("区财政局", None).await.unwrap();
         let lead = store.add_liaison(lead_dept.id, "教育局联络员", now).await.unwrap();
-        let config = Config::from_layers(None, Vec::new()).unwrap();
+        let config =
+            Config::from_layers(None, vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())])
+                .unwrap();
         Self { store, texts: Texts::built_in(), config, now, member, staff, lead, lead_dept, _dir: dir }
     }
 

@@ -45,7 +45,7 @@ pub fn preview(texts: &Texts, lang: Lang, draft: &Draft, topic: Option<&Topic>) 
 pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], offset: FixedOffset) -> String {
     let mut out = texts.t(lang, "my.header", &[("count", &list.len())]);
     for s in list {
-        let state = texts.t(lang, &format!("state.{}", s.state.code()), &[]);
+        let state = texts.t(lang, &format!("state.{}", s.state.as_member_sees().code()), &[]);
         let date = s.created_at.with_timezone(&offset).format("%Y-%m-%d");
         let _ = write!(
             out,
@@ -61,13 +61,26 @@ pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], offset: Fi
     out
 }
 
-/// Timeline events between the committee and departments that members do not see.
-const INTERNAL_EVENTS: &[&str] = &["co_opinion", "returned"];
+/// Timeline events between the committee and departments that members do not see: routing, and
+/// a reply on its way (会签, 督办); the member sees the reply as it reached them (`replied`).
+const INTERNAL_EVENTS: &[&str] = &[
+    "co_opinion",
+    "returned",
+    "countersign_requested",
+    "countersigned",
+    "countersign_done",
+    "reply_submitted",
+    "reply_returned",
+    "reply_approved",
+    "reply_reclassified",
+];
 
-/// A suggestion as its member sees it: internal routing events left out.
+/// A suggestion as its member sees it: internal routing events left out, and a reply being
+/// countersigned or reviewed shown as 办理中 (`SuggestionState::as_member_sees`).
 pub fn suggestion_for_member(texts: &Texts, lang: Lang, s: &Suggestion, offset: FixedOffset) -> String {
     let mut visible = s.clone();
     visible.timeline.retain(|e| !INTERNAL_EVENTS.contains(&e.event.as_str()));
+    visible.state = visible.state.as_member_sees();
     suggestion(texts, lang, &visible, offset)
 }
 

@@ -13,6 +13,7 @@ use crate::choice::{ChoiceId, WizardOp};
 use crate::conversation::ChatCommand;
 use crate::domain::SuggestionState;
 use crate::reply::{Action, Choice, Keyboard};
+use crate::store::inbox::{InboxFilter, InboxSort, PageCursor};
 use crate::store::{AssignmentRole, Change, ChangeOp, Facts, Staff, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal};
 use chrono::{Months, NaiveDate, Utc};
@@ -145,7 +146,11 @@ impl Dialogue<'_, '_> {
         match act {
             Act::Accept => self.act_as(&Actor::Staff(staff), suggestion_id, Command::Accept, &[message_id], true).await,
             Act::Adopt => self.act_as(&Actor::Staff(staff), suggestion_id, Command::Adopt, &[message_id], true).await,
-            Act::Reject | Act::Merge | Act::Instruct | Act::Assign => {
+            Act::ApproveReply => {
+                let command = Command::ApproveReply { class: None, reason: String::new() };
+                self.act_as(&Actor::Staff(staff), suggestion_id, command, &[message_id], true).await
+            }
+            Act::Reject | Act::Merge | Act::Instruct | Act::Assign | Act::ReclassifyReply | Act::ReturnReply => {
                 if let Err(refusal) = self.precheck(&Actor::Staff(staff), suggestion_id, act).await? {
                     self.refuse(&refusal, true);
                     return Ok(());
@@ -154,6 +159,8 @@ impl Dialogue<'_, '_> {
                     Act::Reject => StaffAsk::RejectReason,
                     Act::Merge => StaffAsk::MergeTarget,
                     Act::Instruct => StaffAsk::Instruction,
+                    Act::ReclassifyReply => StaffAsk::Reclassify,
+                    Act::ReturnReply => StaffAsk::ReturnReplyNote,
                     _ => {
                         if self.ctx.store.departments().await?.is_empty() {
                             let text = self.t("staff.assign_no_departments");
@@ -297,6 +304,8 @@ impl Dialogue<'_, '_> {
             Act::Instruct => self.ta("staff.instructed", &[("reference", &reference)]),
             Act::Adopt => self.ta("staff.adopted", &[("reference", &reference)]),
             Act::Assign => self.assigned_text(&reference, change).await?,
+            Act::ApproveReply | Act::ReclassifyReply => self.ta("staff.reply_approved", &[("reference", &reference)]),
+            Act::ReturnReply => self.ta("staff.reply_returned", &[("reference", &reference)]),
             _ => return Err(StoreError::Corrupt(format!("staff cannot {act:?}"))),
         };
         let adopted = facts.adopted || act == Act::Adopt;
@@ -395,7 +404,11 @@ impl Dialogue<'_, '_> {
 
     /// One page of the review queue: the suggestions after `after_id`, oldest first, each with its buttons.
     async fn review_page(&mut self, after_id: i64) -> Result<(), StoreError> {
+        let waiting_replies = if after_id == 0 { self.reply_queue().await? } else { 0 };
         let queue = self.ctx.store.review_queue_after(after_id, QUEUE_SCAN).await?;
+        if queue.is_empty() && waiting_replies > 0 {
+            return Ok(());
+        }
         if queue.is_empty() {
             let text = self.t("staff.queue_empty");
             self.out.say(Action::with_keyboard(text, self.staff_menu()));
@@ -418,6 +431,41 @@ impl Dialogue<'_, '_> {
             self.out.say(Action::with_keyboard(text, keyboard));
         }
         Ok(())
+    }
+
+    /// The replies waiting for review (督办, 答复待审), oldest first, each with 通过 / 改分类后通过 /
+    /// 退回修改; returns how many were listed.
+    async fn reply_queue(&mut self) -> Result<usize, StoreError> {
+        let filter = InboxFilter { state: Some(SuggestionState::ReplyReview), ..InboxFilter::default() };
+        let page = self.ctx.store.inbox(&filter, InboxSort::Oldest, &PageCursor::First, PAGE).await?;
+        if page.rows.is_empty() {
+            return Ok(0);
+        }
+        let text = self.ta("staff.reply_queue_header", &[("count", &page.rows.len())]);
+        self.out.say(Action::text(text));
+        let classes = self.ctx.config.workflow.reply_classes();
+        for row in &page.rows {
+            let Some(facts) = self.ctx.store.facts(row.id).await? else { continue };
+            let Some(draft) = &facts.draft else { continue };
+            let department = facts.lead().map(|a| a.department_name.clone()).unwrap_or_default();
+            let class = classes
+                .iter()
+                .find(|c| c.code == draft.reply_class)
+                .map_or_else(|| draft.reply_class.clone(), |c| format!("{} {}", c.code, c.label));
+            let text = self.ta(
+                "staff.reply_queue_item",
+                &[
+                    ("reference", &facts.reference_no),
+                    ("title", &facts.title),
+                    ("department", &department),
+                    ("class", &class),
+                    ("text", &draft.text),
+                ],
+            );
+            let keyboard = self.staff_keyboard(facts.id, facts.state, facts.adopted);
+            self.out.say(Action::with_keyboard(text, keyboard));
+        }
+        Ok(page.rows.len())
     }
 
     async fn queue_item(&mut self, suggestion_id: i64) -> Result<(), StoreError> {

@@ -28,6 +28,13 @@ impl Asks for StaffAsk {
             Self::RejectReason => Some(Command::Reject { reason: text }),
             Self::MergeTarget => Some(Command::Merge { into_reference: text }),
             Self::Instruction => Some(Command::Instruct { text }),
+            Self::ReturnReplyNote => Some(Command::ReturnReply { note: text }),
+            Self::Reclassify => {
+                // "B 理由": the new reply class, then the reason.
+                let typed = text.trim();
+                let (class, reason) = typed.split_once(char::is_whitespace).unwrap_or((typed, ""));
+                Some(Command::ApproveReply { class: Some(class.to_string()), reason: reason.to_string() })
+            }
             Self::Assign(_) => None,
         }
     }
@@ -37,6 +44,8 @@ impl Asks for StaffAsk {
             Self::RejectReason => Some("staff.ask_reject_reason"),
             Self::MergeTarget => Some("staff.ask_merge_target"),
             Self::Instruction => Some("staff.ask_instruction"),
+            Self::ReturnReplyNote => Some("staff.ask_return_reply"),
+            Self::Reclassify => Some("staff.ask_reclassify"),
             Self::Assign(_) => None,
         }
     }
@@ -48,6 +57,7 @@ impl Asks for DepartmentAsk {
         match self {
             Self::ReturnReason => Some(Command::Return { reason: text }),
             Self::Opinion => Some(Command::CoOpinion { text }),
+            Self::Proposal => Some(Command::Countersign { agree: false, text }),
             Self::Reply(_) => None,
         }
     }
@@ -56,6 +66,7 @@ impl Asks for DepartmentAsk {
         match self {
             Self::ReturnReason => Some("department.ask_return_reason"),
             Self::Opinion => Some("department.ask_opinion"),
+            Self::Proposal => Some("department.ask_proposal"),
             Self::Reply(_) => None,
         }
     }
@@ -173,7 +184,7 @@ impl Dialogue<'_, '_> {
         let Some(facts) = before else { return Err(StoreError::Corrupt("a planned change without facts".into())) };
         let (text, keyboard) = match actor {
             Actor::Staff(_) => self.staff_done(act, &facts, &change).await?,
-            Actor::Liaison(liaison) => self.department_done(liaison, act, &facts, suggestion_id)?,
+            Actor::Liaison(liaison) => self.department_done(liaison, act, &facts, suggestion_id, change.new_state)?,
             _ => return Err(StoreError::Corrupt(format!("a task acted on as {act:?} by neither staff nor liaison"))),
         };
         self.out.change = Some(change);
@@ -219,6 +230,10 @@ impl Dialogue<'_, '_> {
 
     fn text_question(&self, key: &str, facts: &Facts) -> String {
         let lead = facts.lead().map(|a| a.department_name.clone()).unwrap_or_default();
-        self.ta(key, &[("reference", &facts.reference_no), ("title", &facts.title), ("lead", &lead)])
+        let classes = self.ctx.config.workflow.reply_classes();
+        let classes = classes.iter().map(|c| format!("{} {}", c.code, c.label)).collect::<Vec<_>>().join("；");
+        let args: [(&str, &dyn std::fmt::Display); 4] =
+            [("reference", &facts.reference_no), ("title", &facts.title), ("lead", &lead), ("classes", &classes)];
+        self.ta(key, &args)
     }
 }

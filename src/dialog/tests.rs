@@ -51,7 +51,9 @@ impl Harness {
         store.import_members(&[row("PD001", "张三"), row("PD002", "李四")], now).await.unwrap();
         let other = store.add_topic(topic("建设现代化产业体系", false), now).await.unwrap().id;
         let pinned = store.add_topic(topic("\"十五五\"规划编制", true), now).await.unwrap().id;
-        let config = Config::from_layers(None, Vec::new()).unwrap();
+        let config =
+            Config::from_layers(None, vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())])
+                .unwrap();
         Self {
             store,
             texts: Texts::built_in(),

@@ -41,6 +41,7 @@ pub(super) fn input_refusal(refusal: &Refusal) -> bool {
             | Refusal::UnknownReference
             | Refusal::MergeIntoItself
             | Refusal::MergeTargetClosed
+            | Refusal::UnknownReplyClass
     )
 }
 

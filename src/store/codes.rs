@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Postgres, Sqlite, Type};
 
 use crate::domain::{EntryChannel, MemberLevel, MemberNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
-use crate::store::{AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, Role, StoreError};
+use crate::store::{AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, DraftStatus, Role, StoreError};
 
 /// Implements `Type` and `Decode` for values stored as text and read back with `$read`, a
 /// `fn(&str) -> Option<Self>`; `$what` names the value in the corruption error.
@@ -48,6 +48,7 @@ text_codes! {
     TopicStatus => TopicStatus::parse, "topic status";
     EntryChannel => EntryChannel::parse, "entry channel";
     AssignmentStatus => AssignmentStatus::parse, "assignment status";
+    DraftStatus => DraftStatus::parse, "reply draft status";
     Role => Role::parse, "user role";
     AudienceKind => AudienceKind::parse, "broadcast audience";
     // Anything but `lead` is read as a co-department, as it always was.

@@ -409,6 +409,70 @@ pub struct AssignmentInfo {
     pub acknowledged: bool,
 }
 
+/// Where a lead department's reply is on its way to the member (`reply_drafts.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftStatus {
+    /// With the co-departments (会签).
+    Countersign,
+    /// With staff (督办).
+    Review,
+    /// Gone on to the member (it is a row of `replies` now).
+    Delivered,
+    /// Sent back to the department by staff, with a note.
+    Returned,
+}
+
+impl DraftStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Countersign => "countersign",
+            Self::Review => "review",
+            Self::Delivered => "delivered",
+            Self::Returned => "returned",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Countersign, Self::Review, Self::Delivered, Self::Returned].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A lead department's reply waiting to go on to the member: being countersigned by the
+/// co-departments (会签) or reviewed by staff (督办). One row of `reply_drafts` with the
+/// co-departments' answers to it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReplyDraft {
+    pub id: i64,
+    pub department_id: i64,
+    pub reply_class: String,
+    pub text: String,
+    /// JSON attachment metadata, as `replies.document`.
+    pub document: Option<String>,
+    pub status: DraftStatus,
+    /// Until when the co-departments may countersign (会签 only).
+    pub countersign_deadline: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The co-departments' answers so far, oldest first.
+    #[sqlx(skip)]
+    pub countersigns: Vec<Countersign>,
+}
+
+impl ReplyDraft {
+    /// The attached file, if the draft has one.
+    pub fn attachment(&self) -> Option<Attachment> {
+        self.document.as_deref().and_then(|d| serde_json::from_str(d).ok())
+    }
+}
+
+/// A co-department's answer to a draft reply (会签): agreed, or changes proposed in `text`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Countersign {
+    pub department_id: i64,
+    pub department_name: String,
+    pub agreed: bool,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
 /// What the workflow needs to know about a suggestion to decide who may do what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts {
@@ -424,6 +488,8 @@ pub struct Facts {
     pub assignments: Vec<AssignmentInfo>,
     /// The keys of the once-only actions already done to it (`Change::once_key`).
     pub once_keys: Vec<String>,
+    /// The reply being countersigned or reviewed, if any (states 会签中 and 答复待审).
+    pub draft: Option<ReplyDraft>,
 }
 
 impl Facts {
@@ -490,6 +556,34 @@ pub enum ChangeOp {
         reason: String,
         /// Staff recorded it for the member (代为评价); `None` when the member rated.
         entered_by: Option<EnteredBy>,
+    },
+    /// The lead department's reply kept as a draft for 会签 or 督办 (`reply_drafts`).
+    DraftReply {
+        department_id: i64,
+        reply_class: String,
+        text: String,
+        document: Option<String>,
+        status: DraftStatus,
+        countersign_deadline: Option<DateTime<Utc>>,
+    },
+    /// A draft moves on (to review, to the member) or is sent back, with staff's note or reason.
+    SetDraftStatus {
+        draft_id: i64,
+        status: DraftStatus,
+        note: String,
+    },
+    /// A further timeline event by the same actor, after the change's own: the reply the member
+    /// reads (`replied`) when staff approve it or the lead sends it on after 会签.
+    Event {
+        event: &'static str,
+        text: String,
+    },
+    /// A co-department's answer to a draft reply.
+    Countersign {
+        draft_id: i64,
+        department_id: i64,
+        agreed: bool,
+        text: String,
     },
 }
 

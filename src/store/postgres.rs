@@ -43,6 +43,32 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The suggestion's reply draft being countersigned or reviewed, with its countersigns.
+    async fn open_draft(&self, suggestion_id: i64) -> Result<Option<ReplyDraft>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, department_id, reply_class, text, document, status, countersign_deadline, created_at
+             FROM reply_drafts WHERE suggestion_id = $1 AND status IN ('countersign', 'review') ORDER BY id DESC LIMIT 1",
+        )
+        .bind(suggestion_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut draft: ReplyDraft = read(&row)?;
+        draft.countersigns = sqlx::query(
+            "SELECT c.department_id, d.name AS department_name, c.agreed, c.text, c.at
+             FROM countersigns c JOIN departments d ON d.id = c.department_id WHERE c.draft_id = $1 ORDER BY c.id",
+        )
+        .bind(draft.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(read)
+        .collect::<Result<Vec<Countersign>>>()?;
+        Ok(Some(draft))
+    }
+
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) with a pool
     /// of up to `max_connections`, and applies pending migrations (`migrations/postgres/`).
     ///
@@ -406,6 +432,60 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                 .bind(now)
                 .bind(entered_by.map(|e| e.user_id))
                 .bind(entered_by.map(|e| e.channel.code()))
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::DraftReply { department_id, reply_class, text, document, status, countersign_deadline } => {
+                sqlx::query(
+                    "INSERT INTO reply_drafts (suggestion_id, department_id, reply_class, text, document, status,
+                                               countersign_deadline, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(sid)
+                .bind(department_id)
+                .bind(reply_class)
+                .bind(text)
+                .bind(document)
+                .bind(status.as_str())
+                .bind(countersign_deadline)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::SetDraftStatus { draft_id, status, note } => {
+                sqlx::query(
+                    "UPDATE reply_drafts SET status = $1, note = $2, decided_at = $3 WHERE id = $4 AND suggestion_id = $5",
+                )
+                .bind(status.as_str())
+                .bind(note)
+                .bind(now)
+                .bind(draft_id)
+                .bind(sid)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::Event { event, text } => {
+                sqlx::query(
+                    "INSERT INTO timeline_events (suggestion_id, at, actor_kind, actor_id, event, text) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(sid)
+                .bind(now)
+                .bind(change.actor_kind)
+                .bind(change.actor_id)
+                .bind(*event)
+                .bind(text)
+                .execute(&mut **tx)
+                .await?;
+            }
+            ChangeOp::Countersign { draft_id, department_id, agreed, text } => {
+                sqlx::query(
+                    "INSERT INTO countersigns (draft_id, department_id, agreed, text, at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(draft_id)
+                .bind(department_id)
+                .bind(agreed)
+                .bind(text)
+                .bind(now)
                 .execute(&mut **tx)
                 .await?;
             }
@@ -1198,6 +1278,7 @@ impl WorkflowStore for PgStore {
         .bind(suggestion_id)
         .fetch_all(&self.pool)
         .await?;
+        let draft = self.open_draft(suggestion_id).await?;
         let chat: Option<i64> = row.try_get("telegram_chat_id")?;
         let unreachable: Option<DateTime<Utc>> = row.try_get("unreachable_at")?;
         Ok(Some(Facts {
@@ -1215,6 +1296,7 @@ impl WorkflowStore for PgStore {
             replies: row.try_get("replies")?,
             assignments,
             once_keys,
+            draft,
         }))
     }
 
@@ -1342,7 +1424,7 @@ impl WorkflowStore for PgStore {
         let sql = format!(
             "SELECT COUNT(*),
                     COUNT(*) FILTER (WHERE adopted_at IS NOT NULL),
-                    COUNT(*) FILTER (WHERE state IN ('assigned', 'in_progress', 'reopened') AND deadline IS NOT NULL AND deadline < $1)
+                    COUNT(*) FILTER (WHERE state IN ('assigned', 'in_progress', 'countersigning', 'reopened') AND deadline IS NOT NULL AND deadline < $1)
              FROM suggestions WHERE member_id NOT IN {TEST_MEMBERS}"
         );
         let (suggestions, adopted, overdue): (i64, i64, i64) =

@@ -15,6 +15,11 @@ pub fn review_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64, state: Sug
         acts.iter().filter(|(act, _)| allowed_in(*act, state)).map(|(act, key)| b(key, *act)).collect()
     };
     let rows: Vec<Vec<Choice>> = [
+        offer(&[
+            (Act::ApproveReply, "review.approve_reply"),
+            (Act::ReclassifyReply, "review.reclassify_reply"),
+            (Act::ReturnReply, "review.return_reply"),
+        ]),
         offer(&[(Act::Accept, "review.accept"), (Act::Reject, "review.reject"), (Act::Assign, "review.assign")]),
         offer(&[(Act::Merge, "review.merge"), (Act::Instruct, "review.instruct"), (Act::Adopt, "review.adopt")]),
     ]
@@ -36,6 +41,21 @@ pub fn department_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64, role: 
         answer,
         b("department.return", Act::Return),
     ]])
+}
+
+/// A co-department's buttons under the lead's draft reply (会签): agree, or propose changes.
+pub fn countersign_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64) -> Keyboard {
+    let b = |key: &str, act| Choice::new(texts.t(lang, key, &[]), ChoiceId::Department { act, suggestion_id });
+    Keyboard::Choices(vec![vec![
+        b("department.countersign_agree", Act::Countersign),
+        b("department.countersign_propose", Act::ProposeChanges),
+    ]])
+}
+
+/// The lead department's button to send its countersigned draft on (会签 done).
+pub fn send_on_keyboard(texts: &Texts, lang: Lang, suggestion_id: i64) -> Keyboard {
+    let b = |key: &str, act| Choice::new(texts.t(lang, key, &[]), ChoiceId::Department { act, suggestion_id });
+    Keyboard::Choices(vec![vec![b("department.send_on", Act::SendOn)]])
 }
 
 /// The member's rating buttons under a department's reply; `reply_no` is that reply's number

@@ -19,7 +19,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 
-pub use keyboards::{department_keyboard, rating_keyboard, review_keyboard};
+pub use keyboards::{countersign_keyboard, department_keyboard, rating_keyboard, review_keyboard, send_on_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
 pub use permissions::{Act, Actor, allowed_in, permitted};
 pub use refusal::Refusal;
@@ -77,6 +77,25 @@ pub enum Command {
         reason: String,
         channel: EntryChannel,
     },
+    /// 督办: staff pass the reply waiting for review on to the member; with `class`, under that
+    /// reply class instead of the department's, for `reason` (recorded on the timeline).
+    ApproveReply {
+        class: Option<String>,
+        reason: String,
+    },
+    /// 督办: staff send the reply waiting for review back to the lead department with a note.
+    ReturnReply {
+        note: String,
+    },
+    /// 会签: a co-department agrees with the lead's draft reply (`agree`, `text` optional) or
+    /// proposes changes (`text`).
+    Countersign {
+        agree: bool,
+        text: String,
+    },
+    /// 会签: the lead department sends its draft on, once every co-department answered or the
+    /// countersign deadline passed.
+    SendOn,
 }
 
 impl Command {
@@ -95,6 +114,12 @@ impl Command {
             Command::Rate { .. } => Act::Rate,
             Command::Withdraw => Act::Withdraw,
             Command::RecordRating { .. } => Act::RecordRating,
+            Command::ApproveReply { class: None, .. } => Act::ApproveReply,
+            Command::ApproveReply { class: Some(_), .. } => Act::ReclassifyReply,
+            Command::ReturnReply { .. } => Act::ReturnReply,
+            Command::Countersign { agree: true, .. } => Act::Countersign,
+            Command::Countersign { agree: false, .. } => Act::ProposeChanges,
+            Command::SendOn => Act::SendOn,
         }
     }
 }
@@ -170,6 +195,11 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
         Command::Acknowledge => assignment().map(|id| format!("acknowledged:{id}")),
         Command::Return { .. } => assignment().map(|id| format!("returned:{id}")),
         Command::CoOpinion { .. } => assignment().map(|id| format!("co_opinion:{id}")),
+        // A co-department answers each draft once (`countersigns` is unique per draft too).
+        Command::Countersign { .. } => {
+            let department_id = actor.department_id()?;
+            facts.draft.as_ref().map(|d| format!("countersigned:{}:{department_id}", d.id))
+        }
         _ => None,
     }
 }

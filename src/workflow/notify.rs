@@ -5,7 +5,7 @@ use std::fmt::Display;
 
 use chrono::{DateTime, Utc};
 
-use super::{Planner, department_keyboard};
+use super::{Planner, countersign_keyboard, department_keyboard, review_keyboard, send_on_keyboard};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::domain::SuggestionState;
@@ -30,7 +30,8 @@ impl Planner<'_, '_> {
     ) {
         let lang = self.member_lang();
         let t = self.ctx.texts;
-        let state = t.t(lang, &format!("state.{}", new_state.code()), &[]);
+        // A reply being countersigned or reviewed is still 办理中 to the member.
+        let state = t.t(lang, &format!("state.{}", new_state.as_member_sees().code()), &[]);
         let body = t.t(lang, key, args);
         let text = t.t(
             lang,
@@ -63,6 +64,46 @@ impl Planner<'_, '_> {
     ) -> Result<(), StoreError> {
         let recipients = staff_recipients(self.ctx).await?;
         self.notify_each(&recipients, Addressee::Staff, key, &plain_args(args), |_| Keyboard::None);
+        Ok(())
+    }
+
+    /// Pushes a reply waiting for review (督办, 答复待审) to staff, with 通过 / 改分类后通过 / 退回修改.
+    pub(super) async fn notify_reply_review(
+        &mut self,
+        args: &[(&str, &(dyn Display + Sync))],
+    ) -> Result<(), StoreError> {
+        let recipients = staff_recipients(self.ctx).await?;
+        let (texts, id) = (self.ctx.texts, self.facts.id);
+        let keyboard = |lang| review_keyboard(texts, lang, id, SuggestionState::ReplyReview);
+        self.notify_each(&recipients, Addressee::Staff, "notify.staff_reply_review", &plain_args(args), keyboard);
+        Ok(())
+    }
+
+    /// Pushes the lead's draft reply to a co-department (会签), with 同意 / 提修改意见.
+    pub(super) async fn notify_countersign(
+        &mut self,
+        department_id: i64,
+        args: &[(&str, &(dyn Display + Sync))],
+    ) -> Result<(), StoreError> {
+        let recipients = self.ctx.store.liaison_recipients(department_id).await?;
+        let (texts, id) = (self.ctx.texts, self.facts.id);
+        let keyboard = |lang| countersign_keyboard(texts, lang, id);
+        let args = plain_args(args);
+        self.notify_each(&recipients, Addressee::Department(department_id), "notify.dept_countersign", &args, keyboard);
+        Ok(())
+    }
+
+    /// Pushes a notification to the lead department with the button to send its draft on (会签).
+    pub(super) async fn notify_lead_send_on(
+        &mut self,
+        department_id: i64,
+        key: &str,
+        args: &[(&str, &(dyn Display + Sync))],
+    ) -> Result<(), StoreError> {
+        let recipients = self.ctx.store.liaison_recipients(department_id).await?;
+        let (texts, id) = (self.ctx.texts, self.facts.id);
+        let keyboard = |lang| send_on_keyboard(texts, lang, id);
+        self.notify_each(&recipients, Addressee::Department(department_id), key, &plain_args(args), keyboard);
         Ok(())
     }
 

@@ -67,7 +67,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 14] = [
+    pub const ALL: [Act; 20] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -82,6 +82,12 @@ impl Act {
         Act::Rate,
         Act::Withdraw,
         Act::RecordRating,
+        Act::ApproveReply,
+        Act::ReclassifyReply,
+        Act::ReturnReply,
+        Act::Countersign,
+        Act::ProposeChanges,
+        Act::SendOn,
     ];
 }
 
@@ -104,6 +110,9 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
                     | Act::Instruct
                     | Act::Adopt
                     | Act::RecordRating
+                    | Act::ApproveReply
+                    | Act::ReclassifyReply
+                    | Act::ReturnReply
             )
         }
         Capacity::Member(member_id) => {
@@ -117,7 +126,13 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
                     .iter()
                     .any(|a| a.department_id == department_id && a.status != AssignmentStatus::Superseded),
                 Act::Acknowledge | Act::Return => active.is_some(),
-                Act::Reply => active.is_some_and(|a| a.role == AssignmentRole::Lead),
+                Act::Reply | Act::SendOn => active.is_some_and(|a| a.role == AssignmentRole::Lead),
+                // 会签: a co-department that already sent its view (answered) still countersigns.
+                Act::Countersign | Act::ProposeChanges => facts.assignments.iter().any(|a| {
+                    a.department_id == department_id
+                        && a.role == AssignmentRole::Co
+                        && matches!(a.status, AssignmentStatus::Active | AssignmentStatus::Answered)
+                }),
                 Act::CoOpinion => active.is_some_and(|a| a.role == AssignmentRole::Co),
                 _ => false,
             }
@@ -133,9 +148,16 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Merge => matches!(state, Submitted | Accepted),
         Act::Assign => state == Accepted,
         Act::Instruct => !matches!(state, NotAccepted | Merged | Withdrawn),
-        Act::Adopt => matches!(state, Accepted | Assigned | InProgress | Replied | Reopened | Closed),
+        Act::Adopt => {
+            matches!(
+                state,
+                Accepted | Assigned | InProgress | Countersigning | ReplyReview | Replied | Reopened | Closed
+            )
+        }
         Act::Acknowledge | Act::Return | Act::CoOpinion => matches!(state, Assigned | InProgress | Reopened),
         Act::Reply => matches!(state, Assigned | InProgress | Reopened),
         Act::Rate | Act::RecordRating => state == Replied,
+        Act::ApproveReply | Act::ReclassifyReply | Act::ReturnReply => state == ReplyReview,
+        Act::Countersign | Act::ProposeChanges | Act::SendOn => state == Countersigning,
     }
 }

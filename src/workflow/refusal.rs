@@ -19,6 +19,8 @@ pub enum Refusal {
     MergeIntoItself,
     MergeTargetClosed,
     StaleRating,
+    /// 会签: the lead sends the draft on before every co-department answered or the deadline passed.
+    CountersignPending,
 }
 
 impl Refusal {
@@ -40,6 +42,7 @@ impl Refusal {
             Refusal::MergeIntoItself => t("workflow.refused.merge_into_itself", &[]),
             Refusal::MergeTargetClosed => t("workflow.refused.merge_target_closed", &[]),
             Refusal::StaleRating => t("workflow.refused.stale_rating", &[]),
+            Refusal::CountersignPending => t("workflow.refused.countersign_pending", &[]),
         }
     }
 }

@@ -20,25 +20,44 @@ const N: bool = false;
 
 #[test]
 fn state_rules_every_act_in_every_state() {
-    let states = [Submitted, Accepted, NotAccepted, Merged, Withdrawn, Assigned, InProgress, Replied, Reopened, Closed];
+    let states = [
+        Submitted,
+        Accepted,
+        NotAccepted,
+        Merged,
+        Withdrawn,
+        Assigned,
+        InProgress,
+        Countersigning,
+        ReplyReview,
+        Replied,
+        Reopened,
+        Closed,
+    ];
     assert_eq!(states.len(), SuggestionState::ALL.len());
     #[rustfmt::skip]
-    let table: [(Act, [bool; 10]); 14] = [
-        //                   Sub Acc NAc Mrg Wdr Asg InP Rep Reo Clo
-        (Act::View,        [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
-        (Act::Accept,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Reject,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Merge,       [Y,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Assign,      [N,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::Instruct,    [Y,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y]),
-        (Act::Adopt,       [N,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y]),
-        (Act::Acknowledge, [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::Return,      [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::Reply,       [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::CoOpinion,   [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
-        (Act::Rate,        [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
-        (Act::Withdraw,    [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
-        (Act::RecordRating,[N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
+    let table: [(Act, [bool; 12]); 20] = [
+        //                       Sub Acc NAc Mrg Wdr Asg InP Csg Rev Rep Reo Clo
+        (Act::View,            [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Accept,          [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Reject,          [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Merge,           [Y,  Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Assign,          [N,  Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Instruct,        [Y,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Adopt,           [N,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::Acknowledge,     [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::Return,          [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::Reply,           [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::CoOpinion,       [N,  N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N]),
+        (Act::Rate,            [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
+        (Act::Withdraw,        [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::ApproveReply,    [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+        (Act::ReclassifyReply, [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+        (Act::ReturnReply,     [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+        (Act::Countersign,     [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
+        (Act::ProposeChanges,  [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
+        (Act::SendOn,          [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
+        (Act::RecordRating,    [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
     ];
     assert_eq!(table.len(), Act::ALL.len());
     let mut wrong = Vec::new();
@@ -93,7 +112,9 @@ impl World {
         let lead = store.add_liaison(lead_dept.id, "教育局联络员", now).await.unwrap();
         let co = store.add_liaison(co_dept.id, "财政局联络员", now).await.unwrap();
         let stranger = store.add_liaison(stranger_dept.id, "绿化局联络员", now).await.unwrap();
-        let config = Config::from_layers(None, Vec::new()).unwrap();
+        let config =
+            Config::from_layers(None, vec![("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string())])
+                .unwrap();
         Self {
             store,
             texts: Texts::built_in(),

@@ -358,3 +358,63 @@ pub async fn effects_apply_in_order_after_the_submission(b: &Backend) {
     assert!(matches!(s.commit_with(c, effects).await.unwrap(), Committed::AlreadyProcessed));
     assert_eq!(s.recent_broadcasts(10).await.unwrap().len(), 1, "the effects are not applied again");
 }
+
+/// A reply kept as a draft (会签, 督办): `Facts::draft` holds the open one with the countersigns in
+/// the order given; once it moves on (delivered, returned) there is no open draft, and the reply
+/// the member reads is a row of `replies` only when delivered. A co-department countersigns once.
+pub async fn reply_drafts_and_countersigns_round_trip(b: &Backend) {
+    use jianyan::store::DraftStatus;
+    let s = &*b.store;
+    let m = member(s, "W090").await;
+    let lead = s.add_department("会签主办局", None).await.unwrap().id;
+    let co = s.add_department("会签协办局", None).await.unwrap().id;
+    let deadline = t0() + chrono::Duration::days(90);
+    let (id, _) = assigned(s, m.id, lead, deadline).await;
+    let mut draft = change(id, SuggestionState::Assigned, SuggestionState::Countersigning, "countersign_requested");
+    draft.ops.push(ChangeOp::DraftReply {
+        department_id: lead,
+        reply_class: "B".into(),
+        text: "拟列入明年计划。".into(),
+        document: None,
+        status: DraftStatus::Countersign,
+        countersign_deadline: Some(t0() + chrono::Duration::days(5)),
+    });
+    done(s.apply_change(draft, t0()).await.unwrap());
+    let open = s.facts(id).await.unwrap().unwrap().draft.expect("the open draft");
+    assert_eq!(
+        (open.status, open.reply_class.as_str(), open.text.as_str()),
+        (DraftStatus::Countersign, "B", "拟列入明年计划。")
+    );
+    assert_eq!(open.countersign_deadline, Some(t0() + chrono::Duration::days(5)));
+    assert!(open.countersigns.is_empty());
+
+    let countersign = |agreed: bool, key: &str| {
+        let mut c = change(id, SuggestionState::Countersigning, SuggestionState::Countersigning, "countersigned");
+        c.ops.push(ChangeOp::Countersign {
+            draft_id: open.id, department_id: co, agreed, text: "补充绿化要求".into()
+        });
+        c.once_key = Some(key.to_string());
+        c
+    };
+    done(s.apply_change(countersign(false, "countersigned:1"), t0()).await.unwrap());
+    assert!(matches!(s.apply_change(countersign(true, "countersigned:1"), t0()).await.unwrap(), Committed::Conflict));
+    let open = s.facts(id).await.unwrap().unwrap().draft.expect("still open");
+    assert_eq!(open.countersigns.len(), 1);
+    let c = &open.countersigns[0];
+    assert_eq!(
+        (c.department_id, c.department_name.as_str(), c.agreed, c.text.as_str()),
+        (co, "会签协办局", false, "补充绿化要求")
+    );
+
+    let mut review = change(id, SuggestionState::Countersigning, SuggestionState::ReplyReview, "countersign_done");
+    review.ops.push(ChangeOp::SetDraftStatus { draft_id: open.id, status: DraftStatus::Review, note: String::new() });
+    done(s.apply_change(review, t0()).await.unwrap());
+    assert_eq!(s.facts(id).await.unwrap().unwrap().draft.map(|d| d.status), Some(DraftStatus::Review));
+
+    let mut back = change(id, SuggestionState::ReplyReview, SuggestionState::InProgress, "reply_returned");
+    back.ops
+        .push(ChangeOp::SetDraftStatus { draft_id: open.id, status: DraftStatus::Returned, note: "请修改".into() });
+    done(s.apply_change(back, t0()).await.unwrap());
+    let facts = s.facts(id).await.unwrap().unwrap();
+    assert_eq!((facts.state, facts.draft, facts.replies), (SuggestionState::InProgress, None, 0));
+}

@@ -86,10 +86,19 @@ impl Console {
     /// A fresh database with accounts `admin`, `staff`, `dept` (区教育局) and `dept2` (区财政局),
     /// all with password [`PASSWORD`], members PD001 张三 and PD002 李四, and one open topic.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Like `start`, with settings changed by `extra` (environment-style keys). Replies reach the
+    /// member at once (`workflow.review_replies` off) unless `extra` turns 督办 on.
+    pub async fn start_with(extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let place = Place::create().await;
         let mut settings = place.settings(dir.path());
         settings.push(("JIANYAN_WEB__SECURE_COOKIES".to_string(), "false".to_string()));
+        settings.push(("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string()));
+        settings.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        settings.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = jianyan::config::Config::from_layers(None, settings).unwrap();
         let (store, db) = place.open(&config, 4).await;
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 2, 0, 0).unwrap()));

@@ -52,6 +52,9 @@ pub fn config_with(dir: &std::path::Path, extra: &[(String, String)]) -> Config 
         // The fake server does not enforce Telegram's limits unless a test asks it to.
         ("JIANYAN_DELIVERY__GLOBAL_PER_SECOND".to_string(), "10000".to_string()),
         ("JIANYAN_DELIVERY__PER_CHAT_PER_SECOND".to_string(), "1000".to_string()),
+        // Tests written before 督办 expect a reply to reach the member at once; the review's own
+        // tests (tests/reply_review.rs) turn it on.
+        ("JIANYAN_WORKFLOW__REVIEW_REPLIES".to_string(), "false".to_string()),
     ];
     env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     env.extend(extra.iter().cloned());

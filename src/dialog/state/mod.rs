@@ -195,6 +195,10 @@ pub enum StaffAsk {
     MergeTarget,
     /// 领导批示: the instruction's text.
     Instruction,
+    /// 督办 退回修改: the note to the department.
+    ReturnReplyNote,
+    /// 督办 改分类后通过: the new reply class and the reason, typed as "B 理由".
+    Reclassify,
     /// 交办: lead department → co-departments → deadline → confirmation.
     Assign(AssignDraft),
 }
@@ -207,6 +211,8 @@ pub enum DepartmentAsk {
     ReturnReason,
     /// 协办意见: the co-department's view.
     Opinion,
+    /// 会签: the co-department's proposed changes to the lead's draft reply.
+    Proposal,
     /// 答复: reply class → text → optional document → preview → send.
     Reply(Box<ReplyDraft>),
 }

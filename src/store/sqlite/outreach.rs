@@ -8,7 +8,7 @@ use super::*;
 const REACHABLE: &str = "m.status = 'active' AND m.telegram_chat_id IS NOT NULL AND m.unreachable_at IS NULL";
 
 /// Suggestion states in which a department is still expected to answer.
-const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
+const BEING_HANDLED: &str = "('assigned', 'in_progress', 'countersigning', 'reopened')";
 
 /// Outbox rows per INSERT statement when queueing a broadcast (5 parameters each).
 const INSERT_CHUNK: usize = 200;

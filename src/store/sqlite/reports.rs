@@ -6,9 +6,10 @@ use super::*;
 use crate::store::reports::*;
 
 /// Suggestion states in which a department is still expected to answer.
-const BEING_HANDLED: &str = "('assigned', 'in_progress', 'reopened')";
+const BEING_HANDLED: &str = "('assigned', 'in_progress', 'countersigning', 'reopened')";
 /// States of a suggestion that was accepted, whatever happened after.
-const ACCEPTED_OR_LATER: &str = "('accepted', 'assigned', 'in_progress', 'replied', 'reopened', 'closed')";
+const ACCEPTED_OR_LATER: &str =
+    "('accepted', 'assigned', 'in_progress', 'countersigning', 'reply_review', 'replied', 'reopened', 'closed')";
 
 /// The condition on `suggestions s` for a scope, and the department it binds, if any.
 /// Test members' suggestions (the dialog preview's) are never counted.

@@ -116,7 +116,9 @@ fn refusal_error(state: &WebState, ctx: &Ctx<'_>, refusal: &Refusal, call: &Acti
                 WebError::api(StatusCode::FORBIDDEN, "forbidden", message)
             }
         }
-        Refusal::WrongState(_) => WebError::api(StatusCode::CONFLICT, "wrong_state", message),
+        Refusal::WrongState(_) | Refusal::CountersignPending => {
+            WebError::api(StatusCode::CONFLICT, "wrong_state", message)
+        }
         Refusal::AlreadyDone | Refusal::StaleRating => WebError::api(StatusCode::CONFLICT, "already_done", message),
         Refusal::EmptyText | Refusal::TooLong(_) => WebError::field(state, call.text_field, message),
         Refusal::UnknownReplyClass => {

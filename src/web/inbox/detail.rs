@@ -23,7 +23,7 @@ mod confirm;
 
 /// The acts the detail page offers, in the order it shows them, each with its slug in the form's
 /// path (`/suggestions/{id}/act/{slug}`) and in the locale keys (`web.inbox.detail.act_{slug}`).
-const OFFERED: [(Act, &str); 11] = [
+const OFFERED: [(Act, &str); 17] = [
     (Act::Accept, "accept"),
     (Act::Reject, "reject"),
     (Act::Merge, "merge"),
@@ -35,6 +35,12 @@ const OFFERED: [(Act, &str); 11] = [
     (Act::Reply, "reply"),
     (Act::CoOpinion, "co_opinion"),
     (Act::RecordRating, "record_rating"),
+    (Act::ApproveReply, "approve_reply"),
+    (Act::ReclassifyReply, "reclassify_reply"),
+    (Act::ReturnReply, "return_reply"),
+    (Act::Countersign, "countersign"),
+    (Act::ProposeChanges, "propose_changes"),
+    (Act::SendOn, "send_on"),
 ];
 
 /// The slug of an act the page offers; `""` for one it does not.
@@ -122,6 +128,11 @@ fn offered(user: &CurrentUser, facts: &Facts, act: Act) -> bool {
     // What has been done already is not offered again (`plan` refuses it too).
     match act {
         Act::Adopt => !facts.adopted,
+        // A co-department countersigns a draft once.
+        Act::Countersign | Act::ProposeChanges => {
+            let department_id = actor.department_id();
+            !facts.draft.as_ref().is_some_and(|d| d.countersigns.iter().any(|c| Some(c.department_id) == department_id))
+        }
         Act::Acknowledge => {
             actor.department_id().and_then(|d| facts.active_assignment(d)).is_some_and(|a| !a.acknowledged)
         }
@@ -254,6 +265,15 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
             let reply_no = f.get("reply_no").trim().parse().unwrap_or(0);
             Command::RecordRating { reply_no, rating, reason: f.get("reason").to_string(), channel }
         }
+        Act::ApproveReply => Command::ApproveReply { class: None, reason: String::new() },
+        Act::ReclassifyReply => Command::ApproveReply {
+            class: Some(f.get("class").trim().to_string()),
+            reason: f.get("reason").to_string(),
+        },
+        Act::ReturnReply => Command::ReturnReply { note: f.get("note").to_string() },
+        Act::Countersign => Command::Countersign { agree: true, text: f.get("text").to_string() },
+        Act::ProposeChanges => Command::Countersign { agree: false, text: f.get("text").to_string() },
+        Act::SendOn => Command::SendOn,
         // Not in `OFFERED`: members rate and withdraw in the bot, and viewing is no form.
         Act::View | Act::Rate | Act::Withdraw => return Err(state.t("workflow.refused.denied")),
     })
@@ -287,6 +307,9 @@ async fn audit_detail(state: &WebState, c: &Command) -> Result<String, WebError>
             let detail = state.ta("web.audit.detail_record_rating", &[("rating", &label), ("channel", &channel)]);
             if reason.trim().is_empty() { detail } else { format!("{detail}：{}", reason.trim()) }
         }
+        Command::ApproveReply { class: Some(class), reason } => format!("{class}：{}", reason.trim()),
+        Command::ReturnReply { note } => note.trim().to_string(),
+        Command::Countersign { text, .. } => text.trim().to_string(),
         _ => String::new(),
     })
 }
@@ -529,6 +552,9 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             h2 { (t("web.inbox.detail.co_opinions")) }
             ul { @for o in &opinions { li { strong { (o.department_name) } " · " span.muted { (local_time(state, o.at)) } div.text { (o.text) } } } }
         }
+        @if let Some(d) = &facts.draft {
+            (draft_section(state, &facts, d))
+        }
         @if !replies.is_empty() {
             h2 { (t("web.inbox.detail.replies")) }
             @for r in &replies {
@@ -582,6 +608,62 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     Ok(layout::page(state, Some((&user.user, &user.csrf)), "/suggestions", &title, body))
 }
 
+/// The reply on its way to the member (会签 or 督办): its class, text and file, and each
+/// co-department's countersign.
+fn draft_section(state: &WebState, facts: &Facts, d: &crate::store::ReplyDraft) -> Markup {
+    use crate::store::DraftStatus;
+    let t = |k: &str| state.t(k);
+    let heading = match d.countersign_deadline {
+        Some(deadline) if d.status == DraftStatus::Countersign => {
+            state.ta("web.inbox.detail.draft_countersign", &[("deadline", &local_date(state, deadline))])
+        }
+        _ => t("web.inbox.detail.draft"),
+    };
+    let classes = state.app.config.workflow.reply_classes();
+    let class_label = classes.iter().find(|c| c.code == d.reply_class).map(|c| c.label.clone()).unwrap_or_default();
+    let department =
+        facts.assignments.iter().find(|a| a.department_id == d.department_id).map(|a| a.department_name.clone());
+    // Each co-department with its answer, or `None` while it has not countersigned.
+    let countersigns: Vec<(String, Option<String>)> = if d.status == DraftStatus::Countersign {
+        facts
+            .assignments
+            .iter()
+            .filter(|a| a.role == AssignmentRole::Co)
+            .filter(|a| matches!(a.status, AssignmentStatus::Active | AssignmentStatus::Answered))
+            .map(|a| {
+                let answer = d.countersigns.iter().find(|c| c.department_id == a.department_id).map(|c| {
+                    match (c.agreed, c.text.is_empty()) {
+                        (true, true) => t("countersign.agreed"),
+                        (true, false) => state.ta("countersign.agreed_with", &[("text", &c.text)]),
+                        (false, _) => state.ta("countersign.proposed", &[("text", &c.text)]),
+                    }
+                });
+                (a.department_name.clone(), answer)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    html! {
+        h2 id="draft" { (heading) }
+        div.card.reply {
+            div { strong { (department.unwrap_or_default()) } " · " (t("web.inbox.detail.reply_class")) " " (d.reply_class) " " (class_label) " · " span.muted { (local_time(state, d.created_at)) } }
+            div.text { (d.text) }
+            @if let Some(a) = d.attachment() {
+                div.muted { (t("web.inbox.detail.reply_document")) "：" (a.file_name.as_deref().unwrap_or("—")) }
+            }
+            @if !countersigns.is_empty() {
+                h3 { (t("web.inbox.detail.countersigns")) }
+                ul { @for (name, answer) in &countersigns {
+                    li { strong { (name) } "："
+                        @if let Some(answer) = answer { (answer) } @else { span.muted { (t("web.inbox.detail.no_countersign")) } }
+                    }
+                } }
+            }
+        }
+    }
+}
+
 fn actor_kind(kind: &str) -> &str {
     match kind {
         "member" | "staff" | "department" | "api_token" => kind,
@@ -617,6 +699,20 @@ fn action_form(
                 Act::Return => { (text_area("reason", "web.inbox.detail.return_reason")) }
                 Act::Instruct => { (text_area("text", "web.inbox.detail.instruction")) }
                 Act::CoOpinion => { (text_area("text", "web.inbox.detail.opinion")) }
+                Act::ReturnReply => { (text_area("note", "web.inbox.detail.return_note")) }
+                Act::ProposeChanges => { (text_area("text", "web.inbox.detail.proposal")) }
+                Act::ReclassifyReply => {
+                    label { (t("web.inbox.detail.new_class")) select name="class" required {
+                        option value="" { (t("web.inbox.detail.choose")) }
+                        @for c in state.app.config.workflow.reply_classes() {
+                            @let current = facts.draft.as_ref().is_some_and(|d| d.reply_class == c.code);
+                            @if !current {
+                                option value=(c.code) selected[f.get("class") == c.code] { (c.code) " " (c.label) }
+                            }
+                        }
+                    } }
+                    (text_area("reason", "web.inbox.detail.class_reason"))
+                }
                 Act::Merge => {
                     label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder=(reference_example(state)) required; }
                 }

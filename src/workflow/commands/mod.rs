@@ -4,8 +4,11 @@
 mod accept;
 mod acknowledge;
 mod adopt;
+mod approve_reply;
 mod assign;
 mod co_opinion;
+mod countersign;
+mod deliver;
 mod instruct;
 mod merge;
 mod rate;
@@ -13,6 +16,8 @@ mod record_rating;
 mod reject;
 mod reply;
 mod r#return;
+mod return_reply;
+mod send_on;
 mod withdraw;
 
 use super::{Command, Planned, Planner};
@@ -35,5 +40,9 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::RecordRating { reply_no, rating, reason, channel } => {
             record_rating::plan(p, reply_no, rating, &reason, channel).await
         }
+        Command::ApproveReply { class, reason } => approve_reply::plan(p, class.as_deref(), &reason).await,
+        Command::ReturnReply { note } => return_reply::plan(p, &note).await,
+        Command::Countersign { agree, text } => countersign::plan(p, agree, &text).await,
+        Command::SendOn => send_on::plan(p).await,
     }
 }

@@ -1,11 +1,14 @@
-//! The lead department (主办) replies with a reply class, a text and perhaps a file (已答复); the
-//! member is told, with buttons to rate this reply, and gets the file after it.
+//! The lead department (主办) replies with a reply class, a text and perhaps a file. Where the
+//! suggestion has co-departments and 会签 is on (`workflow.countersign`), the reply goes to them
+//! first as a draft (会签中); else, with 督办 on (`workflow.review_replies`), to staff (答复待审);
+//! else straight to the member (已答复), with buttons to rate it.
 
-use crate::domain::SuggestionState::Replied;
-use crate::locale::Lang;
-use crate::reply::Action;
-use crate::store::{AssignmentStatus, Attachment, AttachmentKind, ChangeOp};
-use crate::workflow::{Planned, Planner, Refusal, rating_keyboard, text_of};
+use chrono::{DateTime, Duration, Utc};
+
+use super::deliver::deliver;
+use crate::domain::SuggestionState::{Countersigning, Replied, ReplyReview};
+use crate::store::{AssignmentRole, AssignmentStatus, Attachment, ChangeOp, DraftStatus};
+use crate::workflow::{Planned, Planner, Refusal, text_of};
 
 pub(super) async fn plan(p: &mut Planner<'_, '_>, class: &str, text: &str, document: Option<Attachment>) -> Planned {
     let (ctx, f) = (p.ctx, p.facts);
@@ -13,40 +16,58 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, class: &str, text: &str, docum
     let class =
         ctx.config.workflow.reply_classes().into_iter().find(|c| c.code == class).ok_or(Refusal::UnknownReplyClass)?;
     let text = text_of(text)?;
-    let reply_no = f.replies + 1;
-    let lang = f.member.as_ref().map(|m| p.lang(m)).unwrap_or(Lang::Zh);
-    let keyboard = rating_keyboard(ctx.texts, lang, f.id, reply_no);
     let class_label = format!("{} {}", class.code, class.label);
-    let has_document =
-        if document.is_some() { ctx.texts.t(lang, "notify.reply_has_document", &[]) } else { String::new() };
-    p.notify_member(
-        "notify.replied",
-        Replied,
-        &[
+    let event_text = format!("{class_label}：{text}");
+    let co: Vec<_> = f
+        .assignments
+        .iter()
+        .filter(|a| a.role == AssignmentRole::Co)
+        .filter(|a| matches!(a.status, AssignmentStatus::Active | AssignmentStatus::Answered))
+        .cloned()
+        .collect();
+    let workflow = &ctx.config.workflow;
+    let draft = |status: DraftStatus, countersign_deadline: Option<DateTime<Utc>>| ChangeOp::DraftReply {
+        department_id: assignment.department_id,
+        reply_class: class.code.clone(),
+        text: text.clone(),
+        document: document.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default()),
+        status,
+        countersign_deadline,
+    };
+    let acknowledge = ChangeOp::Acknowledge { assignment_id: assignment.id };
+    let reference = f.reference_no.clone();
+    if workflow.countersign && !co.is_empty() {
+        let deadline = ctx.now + Duration::days(workflow.countersign_days);
+        let date = p.date(deadline);
+        for a in &co {
+            p.notify_countersign(
+                a.department_id,
+                &[
+                    ("reference", &reference),
+                    ("title", &f.title),
+                    ("lead", &assignment.department_name),
+                    ("class", &class_label),
+                    ("text", &text),
+                    ("deadline", &date),
+                ],
+            )
+            .await?;
+        }
+        let ops = vec![draft(DraftStatus::Countersign, Some(deadline)), acknowledge];
+        return Ok(p.change(Countersigning, "countersign_requested", event_text, ops));
+    }
+    if workflow.review_replies {
+        p.notify_reply_review(&[
+            ("reference", &reference),
+            ("title", &f.title),
             ("department", &assignment.department_name),
             ("class", &class_label),
             ("text", &text),
-            ("document", &has_document),
-        ],
-        keyboard,
-    );
-    // The department's file follows the reply, sent again by its Telegram file id.
-    if let Some(doc) = &document {
-        let caption = ctx.texts.t(lang, "notify.reply_document_caption", &[("reference", &f.reference_no)]);
-        let photo = doc.kind == AttachmentKind::Photo;
-        let action = Action::File { file_id: doc.file_id.clone(), photo, caption };
-        p.messages.push(p.to_member(action.encode()));
+        ])
+        .await?;
+        let ops = vec![draft(DraftStatus::Review, None), acknowledge];
+        return Ok(p.change(ReplyReview, "reply_submitted", event_text, ops));
     }
-    let document_json = document.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default());
-    let ops = vec![
-        ChangeOp::Reply {
-            department_id: assignment.department_id,
-            reply_class: class.code.clone(),
-            text: text.clone(),
-            document: document_json,
-        },
-        ChangeOp::Acknowledge { assignment_id: assignment.id },
-        ChangeOp::SetAssignmentStatus { assignment_id: assignment.id, status: AssignmentStatus::Answered },
-    ];
-    Ok(p.change(Replied, "replied", format!("{class_label}：{text}"), ops))
+    let ops = deliver(p, &assignment, &class.code, &class_label, &text, document.as_ref());
+    Ok(p.change(Replied, "replied", event_text, ops))
 }
