@@ -103,6 +103,10 @@ pub enum Act {
     CoOpinion,
     Rate,
     Withdraw,
+    /// An invited member answers an invitation to co-sign (同意联名 / 不同意).
+    Cosign,
+    /// A co-signer rates the latest reply (recorded; the lead member's rating decides the state).
+    CoRate,
 }
 
 labelled_enum! {

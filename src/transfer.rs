@@ -39,6 +39,8 @@ pub const TABLES: &[&str] = &[
     "opinions",
     "replies",
     "ratings",
+    "cosigners",
+    "cosigner_ratings",
     "reminders",
     "digests",
     "broadcasts",

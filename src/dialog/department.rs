@@ -109,7 +109,7 @@ impl Dialogue<'_, '_> {
             Some(ChoiceId::Department { act, suggestion_id }) => {
                 self.department_action(liaison, message_id, act, suggestion_id).await
             }
-            Some(other @ (ChoiceId::Review { .. } | ChoiceId::Rating { .. })) => {
+            Some(other @ (ChoiceId::Review { .. } | ChoiceId::Rating { .. } | ChoiceId::Withdraw { .. } | ChoiceId::Cosign { .. })) => {
                 self.refuse_foreign(&Actor::Liaison(liaison), &other).await
             }
             _ => {

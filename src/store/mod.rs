@@ -7,6 +7,7 @@
 pub mod cluster;
 mod codes;
 pub mod console;
+pub mod cosign;
 pub mod inbox;
 mod outreach;
 pub mod postgres;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
 
 pub use cluster::{ClusterStore, Lease};
+pub use cosign::{CosignStatus, CosignStore, Cosigner, CosignerRating};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
 pub use inbox::InboxStore;
 pub use outreach::{
@@ -408,6 +410,8 @@ pub struct Facts {
     pub assignments: Vec<AssignmentInfo>,
     /// The keys of the once-only actions already done to it (`Change::once_key`).
     pub once_keys: Vec<String>,
+    /// Members invited to co-sign it (联名), in the order invited.
+    pub cosigners: Vec<Cosigner>,
 }
 
 impl Facts {
@@ -418,6 +422,10 @@ impl Facts {
     /// Whether the once-only action named `key` (`Change::once_key`) was done already.
     pub fn done(&self, key: &str) -> bool {
         self.once_keys.iter().any(|k| k == key)
+    }
+    /// The member's invitation to co-sign it, if they were invited.
+    pub fn cosigner(&self, member_id: i64) -> Option<&Cosigner> {
+        self.cosigners.iter().find(|c| c.member_id == member_id)
     }
     pub fn lead(&self) -> Option<&AssignmentInfo> {
         self.assignments.iter().find(|a| a.role == AssignmentRole::Lead && a.status != AssignmentStatus::Superseded)
@@ -433,6 +441,11 @@ impl Rating {
             Self::BasicallySatisfied => "basically_satisfied",
             Self::Dissatisfied => "dissatisfied",
         }
+    }
+
+    /// The stored code back (`as_str`).
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Satisfied, Self::BasicallySatisfied, Self::Dissatisfied].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -470,6 +483,19 @@ pub enum ChangeOp {
         text: String,
     },
     Rate {
+        rating: Rating,
+        reason: String,
+    },
+    /// An invited member's 同意联名 (`accept`) or 不同意; only an invitation still open changes.
+    AnswerInvitation {
+        member_id: i64,
+        accept: bool,
+    },
+    /// Every invitation to co-sign still unanswered closes (staff accepted the suggestion).
+    CloseInvitations,
+    /// A co-signer's rating of the latest reply: recorded, the state is left as it is.
+    CosignerRate {
+        member_id: i64,
         rating: Rating,
         reason: String,
     },
@@ -648,6 +674,9 @@ pub enum Effect {
     CreateBroadcast { broadcast: NewBroadcast, render: MemberCopyFn, reply: QueuedFn },
     /// Stops a broadcast's messages not yet sent (`Store::cancel_broadcast`).
     CancelBroadcast { id: i64, reply: StoppedFn },
+    /// Invites members to co-sign (联名) the suggestion filed by the same commit, each
+    /// invitation open until `expires_at`; nothing without a suggestion filed.
+    InviteCosigners { member_ids: Vec<i64>, expires_at: DateTime<Utc> },
 }
 
 /// Renders the answer to an invite code from how redeeming it went.
@@ -670,6 +699,11 @@ impl std::fmt::Debug for Effect {
                 f.debug_struct("CreateBroadcast").field("broadcast", broadcast).finish()
             }
             Self::CancelBroadcast { id, .. } => f.debug_struct("CancelBroadcast").field("id", id).finish(),
+            Self::InviteCosigners { member_ids, expires_at } => f
+                .debug_struct("InviteCosigners")
+                .field("member_ids", member_ids)
+                .field("expires_at", expires_at)
+                .finish(),
         }
     }
 }
@@ -949,7 +983,7 @@ pub trait OutreachStore: Send + Sync {
 /// through `dyn Store` they need no import.
 pub mod prelude {
     pub use super::{
-        ClusterStore, ConsoleStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore,
+        ClusterStore, ConsoleStore, CosignStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore,
         Store, WorkflowStore,
     };
 }
@@ -966,6 +1000,7 @@ pub trait Store:
     + InboxStore
     + ReportStore
     + ClusterStore
+    + CosignStore
 {
 }
 
@@ -979,5 +1014,6 @@ impl<T> Store for T where
         + InboxStore
         + ReportStore
         + ClusterStore
+        + CosignStore
 {
 }

@@ -21,6 +21,7 @@ use super::*;
 
 mod cluster;
 mod console;
+mod cosign;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -246,8 +247,19 @@ pub(crate) async fn redeem_invite_in(
 }
 
 /// Applies one effect of a conversation within the update's transaction; returns its reply.
-pub(crate) async fn apply_effect_in(tx: &mut PgTx, effect: Effect, now: DateTime<Utc>) -> Result<Vec<OutMessage>> {
+pub(crate) async fn apply_effect_in(
+    tx: &mut PgTx,
+    effect: Effect,
+    submitted: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutMessage>> {
     Ok(match effect {
+        Effect::InviteCosigners { member_ids, expires_at } => {
+            if let Some(suggestion_id) = submitted {
+                cosign::invite_in(tx, suggestion_id, &member_ids, expires_at, now).await?;
+            }
+            Vec::new()
+        }
         Effect::RedeemInvite { code_hash, telegram_user_id, chat_id, language, reply } => {
             let redeemed =
                 redeem_invite_in(tx, &code_hash, telegram_user_id, chat_id, language.as_deref(), now).await?;
@@ -389,6 +401,9 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .bind(now)
                     .execute(&mut **tx)
                     .await?;
+            }
+            ChangeOp::AnswerInvitation { .. } | ChangeOp::CloseInvitations | ChangeOp::CosignerRate { .. } => {
+                cosign::apply_in(tx, sid, op, now).await?;
             }
             ChangeOp::Rate { rating, reason } => {
                 let reply_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM replies WHERE suggestion_id = $1")
@@ -954,6 +969,7 @@ impl IntakeStore for PgStore {
             messages.extend(change.messages);
         }
         let mut reference = None;
+        let mut submitted = None;
         if let Some((s, receipt)) = submission {
             let seq: i64 = sqlx::query_scalar(
                 "INSERT INTO reference_counters (year, last_seq) VALUES ($1, 1)
@@ -1018,9 +1034,10 @@ impl IntakeStore for PgStore {
                 .await?;
             messages.extend(receipt(&r, id));
             reference = Some(r);
+            submitted = Some(id);
         }
         for effect in effects {
-            messages.extend(apply_effect_in(&mut tx, effect, now).await?);
+            messages.extend(apply_effect_in(&mut tx, effect, submitted, now).await?);
         }
         if let Some(state) = dialog {
             sqlx::query("INSERT INTO dialogs (chat_id, state, updated_at) VALUES ($1, $2, $3) ON CONFLICT (chat_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at")
@@ -1203,6 +1220,7 @@ impl WorkflowStore for PgStore {
             replies: row.try_get("replies")?,
             assignments,
             once_keys,
+            cosigners: self.cosigners(suggestion_id).await?,
         }))
     }
 

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 pub use keyboards::{department_keyboard, rating_keyboard, review_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
-pub use permissions::{Act, Actor, allowed_in, permitted};
+pub use permissions::{Act, Actor, act_as, allowed_in, permitted};
 pub use refusal::Refusal;
 
 use crate::context::Ctx;
@@ -69,6 +69,10 @@ pub enum Command {
         reason: String,
     },
     Withdraw,
+    /// An invited member's answer to an invitation to co-sign: 同意联名 (`accept`) or 不同意.
+    Cosign {
+        accept: bool,
+    },
 }
 
 impl Command {
@@ -86,6 +90,7 @@ impl Command {
             Command::Reply { .. } => Act::Reply,
             Command::Rate { .. } => Act::Rate,
             Command::Withdraw => Act::Withdraw,
+            Command::Cosign { .. } => Act::Cosign,
         }
     }
 }
@@ -114,7 +119,7 @@ pub async fn plan(
     command: Command,
 ) -> Result<Result<Change, Refusal>, StoreError> {
     let Some(facts) = ctx.store.facts(suggestion_id).await? else { return Ok(Err(Refusal::NotFound)) };
-    let act = command.act();
+    let act = act_as(actor, command.act(), &facts);
     // The same once-only action again (a double click, a retried call, parallel requests): said
     // to be done already; the store refuses it too if it slips past this check.
     let once_key = once_key(actor, &command, &facts);
@@ -152,6 +157,10 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
             .find(|a| a.department_id == department_id && a.status != AssignmentStatus::Superseded)
             .map(|a| a.id)
     };
+    let member = || match actor {
+        Actor::Member(m) => Some(m.id),
+        _ => None,
+    };
     match command {
         Command::Adopt => Some("adopted".to_string()),
         Command::Instruct { text } => {
@@ -161,6 +170,11 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
         Command::Acknowledge => assignment().map(|id| format!("acknowledged:{id}")),
         Command::Return { .. } => assignment().map(|id| format!("returned:{id}")),
         Command::CoOpinion { .. } => assignment().map(|id| format!("co_opinion:{id}")),
+        // An invitation is answered once; a co-signer rates each reply once.
+        Command::Cosign { .. } => member().map(|id| format!("cosign:{id}")),
+        Command::Rate { reply_no, .. } if act_as(actor, Act::Rate, facts) == Act::CoRate => {
+            member().map(|id| format!("co_rated:{reply_no}:{id}"))
+        }
         _ => None,
     }
 }

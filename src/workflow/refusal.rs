@@ -19,6 +19,10 @@ pub enum Refusal {
     MergeIntoItself,
     MergeTargetClosed,
     StaleRating,
+    /// An invitation to co-sign answered after it closed (its deadline passed, or staff decided).
+    InvitationClosed,
+    /// An invitation to co-sign answered a second time.
+    AlreadyAnswered,
 }
 
 impl Refusal {
@@ -40,6 +44,8 @@ impl Refusal {
             Refusal::MergeIntoItself => t("workflow.refused.merge_into_itself", &[]),
             Refusal::MergeTargetClosed => t("workflow.refused.merge_target_closed", &[]),
             Refusal::StaleRating => t("workflow.refused.stale_rating", &[]),
+            Refusal::InvitationClosed => t("workflow.refused.invitation_closed", &[]),
+            Refusal::AlreadyAnswered => t("workflow.refused.already_answered", &[]),
         }
     }
 }

@@ -23,7 +23,7 @@ fn state_rules_every_act_in_every_state() {
     let states = [Submitted, Accepted, NotAccepted, Merged, Withdrawn, Assigned, InProgress, Replied, Reopened, Closed];
     assert_eq!(states.len(), SuggestionState::ALL.len());
     #[rustfmt::skip]
-    let table: [(Act, [bool; 10]); 13] = [
+    let table: [(Act, [bool; 10]); 15] = [
         //                   Sub Acc NAc Mrg Wdr Asg InP Rep Reo Clo
         (Act::View,        [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
         (Act::Accept,      [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
@@ -38,6 +38,8 @@ fn state_rules_every_act_in_every_state() {
         (Act::CoOpinion,   [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N]),
         (Act::Rate,        [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
         (Act::Withdraw,    [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+        (Act::Cosign,      [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::CoRate,      [N,  N,  N,  N,  N,  N,  N,  Y,  Y,  Y]),
     ];
     assert_eq!(table.len(), Act::ALL.len());
     let mut wrong = Vec::new();

@@ -6,6 +6,8 @@ mod acknowledge;
 mod adopt;
 mod assign;
 mod co_opinion;
+mod co_rate;
+mod cosign;
 mod instruct;
 mod merge;
 mod rate;
@@ -14,7 +16,7 @@ mod reply;
 mod r#return;
 mod withdraw;
 
-use super::{Command, Planned, Planner};
+use super::{Act, Command, Planned, Planner, act_as};
 
 /// Plans `command`, already checked by `plan` for permission, state and repetition.
 pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
@@ -29,7 +31,11 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Return { reason } => r#return::plan(p, &reason).await,
         Command::CoOpinion { text } => co_opinion::plan(p, &text).await,
         Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
+        Command::Rate { reply_no, rating, reason } if act_as(p.actor, Act::Rate, p.facts) == Act::CoRate => {
+            co_rate::plan(p, reply_no, rating, &reason)
+        }
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
-        Command::Withdraw => withdraw::plan(p),
+        Command::Withdraw => withdraw::plan(p).await,
+        Command::Cosign { accept } => cosign::plan(p, accept),
     }
 }
