@@ -473,11 +473,7 @@ impl Config {
             ));
         }
         if !(1..=90).contains(&w.cosign_days) || !(1..=50).contains(&w.cosign_max) {
-            return Err(ConfigError::new(
-                "workflow",
-                "cosign_days must be 1–90 and cosign_max 1–50",
-                "use 7 and 10",
-            ));
+            return Err(ConfigError::new("workflow", "cosign_days must be 1–90 and cosign_max 1–50", "use 7 and 10"));
         }
         if self.reminders.digest_hour > 23 || self.reminders.before_days < 0 || self.reminders.check_interval_secs == 0
         {

@@ -99,7 +99,10 @@ async fn invite(bot: &TestBot, lead: &TgUser, preview: &SentMessage, typed: &str
 /// The invitation pushed to `user` since `before`.
 fn invitation(bot: &TestBot, user: &TgUser, before: usize) -> SentMessage {
     let new = since(bot, user, before);
-    new.iter().find(|m| m.text.contains("联名邀请")).cloned().unwrap_or_else(|| panic!("no invitation: {}", joined(&new)))
+    new.iter()
+        .find(|m| m.text.contains("联名邀请"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no invitation: {}", joined(&new)))
 }
 
 async fn cosigner_status(bot: &TestBot, member_no: &str) -> String {
@@ -143,7 +146,8 @@ async fn a_co_signed_suggestion_from_the_invitations_to_every_rating() {
     assert!(last(&step).text.contains("尚未邀请") || last(&step).text.contains("还没有邀请"), "{}", last(&step).text);
     let typed = bot.say(&p.lead, "李四，ｐｄ００３、张三、钱七").await;
     let said = joined(&typed);
-    for part in ["已加入邀请名单：李四", "已加入邀请名单：王五", "不需要邀请自己", "没有找到「钱七」"] {
+    for part in ["已加入邀请名单：李四", "已加入邀请名单：王五", "不需要邀请自己", "没有找到「钱七」"]
+    {
         assert!(said.contains(part), "{part}: {said}");
     }
     // Two members named 赵六: told apart by number, workstation and level.
@@ -166,7 +170,8 @@ async fn a_co_signed_suggestion_from_the_invitations_to_every_rating() {
     let receipt = bot.tap(&p.lead, &preview, "提交").await;
     assert!(last(&receipt).text.contains("提交成功"), "{}", joined(&receipt));
     let li_invite = invitation(&bot, &p.li, li0);
-    for part in ["张三委员邀请您联名", "PD-2025-0001", "关于推进街镇便民服务中心建设的建议", "2025-03-09 09:30"] {
+    for part in ["张三委员邀请您联名", "PD-2025-0001", "关于推进街镇便民服务中心建设的建议", "2025-03-09 09:30"]
+    {
         assert!(li_invite.text.contains(part), "{part}: {}", li_invite.text);
     }
     assert_eq!(li_invite.button_texts(), ["✅ 同意联名", "不同意"]);
@@ -184,7 +189,8 @@ async fn a_co_signed_suggestion_from_the_invitations_to_every_rating() {
     assert!(told.contains("李四委员同意联名") && told.contains("赵六委员不同意联名"), "{told}");
     assert_eq!(cosigner_status(&bot, "PD002").await, "accepted");
     assert_eq!(cosigner_status(&bot, "PD005").await, "declined");
-    let events = bot.count("SELECT COUNT(*) FROM timeline_events WHERE event IN ('cosign_accepted', 'cosign_declined')");
+    let events =
+        bot.count("SELECT COUNT(*) FROM timeline_events WHERE event IN ('cosign_accepted', 'cosign_declined')");
     assert_eq!(events.await, 2);
     // A second tap on the old invitation is refused politely, and changes nothing.
     let again = bot.handle(&p.zhao, |f| f.click(&p.zhao, &zhao_invite, "✅ 同意联名")).await;
@@ -257,8 +263,10 @@ async fn a_co_signer_rates_after_the_lead_closed_it() {
     assert_eq!(last(&ask).text, bot.t("rating.ask_reason"));
     bot.say(&p.li, "希望扩大覆盖范围").await;
     assert_eq!(
-        bot.count("SELECT COUNT(*) FROM cosigner_ratings WHERE rating = 'dissatisfied' AND reason = '希望扩大覆盖范围'")
-            .await,
+        bot.count(
+            "SELECT COUNT(*) FROM cosigner_ratings WHERE rating = 'dissatisfied' AND reason = '希望扩大覆盖范围'"
+        )
+        .await,
         1
     );
     assert_eq!(bot.count("SELECT COUNT(*) FROM suggestions WHERE state = 'closed'").await, 1, "still 办结");

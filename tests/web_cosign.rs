@@ -25,8 +25,10 @@ async fn co_signed(c: &Console) -> (i64, String) {
         phone: String::new(),
     };
     c.store.import_members(&[row("PD003", "王五"), row("PD004", "赵六")], now).await.unwrap();
-    let by_no = |no: &'static str| async move { c.store.member_by_no(&MemberNo::parse(no).unwrap()).await.unwrap().unwrap() };
-    let (lead, li, wang, zhao) = (by_no("PD001").await, by_no("PD002").await, by_no("PD003").await, by_no("PD004").await);
+    let by_no =
+        |no: &'static str| async move { c.store.member_by_no(&MemberNo::parse(no).unwrap()).await.unwrap().unwrap() };
+    let (lead, li, wang, zhao) =
+        (by_no("PD001").await, by_no("PD002").await, by_no("PD003").await, by_no("PD004").await);
     let suggestion = NewSuggestion {
         member_id: lead.id,
         topic_id: Some(c.topic_id),

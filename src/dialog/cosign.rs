@@ -89,9 +89,7 @@ impl Dialogue<'_, '_> {
         if let Some(first) = choosing.first() {
             let _ = write!(text, "\n\n{}", self.ta("cosign.choose", &[("name", &first.name)]));
             rows.extend(
-                choosing
-                    .iter()
-                    .map(|c| vec![b(format!("{}（{}）", c.name, c.detail), CosignerOp::Pick(c.member_id))]),
+                choosing.iter().map(|c| vec![b(format!("{}（{}）", c.name, c.detail), CosignerOp::Pick(c.member_id))]),
             );
         }
         let removes: Vec<Choice> = invited
@@ -205,7 +203,8 @@ impl Dialogue<'_, '_> {
         suggestion_id: i64,
         accept: bool,
     ) -> Result<(), StoreError> {
-        let planned = workflow::plan(self.ctx, &Actor::Member(member), suggestion_id, Command::Cosign { accept }).await?;
+        let planned =
+            workflow::plan(self.ctx, &Actor::Member(member), suggestion_id, Command::Cosign { accept }).await?;
         self.clear_buttons(&[message_id]);
         match planned {
             Ok(change) => {

@@ -1020,7 +1020,9 @@ impl Dialogue<'_, '_> {
         let facts = self.ctx.store.facts(suggestion_id).await?;
         let suggestion = match &facts {
             // The lead member and those who co-sign it (联名) may see it.
-            Some(f) if crate::workflow::permitted(&actor, Act::View, f) => self.ctx.store.suggestion(suggestion_id).await?,
+            Some(f) if crate::workflow::permitted(&actor, Act::View, f) => {
+                self.ctx.store.suggestion(suggestion_id).await?
+            }
             _ => None,
         };
         match (suggestion, facts) {

@@ -47,13 +47,7 @@ pub fn preview(texts: &Texts, lang: Lang, draft: &Draft, topic: Option<&Topic>) 
 }
 
 /// The member's suggestions; those in `cosigned` (ids) are ones they co-sign (联名), marked so.
-pub fn my_list(
-    texts: &Texts,
-    lang: Lang,
-    list: &[SuggestionSummary],
-    cosigned: &[i64],
-    offset: FixedOffset,
-) -> String {
+pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], cosigned: &[i64], offset: FixedOffset) -> String {
     let mut out = texts.t(lang, "my.header", &[("count", &list.len())]);
     for s in list {
         let mark = if cosigned.contains(&s.id) { texts.t(lang, "my.cosigned_mark", &[]) } else { String::new() };

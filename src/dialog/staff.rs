@@ -123,9 +123,12 @@ impl Dialogue<'_, '_> {
             Some(ChoiceId::Review { act, suggestion_id }) => {
                 self.review_button(staff, message_id, act, suggestion_id).await
             }
-            Some(other @ (ChoiceId::Department { .. } | ChoiceId::Rating { .. } | ChoiceId::Withdraw { .. } | ChoiceId::Cosign { .. })) => {
-                self.refuse_foreign(&Actor::Staff(staff), &other).await
-            }
+            Some(
+                other @ (ChoiceId::Department { .. }
+                | ChoiceId::Rating { .. }
+                | ChoiceId::Withdraw { .. }
+                | ChoiceId::Cosign { .. }),
+            ) => self.refuse_foreign(&Actor::Staff(staff), &other).await,
             _ => {
                 self.out.notice = Some(self.t("button.invalid"));
                 Ok(())

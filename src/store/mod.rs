@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
 
 pub use cluster::{ClusterStore, Lease};
-pub use cosign::{CosignStatus, CosignStore, Cosigner, CosignerRating};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
+pub use cosign::{CosignStatus, CosignStore, Cosigner, CosignerRating};
 pub use inbox::InboxStore;
 pub use outreach::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
@@ -983,8 +983,8 @@ pub trait OutreachStore: Send + Sync {
 /// through `dyn Store` they need no import.
 pub mod prelude {
     pub use super::{
-        ClusterStore, ConsoleStore, CosignStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore,
-        Store, WorkflowStore,
+        ClusterStore, ConsoleStore, CosignStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore,
+        RosterStore, Store, WorkflowStore,
     };
 }
 

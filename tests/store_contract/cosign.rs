@@ -34,12 +34,20 @@ fn answer(id: i64, member_id: i64, accept: bool, event: &'static str) -> jianyan
 
 pub async fn invitations_are_answered_once_and_close_when_accepted(b: &Backend) {
     let s = &*b.store;
-    let (lead, li, wang, zhao) = (member(s, "C001").await, bound_member(s, "C002", 602, Some("en")).await, member(s, "C003").await, member(s, "C004").await);
+    let (lead, li, wang, zhao) = (
+        member(s, "C001").await,
+        bound_member(s, "C002", 602, Some("en")).await,
+        member(s, "C003").await,
+        member(s, "C004").await,
+    );
     // The lead and a repeat are not invited.
     let id = submit_inviting(s, lead.id, vec![li.id, wang.id, lead.id, li.id, zhao.id]).await;
     let facts = s.facts(id).await.unwrap().unwrap();
     let invited: Vec<(i64, CosignStatus)> = facts.cosigners.iter().map(|c| (c.member_id, c.status)).collect();
-    assert_eq!(invited, vec![(li.id, CosignStatus::Invited), (wang.id, CosignStatus::Invited), (zhao.id, CosignStatus::Invited)]);
+    assert_eq!(
+        invited,
+        vec![(li.id, CosignStatus::Invited), (wang.id, CosignStatus::Invited), (zhao.id, CosignStatus::Invited)]
+    );
     let first = &facts.cosigners[0];
     assert_eq!((first.invited_at, first.expires_at), (t0(), t0() + Duration::days(7)));
     assert_eq!(first.recipient().map(|r| (r.chat_id, r.language)), Some((602, Some("en".to_string()))));
@@ -81,7 +89,11 @@ pub async fn a_submission_without_invitations_invites_nobody(b: &Backend) {
     let lead = member(s, "C011").await;
     let li = member(s, "C012").await;
     // Invitations with no suggestion filed in the same commit are not written anywhere.
-    done(s.commit_with(commit(None, 0), vec![Effect::InviteCosigners { member_ids: vec![li.id], expires_at: t0() }]).await.unwrap());
+    done(
+        s.commit_with(commit(None, 0), vec![Effect::InviteCosigners { member_ids: vec![li.id], expires_at: t0() }])
+            .await
+            .unwrap(),
+    );
     let (id, _) = submit(s, lead.id, 2026).await;
     assert!(s.facts(id).await.unwrap().unwrap().cosigners.is_empty());
     assert!(s.cosigned_suggestions(li.id, 10).await.unwrap().is_empty());
@@ -116,15 +128,25 @@ pub async fn co_signers_rate_each_reply_once(b: &Backend) {
     let ratings = s.cosigner_ratings(id).await.unwrap();
     assert_eq!(ratings.len(), 1);
     let r = &ratings[0];
-    assert_eq!((r.member_id, r.name.as_str(), r.reply_no, r.rating, r.reason.as_str()), (li.id, "委员C022", 1, Rating::Satisfied, "好"));
+    assert_eq!(
+        (r.member_id, r.name.as_str(), r.reply_no, r.rating, r.reason.as_str()),
+        (li.id, "委员C022", 1, Rating::Satisfied, "好")
+    );
     assert_eq!(s.facts(id).await.unwrap().unwrap().state, SuggestionState::Replied, "the state stays");
 }
 
 pub async fn cosign_candidates_match_numbers_and_names_of_active_members(b: &Backend) {
     let s = &*b.store;
-    s.import_members(&[row("C031", "钱 七", Some("花木街道"), "经济界"), row("c032", "钱七", None, "经济界"), row("C033", "孙八", None, "经济界")], t0())
-        .await
-        .unwrap();
+    s.import_members(
+        &[
+            row("C031", "钱 七", Some("花木街道"), "经济界"),
+            row("c032", "钱七", None, "经济界"),
+            row("C033", "孙八", None, "经济界"),
+        ],
+        t0(),
+    )
+    .await
+    .unwrap();
     let found = |typed: &'static str| async move {
         s.cosign_candidates(typed, 10).await.unwrap().into_iter().map(|m| m.member_no.to_string()).collect::<Vec<_>>()
     };

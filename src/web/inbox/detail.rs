@@ -407,7 +407,8 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     let replies = store.replies_of(facts.id).await?;
     let opinions = store.co_opinions(facts.id).await?;
     let timeline = store.timeline_of(facts.id).await?;
-    let cosigner_ratings = if facts.cosigners.is_empty() { Vec::new() } else { store.cosigner_ratings(facts.id).await? };
+    let cosigner_ratings =
+        if facts.cosigners.is_empty() { Vec::new() } else { store.cosigner_ratings(facts.id).await? };
     let now = state.app.clock.now();
     let accepted: Vec<&str> =
         facts.cosigners.iter().filter(|c| c.status == CosignStatus::Accepted).map(|c| c.name.as_str()).collect();
