@@ -244,8 +244,15 @@ async fn a_co_signed_suggestion_from_the_invitations_to_every_rating() {
 async fn a_co_signer_rates_after_the_lead_closed_it() {
     let bot = TestBot::start().await;
     let p = people(&bot).await;
+    // An inactive member cannot be invited.
+    bot.db.execute("UPDATE members SET status = 'inactive' WHERE member_no = 'PD003'", &[]).await;
     let preview = draft(&bot, &p.lead, "关于增设社区食堂的建议").await;
-    let preview = invite(&bot, &p.lead, &preview, "PD002").await;
+    bot.tap(&p.lead, &preview, "邀请联名").await;
+    let typed = bot.say(&p.lead, "王五、PD002").await;
+    assert!(joined(&typed).contains("没有找到「王五」"), "{}", joined(&typed));
+    let back = bot.tap(&p.lead, last(&typed), "完成").await;
+    let preview = last(&back).clone();
+    assert!(preview.text.contains("联名邀请：李四") && !preview.text.contains("王五"), "{}", preview.text);
     let li0 = count(&bot, &p.li);
     bot.tap(&p.lead, &preview, "提交").await;
     bot.tap(&p.li, &invitation(&bot, &p.li, li0), "同意联名").await;
@@ -303,8 +310,17 @@ async fn invitations_close_when_staff_accept_or_at_their_deadline() {
         &[],
     );
     assert_eq!(closed.await.text(), "expired");
-    // 王五's invitation to the first suggestion is still open (within its week).
-    let ok = bot.tap(&p.wang, &wang_invite, "同意联名").await;
+    // 王五's invitation to the first suggestion is still open (within its week), and its button
+    // works under a message Telegram no longer shows the bot (older than 48 hours).
+    let data = wang_invite.callback_for("✅ 同意联名").unwrap();
+    let old = serde_json::json!({"callback_query": {
+        "id": "old-invitation",
+        "from": p.wang.to_json(),
+        "chat_instance": "1",
+        "data": data,
+        "message": {"chat": {"id": p.wang.chat_id(), "type": "private", "first_name": p.wang.first_name}, "message_id": wang_invite.message_id, "date": 0},
+    }});
+    let ok = bot.handle(&p.wang, |f| f.push_raw(old)).await;
     assert!(joined(&ok).contains("您已同意联名"), "{}", joined(&ok));
 
     // Past the deadline (workflow.cosign_days = 7): 李四's late tap is refused politely.
