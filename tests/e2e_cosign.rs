@@ -167,8 +167,11 @@ async fn a_co_signed_suggestion_from_the_invitations_to_every_rating() {
     assert!(preview.button_texts().contains(&"✍️ 邀请联名（2位）".to_string()), "{:?}", preview.buttons);
 
     let (li0, wang0, zhao0) = (count(&bot, &p.li), count(&bot, &p.wang), count(&bot, &p.zhao));
+    let staff0 = count(&bot, &p.staff);
     let receipt = bot.tap(&p.lead, &preview, "提交").await;
     assert!(last(&receipt).text.contains("提交成功"), "{}", joined(&receipt));
+    let alert = joined(&since(&bot, &p.staff, staff0));
+    assert!(alert.contains("委员：张三") && alert.contains("邀请联名：李四、赵六（待答复）"), "{alert}");
     let li_invite = invitation(&bot, &p.li, li0);
     for part in ["张三委员邀请您联名", "PD-2025-0001", "关于推进街镇便民服务中心建设的建议", "2025-03-09 09:30"]
     {

@@ -713,6 +713,7 @@ impl Dialogue<'_, '_> {
         for c in draft.cosigners.iter().filter(|_| !sandbox) {
             invitees.push((c.member_id, self.ctx.store.member_recipient(c.member_id).await?));
         }
+        let invited_names: Vec<String> = draft.cosigners.iter().filter(|_| !sandbox).map(|c| c.name.clone()).collect();
         if !invitees.is_empty() {
             let member_ids = invitees.iter().map(|(id, _)| *id).collect();
             self.out.effects.push(crate::store::Effect::InviteCosigners { member_ids, expires_at });
@@ -741,7 +742,7 @@ impl Dialogue<'_, '_> {
                 let kind_label = texts.t(lang, &format!("kind.{}", kind.code()), &[]);
                 let listed: String =
                     draft_points.iter().enumerate().map(|(i, p)| format!("{}. {p}\n", i + 1)).collect();
-                let text = texts.t(
+                let mut text = texts.t(
                     lang,
                     "notify.staff_new",
                     &[
@@ -753,6 +754,10 @@ impl Dialogue<'_, '_> {
                         ("points", &listed.trim_end()),
                     ],
                 );
+                if !invited_names.is_empty() {
+                    let names = invited_names.join("、");
+                    text = format!("{text}\n\n{}", texts.t(lang, "cosign.staff_invited", &[("names", &names)]));
+                }
                 let keyboard = crate::workflow::review_keyboard(
                     &texts,
                     lang,
