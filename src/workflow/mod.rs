@@ -144,7 +144,8 @@ pub async fn plan(
 
 /// The key naming an action that leaves the suggestion's state as it is and happens once
 /// (`Change::once_key`): an adoption; an instruction with the same text; a department's
-/// acknowledgement, opinion or return of its current assignment. `None` for every other command
+/// acknowledgement, opinion or return of its current assignment; a member's answer to an
+/// invitation to co-sign (联名); a co-signer's rating of one reply. `None` for every other command
 /// (those move the state, so the store's state check already lets only one through).
 pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<String> {
     use sha2::{Digest, Sha256};
