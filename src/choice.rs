@@ -76,6 +76,32 @@ pub enum ChoiceId {
     },
     /// The broadcast composer and a broadcast's progress.
     Broadcast(BroadcastChoice),
+    /// The member's 撤回 of a suggestion not yet accepted: first asked (`confirmed: false`), then
+    /// confirmed.
+    Withdraw {
+        suggestion_id: i64,
+        confirmed: bool,
+    },
+    /// An invited member's answer to an invitation to co-sign (联名): 同意联名 or 不同意.
+    Cosign {
+        suggestion_id: i64,
+        accept: bool,
+    },
+    /// A step of choosing the members a draft's lead invites to co-sign.
+    Cosigners {
+        nonce: u32,
+        op: CosignerOp,
+    },
+}
+
+/// Choosing co-signers: one of several members of the same name, taking one off the list, or
+/// back to the preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CosignerOp {
+    Pick(i64),
+    Remove(i64),
+    Done,
 }
 
 /// What a preview choice does to the draft.
@@ -89,10 +115,12 @@ pub enum PreviewAction {
     EditTitle,
     AddBody,
     RewriteBody,
+    /// Invite members to co-sign (联名).
+    Cosign,
 }
 
 impl PreviewAction {
-    pub const ALL: [PreviewAction; 7] = [
+    pub const ALL: [PreviewAction; 8] = [
         Self::Submit,
         Self::Discard,
         Self::EditTopic,
@@ -100,6 +128,7 @@ impl PreviewAction {
         Self::EditTitle,
         Self::AddBody,
         Self::RewriteBody,
+        Self::Cosign,
     ];
 }
 

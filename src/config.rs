@@ -167,6 +167,11 @@ pub struct Workflow {
     /// Days the co-departments have to countersign a draft reply before the lead may send it on
     /// without them.
     pub countersign_days: i64,
+    /// Days an invitation to co-sign (联名) stays open after the suggestion is submitted; it
+    /// also closes when staff accept the suggestion.
+    pub cosign_days: i64,
+    /// The most co-signers a lead member may invite to one suggestion.
+    pub cosign_max: usize,
 }
 
 /// A reply class (答复分类): a short code and its label.
@@ -475,6 +480,9 @@ impl Config {
                 "deadline_months must be 1–24 and reopen_days at least 1",
                 "use 3 and 30",
             ));
+        }
+        if !(1..=90).contains(&w.cosign_days) || !(1..=50).contains(&w.cosign_max) {
+            return Err(ConfigError::new("workflow", "cosign_days must be 1–90 and cosign_max 1–50", "use 7 and 10"));
         }
         if self.reminders.digest_hour > 23 || self.reminders.before_days < 0 || self.reminders.check_interval_secs == 0
         {

@@ -117,6 +117,10 @@ pub enum Act {
     ProposeChanges,
     /// 会签: the lead department sends its countersigned draft on.
     SendOn,
+    /// An invited member answers an invitation to co-sign (同意联名 / 不同意).
+    Cosign,
+    /// A co-signer rates the latest reply (recorded; the lead member's rating decides the state).
+    CoRate,
 }
 
 labelled_enum! {

@@ -43,6 +43,8 @@ pub const TABLES: &[&str] = &[
     "ratings",
     "reply_drafts",
     "countersigns",
+    "cosigners",
+    "cosigner_ratings",
     "reminders",
     "digests",
     "broadcasts",

@@ -11,15 +11,16 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use jianyan::domain::{MemberLevel, MemberNo, SuggestionState};
 use jianyan::store::{
-    ApiToken, AssignmentInfo, AssignmentRole, AssignmentStatus, Facts, Liaison, Member, Role, Staff, User,
+    ApiToken, AssignmentInfo, AssignmentRole, AssignmentStatus, CosignStatus, Cosigner, Facts, Liaison, Member, Role,
+    Staff, User,
 };
-use jianyan::workflow::{Act, Actor, permitted};
+use jianyan::workflow::{Act, Actor, act_as, permitted};
 
 const Y: bool = true;
 const N: bool = false;
 
 /// The columns of every row, in this order.
-const COLUMNS: [Act; 20] = [
+const COLUMNS: [Act; 22] = [
     Act::View,
     Act::Accept,
     Act::Reject,
@@ -33,6 +34,8 @@ const COLUMNS: [Act; 20] = [
     Act::CoOpinion,
     Act::Rate,
     Act::Withdraw,
+    Act::Cosign,
+    Act::CoRate,
     Act::ApproveReply,
     Act::ReclassifyReply,
     Act::ReturnReply,
@@ -133,12 +136,26 @@ fn assigned_facts() -> Facts {
             assignment(2, CO, AssignmentRole::Co, AssignmentStatus::Active),
         ],
         once_keys: Vec::new(),
+        cosigners: Vec::new(),
         draft: None,
     }
 }
 
+fn invitation(member_id: i64, status: CosignStatus) -> Cosigner {
+    Cosigner {
+        member_id,
+        name: format!("委员{member_id}"),
+        status,
+        invited_at: at(),
+        expires_at: Utc.with_ymd_and_hms(2025, 3, 8, 9, 0, 0).unwrap(),
+        answered_at: None,
+        chat_id: None,
+        language: None,
+    }
+}
+
 /// The cells of a row that `permitted` answers differently, one line each.
-fn mismatches(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 20]) -> Vec<String> {
+fn mismatches(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 22]) -> Vec<String> {
     COLUMNS
         .iter()
         .zip(expected)
@@ -147,7 +164,7 @@ fn mismatches(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 20])
         .collect()
 }
 
-fn check(facts: &Facts, table: &[(&str, Actor<'_>, [bool; 20])]) {
+fn check(facts: &Facts, table: &[(&str, Actor<'_>, [bool; 22])]) {
     let wrong: Vec<String> =
         table.iter().flat_map(|(who, actor, expected)| mismatches(who, actor, facts, *expected)).collect();
     assert!(wrong.is_empty(), "permissions differ from the table:\n{}", wrong.join("\n"));
@@ -180,30 +197,30 @@ fn every_actor_and_every_act_on_an_assigned_suggestion() {
     let revoked_token_lead = token(4, LEAD, true);
     #[rustfmt::skip]
     let table = [
-        //                                                           View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Apr Rcl RtR Csg Prp Snd Rec
-        ("owner member",                 Actor::Member(&owner),                  [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N]),
-        ("another member",               Actor::Member(&other_member),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive owner",               Actor::Member(&inactive_owner),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("staff",                        Actor::Staff(&staff),                   [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N]),
-        ("inactive staff",               Actor::Staff(&inactive_staff),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("liaison of the lead",          Actor::Liaison(&lead),                  [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, Y, N]),
-        ("liaison of the co",            Actor::Liaison(&co),                    [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, Y, Y, N, N]),
-        ("liaison of another",           Actor::Liaison(&other),                 [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive liaison of the lead", Actor::Liaison(&inactive_lead),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console admin",                Actor::User(&admin),                    [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y]),
-        ("console staff",                Actor::User(&console_staff),            [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y]),
-        ("console lead department",      Actor::User(&console_lead),             [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, Y, N]),
-        ("console co department",        Actor::User(&console_co),               [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, Y, Y, N, N]),
-        ("console other department",     Actor::User(&console_other),            [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console department, none set", Actor::User(&console_no_department),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive console admin",       Actor::User(&inactive_admin),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive console staff",       Actor::User(&inactive_console_staff),   [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive console lead dept",   Actor::User(&inactive_console_lead),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("API token of the lead",        Actor::Token(&token_lead),              [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, Y, N]),
-        ("API token of the co",          Actor::Token(&token_co),                [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, Y, Y, N, N]),
-        ("API token of another",         Actor::Token(&token_other),             [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("revoked API token of the lead", Actor::Token(&revoked_token_lead),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("unregistered",                 Actor::Unregistered,                    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        //                                                           View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec
+        ("owner member",                 Actor::Member(&owner),                  [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N]),
+        ("another member",               Actor::Member(&other_member),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive owner",               Actor::Member(&inactive_owner),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("staff",                        Actor::Staff(&staff),                   [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, N]),
+        ("inactive staff",               Actor::Staff(&inactive_staff),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("liaison of the lead",          Actor::Liaison(&lead),                  [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N]),
+        ("liaison of the co",            Actor::Liaison(&co),                    [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N]),
+        ("liaison of another",           Actor::Liaison(&other),                 [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive liaison of the lead", Actor::Liaison(&inactive_lead),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console admin",                Actor::User(&admin),                    [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y]),
+        ("console staff",                Actor::User(&console_staff),            [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y]),
+        ("console lead department",      Actor::User(&console_lead),             [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N]),
+        ("console co department",        Actor::User(&console_co),               [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N]),
+        ("console other department",     Actor::User(&console_other),            [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console department, none set", Actor::User(&console_no_department),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive console admin",       Actor::User(&inactive_admin),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive console staff",       Actor::User(&inactive_console_staff),   [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive console lead dept",   Actor::User(&inactive_console_lead),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("API token of the lead",        Actor::Token(&token_lead),              [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N]),
+        ("API token of the co",          Actor::Token(&token_co),                [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N]),
+        ("API token of another",         Actor::Token(&token_other),             [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("revoked API token of the lead", Actor::Token(&revoked_token_lead),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("unregistered",                 Actor::Unregistered,                    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
     ];
     check(&facts, &table);
 }
@@ -225,16 +242,51 @@ fn console_accounts_and_tokens_follow_their_department_when_assignments_end() {
     let (token_lead, token_co, token_replaced) = (token(1, LEAD, false), token(2, CO, false), token(3, OTHER, false));
     #[rustfmt::skip]
     let table = [
-        //                                                        View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Apr Rcl RtR Csg Prp Snd Rec
-        ("liaison, lead answered",     Actor::Liaison(&lead),             [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console, lead answered",     Actor::User(&console_lead),        [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("token, lead answered",       Actor::Token(&token_lead),         [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("liaison, co returned",       Actor::Liaison(&co),               [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console, co returned",       Actor::User(&console_co),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("token, co returned",         Actor::Token(&token_co),           [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("liaison, lead replaced",     Actor::Liaison(&replaced),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console, lead replaced",     Actor::User(&console_replaced),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("token, lead replaced",       Actor::Token(&token_replaced),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        //                                                        View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec
+        ("liaison, lead answered",     Actor::Liaison(&lead),             [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console, lead answered",     Actor::User(&console_lead),        [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("token, lead answered",       Actor::Token(&token_lead),         [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("liaison, co returned",       Actor::Liaison(&co),               [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console, co returned",       Actor::User(&console_co),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("token, co returned",         Actor::Token(&token_co),           [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("liaison, lead replaced",     Actor::Liaison(&replaced),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console, lead replaced",     Actor::User(&console_replaced),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("token, lead replaced",       Actor::Token(&token_replaced),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
     ];
     check(&facts, &table);
+}
+
+/// 联名: member 1 leads; member 2 accepted the invitation to co-sign, 3 was invited and has not
+/// answered, 4 declined, 5 was invited too late (closed), 6 was never invited. A co-signer may
+/// view and rate (its own `CoRate`), nothing else; an invitee who has not accepted sees only the
+/// invitation (answering it: `Cosign`, refused by the command once answered or closed).
+#[test]
+fn co_signers_view_and_rate_invitees_only_answer() {
+    let mut facts = assigned_facts();
+    facts.state = SuggestionState::Replied;
+    facts.replies = 1;
+    facts.cosigners = vec![
+        invitation(2, CosignStatus::Accepted),
+        invitation(3, CosignStatus::Invited),
+        invitation(4, CosignStatus::Declined),
+        invitation(5, CosignStatus::Expired),
+    ];
+    let (lead, accepted, invited, declined) = (member(1, true), member(2, true), member(3, true), member(4, true));
+    let (closed, stranger, inactive_cosigner) = (member(5, true), member(6, true), member(2, false));
+    #[rustfmt::skip]
+    let table = [
+        //                                                    View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec
+        ("lead member",              Actor::Member(&lead),              [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N]),
+        ("co-signer (accepted)",     Actor::Member(&accepted),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N]),
+        ("invited, not answered",    Actor::Member(&invited),           [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N]),
+        ("invited, declined",        Actor::Member(&declined),          [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N]),
+        ("invited, closed",          Actor::Member(&closed),            [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N]),
+        ("member never invited",     Actor::Member(&stranger),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive co-signer",       Actor::Member(&inactive_cosigner), [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+    ];
+    check(&facts, &table);
+    // A co-signer's rating is its own act; the lead's stays `Rate`.
+    assert_eq!(act_as(&Actor::Member(&accepted), Act::Rate, &facts), Act::CoRate);
+    assert_eq!(act_as(&Actor::Member(&lead), Act::Rate, &facts), Act::Rate);
+    assert_eq!(act_as(&Actor::Member(&stranger), Act::Rate, &facts), Act::Rate);
 }

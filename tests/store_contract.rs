@@ -11,6 +11,8 @@ mod backends;
 mod concurrency;
 #[path = "store_contract/console.rs"]
 mod console;
+#[path = "store_contract/cosign.rs"]
+mod cosign;
 #[path = "store_contract/fixtures.rs"]
 mod fixtures;
 #[path = "store_contract/intake.rs"]
@@ -103,6 +105,10 @@ macro_rules! suite {
                 console::sessions_end_on_expiry_logout_and_deactivation,
                 console::api_tokens_record_use_and_revocation,
                 console::audit_log_is_clipped_and_paged_newest_first,
+                cosign::invitations_are_answered_once_and_close_when_accepted,
+                cosign::a_submission_without_invitations_invites_nobody,
+                cosign::co_signers_rate_each_reply_once,
+                cosign::cosign_candidates_match_numbers_and_names_of_active_members,
             }
         }
     };

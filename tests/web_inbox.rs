@@ -518,7 +518,8 @@ async fn exports_carry_the_filtered_list_with_chinese_headers() {
             "答复期限",
             "提交方式",
             "委员评价",
-            "正文"
+            "正文",
+            "联名委员"
         ]
     );
     let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();

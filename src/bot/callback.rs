@@ -8,16 +8,19 @@
 //! - notifications: `r:<a|r|m|s|i|d|p|c|b>:<id>` (staff), `d:<k|r|y|o|g|h|n>:<id>` (departments),
 //!   `rt:<id>:<reply_no>:<s|b|d|x>` (ratings);
 //! - wizards: `w:<nonce>:<op>` (staff), `dw:<nonce>:<op>` (liaisons); pages `q:<id>`, `dq:<id>`;
+//! - the member's 撤回: `wd:<id>` (asks), `wd:<id>:y` (confirmed);
+//! - 联名: `cs:<id>:<y|n>` (an invitation answered), `ci:<nonce>:<p|r>:<member>` and `ci:<nonce>:ok`
+//!   (choosing co-signers);
 //! - broadcasts: `b:<nonce>:<action>`, `b:l`, `b:p:<id>`, `b:c:<id>`, `b:cc:<id>`.
 
-use crate::choice::{BroadcastChoice, ChoiceId, DraftAction, PreviewAction, RatingChoice, WizardOp};
+use crate::choice::{BroadcastChoice, ChoiceId, CosignerOp, DraftAction, PreviewAction, RatingChoice, WizardOp};
 use crate::domain::{Act, MemberLevel, SuggestionKind};
 use crate::store::{AudienceKind, Rating};
 
 /// Telegram's limit for `callback_data`, in bytes.
 pub const MAX_BYTES: usize = 64;
 
-const PREVIEW: [(PreviewAction, &str); 7] = [
+const PREVIEW: [(PreviewAction, &str); 8] = [
     (PreviewAction::Submit, "submit"),
     (PreviewAction::Discard, "discard"),
     (PreviewAction::EditTopic, "topic"),
@@ -25,6 +28,7 @@ const PREVIEW: [(PreviewAction, &str); 7] = [
     (PreviewAction::EditTitle, "title"),
     (PreviewAction::AddBody, "add"),
     (PreviewAction::RewriteBody, "rewrite"),
+    (PreviewAction::Cosign, "cosign"),
 ];
 
 const REVIEW: [(Act, &str); 9] = [
@@ -85,6 +89,12 @@ pub fn encode(choice: &ChoiceId) -> Option<String> {
         ChoiceId::ReviewPage { after_id } => format!("q:{after_id}"),
         ChoiceId::TodoPage { after_id } => format!("dq:{after_id}"),
         ChoiceId::Broadcast(b) => broadcast(b),
+        ChoiceId::Withdraw { suggestion_id, confirmed: false } => format!("wd:{suggestion_id}"),
+        ChoiceId::Withdraw { suggestion_id, confirmed: true } => format!("wd:{suggestion_id}:y"),
+        ChoiceId::Cosign { suggestion_id, accept } => format!("cs:{suggestion_id}:{}", if *accept { "y" } else { "n" }),
+        ChoiceId::Cosigners { nonce, op: CosignerOp::Pick(id) } => format!("ci:{nonce}:p:{id}"),
+        ChoiceId::Cosigners { nonce, op: CosignerOp::Remove(id) } => format!("ci:{nonce}:r:{id}"),
+        ChoiceId::Cosigners { nonce, op: CosignerOp::Done } => format!("ci:{nonce}:ok"),
     };
     (data.len() <= MAX_BYTES).then_some(data)
 }
@@ -160,6 +170,20 @@ pub fn decode(data: &str) -> Option<ChoiceId> {
         ["q", id] => ChoiceId::ReviewPage { after_id: id.parse().ok()? },
         ["dq", id] => ChoiceId::TodoPage { after_id: id.parse().ok()? },
         ["b", ..] => ChoiceId::Broadcast(decode_broadcast(&parts)?),
+        ["wd", id] => ChoiceId::Withdraw { suggestion_id: positive(id)?, confirmed: false },
+        ["wd", id, "y"] => ChoiceId::Withdraw { suggestion_id: positive(id)?, confirmed: true },
+        ["cs", id, "y"] => ChoiceId::Cosign { suggestion_id: positive(id)?, accept: true },
+        ["cs", id, "n"] => ChoiceId::Cosign { suggestion_id: positive(id)?, accept: false },
+        ["ci", nonce, rest @ ..] => {
+            let nonce: u32 = nonce.parse().ok()?;
+            let op = match rest {
+                ["p", id] => CosignerOp::Pick(positive(id)?),
+                ["r", id] => CosignerOp::Remove(positive(id)?),
+                ["ok"] => CosignerOp::Done,
+                _ => return None,
+            };
+            ChoiceId::Cosigners { nonce, op }
+        }
         _ => return None,
     })
 }
@@ -235,6 +259,13 @@ mod tests {
             ChoiceId::Broadcast(BroadcastChoice::Progress { id: big }),
             ChoiceId::Broadcast(BroadcastChoice::Stop { id: big }),
             ChoiceId::Broadcast(BroadcastChoice::StopConfirmed { id: big }),
+            ChoiceId::Withdraw { suggestion_id: big, confirmed: false },
+            ChoiceId::Withdraw { suggestion_id: big, confirmed: true },
+            ChoiceId::Cosign { suggestion_id: big, accept: true },
+            ChoiceId::Cosign { suggestion_id: big, accept: false },
+            ChoiceId::Cosigners { nonce: u32::MAX, op: CosignerOp::Pick(big) },
+            ChoiceId::Cosigners { nonce: u32::MAX, op: CosignerOp::Remove(big) },
+            ChoiceId::Cosigners { nonce: u32::MAX, op: CosignerOp::Done },
         ];
         all.extend(SuggestionKind::ALL.iter().map(|kind| ChoiceId::Kind { nonce: u32::MAX, kind: *kind }));
         all.extend(PreviewAction::ALL.iter().map(|action| ChoiceId::Preview { nonce: u32::MAX, action: *action }));

@@ -110,9 +110,12 @@ impl Dialogue<'_, '_> {
             Some(ChoiceId::Department { act, suggestion_id }) => {
                 self.department_action(liaison, message_id, act, suggestion_id).await
             }
-            Some(other @ (ChoiceId::Review { .. } | ChoiceId::Rating { .. })) => {
-                self.refuse_foreign(&Actor::Liaison(liaison), &other).await
-            }
+            Some(
+                other @ (ChoiceId::Review { .. }
+                | ChoiceId::Rating { .. }
+                | ChoiceId::Withdraw { .. }
+                | ChoiceId::Cosign { .. }),
+            ) => self.refuse_foreign(&Actor::Liaison(liaison), &other).await,
             _ => {
                 self.out.notice = Some(self.t("button.invalid"));
                 Ok(())

@@ -168,6 +168,7 @@ impl<'w> Chat<'w> {
                     self.press(format!("n:{nonce}:done")).await
                 }
                 Some(Step::Preview) => self.press(format!("n:{nonce}:p:submit")).await,
+                Some(Step::Cosigners) => self.press(format!("ci:{nonce}:ok")).await,
             };
             assert!(!out.actions.is_empty(), "no answer at {:?}", self.dialog);
         }

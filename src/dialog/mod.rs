@@ -23,14 +23,16 @@ use crate::store::{
 };
 
 pub mod broadcast;
+mod cosign;
 pub use state::{
-    AlbumProgress, AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, RatingTask, ReplyDraft, ReplyStep,
-    StaffAsk, Step, Submission, Task, TopicChoice,
+    AlbumProgress, AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, Invitee, RatingTask, ReplyDraft,
+    ReplyStep, StaffAsk, Step, Submission, Task, TopicChoice,
 };
 mod department;
 mod rating;
 mod staff;
 mod task;
+mod withdraw;
 mod workflow_ui;
 
 /// Who is talking: their Telegram account and private chat.
@@ -508,9 +510,17 @@ impl Dialogue<'_, '_> {
                         b("preview.add_body", PreviewAction::AddBody),
                         b("preview.rewrite_body", PreviewAction::RewriteBody),
                     ],
+                    vec![Choice::new(
+                        match draft.cosigners.len() {
+                            0 => self.t("preview.cosign"),
+                            count => self.ta("preview.cosign_count", &[("count", &count)]),
+                        },
+                        ChoiceId::Preview { nonce, action: PreviewAction::Cosign },
+                    )],
                 ];
                 self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
+            Step::Cosigners => self.ask_cosigners(nonce),
         }
         self.out.state = Some(self.dialog.clone());
         Ok(())
@@ -562,6 +572,7 @@ impl Dialogue<'_, '_> {
             ChoiceId::Kind { nonce, .. } => (*nonce, step == Some(Step::Kind)),
             ChoiceId::Done { nonce } => (*nonce, step == Some(Step::Body)),
             ChoiceId::Preview { nonce, .. } => (*nonce, step == Some(Step::Preview)),
+            ChoiceId::Cosigners { nonce, .. } => (*nonce, step == Some(Step::Cosigners)),
             _ => {
                 // Another role's choice (a wizard, a page, a broadcast): not the member's.
                 self.out.notice = Some(self.t("button.invalid"));
@@ -613,6 +624,7 @@ impl Dialogue<'_, '_> {
                 self.ask().await
             }
             ChoiceId::Preview { action, .. } => self.preview_action(member, action).await,
+            ChoiceId::Cosigners { op, .. } => self.cosigners_button(member, op).await,
             _ => unreachable!("refused above"),
         }
     }
@@ -630,6 +642,7 @@ impl Dialogue<'_, '_> {
             PreviewAction::EditKind => Step::Kind,
             PreviewAction::EditTitle => Step::Title,
             PreviewAction::AddBody => Step::Body,
+            PreviewAction::Cosign => Step::Cosigners,
             PreviewAction::RewriteBody => {
                 let draft = &mut self.sub().draft;
                 draft.points.clear();
@@ -691,11 +704,37 @@ impl Dialogue<'_, '_> {
         };
         let member_name = member.name.clone();
         let draft_points = draft.points.clone();
+        // 联名: the invitations are written with the suggestion and pushed with the receipt.
+        let cosign_days = self.ctx.config.workflow.cosign_days;
+        let expires_at = self.ctx.now + chrono::Duration::days(cosign_days);
+        let deadline = expires_at.with_timezone(&self.ctx.config.offset()).format("%Y-%m-%d %H:%M").to_string();
+        let mut invitees = Vec::new();
+        // The console's preview is a sandbox: its test member invites nobody real.
+        let sandbox = crate::store::console::is_preview_chat(self.person.chat_id);
+        for c in draft.cosigners.iter().filter(|_| !sandbox) {
+            invitees.push((c.member_id, self.ctx.store.member_recipient(c.member_id).await?));
+        }
+        let invited_names: Vec<String> = draft.cosigners.iter().filter(|_| !sandbox).map(|c| c.name.clone()).collect();
+        if !invitees.is_empty() {
+            let member_ids = invitees.iter().map(|(id, _)| *id).collect();
+            self.out.effects.push(crate::store::Effect::InviteCosigners { member_ids, expires_at });
+        }
         let receipt: ReceiptFn = Box::new(move |reference, suggestion_id| {
             let text =
                 texts.t(lang, "dialog.receipt", &[("reference", reference), ("title", &title), ("points", &points)]);
             let mut messages =
                 vec![crate::store::OutMessage::reply(chat_id, Action::with_keyboard(text, menu).encode())];
+            let invitation = cosign::Invitation {
+                lead: &member_name,
+                reference: &reference.to_string(),
+                title: &title,
+                points: &draft_points,
+                deadline: &deadline,
+                suggestion_id,
+            };
+            for (member_id, recipient) in &invitees {
+                messages.push(invitation.message(&texts, *member_id, recipient.as_ref()));
+            }
             // No staff group and no staff member registered yet: the alert is kept for the first.
             let kept = staff.is_empty().then_some(crate::store::Recipient { chat_id: 0, language: None });
             for r in staff.iter().chain(&kept) {
@@ -704,7 +743,7 @@ impl Dialogue<'_, '_> {
                 let kind_label = texts.t(lang, &format!("kind.{}", kind.code()), &[]);
                 let listed: String =
                     draft_points.iter().enumerate().map(|(i, p)| format!("{}. {p}\n", i + 1)).collect();
-                let text = texts.t(
+                let mut text = texts.t(
                     lang,
                     "notify.staff_new",
                     &[
@@ -716,6 +755,10 @@ impl Dialogue<'_, '_> {
                         ("points", &listed.trim_end()),
                     ],
                 );
+                if !invited_names.is_empty() {
+                    let names = invited_names.join("、");
+                    text = format!("{text}\n\n{}", texts.t(lang, "cosign.staff_invited", &[("names", &names)]));
+                }
                 let keyboard = crate::workflow::review_keyboard(
                     &texts,
                     lang,
@@ -737,7 +780,7 @@ impl Dialogue<'_, '_> {
         Ok(())
     }
 
-    async fn step_input(&mut self, _member: &Member, input: Input) -> Result<(), StoreError> {
+    async fn step_input(&mut self, member: &Member, input: Input) -> Result<(), StoreError> {
         let limits = &self.ctx.config.limits;
         match (self.dialog.step(), input) {
             (_, Input::Unsupported(kind)) => {
@@ -789,6 +832,12 @@ impl Dialogue<'_, '_> {
                 self.advance(Step::Body).await
             }
             (Some(Step::Body), Input::Text(text)) => self.add_point(&text),
+            (Some(Step::Cosigners), Input::Text(text)) => self.cosigners_typed(member, &text).await,
+            (Some(Step::Cosigners), Input::Attachment { .. }) => {
+                let text = self.t("cosign.needs_text");
+                self.out.say(Action::text(text));
+                self.ask().await
+            }
             (Some(Step::Body), Input::Attachment { attachment, caption, album }) => {
                 self.add_attachment(attachment, caption, album).await
             }
@@ -943,14 +992,21 @@ impl Dialogue<'_, '_> {
     }
 
     async fn my_list(&mut self, member: &Member) -> Result<(), StoreError> {
-        let list = self.ctx.store.suggestions_of_member(member.id, self.ctx.config.limits.my_list_size).await?;
+        let size = self.ctx.config.limits.my_list_size;
+        let mut list = self.ctx.store.suggestions_of_member(member.id, size).await?;
+        // 联名: the suggestions the member co-signs are theirs to follow too, marked so.
+        let cosigned_list = self.ctx.store.cosigned_suggestions(member.id, size).await?;
+        let cosigned: Vec<i64> = cosigned_list.iter().map(|s| s.id).collect();
+        list.extend(cosigned_list);
+        list.sort_by_key(|s| std::cmp::Reverse(s.id));
+        list.truncate(size);
         if list.is_empty() {
             let text = self.t("my.empty");
             self.out.say(Action::with_keyboard(text, self.menu()));
             return Ok(());
         }
         let offset = self.ctx.config.offset();
-        let text = render::my_list(self.ctx.texts, self.lang, &list, offset);
+        let text = render::my_list(self.ctx.texts, self.lang, &list, &cosigned, offset);
         let rows = list
             .iter()
             .map(|s| {
@@ -965,16 +1021,50 @@ impl Dialogue<'_, '_> {
     }
 
     async fn show(&mut self, member: &Member, suggestion_id: i64) -> Result<(), StoreError> {
-        let suggestion = self.ctx.store.suggestion(suggestion_id).await?;
-        match suggestion {
-            Some(s) if s.member_id == member.id => {
-                let text = render::suggestion_for_member(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
-                // An answer waiting for the member's rating can be rated from here too.
-                let keyboard = match self.ctx.store.facts(s.id).await? {
-                    Some(f) if f.state == crate::domain::SuggestionState::Replied => {
-                        self.rating_keyboard(f.id, f.replies)
+        use crate::workflow::{Act, Actor};
+        let actor = Actor::Member(member);
+        let facts = self.ctx.store.facts(suggestion_id).await?;
+        let suggestion = match &facts {
+            // The lead member and those who co-sign it (联名) may see it.
+            Some(f) if crate::workflow::permitted(&actor, Act::View, f) => {
+                self.ctx.store.suggestion(suggestion_id).await?
+            }
+            _ => None,
+        };
+        match (suggestion, facts) {
+            (Some(s), Some(f)) => {
+                let offset = self.ctx.config.offset();
+                let mut text = render::suggestion_for_member(self.ctx.texts, self.lang, &s, offset);
+                if let Some(line) = self.signers_line(&f).await? {
+                    text = format!("{line}\n{text}");
+                }
+                // An answer waiting for the member's rating can be rated from here too (a
+                // co-signer's until they rated it), and a suggestion staff have not decided on
+                // yet can be withdrawn by its lead member.
+                let rate = crate::workflow::act_as(&actor, Act::Rate, &f);
+                let rated = crate::workflow::once_key(
+                    &actor,
+                    &crate::workflow::Command::Rate {
+                        reply_no: f.replies,
+                        rating: crate::store::Rating::Satisfied,
+                        reason: String::new(),
+                    },
+                    &f,
+                )
+                .is_some_and(|k| f.done(&k));
+                let keyboard = if f.replies > 0
+                    && !rated
+                    && crate::workflow::permitted(&actor, rate, &f)
+                    && crate::workflow::allowed_in(rate, f.state)
+                {
+                    self.rating_keyboard(f.id, f.replies)
+                } else if f.member_id == member.id {
+                    match self.withdraw_button(f.id, f.state) {
+                        Some(button) => Keyboard::Choices(vec![vec![button]]),
+                        None => Keyboard::None,
                     }
-                    _ => Keyboard::None,
+                } else {
+                    Keyboard::None
                 };
                 self.out.say(Action::with_keyboard(text, keyboard));
             }

@@ -61,7 +61,8 @@ impl Dialogue<'_, '_> {
         )]])
     }
 
-    /// A workflow button pressed by a member: a rating, or a staff or department button that is
+    /// A workflow button pressed by a member: a rating, a 撤回, an answer to an invitation to
+    /// co-sign, or a staff or department button that is
     /// not theirs (refused).
     pub(super) async fn member_workflow_button(
         &mut self,
@@ -69,6 +70,12 @@ impl Dialogue<'_, '_> {
         message_id: i32,
         button: ChoiceId,
     ) -> Result<(), StoreError> {
+        if let ChoiceId::Withdraw { suggestion_id, confirmed } = button {
+            return self.withdraw_button_pressed(member, message_id, suggestion_id, confirmed).await;
+        }
+        if let ChoiceId::Cosign { suggestion_id, accept } = button {
+            return self.cosign_answer(member, message_id, suggestion_id, accept).await;
+        }
         let ChoiceId::Rating { suggestion_id, reply_no, choice } = button else {
             return self.refuse_foreign(&Actor::Member(member), &button).await;
         };

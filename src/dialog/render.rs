@@ -38,18 +38,24 @@ pub fn preview(texts: &Texts, lang: Lang, draft: &Draft, topic: Option<&Topic>) 
     if let Some(line) = attachments_line(texts, lang, &draft.attachments) {
         let _ = write!(out, "\n\n{line}");
     }
+    if !draft.cosigners.is_empty() {
+        let names: Vec<&str> = draft.cosigners.iter().map(|c| c.name.as_str()).collect();
+        let _ = write!(out, "\n\n{}", texts.t(lang, "preview.cosigners", &[("names", &names.join("、"))]));
+    }
     let _ = write!(out, "\n\n{}", texts.t(lang, "preview.footer", &[]));
     out
 }
 
-pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], offset: FixedOffset) -> String {
+/// The member's suggestions; those in `cosigned` (ids) are ones they co-sign (联名), marked so.
+pub fn my_list(texts: &Texts, lang: Lang, list: &[SuggestionSummary], cosigned: &[i64], offset: FixedOffset) -> String {
     let mut out = texts.t(lang, "my.header", &[("count", &list.len())]);
     for s in list {
+        let mark = if cosigned.contains(&s.id) { texts.t(lang, "my.cosigned_mark", &[]) } else { String::new() };
         let state = texts.t(lang, &format!("state.{}", s.state.as_member_sees().code()), &[]);
         let date = s.created_at.with_timezone(&offset).format("%Y-%m-%d");
         let _ = write!(
             out,
-            "\n\n{}",
+            "\n\n{mark}{}",
             texts.t(
                 lang,
                 "my.item",

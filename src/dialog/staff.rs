@@ -124,9 +124,12 @@ impl Dialogue<'_, '_> {
             Some(ChoiceId::Review { act, suggestion_id }) => {
                 self.review_button(staff, message_id, act, suggestion_id).await
             }
-            Some(other @ (ChoiceId::Department { .. } | ChoiceId::Rating { .. })) => {
-                self.refuse_foreign(&Actor::Staff(staff), &other).await
-            }
+            Some(
+                other @ (ChoiceId::Department { .. }
+                | ChoiceId::Rating { .. }
+                | ChoiceId::Withdraw { .. }
+                | ChoiceId::Cosign { .. }),
+            ) => self.refuse_foreign(&Actor::Staff(staff), &other).await,
             _ => {
                 self.out.notice = Some(self.t("button.invalid"));
                 Ok(())
@@ -494,6 +497,10 @@ impl Dialogue<'_, '_> {
                 ("points", &points.trim_end()),
             ],
         );
+        let mut text = text;
+        if let Some(signers) = self.signers_line(&facts).await? {
+            let _ = write!(text, "\n{signers}");
+        }
         let keyboard = self.staff_keyboard(s.id, s.state, facts.adopted);
         self.out.say(Action::with_keyboard(text, keyboard));
         Ok(())
@@ -513,6 +520,9 @@ impl Dialogue<'_, '_> {
         let member = store.member_by_id(s.member_id).await?.map(|m| m.name).unwrap_or_default();
         let mut text = render::suggestion(self.ctx.texts, self.lang, &s, self.ctx.config.offset());
         let _ = write!(text, "\n\n{}", self.ta("staff.detail_member", &[("member", &member)]));
+        if let Some(signers) = self.signers_line(&facts).await? {
+            let _ = write!(text, "\n{signers}");
+        }
         if let Some(assignments) = self.assignments_text(&facts) {
             let _ = write!(text, "\n\n{assignments}");
         }

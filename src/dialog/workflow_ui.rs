@@ -22,6 +22,8 @@ pub(super) fn workflow_target(choice: &ChoiceId) -> Option<(i64, Act)> {
             Some((*suggestion_id, *act))
         }
         ChoiceId::Rating { suggestion_id, .. } => Some((*suggestion_id, Act::Rate)),
+        ChoiceId::Withdraw { suggestion_id, .. } => Some((*suggestion_id, Act::Withdraw)),
+        ChoiceId::Cosign { suggestion_id, .. } => Some((*suggestion_id, Act::Cosign)),
         _ => None,
     }
 }
@@ -56,6 +58,7 @@ impl Dialogue<'_, '_> {
         act: Act,
     ) -> Result<Result<Facts, Refusal>, StoreError> {
         let Some(facts) = self.ctx.store.facts(suggestion_id).await? else { return Ok(Err(Refusal::NotFound)) };
+        let act = workflow::act_as(actor, act, &facts);
         if !workflow::permitted(actor, act, &facts) {
             let refusal =
                 if workflow::permitted(actor, Act::View, &facts) { Refusal::Denied } else { Refusal::NotFound };

@@ -10,7 +10,9 @@ use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Postgres, Sqlite, Type};
 
 use crate::domain::{EntryChannel, MemberLevel, MemberNo, SuggestionKind, SuggestionState, TopicClass, TopicStatus};
-use crate::store::{AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, DraftStatus, Role, StoreError};
+use crate::store::{
+    AssignmentRole, AssignmentStatus, AttachmentKind, AudienceKind, CosignStatus, DraftStatus, Rating, Role, StoreError,
+};
 
 /// Implements `Type` and `Decode` for values stored as text and read back with `$read`, a
 /// `fn(&str) -> Option<Self>`; `$what` names the value in the corruption error.
@@ -51,6 +53,8 @@ text_codes! {
     DraftStatus => DraftStatus::parse, "reply draft status";
     Role => Role::parse, "user role";
     AudienceKind => AudienceKind::parse, "broadcast audience";
+    CosignStatus => CosignStatus::parse, "co-signing status";
+    Rating => Rating::parse, "rating";
     // Anything but `lead` is read as a co-department, as it always was.
     AssignmentRole => |s| Some(if s == "lead" { AssignmentRole::Lead } else { AssignmentRole::Co }), "assignment role";
     AttachmentKind => |s| Some(if s == "photo" { AttachmentKind::Photo } else { AttachmentKind::Document }), "attachment kind";

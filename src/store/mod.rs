@@ -7,6 +7,7 @@
 pub mod cluster;
 mod codes;
 pub mod console;
+pub mod cosign;
 pub mod inbox;
 mod outreach;
 pub mod postgres;
@@ -23,6 +24,7 @@ use crate::domain::{
 
 pub use cluster::{ClusterStore, Lease};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
+pub use cosign::{CosignStatus, CosignStore, Cosigner, CosignerRating};
 pub use inbox::InboxStore;
 pub use outreach::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
@@ -490,6 +492,8 @@ pub struct Facts {
     pub once_keys: Vec<String>,
     /// The reply being countersigned or reviewed, if any (states 会签中 and 答复待审).
     pub draft: Option<ReplyDraft>,
+    /// Members invited to co-sign it (联名), in the order invited.
+    pub cosigners: Vec<Cosigner>,
 }
 
 impl Facts {
@@ -500,6 +504,10 @@ impl Facts {
     /// Whether the once-only action named `key` (`Change::once_key`) was done already.
     pub fn done(&self, key: &str) -> bool {
         self.once_keys.iter().any(|k| k == key)
+    }
+    /// The member's invitation to co-sign it, if they were invited.
+    pub fn cosigner(&self, member_id: i64) -> Option<&Cosigner> {
+        self.cosigners.iter().find(|c| c.member_id == member_id)
     }
     pub fn lead(&self) -> Option<&AssignmentInfo> {
         self.assignments.iter().find(|a| a.role == AssignmentRole::Lead && a.status != AssignmentStatus::Superseded)
@@ -515,6 +523,11 @@ impl Rating {
             Self::BasicallySatisfied => "basically_satisfied",
             Self::Dissatisfied => "dissatisfied",
         }
+    }
+
+    /// The stored code back (`as_str`).
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Satisfied, Self::BasicallySatisfied, Self::Dissatisfied].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -584,6 +597,19 @@ pub enum ChangeOp {
         department_id: i64,
         agreed: bool,
         text: String,
+    },
+    /// An invited member's 同意联名 (`accept`) or 不同意; only an invitation still open changes.
+    AnswerInvitation {
+        member_id: i64,
+        accept: bool,
+    },
+    /// Every invitation to co-sign still unanswered closes (staff accepted the suggestion).
+    CloseInvitations,
+    /// A co-signer's rating of the latest reply: recorded, the state is left as it is.
+    CosignerRate {
+        member_id: i64,
+        rating: Rating,
+        reason: String,
     },
 }
 
@@ -760,6 +786,9 @@ pub enum Effect {
     CreateBroadcast { broadcast: NewBroadcast, render: MemberCopyFn, reply: QueuedFn },
     /// Stops a broadcast's messages not yet sent (`Store::cancel_broadcast`).
     CancelBroadcast { id: i64, reply: StoppedFn },
+    /// Invites members to co-sign (联名) the suggestion filed by the same commit, each
+    /// invitation open until `expires_at`; nothing without a suggestion filed.
+    InviteCosigners { member_ids: Vec<i64>, expires_at: DateTime<Utc> },
 }
 
 /// Renders the answer to an invite code from how redeeming it went.
@@ -782,6 +811,11 @@ impl std::fmt::Debug for Effect {
                 f.debug_struct("CreateBroadcast").field("broadcast", broadcast).finish()
             }
             Self::CancelBroadcast { id, .. } => f.debug_struct("CancelBroadcast").field("id", id).finish(),
+            Self::InviteCosigners { member_ids, expires_at } => f
+                .debug_struct("InviteCosigners")
+                .field("member_ids", member_ids)
+                .field("expires_at", expires_at)
+                .finish(),
         }
     }
 }
@@ -931,9 +965,6 @@ pub trait WorkflowStore: Send + Sync {
     /// A page of the review queue: suggestions waiting for staff with an id above `after_id`, oldest first.
     async fn review_queue_after(&self, after_id: i64, limit: usize) -> Result<Vec<SuggestionSummary>>;
     async fn member_by_id(&self, id: i64) -> Result<Option<Member>>;
-    /// Where the bot can write to a member: their chat and language, or `None` while they have not
-    /// redeemed an invite or have blocked the bot (a push for them is then kept: `OutMessage::held`).
-    async fn member_recipient(&self, member_id: i64) -> Result<Option<Recipient>>;
     /// A department's assignments still being worked on (status active) with an id above
     /// `after_id`, oldest first.
     async fn department_assignments(
@@ -1064,8 +1095,8 @@ pub trait OutreachStore: Send + Sync {
 /// through `dyn Store` they need no import.
 pub mod prelude {
     pub use super::{
-        ClusterStore, ConsoleStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore,
-        Store, WorkflowStore,
+        ClusterStore, ConsoleStore, CosignStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore,
+        RosterStore, Store, WorkflowStore,
     };
 }
 
@@ -1081,6 +1112,7 @@ pub trait Store:
     + InboxStore
     + ReportStore
     + ClusterStore
+    + CosignStore
 {
 }
 
@@ -1094,5 +1126,6 @@ impl<T> Store for T where
         + InboxStore
         + ReportStore
         + ClusterStore
+        + CosignStore
 {
 }

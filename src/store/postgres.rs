@@ -21,6 +21,7 @@ use super::*;
 
 mod cluster;
 mod console;
+mod cosign;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -272,8 +273,19 @@ pub(crate) async fn redeem_invite_in(
 }
 
 /// Applies one effect of a conversation within the update's transaction; returns its reply.
-pub(crate) async fn apply_effect_in(tx: &mut PgTx, effect: Effect, now: DateTime<Utc>) -> Result<Vec<OutMessage>> {
+pub(crate) async fn apply_effect_in(
+    tx: &mut PgTx,
+    effect: Effect,
+    submitted: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutMessage>> {
     Ok(match effect {
+        Effect::InviteCosigners { member_ids, expires_at } => {
+            if let Some(suggestion_id) = submitted {
+                cosign::invite_in(tx, suggestion_id, &member_ids, expires_at, now).await?;
+            }
+            Vec::new()
+        }
         Effect::RedeemInvite { code_hash, telegram_user_id, chat_id, language, reply } => {
             let redeemed =
                 redeem_invite_in(tx, &code_hash, telegram_user_id, chat_id, language.as_deref(), now).await?;
@@ -415,6 +427,9 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .bind(now)
                     .execute(&mut **tx)
                     .await?;
+            }
+            ChangeOp::AnswerInvitation { .. } | ChangeOp::CloseInvitations | ChangeOp::CosignerRate { .. } => {
+                cosign::apply_in(tx, sid, op, now).await?;
             }
             ChangeOp::Rate { rating, reason, entered_by } => {
                 let reply_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM replies WHERE suggestion_id = $1")
@@ -1037,6 +1052,7 @@ impl IntakeStore for PgStore {
             messages.extend(change.messages);
         }
         let mut reference = None;
+        let mut submitted = None;
         if let Some((s, receipt)) = submission {
             let seq: i64 = sqlx::query_scalar(
                 "INSERT INTO reference_counters (year, last_seq) VALUES ($1, 1)
@@ -1110,9 +1126,10 @@ impl IntakeStore for PgStore {
                 .await?;
             messages.extend(receipt(&r, id));
             reference = Some(r);
+            submitted = Some(id);
         }
         for effect in effects {
-            messages.extend(apply_effect_in(&mut tx, effect, now).await?);
+            messages.extend(apply_effect_in(&mut tx, effect, submitted, now).await?);
         }
         if let Some(state) = dialog {
             sqlx::query("INSERT INTO dialogs (chat_id, state, updated_at) VALUES ($1, $2, $3) ON CONFLICT (chat_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at")
@@ -1297,6 +1314,7 @@ impl WorkflowStore for PgStore {
             assignments,
             once_keys,
             draft,
+            cosigners: self.cosigners(suggestion_id).await?,
         }))
     }
 
@@ -1343,15 +1361,6 @@ impl WorkflowStore for PgStore {
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(read).transpose()
-    }
-
-    async fn member_recipient(&self, member_id: i64) -> Result<Option<Recipient>> {
-        let row: Option<(Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT telegram_chat_id, language FROM members WHERE id = $1 AND unreachable_at IS NULL")
-                .bind(member_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.and_then(|(chat, language)| chat.map(|chat_id| Recipient { chat_id, language })))
     }
 
     async fn department_assignments(

@@ -13,6 +13,7 @@ use sqlx::{Row, SqlitePool};
 use super::*;
 
 mod console;
+mod cosign;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -255,8 +256,19 @@ async fn redeem_invite_in(
 }
 
 /// Applies one effect of a conversation within the update's transaction; returns its reply.
-async fn apply_effect_in(tx: &mut WriteTx, effect: Effect, now: DateTime<Utc>) -> Result<Vec<OutMessage>> {
+async fn apply_effect_in(
+    tx: &mut WriteTx,
+    effect: Effect,
+    submitted: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutMessage>> {
     Ok(match effect {
+        Effect::InviteCosigners { member_ids, expires_at } => {
+            if let Some(suggestion_id) = submitted {
+                cosign::invite_in(tx, suggestion_id, &member_ids, expires_at, now).await?;
+            }
+            Vec::new()
+        }
         Effect::RedeemInvite { code_hash, telegram_user_id, chat_id, language, reply } => {
             let redeemed =
                 redeem_invite_in(tx, &code_hash, telegram_user_id, chat_id, language.as_deref(), now).await?;
@@ -393,6 +405,9 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                     .bind(now)
                     .execute(&mut **tx)
                     .await?;
+            }
+            ChangeOp::AnswerInvitation { .. } | ChangeOp::CloseInvitations | ChangeOp::CosignerRate { .. } => {
+                cosign::apply_in(tx, sid, op, now).await?;
             }
             ChangeOp::Rate { rating, reason, entered_by } => {
                 let reply_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM replies WHERE suggestion_id = ?")
@@ -969,6 +984,7 @@ impl IntakeStore for SqliteStore {
             messages.extend(change.messages);
         }
         let mut reference = None;
+        let mut submitted = None;
         if let Some((s, receipt)) = submission {
             let seq: i64 = sqlx::query_scalar(
                 "INSERT INTO reference_counters (year, last_seq) VALUES (?, 1)
@@ -1042,9 +1058,10 @@ impl IntakeStore for SqliteStore {
                 .await?;
             messages.extend(receipt(&r, id));
             reference = Some(r);
+            submitted = Some(id);
         }
         for effect in effects {
-            messages.extend(apply_effect_in(&mut tx, effect, now).await?);
+            messages.extend(apply_effect_in(&mut tx, effect, submitted, now).await?);
         }
         if let Some(state) = dialog {
             sqlx::query("INSERT INTO dialogs (chat_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at")
@@ -1226,6 +1243,7 @@ impl WorkflowStore for SqliteStore {
             assignments,
             once_keys,
             draft,
+            cosigners: self.cosigners(suggestion_id).await?,
         }))
     }
 
@@ -1272,15 +1290,6 @@ impl WorkflowStore for SqliteStore {
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(read).transpose()
-    }
-
-    async fn member_recipient(&self, member_id: i64) -> Result<Option<Recipient>> {
-        let row: Option<(Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT telegram_chat_id, language FROM members WHERE id = ? AND unreachable_at IS NULL")
-                .bind(member_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.and_then(|(chat, language)| chat.map(|chat_id| Recipient { chat_id, language })))
     }
 
     async fn department_assignments(

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 pub use keyboards::{countersign_keyboard, department_keyboard, rating_keyboard, review_keyboard, send_on_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
-pub use permissions::{Act, Actor, allowed_in, permitted};
+pub use permissions::{Act, Actor, act_as, allowed_in, permitted};
 pub use refusal::Refusal;
 
 use crate::context::Ctx;
@@ -96,6 +96,10 @@ pub enum Command {
     /// 会签: the lead department sends its draft on, once every co-department answered or the
     /// countersign deadline passed.
     SendOn,
+    /// An invited member's answer to an invitation to co-sign: 同意联名 (`accept`) or 不同意.
+    Cosign {
+        accept: bool,
+    },
 }
 
 impl Command {
@@ -120,6 +124,7 @@ impl Command {
             Command::Countersign { agree: true, .. } => Act::Countersign,
             Command::Countersign { agree: false, .. } => Act::ProposeChanges,
             Command::SendOn => Act::SendOn,
+            Command::Cosign { .. } => Act::Cosign,
         }
     }
 }
@@ -148,7 +153,7 @@ pub async fn plan(
     command: Command,
 ) -> Result<Result<Change, Refusal>, StoreError> {
     let Some(facts) = ctx.store.facts(suggestion_id).await? else { return Ok(Err(Refusal::NotFound)) };
-    let act = command.act();
+    let act = act_as(actor, command.act(), &facts);
     // The same once-only action again (a double click, a retried call, parallel requests): said
     // to be done already; the store refuses it too if it slips past this check.
     let once_key = once_key(actor, &command, &facts);
@@ -173,7 +178,8 @@ pub async fn plan(
 
 /// The key naming an action that leaves the suggestion's state as it is and happens once
 /// (`Change::once_key`): an adoption; an instruction with the same text; a department's
-/// acknowledgement, opinion or return of its current assignment. `None` for every other command
+/// acknowledgement, opinion or return of its current assignment; a member's answer to an
+/// invitation to co-sign (联名); a co-signer's rating of one reply. `None` for every other command
 /// (those move the state, so the store's state check already lets only one through).
 pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<String> {
     use sha2::{Digest, Sha256};
@@ -185,6 +191,10 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
             .rev()
             .find(|a| a.department_id == department_id && a.status != AssignmentStatus::Superseded)
             .map(|a| a.id)
+    };
+    let member = || match actor {
+        Actor::Member(m) => Some(m.id),
+        _ => None,
     };
     match command {
         Command::Adopt => Some("adopted".to_string()),
@@ -199,6 +209,11 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
         Command::Countersign { .. } => {
             let department_id = actor.department_id()?;
             facts.draft.as_ref().map(|d| format!("countersigned:{}:{department_id}", d.id))
+        }
+        // An invitation is answered once; a co-signer rates each reply once.
+        Command::Cosign { .. } => member().map(|id| format!("cosign:{id}")),
+        Command::Rate { reply_no, .. } if act_as(actor, Act::Rate, facts) == Act::CoRate => {
+            member().map(|id| format!("co_rated:{reply_no}:{id}"))
         }
         _ => None,
     }

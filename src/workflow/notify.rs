@@ -11,7 +11,7 @@ use crate::context::Ctx;
 use crate::domain::SuggestionState;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Keyboard};
-use crate::store::{Addressee, AssignmentRole, OutMessage, Recipient, StoreError};
+use crate::store::{Addressee, AssignmentRole, CosignStatus, OutMessage, Recipient, StoreError};
 
 /// Placeholder values for `Texts::t`. The notifiers take `Sync` ones: they are held across
 /// awaits, and `plan` runs inside the bot's `Send` worker tasks.
@@ -20,7 +20,9 @@ fn plain_args<'x>(args: &[(&'x str, &'x (dyn Display + Sync))]) -> Vec<(&'x str,
 }
 
 impl Planner<'_, '_> {
-    /// Pushes a notification to the member, with the reference number, the new state and what next.
+    /// Pushes a notification to the member who leads the suggestion and to every member who
+    /// co-signs it (联名: they get every push the lead gets), with the reference number, the new
+    /// state and what next.
     pub(super) fn notify_member(
         &mut self,
         key: &str,
@@ -28,23 +30,59 @@ impl Planner<'_, '_> {
         args: &[(&str, &dyn Display)],
         keyboard: Keyboard,
     ) {
+        self.notify_lead(key, new_state, args, keyboard.clone());
+        let cosigners: Vec<_> =
+            self.facts.cosigners.iter().filter(|c| c.status == CosignStatus::Accepted).cloned().collect();
+        for c in cosigners {
+            let lang = self.ctx.texts.lang_for(c.language.as_deref());
+            let text = self.member_text(lang, "notify.cosigner_frame", key, new_state, args);
+            let payload = Action::with_keyboard(text, keyboard.clone()).encode();
+            self.messages.push(match c.recipient() {
+                Some(r) => OutMessage::notification(r.chat_id, payload),
+                None => OutMessage::held(Addressee::Member(c.member_id), Some(self.facts.id), payload),
+            });
+        }
+    }
+
+    /// Pushes a notification to the lead member only (an answer to their invitation to co-sign, a
+    /// co-signer's rating).
+    pub(super) fn notify_lead(
+        &mut self,
+        key: &str,
+        new_state: SuggestionState,
+        args: &[(&str, &dyn Display)],
+        keyboard: Keyboard,
+    ) {
         let lang = self.member_lang();
+        let text = self.member_text(lang, "notify.member_frame", key, new_state, args);
+        let payload = Action::with_keyboard(text, keyboard).encode();
+        self.messages.push(self.to_member(payload));
+    }
+
+    /// A member's notification: `frame` around the body `key`, with the reference number, the
+    /// title and the new state.
+    fn member_text(
+        &self,
+        lang: Lang,
+        frame: &str,
+        key: &str,
+        new_state: SuggestionState,
+        args: &[(&str, &dyn Display)],
+    ) -> String {
         let t = self.ctx.texts;
         // A reply being countersigned or reviewed is still 办理中 to the member.
         let state = t.t(lang, &format!("state.{}", new_state.as_member_sees().code()), &[]);
         let body = t.t(lang, key, args);
-        let text = t.t(
+        t.t(
             lang,
-            "notify.member_frame",
+            frame,
             &[
                 ("reference", &self.facts.reference_no),
                 ("title", &self.facts.title),
                 ("state", &state),
                 ("body", &body),
             ],
-        );
-        let payload = Action::with_keyboard(text, keyboard).encode();
-        self.messages.push(self.to_member(payload));
+        )
     }
 
     /// A notification for the member: to their chat, or kept until they can be written to (no

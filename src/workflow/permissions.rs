@@ -2,7 +2,9 @@
 //! shared/domain.md in one place, deny by default.
 
 use crate::domain::SuggestionState::{self, *};
-use crate::store::{ApiToken, AssignmentRole, AssignmentStatus, Facts, Liaison, Member, Role, Staff, User};
+use crate::store::{
+    ApiToken, AssignmentRole, AssignmentStatus, CosignStatus, Facts, Liaison, Member, Role, Staff, User,
+};
 
 /// Who asks.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +69,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 20] = [
+    pub const ALL: [Act; 22] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -88,6 +90,8 @@ impl Act {
         Act::Countersign,
         Act::ProposeChanges,
         Act::SendOn,
+        Act::Cosign,
+        Act::CoRate,
     ];
 }
 
@@ -115,9 +119,20 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
                     | Act::ReturnReply
             )
         }
-        Capacity::Member(member_id) => {
-            member_id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
+        Capacity::Member(member_id) if member_id == facts.member_id => {
+            matches!(act, Act::View | Act::Rate | Act::Withdraw)
         }
+        // Someone invited to co-sign (联名): answers the invitation (the command refuses a second
+        // answer or a closed invitation politely); once accepted, views and rates, nothing else.
+        // Until then they see only the invitation.
+        Capacity::Member(member_id) => match facts.cosigner(member_id) {
+            None => false,
+            Some(c) => match act {
+                Act::Cosign => true,
+                Act::View | Act::CoRate => c.status == CosignStatus::Accepted,
+                _ => false,
+            },
+        },
         Capacity::Department(department_id) => {
             let active = facts.active_assignment(department_id);
             match act {
@@ -159,5 +174,19 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Rate | Act::RecordRating => state == Replied,
         Act::ApproveReply | Act::ReclassifyReply | Act::ReturnReply => state == ReplyReview,
         Act::Countersign | Act::ProposeChanges | Act::SendOn => state == Countersigning,
+        // Invitations are answered while the suggestion awaits staff; a late answer is refused by
+        // the command with its own words (the invitation closed), so every state is let through.
+        Act::Cosign => true,
+        // A co-signer may rate the latest reply also after the lead member closed or reopened it.
+        Act::CoRate => matches!(state, Replied | Reopened | Closed),
+    }
+}
+
+/// The act a request really is for this actor: a rating by a co-signer (not the lead member) is
+/// `CoRate`, recorded without moving the state; every other act is itself.
+pub fn act_as(actor: &Actor<'_>, act: Act, facts: &Facts) -> Act {
+    match (act, actor) {
+        (Act::Rate, Actor::Member(m)) if m.id != facts.member_id && facts.cosigner(m.id).is_some() => Act::CoRate,
+        (act, _) => act,
     }
 }

@@ -21,6 +21,10 @@ pub enum Refusal {
     StaleRating,
     /// 会签: the lead sends the draft on before every co-department answered or the deadline passed.
     CountersignPending,
+    /// An invitation to co-sign answered after it closed (its deadline passed, or staff decided).
+    InvitationClosed,
+    /// An invitation to co-sign answered a second time.
+    AlreadyAnswered,
 }
 
 impl Refusal {
@@ -43,6 +47,8 @@ impl Refusal {
             Refusal::MergeTargetClosed => t("workflow.refused.merge_target_closed", &[]),
             Refusal::StaleRating => t("workflow.refused.stale_rating", &[]),
             Refusal::CountersignPending => t("workflow.refused.countersign_pending", &[]),
+            Refusal::InvitationClosed => t("workflow.refused.invitation_closed", &[]),
+            Refusal::AlreadyAnswered => t("workflow.refused.already_answered", &[]),
         }
     }
 }

@@ -36,7 +36,7 @@ fn state_rules_every_act_in_every_state() {
     ];
     assert_eq!(states.len(), SuggestionState::ALL.len());
     #[rustfmt::skip]
-    let table: [(Act, [bool; 12]); 20] = [
+    let table: [(Act, [bool; 12]); 22] = [
         //                       Sub Acc NAc Mrg Wdr Asg InP Csg Rev Rep Reo Clo
         (Act::View,            [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
         (Act::Accept,          [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
@@ -58,6 +58,8 @@ fn state_rules_every_act_in_every_state() {
         (Act::ProposeChanges,  [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
         (Act::SendOn,          [N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N]),
         (Act::RecordRating,    [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
+        (Act::Cosign,          [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
+        (Act::CoRate,          [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  Y,  Y]),
     ];
     assert_eq!(table.len(), Act::ALL.len());
     let mut wrong = Vec::new();

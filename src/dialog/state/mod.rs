@@ -112,6 +112,8 @@ pub enum Step {
     Title,
     Body,
     Preview,
+    /// Choosing members to invite to co-sign (联名), from the preview.
+    Cosigners,
 }
 
 /// The member tapped 不满意 on a reply: the reason is asked for (it may be skipped).
@@ -163,6 +165,21 @@ pub struct Draft {
     /// The album being received, item by item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub album: Option<AlbumProgress>,
+    /// Members the lead invites to co-sign (联名), invited when the suggestion is submitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosigners: Vec<Invitee>,
+    /// Members of the same name the lead is asked to choose between.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choosing: Vec<Invitee>,
+}
+
+/// A member on a draft's list of co-signers (or offered to choose from), as the lead sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitee {
+    pub member_id: i64,
+    pub name: String,
+    /// Member number, workstation and level: what tells members of the same name apart.
+    pub detail: String,
 }
 
 /// How far an album has been taken into the draft.

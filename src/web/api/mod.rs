@@ -119,7 +119,11 @@ fn refusal_error(state: &WebState, ctx: &Ctx<'_>, refusal: &Refusal, call: &Acti
         Refusal::WrongState(_) | Refusal::CountersignPending => {
             WebError::api(StatusCode::CONFLICT, "wrong_state", message)
         }
-        Refusal::AlreadyDone | Refusal::StaleRating => WebError::api(StatusCode::CONFLICT, "already_done", message),
+        // Members' refusals (a rating, an invitation to co-sign): no department asks for those.
+        Refusal::AlreadyDone | Refusal::StaleRating | Refusal::AlreadyAnswered => {
+            WebError::api(StatusCode::CONFLICT, "already_done", message)
+        }
+        Refusal::InvitationClosed => WebError::api(StatusCode::CONFLICT, "wrong_state", message),
         Refusal::EmptyText | Refusal::TooLong(_) => WebError::field(state, call.text_field, message),
         Refusal::UnknownReplyClass => {
             let classes = ctx
@@ -417,6 +421,13 @@ async fn detail(state: &WebState, token: &ApiToken, facts: &Facts) -> Result<Sug
         })
         .collect();
     let (code, label) = state_label(state, facts.state);
+    let lead_member = state.app.store.member_by_id(s.member_id).await?.map(|m| m.name).unwrap_or_default();
+    let cosigners = facts
+        .cosigners
+        .iter()
+        .filter(|c| c.status == crate::store::CosignStatus::Accepted)
+        .map(|c| c.name.clone())
+        .collect();
     Ok(SuggestionDetail {
         reference: s.reference_no,
         title: s.title,
@@ -429,6 +440,8 @@ async fn detail(state: &WebState, token: &ApiToken, facts: &Facts) -> Result<Sug
         submitted: time(s.created_at),
         deadline: facts.deadline.map(time),
         adopted: facts.adopted,
+        lead_member,
+        cosigners,
         assignment: own.map(assignment),
         co_departments,
         replies,

@@ -210,6 +210,10 @@ pub struct SuggestionDetail {
     #[schema(value_type = Option<DateTime>, required = true)]
     pub deadline: Option<String>,
     pub adopted: bool,
+    /// 领衔委员的姓名。
+    pub lead_member: String,
+    /// 联名委员（已同意联名的委员）的姓名，按邀请顺序；没有时为空数组。
+    pub cosigners: Vec<String>,
     /// 本单位的承办。
     #[schema(required = true)]
     pub assignment: Option<Assignment>,

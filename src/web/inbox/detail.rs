@@ -14,7 +14,9 @@ use serde::Deserialize;
 use super::{local_date, local_time, reference_example, visibility};
 use crate::domain::{EntryChannel, ReferenceNo};
 use crate::reply::Action as Said;
-use crate::store::{Addressee, AssignmentRole, AssignmentStatus, Committed, Facts, HeldNotification, Rating, Role};
+use crate::store::{
+    Addressee, AssignmentRole, AssignmentStatus, Committed, CosignStatus, Facts, HeldNotification, Rating, Role,
+};
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
 use crate::workflow::{self, Act, Actor, Command};
@@ -274,8 +276,10 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
         Act::Countersign => Command::Countersign { agree: true, text: f.get("text").to_string() },
         Act::ProposeChanges => Command::Countersign { agree: false, text: f.get("text").to_string() },
         Act::SendOn => Command::SendOn,
-        // Not in `OFFERED`: members rate and withdraw in the bot, and viewing is no form.
-        Act::View | Act::Rate | Act::Withdraw => return Err(state.t("workflow.refused.denied")),
+        // Not in `OFFERED`: members rate, withdraw and co-sign in the bot, and viewing is no form.
+        Act::View | Act::Rate | Act::Withdraw | Act::Cosign | Act::CoRate => {
+            return Err(state.t("workflow.refused.denied"));
+        }
     })
 }
 
@@ -451,6 +455,11 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     let replies = store.replies_of(facts.id).await?;
     let opinions = store.co_opinions(facts.id).await?;
     let timeline = store.timeline_of(facts.id).await?;
+    let cosigner_ratings =
+        if facts.cosigners.is_empty() { Vec::new() } else { store.cosigner_ratings(facts.id).await? };
+    let now = state.app.clock.now();
+    let accepted: Vec<&str> =
+        facts.cosigners.iter().filter(|c| c.status == CosignStatus::Accepted).map(|c| c.name.as_str()).collect();
     // Pushes kept for someone the bot could not write to yet: staff see who still waits for what.
     let held = if user.user.role == Role::Department { Vec::new() } else { store.held_notifications(facts.id).await? };
     let offered: Vec<Act> = OFFERED.into_iter().map(|(act, _)| act).filter(|a| offered(user, &facts, *a)).collect();
@@ -499,6 +508,10 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
                 @if facts.adopted { " " span.state { (t("web.inbox.detail.adopted")) } } }
             dt { (t("web.inbox.col_member")) }
             dd { @if let Some(m) = &member { (m.name) " · " (m.member_no) " · " (m.workstation.as_deref().unwrap_or("—")) } @else { "—" } }
+            @if !facts.cosigners.is_empty() {
+                dt { (t("web.inbox.detail.cosigners")) }
+                dd { @if accepted.is_empty() { "—" } @else { (accepted.join("、")) } }
+            }
             dt { (t("web.inbox.col_topic")) } dd { (s.topic_title.as_deref().unwrap_or("—")) }
             dt { (t("web.inbox.col_kind")) } dd { (t(&format!("kind.{}", s.kind.code()))) }
             dt { (t("web.inbox.col_submitted")) } dd { (local_time(state, s.created_at)) }
@@ -578,6 +591,31 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
                     }
                 }
             }
+        }
+        @if !facts.cosigners.is_empty() {
+            h2 { (t("web.inbox.detail.cosign_section")) }
+            div.table-wrap { table {
+                thead { tr {
+                    th { (t("web.inbox.detail.cosign_member")) } th { (t("web.inbox.detail.cosign_status")) }
+                    th { (t("web.inbox.detail.cosign_invited_at")) } th { (t("web.inbox.detail.cosign_answered_at")) }
+                } }
+                tbody { @for c in &facts.cosigners { tr {
+                    td { (c.name) }
+                    td { (t(&format!("cosign_status.{}", c.status_at(now).as_str()))) }
+                    td { (local_time(state, c.invited_at)) }
+                    td { @match c.answered_at { Some(at) => (local_time(state, at)), None => "—" } }
+                } } }
+            } }
+        }
+        @if !cosigner_ratings.is_empty() {
+            h2 { (t("web.inbox.detail.cosigner_ratings")) }
+            ul { @for r in &cosigner_ratings { li {
+                strong { (r.name) } " · "
+                (state.ta("web.inbox.detail.cosigner_rating_reply", &[("reply_no", &r.reply_no)])) " · "
+                (t(&format!("rating.{}", r.rating.as_str())))
+                @if !r.reason.is_empty() { "（" (r.reason) "）" }
+                " " span.muted { (local_time(state, r.at)) }
+            } } }
         }
         h2 { (t("web.inbox.detail.timeline")) }
         ol.timeline { @for e in &timeline { li {

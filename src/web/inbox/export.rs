@@ -1,6 +1,8 @@
 //! Exports of a filtered list: CSV (UTF-8 with a BOM, so Excel reads Chinese) and XLSX. Same
 //! filters and the same permission restriction as the inbox.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +17,7 @@ pub const EXPORT_MAX: usize = 200_000;
 const CHUNK: usize = 5_000;
 
 /// Column header keys (`web.inbox.export.*`), in order.
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     "reference",
     "title",
     "member",
@@ -31,6 +33,7 @@ const COLUMNS: [&str; 15] = [
     "entry",
     "rating",
     "body",
+    "cosigners",
 ];
 
 /// The rows of the filtered list, in the list's order, fetched in chunks by keyset.
@@ -84,7 +87,23 @@ fn rating(state: &WebState, r: &InboxRow) -> String {
     }
 }
 
-fn cells(state: &WebState, r: &InboxRow) -> [String; 15] {
+/// The co-signers (联名, accepted) of the rows' suggestions, joined with 、 per suggestion.
+async fn cosigners(state: &WebState, rows: &[InboxRow]) -> Result<HashMap<i64, String>, WebError> {
+    let mut out: HashMap<i64, String> = HashMap::new();
+    for chunk in rows.chunks(CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+        for (id, name) in state.app.store.cosigner_names(&ids).await? {
+            let names = out.entry(id).or_default();
+            if !names.is_empty() {
+                names.push('、');
+            }
+            names.push_str(&name);
+        }
+    }
+    Ok(out)
+}
+
+fn cells(state: &WebState, r: &InboxRow, cosigners: &HashMap<i64, String>) -> [String; 16] {
     [
         r.reference_no.clone(),
         r.title.clone(),
@@ -101,6 +120,7 @@ fn cells(state: &WebState, r: &InboxRow) -> [String; 15] {
         entry(state, r),
         rating(state, r),
         r.body.clone(),
+        cosigners.get(&r.id).cloned().unwrap_or_default(),
     ]
 }
 
@@ -160,13 +180,14 @@ pub async fn csv(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let rows = rows(&state, &user, &query).await?;
+    let cosigners = cosigners(&state, &rows).await?;
     let mut buf: Vec<u8> = Vec::with_capacity(64 + rows.len() * 400);
     buf.extend_from_slice("\u{feff}".as_bytes());
     {
         let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Necessary).from_writer(&mut buf);
         w.write_record(headers(&state))?;
         for r in &rows {
-            let c = cells(&state, r);
+            let c = cells(&state, r, &cosigners);
             w.write_record(c.iter().map(|v| defuse(v).into_owned()))?;
         }
         w.flush()?;
@@ -189,7 +210,8 @@ pub async fn xlsx(
 ) -> Result<Response, WebError> {
     let rows = rows(&state, &user, &query).await?;
     let headers = headers(&state);
-    let cells: Vec<[String; 15]> = rows.iter().map(|r| cells(&state, r)).collect();
+    let cosigners = cosigners(&state, &rows).await?;
+    let cells: Vec<[String; 16]> = rows.iter().map(|r| cells(&state, r, &cosigners)).collect();
     let n = rows.len();
     drop(rows);
     let marker = state.ta("web.inbox.export.truncated", &[("max", &XLSX_CELL_MAX)]);
@@ -229,7 +251,7 @@ pub fn fit_cell<'a>(text: &'a str, marker: &str) -> std::borrow::Cow<'a, str> {
     format!("{}{marker}", &text[..end]).into()
 }
 
-fn build_xlsx(headers: &[String], rows: &[[String; 15]], marker: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn build_xlsx(headers: &[String], rows: &[[String; 16]], marker: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -250,7 +272,7 @@ fn build_xlsx(headers: &[String], rows: &[[String; 15]], marker: &str) -> Result
             }
         }
     }
-    for (c, width) in [14, 30, 10, 12, 14, 24, 12, 8, 10, 20, 17, 12, 22, 16, 60].into_iter().enumerate() {
+    for (c, width) in [14, 30, 10, 12, 14, 24, 12, 8, 10, 20, 17, 12, 22, 16, 60, 20].into_iter().enumerate() {
         sheet.set_column_width(c as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;

@@ -7,6 +7,8 @@ mod adopt;
 mod approve_reply;
 mod assign;
 mod co_opinion;
+mod co_rate;
+mod cosign;
 mod countersign;
 mod deliver;
 mod instruct;
@@ -20,7 +22,7 @@ mod return_reply;
 mod send_on;
 mod withdraw;
 
-use super::{Command, Planned, Planner};
+use super::{Act, Command, Planned, Planner, act_as};
 
 /// Plans `command`, already checked by `plan` for permission, state and repetition.
 pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
@@ -35,8 +37,10 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Return { reason } => r#return::plan(p, &reason).await,
         Command::CoOpinion { text } => co_opinion::plan(p, &text).await,
         Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
+        Command::Rate { reply_no, rating, reason } if act_as(p.actor, Act::Rate, p.facts) == Act::CoRate => {
+            co_rate::plan(p, reply_no, rating, &reason)
+        }
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
-        Command::Withdraw => withdraw::plan(p),
         Command::RecordRating { reply_no, rating, reason, channel } => {
             record_rating::plan(p, reply_no, rating, &reason, channel).await
         }
@@ -44,5 +48,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::ReturnReply { note } => return_reply::plan(p, &note).await,
         Command::Countersign { agree, text } => countersign::plan(p, agree, &text).await,
         Command::SendOn => send_on::plan(p).await,
+        Command::Withdraw => withdraw::plan(p).await,
+        Command::Cosign { accept } => cosign::plan(p, accept),
     }
 }
