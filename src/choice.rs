@@ -132,6 +132,8 @@ pub enum WizardOp {
     SkipDocument,
     /// Write the reply again.
     Rewrite,
+    /// Fill in the reply letter's (答复函) fields, from the reply's preview.
+    Letter,
 }
 
 /// The broadcast composer's choices and a broadcast's progress.

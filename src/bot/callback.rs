@@ -90,6 +90,7 @@ fn wizard_op(op: &WizardOp) -> String {
         WizardOp::Class(code) => format!("c:{code}"),
         WizardOp::SkipDocument => "s".into(),
         WizardOp::Rewrite => "e".into(),
+        WizardOp::Letter => "f".into(),
     }
 }
 
@@ -167,6 +168,8 @@ fn decode_op(op: &[&str], department: bool) -> Option<WizardOp> {
         ["c", code] if department => WizardOp::Class((*code).to_string()),
         ["s"] if department => WizardOp::SkipDocument,
         ["e"] if department => WizardOp::Rewrite,
+        ["f"] if department => WizardOp::Letter,
+        ["n"] if department => WizardOp::Next,
         _ => return None,
     })
 }
@@ -250,6 +253,8 @@ mod tests {
             WizardOp::Class("A".into()),
             WizardOp::SkipDocument,
             WizardOp::Rewrite,
+            WizardOp::Letter,
+            WizardOp::Next,
             WizardOp::Confirm,
         ] {
             all.push(ChoiceId::DepartmentWizard { nonce: u32::MAX, op });

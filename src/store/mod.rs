@@ -7,6 +7,7 @@
 pub mod cluster;
 mod codes;
 pub mod console;
+pub mod files;
 pub mod inbox;
 mod outreach;
 pub mod postgres;
@@ -21,6 +22,7 @@ use crate::domain::{MemberLevel, MemberNo, ReferenceNo, SuggestionKind, Suggesti
 
 pub use cluster::{ClusterStore, Lease};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
+pub use files::{FileStore, StoredFile};
 pub use inbox::InboxStore;
 pub use outreach::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
@@ -156,6 +158,9 @@ pub struct Attachment {
 pub enum AttachmentKind {
     Photo,
     Document,
+    /// A file a department uploaded through the API: not on Telegram's servers but kept in the
+    /// database (`files::FileStore`) under `file_unique_id`, its SHA-256; `file_id` is empty.
+    Stored,
 }
 
 impl AttachmentKind {
@@ -163,6 +168,7 @@ impl AttachmentKind {
         match self {
             Self::Photo => "photo",
             Self::Document => "document",
+            Self::Stored => "stored",
         }
     }
 }
@@ -464,6 +470,8 @@ pub enum ChangeOp {
         reply_class: String,
         text: String,
         document: Option<String>,
+        /// The 答复函 fields (`letter::ReplyLetter`) as JSON; `None` when none were given.
+        letter: Option<String>,
     },
     Opinion {
         assignment_id: i64,
@@ -949,8 +957,8 @@ pub trait OutreachStore: Send + Sync {
 /// through `dyn Store` they need no import.
 pub mod prelude {
     pub use super::{
-        ClusterStore, ConsoleStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore, RosterStore,
-        Store, WorkflowStore,
+        ClusterStore, ConsoleStore, FileStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore,
+        RosterStore, Store, WorkflowStore,
     };
 }
 
@@ -966,6 +974,7 @@ pub trait Store:
     + InboxStore
     + ReportStore
     + ClusterStore
+    + FileStore
 {
 }
 
@@ -979,5 +988,6 @@ impl<T> Store for T where
         + InboxStore
         + ReportStore
         + ClusterStore
+        + FileStore
 {
 }

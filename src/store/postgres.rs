@@ -21,6 +21,7 @@ use super::*;
 
 mod cluster;
 mod console;
+mod files;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -369,15 +370,16 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::Reply { department_id, reply_class, text, document } => {
+            ChangeOp::Reply { department_id, reply_class, text, document, letter } => {
                 sqlx::query(
-                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, letter, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(sid)
                 .bind(department_id)
                 .bind(reply_class)
                 .bind(text)
                 .bind(document)
+                .bind(letter)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;

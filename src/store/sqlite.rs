@@ -13,6 +13,7 @@ use sqlx::{Row, SqlitePool};
 use super::*;
 
 mod console;
+mod files;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -347,15 +348,16 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::Reply { department_id, reply_class, text, document } => {
+            ChangeOp::Reply { department_id, reply_class, text, document, letter } => {
                 sqlx::query(
-                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, letter, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(sid)
                 .bind(department_id)
                 .bind(reply_class)
                 .bind(text)
                 .bind(document)
+                .bind(letter)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;

@@ -1,10 +1,12 @@
-//! The suggestions inbox, a suggestion's detail page with its actions, and exports (CSV, XLSX).
+//! The suggestions inbox, a suggestion's detail page with its actions, and exports (CSV, XLSX,
+//! and Word documents).
 //!
 //! Staff and admins see every suggestion; a department account sees only those with an
 //! assignment of its department that is not superseded (the same rule as `workflow::permitted`
 //! for `Act::View`, applied in SQL for lists and exports and by `permitted` on the detail page).
 
 mod detail;
+mod documents;
 mod export;
 mod reach;
 
@@ -31,6 +33,9 @@ pub fn router() -> Router<WebState> {
         .route("/suggestions", get(list))
         .route("/suggestions/export.csv", get(export::csv))
         .route("/suggestions/export.xlsx", get(export::xlsx))
+        .route("/suggestions/compilation.docx", get(documents::compilation))
+        .route("/suggestions/{id}/document.docx", get(documents::suggestion))
+        .route("/suggestions/{id}/replies/{reply}/letter.docx", get(documents::reply_letter))
         .route("/suggestions/lookup", get(detail::lookup))
         .route("/suggestions/ref/{reference}", get(detail::by_reference))
         .route("/suggestions/{id}", get(detail::page))
@@ -258,7 +263,8 @@ async fn list(
         }
         p.export-links {
             a.button.secondary href=(export("csv")) { (t("web.inbox.export_csv")) } " "
-            a.button.secondary href=(export("xlsx")) { (t("web.inbox.export_xlsx")) }
+            a.button.secondary href=(export("xlsx")) { (t("web.inbox.export_xlsx")) } " "
+            a.button.secondary href=(if filters_query.is_empty() { "/suggestions/compilation.docx".to_string() } else { format!("/suggestions/compilation.docx?{filters_query}") }) { (t("web.inbox.export_docx")) }
         }
         @if page.rows.is_empty() {
             p.muted { (t("web.inbox.empty")) }

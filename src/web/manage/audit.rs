@@ -20,7 +20,7 @@ const WHO_MAX_CHARS: usize = 70;
 
 /// Every action the console and the API record, by code; each has a label
 /// `web.audit.action.<code with . as _>` in the locale files.
-pub const ACTIONS: [&str; 37] = [
+pub const ACTIONS: [&str; 38] = [
     "login",
     "logout",
     "suggestion.accept",
@@ -35,6 +35,7 @@ pub const ACTIONS: [&str; 37] = [
     "suggestion.co_opinion",
     "suggestions.export_csv",
     "suggestions.export_xlsx",
+    "suggestions.export_docx",
     "api.acknowledge",
     "api.return",
     "api.reply",

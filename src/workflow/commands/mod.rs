@@ -28,7 +28,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Acknowledge => acknowledge::plan(p),
         Command::Return { reason } => r#return::plan(p, &reason).await,
         Command::CoOpinion { text } => co_opinion::plan(p, &text).await,
-        Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
+        Command::Reply { class, text, document, letter } => reply::plan(p, &class, &text, document, &letter).await,
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
         Command::Withdraw => withdraw::plan(p),
     }
