@@ -132,7 +132,8 @@ pub enum WizardOp {
     SkipDocument,
     /// Write the reply again.
     Rewrite,
-    /// Fill in the reply letter's (答复函) fields, from the reply's preview.
+    /// The reply letter's (答复函) fields: opens them from the reply's preview, and goes back to
+    /// the preview from them.
     Letter,
 }
 

@@ -22,13 +22,15 @@ fn assert_docx(page: &support::console::Page) {
 /// fonts, and `— PAGE —` in a footer.
 fn assert_layout(bytes: &[u8]) {
     let document = docx::part(bytes, "word/document.xml");
+    let styles = docx::part(bytes, "word/styles.xml");
     assert!(document.contains(r#"w:w="11906""#) && document.contains(r#"w:h="16838""#), "A4: {document}");
     for margin in [r#"w:top="2098""#, r#"w:bottom="1984""#, r#"w:left="1587""#, r#"w:right="1474""#] {
         assert!(document.contains(margin), "margin {margin}");
     }
     assert!(document.contains(r#"w:eastAsia="方正小标宋简体""#), "the title font");
     assert!(document.contains(r#"w:eastAsia="仿宋_GB2312""#), "the body font");
-    assert!(document.contains(r#"w:eastAsia="黑体""#), "the heading font");
+    assert!(styles.contains(r#"w:eastAsia="仿宋_GB2312""#), "the body font is the default");
+    assert!(styles.contains(r#"w:eastAsia="黑体""#), "the heading style's font");
     assert!(document.contains(r#"w:sz w:val="32""#), "三号 body text");
     let footers = docx::parts(bytes, "word/footer");
     assert!(!footers.is_empty(), "a footer");
@@ -168,7 +170,7 @@ async fn a_compilation_of_the_filtered_list_has_a_table_of_contents_and_every_su
     assert_layout(&page.bytes);
     let document = docx::part(&page.bytes, "word/document.xml");
     assert!(document.contains(r#"TOC \o &quot;1-1&quot; \h"#) || document.contains(r#"TOC \o "1-1" \h"#), "a TOC field");
-    for (i, reference) in [&first, &second].iter().enumerate() {
+    for (i, reference) in [&second, &first].iter().enumerate() {
         let key = format!("_Toc{:08}", i + 1);
         assert!(document.contains(&format!(r#"w:name="{key}""#)), "the heading of {reference} is bookmarked");
         assert!(document.contains(&format!("PAGEREF {key}")), "the TOC points at {key}");
@@ -177,11 +179,16 @@ async fn a_compilation_of_the_filtered_list_has_a_table_of_contents_and_every_su
     let titled = |r: &str, title: &str| format!("{r}　{title}");
     assert_eq!(text[0], "委员建言汇编");
     assert!(text[1].contains("状态：已交办") && text[1].contains("共 2 件"), "{}", text[1]);
-    // The TOC's entries are written in, then the numbered list, then each suggestion.
-    let toc = text.iter().position(|p| p == &titled(&first, "学校周边交通安全")).expect("a TOC entry");
-    assert_eq!(text[toc + 1], titled(&second, "老旧小区加装电梯"));
-    assert!(text.contains(&format!("1．{first}　学校周边交通安全（领衔：张三）")), "{text:#?}");
-    assert!(text.contains(&format!("2．{second}　老旧小区加装电梯（领衔：张三）")), "{text:#?}");
+    // The TOC's entries are written in, then the numbered list, then each suggestion, in the
+    // inbox's order (newest first).
+    assert_eq!(text[2], "目\u{3000}录");
+    assert_eq!(text[3], titled(&second, "老旧小区加装电梯"));
+    assert_eq!(text[4], titled(&first, "学校周边交通安全"));
+    assert_eq!(text[5], "篇目（共 2 件）");
+    assert_eq!(text[6], format!("1．{second}　老旧小区加装电梯（领衔：张三）"));
+    assert_eq!(text[7], format!("2．{first}　学校周边交通安全（领衔：张三）"));
+    assert_eq!(text[8], titled(&second, "老旧小区加装电梯"));
+    assert_eq!(text[9], format!("编号：{second}"));
     let headings = text.iter().filter(|p| **p == titled(&first, "学校周边交通安全")).count();
     assert_eq!(headings, 2, "in the TOC and as the suggestion's heading");
     assert!(!document.contains(&left_out), "only the filtered list");

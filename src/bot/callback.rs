@@ -169,7 +169,6 @@ fn decode_op(op: &[&str], department: bool) -> Option<WizardOp> {
         ["s"] if department => WizardOp::SkipDocument,
         ["e"] if department => WizardOp::Rewrite,
         ["f"] if department => WizardOp::Letter,
-        ["n"] if department => WizardOp::Next,
         _ => return None,
     })
 }
@@ -254,7 +253,6 @@ mod tests {
             WizardOp::SkipDocument,
             WizardOp::Rewrite,
             WizardOp::Letter,
-            WizardOp::Next,
             WizardOp::Confirm,
         ] {
             all.push(ChoiceId::DepartmentWizard { nonce: u32::MAX, op });

@@ -190,7 +190,7 @@ impl Dialogue<'_, '_> {
                 };
             }
             (ReplyStep::Preview, WizardOp::Letter) => d.step = ReplyStep::Letter,
-            (ReplyStep::Letter, WizardOp::Next) => d.step = ReplyStep::Preview,
+            (ReplyStep::Letter, WizardOp::Letter) => d.step = ReplyStep::Preview,
             (ReplyStep::Preview, WizardOp::Confirm) => {
                 let (Some(class), Some(text)) = (d.class.clone(), d.text.clone()) else {
                     return Err(StoreError::Corrupt("a reply confirmed without class or text".into()));
@@ -415,7 +415,7 @@ impl Dialogue<'_, '_> {
                 let now = self.letter_lines(&d.letter).unwrap_or_else(|| self.t("department.reply_letter_none"));
                 let text = self.ta("department.reply_letter_ask", &[("now", &now)]);
                 let rows =
-                    vec![vec![Choice::new(self.t("department.reply_letter_back"), wizard(nonce, WizardOp::Next))]];
+                    vec![vec![Choice::new(self.t("department.reply_letter_back"), wizard(nonce, WizardOp::Letter))]];
                 (text, rows)
             }
         })

@@ -14,7 +14,7 @@ pub fn part(bytes: &[u8], name: &str) -> String {
 /// The names of every part whose name starts with `prefix`.
 pub fn parts(bytes: &[u8], prefix: &str) -> Vec<String> {
     let zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("a .docx is a ZIP package");
-    zip.file_names().filter(|n| n.starts_with(prefix)).map(str::to_string).collect()
+    zip.file_names().filter_map(Result::ok).filter(|n| n.starts_with(prefix)).map(|n| n.to_string()).collect()
 }
 
 /// The text a reader sees in a part, paragraph by paragraph (the `w:t` runs of each `w:p`, joined).
