@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use jianyan::store::{NewUser, Role};
 use jianyan::workflow::{Actor, Command, plan};
 use support::fake_telegram::{SentMessage, TgUser};
-use support::harness::{TestBot, joined, last};
+use support::harness::{NowUtc, TestBot, joined, last};
 use tower::ServiceExt;
 
 /// Accepts and assigns a suggestion to `lead` as the console's staff account would.
