@@ -541,7 +541,7 @@ impl Config {
         if w.api_max_upload_mb == 0 || w.api_max_upload_mb > TELEGRAM_UPLOAD_MAX_MB {
             return Err(ConfigError::new(
                 "web.api_max_upload_mb",
-                &format!("must be between 1 and {TELEGRAM_UPLOAD_MAX_MB} (Telegram takes files up to 50 MB from a bot)"),
+                format!("must be between 1 and {TELEGRAM_UPLOAD_MAX_MB} (Telegram takes files up to 50 MB from a bot)"),
                 "e.g. api_max_upload_mb = 20",
             ));
         }

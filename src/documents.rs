@@ -15,9 +15,8 @@
 
 use chrono::NaiveDate;
 use docx_rs::{
-    AlignmentType, Docx, FieldCharType, Footer, InstrPAGE, InstrText, LineSpacing,
-    LineSpacingType, PageMargin, Paragraph, Run, RunFonts, SpecialIndentType, Style, StyleType, TableOfContents,
-    TableOfContentsItem,
+    AlignmentType, Docx, FieldCharType, Footer, InstrPAGE, InstrText, LineSpacing, LineSpacingType, PageMargin,
+    Paragraph, Run, RunFonts, SpecialIndentType, Style, StyleType, TableOfContents, TableOfContentsItem,
 };
 
 use crate::letter::ReplyLetter;
@@ -131,7 +130,8 @@ pub fn reply_letter(texts: &Texts, lang: Lang, l: &LetterSheet) -> Result<Vec<u8
     docx = docx.add_paragraph(body(&t("documents.letter_closing", &[])));
     docx = docx.add_paragraph(plain(""));
     docx = docx.add_paragraph(Paragraph::new().align(AlignmentType::Right).add_run(body_run(&l.department)));
-    docx = docx.add_paragraph(Paragraph::new().align(AlignmentType::Right).add_run(body_run(&date(texts, lang, l.date))));
+    docx =
+        docx.add_paragraph(Paragraph::new().align(AlignmentType::Right).add_run(body_run(&date(texts, lang, l.date))));
     if l.letter.contact.is_some() || l.letter.phone.is_some() {
         docx = docx.add_paragraph(plain(""));
         let contact = l.letter.contact.as_deref().unwrap_or("—");
@@ -160,9 +160,8 @@ pub fn compilation(
     // without them.
     let mut toc = TableOfContents::new().heading_styles_range(1, 1).hyperlink().alias(t("documents.contents", &[]));
     for (i, s) in sheets.iter().enumerate() {
-        toc = toc.add_item(
-            TableOfContentsItem::new().text(entry(s)).toc_key(toc_key(i)).level(1).page_ref(String::new()),
-        );
+        toc = toc
+            .add_item(TableOfContentsItem::new().text(entry(s)).toc_key(toc_key(i)).level(1).page_ref(String::new()));
     }
     if !sheets.is_empty() {
         docx = docx.add_table_of_contents(toc);
@@ -172,7 +171,9 @@ pub fn compilation(
         let line = format!("{}．{}　{}", i + 1, s.reference, s.title);
         let lead = t("documents.list_lead", &[("lead", &lead_names(s))]);
         docx = docx.add_paragraph(
-            Paragraph::new().indent(None, Some(SpecialIndentType::Hanging(640)), None, None).add_run(body_run(&format!("{line}（{lead}）"))),
+            Paragraph::new()
+                .indent(None, Some(SpecialIndentType::Hanging(640)), None, None)
+                .add_run(body_run(&format!("{line}（{lead}）"))),
         );
     }
     for (i, s) in sheets.iter().enumerate() {

@@ -435,7 +435,12 @@ mod tests {
         s.act(&Actor::Liaison(&lead), Command::Acknowledge).await;
         s.act(
             &Actor::Liaison(&lead),
-            Command::Reply { class: "B".into(), text: "已列入年度计划。".into(), document: None, letter: Default::default() },
+            Command::Reply {
+                class: "B".into(),
+                text: "已列入年度计划。".into(),
+                document: None,
+                letter: Default::default(),
+            },
         )
         .await;
         assert_eq!(s.state().await, SuggestionState::Replied);

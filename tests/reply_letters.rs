@@ -28,7 +28,12 @@ async fn accept_and_assign(bot: &TestBot, reference: &str, lead: i64) -> i64 {
     }
     let (user, _) = bot.store.user_for_login("staff").await.unwrap().unwrap();
     for command in [Command::Accept, Command::Assign { lead, co: vec![], deadline: None }] {
-        let ctx = jianyan::context::Ctx { store: bot.app.store.as_ref(), texts: &bot.app.texts, config: &bot.app.config, now };
+        let ctx = jianyan::context::Ctx {
+            store: bot.app.store.as_ref(),
+            texts: &bot.app.texts,
+            config: &bot.app.config,
+            now,
+        };
         let change = plan(&ctx, &Actor::User(&user), id, command).await.unwrap().unwrap();
         bot.store.apply_change(change, now).await.unwrap();
     }
@@ -81,7 +86,8 @@ async fn a_liaison_adds_the_letter_fields_in_telegram_and_an_api_document_reache
     assert!(last(&refused).text.contains("填写答复函信息"), "asked again: {}", last(&refused).text);
     let filled = bot.say(&lead, "文号：浦教函〔2025〕12号\n联系人：王老师\n电话：021-50123456").await;
     let pv = &last(&filled).text;
-    for part in ["文号：浦教函〔2025〕12号", "联系人：王老师", "电话：021-50123456", "已在学校门口设置限速标志"] {
+    for part in ["文号：浦教函〔2025〕12号", "联系人：王老师", "电话：021-50123456", "已在学校门口设置限速标志"]
+    {
         assert!(pv.contains(part), "the preview lacks {part}: {pv}");
     }
     let sent = bot.tap(&lead, last(&filled), "发送答复").await;
@@ -102,7 +108,9 @@ async fn a_liaison_adds_the_letter_fields_in_telegram_and_an_api_document_reache
     let boundary = "b0undary";
     let mut body = Vec::new();
     for (name, value) in [("class", "B"), ("text", "已列入明年计划，详见答复函。")] {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
     }
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"答复函.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
@@ -121,7 +129,8 @@ async fn a_liaison_adds_the_letter_fields_in_telegram_and_an_api_document_reache
 
     let reply = wait_for(&bot, member.chat_id(), |m| m.text.contains("已列入明年计划")).await;
     assert!(reply.text.contains("附答复文件"), "{}", reply.text);
-    let file = wait_for(&bot, member.chat_id(), |m| m.method == "senddocument" && m.text.contains("PD-2025-0002")).await;
+    let file =
+        wait_for(&bot, member.chat_id(), |m| m.method == "senddocument" && m.text.contains("PD-2025-0002")).await;
     let document = &file.raw["document"];
     assert_eq!(document["upload"], true, "uploaded with its bytes, not re-sent by a file id: {}", file.raw);
     assert_eq!(document["file_name"], "答复函.pdf");

@@ -102,6 +102,7 @@ macro_rules! suite {
                 console::sessions_end_on_expiry_logout_and_deactivation,
                 console::api_tokens_record_use_and_revocation,
                 console::audit_log_is_clipped_and_paged_newest_first,
+                console::files_are_kept_once_by_their_hash,
             }
         }
     };

@@ -704,7 +704,9 @@ fn multipart(texts: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (Stri
     let boundary = "jianyan-test-boundary-7c1f";
     let mut body = Vec::new();
     for (name, value) in texts {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+        );
         body.extend_from_slice(value.as_bytes());
         body.extend_from_slice(b"\r\n");
     }
@@ -783,7 +785,8 @@ async fn a_department_attaches_a_document_to_its_reply_and_wrong_files_are_refus
     let path = format!("/api/v1/suggestions/{reference}/reply");
     let template = "/api/v1/suggestions/{reference}/reply";
     let texts = [("class", "A"), ("text", "详见附件答复函。"), ("letter_number", "浦教函〔2025〕12号")];
-    let upload = doc.0["paths"][template]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].clone();
+    let upload =
+        doc.0["paths"][template]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].clone();
     assert_eq!(upload, "#/components/schemas/ReplyUpload", "the multipart request is documented");
     assert_eq!(doc.0["components"]["schemas"]["ReplyUpload"]["properties"]["document"]["format"], "binary");
 
@@ -792,7 +795,9 @@ async fn a_department_attaches_a_document_to_its_reply_and_wrong_files_are_refus
     assert_error(&wrong, StatusCode::BAD_REQUEST, "invalid_request");
     assert!(field(&wrong, "document").contains("PDF"), "{}", wrong.body);
     doc.check("POST", template, &wrong);
-    let renamed = post_multipart(&c, &path, &token, multipart(&texts, Some(("答复.pdf", "application/pdf", b"MZ\x90\x00")))).await;
+    let renamed =
+        post_multipart(&c, &path, &token, multipart(&texts, Some(("答复.pdf", "application/pdf", b"MZ\x90\x00"))))
+            .await;
     assert_error(&renamed, StatusCode::BAD_REQUEST, "invalid_request");
     let empty = post_multipart(&c, &path, &token, multipart(&texts, Some(("答复.pdf", "application/pdf", b"")))).await;
     assert!(field(&empty, "document").contains("空"), "{}", empty.body);
@@ -805,7 +810,8 @@ async fn a_department_attaches_a_document_to_its_reply_and_wrong_files_are_refus
 
     // Too large: over `web.api_max_upload_mb` (20 MB by default).
     let huge = vec![b'%'; 21 * 1024 * 1024];
-    let too_large = post_multipart(&c, &path, &token, multipart(&texts, Some(("大.pdf", "application/pdf", &huge)))).await;
+    let too_large =
+        post_multipart(&c, &path, &token, multipart(&texts, Some(("大.pdf", "application/pdf", &huge)))).await;
     assert_error(&too_large, StatusCode::PAYLOAD_TOO_LARGE, "file_too_large");
     assert!(too_large.json["error"]["message"].as_str().unwrap().contains("20 MB"), "{}", too_large.body);
     doc.check("POST", template, &too_large);
@@ -813,7 +819,8 @@ async fn a_department_attaches_a_document_to_its_reply_and_wrong_files_are_refus
 
     // A real PDF: kept in the database, named in the reply, queued for the member as an upload.
     let bytes = pdf();
-    let sent = post_multipart(&c, &path, &token, multipart(&texts, Some(("浦教函12号.pdf", "application/pdf", &bytes)))).await;
+    let sent =
+        post_multipart(&c, &path, &token, multipart(&texts, Some(("浦教函12号.pdf", "application/pdf", &bytes)))).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     doc.check("POST", template, &sent);
     let document = &sent.json["replies"][0]["document"];

@@ -101,7 +101,10 @@ async fn a_department_fills_the_reply_letter_in_the_console_and_its_letter_reads
     let other = c.login("dept2").await;
     assert_eq!(c.get(&letter_path, Some(&other)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(c.get(&format!("/suggestions/{id}/document.docx"), Some(&other)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(c.get(&format!("/suggestions/{id}/replies/999/letter.docx"), Some(&dept)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get(&format!("/suggestions/{id}/replies/999/letter.docx"), Some(&dept)).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(c.get(&letter_path, None).await.status, StatusCode::SEE_OTHER, "to the login page");
 }
 
@@ -113,7 +116,7 @@ async fn a_reply_without_letter_fields_still_prints_a_letter_titled_after_the_su
         class: "B".into(),
         text: "已列入明年计划。".into(),
         document: None,
-        letter: ReplyLetter::default(),
+        letter: Default::default(),
     };
     c.inbox_run_as("dept", id, reply).await;
     let r = &c.store.replies_of(id).await.unwrap()[0];
@@ -169,7 +172,10 @@ async fn a_compilation_of_the_filtered_list_has_a_table_of_contents_and_every_su
     assert_docx(&page);
     assert_layout(&page.bytes);
     let document = docx::part(&page.bytes, "word/document.xml");
-    assert!(document.contains(r#"TOC \o &quot;1-1&quot; \h"#) || document.contains(r#"TOC \o "1-1" \h"#), "a TOC field");
+    assert!(
+        document.contains(r#"TOC \o &quot;1-1&quot; \h"#) || document.contains(r#"TOC \o "1-1" \h"#),
+        "a TOC field"
+    );
     for (i, reference) in [&second, &first].iter().enumerate() {
         let key = format!("_Toc{:08}", i + 1);
         assert!(document.contains(&format!(r#"w:name="{key}""#)), "the heading of {reference} is bookmarked");

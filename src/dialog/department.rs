@@ -195,7 +195,8 @@ impl Dialogue<'_, '_> {
                 let (Some(class), Some(text)) = (d.class.clone(), d.text.clone()) else {
                     return Err(StoreError::Corrupt("a reply confirmed without class or text".into()));
                 };
-                let command = Command::Reply { class, text, document: d.document.clone(), letter: d.letter.clone() };
+                let command =
+                    Command::Reply { class, text, document: d.document.clone(), letter: Box::new(d.letter.clone()) };
                 let actor = Actor::Liaison(liaison);
                 return self.act_as(&actor, suggestion_id, command, &[message_id, asked_at], true).await;
             }

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Attachment, Result};
-use crate::letter::ReplyLetter;
 use crate::domain::{SuggestionKind, SuggestionState};
+use crate::letter::ReplyLetter;
 
 /// Which suggestions a list shows. Every field narrows it; the default shows everything.
 #[derive(Debug, Clone, Default, PartialEq)]

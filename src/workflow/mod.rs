@@ -63,7 +63,7 @@ pub enum Command {
         text: String,
         document: Option<Attachment>,
         /// The 答复函 fields as typed; checked by `plan` (`ReplyLetter::checked`).
-        letter: ReplyLetter,
+        letter: Box<ReplyLetter>,
     },
     /// `reply_no` is which reply the member rates (1 for the first); a stale button names an old one.
     Rate {

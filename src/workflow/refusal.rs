@@ -52,9 +52,7 @@ impl Refusal {
 pub fn letter_problem(ctx: &Ctx<'_>, lang: Lang, problem: LetterProblem) -> String {
     let field = |f: crate::letter::LetterField| ctx.t(lang, &format!("letter.{}", f.name()), &[]);
     match problem {
-        LetterProblem::TooLong(f) => {
-            ctx.t(lang, "letter.too_long", &[("field", &field(f)), ("max", &f.max_chars())])
-        }
+        LetterProblem::TooLong(f) => ctx.t(lang, "letter.too_long", &[("field", &field(f)), ("max", &f.max_chars())]),
         LetterProblem::Forbidden(f) => ctx.t(lang, "letter.forbidden", &[("field", &field(f))]),
         LetterProblem::BadPhone => ctx.t(lang, "letter.bad_phone", &[("min", &crate::letter::PHONE_MIN_DIGITS)]),
         LetterProblem::UnknownLine => ctx.t(lang, "letter.unknown_line", &[]),

@@ -36,7 +36,8 @@ use crate::store::{ApiToken, AssignmentInfo, AssignmentRole, AssignmentStatus, A
 use crate::workflow::{self, Act, Actor, Command, Refusal};
 use types::{
     AcknowledgeRequest, Assignment, CoDepartment, Opinion, OpinionRequest, Reply, ReplyDocument, ReplyLetterFields,
-    ReplyRating, ReplyRequest, ReplyUpload, ReturnRequest, SuggestionDetail, SuggestionList, SuggestionSummary, TimelineEvent, TopicRef,
+    ReplyRating, ReplyRequest, ReplyUpload, ReturnRequest, SuggestionDetail, SuggestionList, SuggestionSummary,
+    TimelineEvent, TopicRef,
 };
 
 /// Suggestions per page of `GET /api/v1/suggestions`.
@@ -674,7 +675,8 @@ async fn reply(
         (request_body_with(&state, body, &["class", "text"], &upload::TEXT_PARTS[2..])?, None)
     };
     let ReplyRequest { class, text, letter_number, letter_title, letter_contact, letter_phone } = body;
-    let letter = ReplyLetter { number: letter_number, title: letter_title, contact: letter_contact, phone: letter_phone };
+    let letter =
+        ReplyLetter { number: letter_number, title: letter_title, contact: letter_contact, phone: letter_phone };
     let call = ActionCall { token: &token, act: Act::Reply, text_field: "text", audit: "api.reply" };
     let mut detail = format!("{class}：{}", excerpt(&text));
     // The bytes are kept before the reply is planned, so the reply never names a file that is not
@@ -687,7 +689,14 @@ async fn reply(
         }
         None => None,
     };
-    act(&state, call, &reference, Command::Reply { class, text, document: attachment, letter }, detail).await
+    act(
+        &state,
+        call,
+        &reference,
+        Command::Reply { class, text, document: attachment, letter: Box::new(letter) },
+        detail,
+    )
+    .await
 }
 
 /// 协办意见（协办单位）

@@ -33,11 +33,7 @@ const DOCUMENT_TYPES: [DocumentType; 6] = [
         mime_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         magic: b"PK\x03\x04",
     },
-    DocumentType {
-        extensions: &["doc"],
-        mime_type: "application/msword",
-        magic: b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
-    },
+    DocumentType { extensions: &["doc"], mime_type: "application/msword", magic: b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" },
     // OFD (GB/T 33190-2016) is a ZIP package too.
     DocumentType { extensions: &["ofd"], mime_type: "application/ofd", magic: b"PK\x03\x04" },
     DocumentType { extensions: &["jpg", "jpeg"], mime_type: "image/jpeg", magic: b"\xFF\xD8\xFF" },
@@ -72,7 +68,8 @@ pub struct Upload {
 /// and at most one `document` part. Answers 413 `file_too_large` for a document over the limit
 /// and 400 (field by field) for anything else that is wrong.
 pub async fn read(state: &WebState, request: Request) -> Result<Upload, WebError> {
-    let malformed = || WebError::api(StatusCode::BAD_REQUEST, "malformed_multipart", state.t("web.api.malformed_multipart"));
+    let malformed =
+        || WebError::api(StatusCode::BAD_REQUEST, "malformed_multipart", state.t("web.api.malformed_multipart"));
     let mut form = Multipart::from_request(request, state).await.map_err(|_| malformed())?;
     let max = state.app.config.web.api_max_upload_bytes();
     let too_large = || {

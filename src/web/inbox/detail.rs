@@ -236,12 +236,12 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
             class: f.get("class").trim().to_string(),
             text: f.get("text").to_string(),
             document: None,
-            letter: ReplyLetter::from_parts(
+            letter: Box::new(ReplyLetter::from_parts(
                 f.get("letter_number"),
                 f.get("letter_title"),
                 f.get("letter_contact"),
                 f.get("letter_phone"),
-            ),
+            )),
         },
         Act::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
         // Not in `OFFERED`: members rate and withdraw in the bot, and viewing is no form.

@@ -173,7 +173,17 @@ pub async fn compilation(
         &[
             ("filter", &filter),
             ("count", &sheets.len()),
-            ("date", &state.ta("documents.date_format", &[("year", &chrono::Datelike::year(&today)), ("month", &chrono::Datelike::month(&today)), ("day", &chrono::Datelike::day(&today))])),
+            (
+                "date",
+                &state.ta(
+                    "documents.date_format",
+                    &[
+                        ("year", &chrono::Datelike::year(&today)),
+                        ("month", &chrono::Datelike::month(&today)),
+                        ("day", &chrono::Datelike::day(&today)),
+                    ],
+                ),
+            ),
         ],
     );
     let n = sheets.len();

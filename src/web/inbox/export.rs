@@ -114,7 +114,13 @@ pub fn rfc5987(text: &str) -> String {
     out
 }
 
-pub(super) async fn audit(state: &WebState, user: &CurrentUser, what: &str, query: &ListQuery, n: usize) -> Result<(), WebError> {
+pub(super) async fn audit(
+    state: &WebState,
+    user: &CurrentUser,
+    what: &str,
+    query: &ListQuery,
+    n: usize,
+) -> Result<(), WebError> {
     let filters = query.filters_query();
     let filters = if filters.is_empty() {
         state.t("web.audit.no_filters")
