@@ -773,6 +773,37 @@ async fn the_reply_letter_fields_come_in_json_are_checked_and_come_back() {
     assert_eq!(letter["contact"], "王老师");
     assert_eq!(letter["phone"], "021-50123456");
     assert_eq!(reply.json["replies"][0]["document"], Value::Null);
+
+    // The 答复函 as a Word file, for the department's own records.
+    let docx_template = "/api/v1/suggestions/{reference}/replies/{number}/letter.docx";
+    let word =
+        c.api("GET", &format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"), Some(&token), None).await;
+    assert_eq!(word.status, StatusCode::OK, "{}", word.body);
+    assert_eq!(word.headers.get(header::CONTENT_TYPE).unwrap(), jianyan::documents::DOCX_MIME);
+    let documented = &doc.0["paths"][docx_template]["get"]["responses"]["200"]["content"];
+    assert!(documented[jianyan::documents::DOCX_MIME].is_object(), "documented as a Word file: {documented}");
+    let request = axum::http::Request::get(format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let bytes = c.request(request).await.bytes;
+    let text = support::docx::text(&support::docx::part(&bytes, "word/document.xml"));
+    for part in ["浦教函〔2025〕12号", "关于学校周边交通安全的答复", "张三委员：", "区教育局", "联系人：王老师"]
+    {
+        assert!(text.contains(part), "the letter has {part}: {text}");
+    }
+    for missing in ["2", "0", "x"] {
+        let path = format!("/api/v1/suggestions/{reference}/replies/{missing}/letter.docx");
+        let none = c.api("GET", &path, Some(&token), None).await;
+        assert_error(&none, StatusCode::NOT_FOUND, "not_found");
+        doc.check("GET", docx_template, &none);
+    }
+    let (_, finance) = c.api_token_for(c.other_department_id, "财政局系统").await;
+    let theirs =
+        c.api("GET", &format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"), Some(&finance), None).await;
+    assert_error(&theirs, StatusCode::NOT_FOUND, "not_found");
+    let anonymous = c.api("GET", &format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"), None, None).await;
+    assert_error(&anonymous, StatusCode::UNAUTHORIZED, "unauthorized");
 }
 
 #[tokio::test]

@@ -65,6 +65,7 @@ pub fn routes() -> Vec<ApiRoute> {
         route("/api/v1/suggestions/{reference}/return", &["POST"], post(return_assignment)),
         route("/api/v1/suggestions/{reference}/reply", &["POST"], post(reply)),
         route("/api/v1/suggestions/{reference}/opinion", &["POST"], post(opinion)),
+        route("/api/v1/suggestions/{reference}/replies/{number}/letter.docx", &["GET"], get(reply_letter)),
     ]
 }
 
@@ -720,4 +721,51 @@ async fn opinion(
     let call = ActionCall { token: &token, act: Act::CoOpinion, text_field: "text", audit: "api.opinion" };
     let detail = excerpt(&text);
     act(&state, call, &reference, Command::CoOpinion { text }, detail).await
+}
+
+// --- GET /api/v1/suggestions/{reference}/replies/{number}/letter.docx ------------------------------
+
+/// How the OpenAPI document describes the reply's number in the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ReplyNumberParam {
+    /// 第几条答复（replies 中的顺序，从 1 开始）。
+    number: u32,
+}
+
+/// 答复函（Word）
+///
+/// 一条答复的答复函：A4 版式的 Word 文件（.docx），有文号、标题、称呼、正文、落款（承办单位和答复日期）、联系人和电话，可以直接打印。
+#[utoipa::path(
+    get,
+    path = "/api/v1/suggestions/{reference}/replies/{number}/letter.docx",
+    tag = "suggestions",
+    params(ReferenceParam, ReplyNumberParam),
+    responses(openapi::LetterAnswers)
+)]
+async fn reply_letter(
+    State(state): State<WebState>,
+    Caller(token): Caller,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, WebError> {
+    let Ok(Path((reference, number))) = path else { return Err(WebError::NotFound) };
+    let facts = visible(&state, &token, &reference).await?;
+    let number: usize = number.parse().ok().filter(|n| *n > 0).ok_or(WebError::NotFound)?;
+    let store = state.app.store.as_ref();
+    let reply = store.replies_of(facts.id).await?.into_iter().nth(number - 1).ok_or(WebError::NotFound)?;
+    let sheet = super::inbox::documents::letter_sheet(&state, store, facts.id, reply.id).await?;
+    let sheet = sheet.ok_or(WebError::NotFound)?;
+    let (app, lang) = (state.app.clone(), state.lang());
+    let bytes = tokio::task::spawn_blocking(move || crate::documents::reply_letter(&app.texts, lang, &sheet)).await??;
+    let name = format!("{}-{number}.docx", facts.reference_no);
+    Ok((
+        [
+            (header::CONTENT_TYPE, crate::documents::DOCX_MIME.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -30,7 +30,15 @@ use crate::web::WebState;
     ),
     servers((url = "/")),
     security(("bearer" = [])),
-    paths(super::list, super::show, super::acknowledge, super::return_assignment, super::reply, super::opinion),
+    paths(
+        super::list,
+        super::show,
+        super::acknowledge,
+        super::return_assignment,
+        super::reply,
+        super::opinion,
+        super::reply_letter
+    ),
     components(schemas(types::ErrorBody, types::SuggestionList, types::SuggestionDetail, types::ReplyUpload)),
     modifiers(&Bearer)
 )]
@@ -110,6 +118,23 @@ pub struct ShowAnswers;
 impl IntoResponses for ShowAnswers {
     fn responses() -> BTreeMap<String, RefOr<Answer>> {
         answers(("这条建言。", "SuggestionDetail"), &["401", "404", "500"])
+    }
+}
+
+/// What `GET …/replies/{number}/letter.docx` answers: the Word file, or an error.
+pub struct LetterAnswers;
+
+impl IntoResponses for LetterAnswers {
+    fn responses() -> BTreeMap<String, RefOr<Answer>> {
+        let mut all = answers(("答复函。", "SuggestionDetail"), &["401", "404", "500"]);
+        let mut file = Answer::new("答复函，Word 文件（.docx）。");
+        let binary = utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .content_media_type(crate::documents::DOCX_MIME)
+            .build();
+        file.content.insert(crate::documents::DOCX_MIME.into(), RefOr::T(Content::new(Some(binary))));
+        all.insert("200".to_string(), RefOr::T(file));
+        all
     }
 }
 

@@ -6,7 +6,7 @@
 //! for `Act::View`, applied in SQL for lists and exports and by `permitted` on the detail page).
 
 mod detail;
-mod documents;
+pub(super) mod documents;
 mod export;
 mod reach;
 
