@@ -161,6 +161,9 @@ pub enum WizardOp {
     SkipDocument,
     /// Write the reply again.
     Rewrite,
+    /// The reply letter's (答复函) fields: opens them from the reply's preview, and goes back to
+    /// the preview from them.
+    Letter,
 }
 
 /// The broadcast composer's choices and a broadcast's progress.

@@ -241,6 +241,24 @@ pub struct Web {
     pub max_body_bytes: usize,
     /// Bytes, for file uploads (the roster import).
     pub max_upload_bytes: usize,
+    /// Largest document a department attaches to a reply through the API, in MiB (1–50: a bot
+    /// may upload at most 50 MB to Telegram, Bot API `sendDocument`).
+    #[serde(default = "default_api_max_upload_mb")]
+    pub api_max_upload_mb: usize,
+}
+
+fn default_api_max_upload_mb() -> usize {
+    20
+}
+
+/// Telegram's limit for a file a bot uploads, in MiB (Bot API: "up to 50 MB").
+pub const TELEGRAM_UPLOAD_MAX_MB: usize = 50;
+
+impl Web {
+    /// `api_max_upload_mb` in bytes.
+    pub fn api_max_upload_bytes(&self) -> usize {
+        self.api_max_upload_mb * 1024 * 1024
+    }
 }
 
 impl Web {
@@ -535,6 +553,13 @@ impl Config {
                 "web",
                 "a login or connection limit is 0 or too small (login_limiter_entries ≥ 100, max_body_bytes ≥ 1024, max_upload_bytes ≥ max_body_bytes)",
                 "compare with config/default.toml",
+            ));
+        }
+        if w.api_max_upload_mb == 0 || w.api_max_upload_mb > TELEGRAM_UPLOAD_MAX_MB {
+            return Err(ConfigError::new(
+                "web.api_max_upload_mb",
+                format!("must be between 1 and {TELEGRAM_UPLOAD_MAX_MB} (Telegram takes files up to 50 MB from a bot)"),
+                "e.g. api_max_upload_mb = 20",
             ));
         }
         if let Some(bad) = w.trusted_proxies.iter().find(|a| a.trim().parse::<std::net::IpAddr>().is_err()) {

@@ -8,6 +8,7 @@
 //! - `store`: the data-access interface and its SQLite implementation.
 //! - `roster`: importing the member roster from CSV.
 //! - `invite`: one-time invite codes.
+//! - `letter`: a reply letter's (答复函) fields, checked once; `documents`: printable Word files.
 //! - `bounds`: refused control and text-direction characters, and cutting free text to size.
 //! - `accounts`: console accounts' password hashes and strength rule (CLI and web).
 //! - `outreach`: broadcast rules shared by the bot's and the console's composers.
@@ -25,8 +26,10 @@ pub mod config;
 pub mod context;
 pub mod conversation;
 pub mod dialog;
+pub mod documents;
 pub mod domain;
 pub mod invite;
+pub mod letter;
 pub mod locale;
 pub mod logging;
 pub mod outreach;

@@ -367,7 +367,7 @@ mod tests {
     fn text(action: &Action) -> &str {
         match action {
             Action::Send { text, .. } => text,
-            Action::Retire { .. } | Action::File { .. } => "",
+            Action::Retire { .. } | Action::File { .. } | Action::Upload { .. } => "",
         }
     }
 
@@ -473,7 +473,12 @@ mod tests {
         s.act(&Actor::Liaison(&lead), Command::Acknowledge).await;
         s.act(
             &Actor::Liaison(&lead),
-            Command::Reply { class: "B".into(), text: "已列入年度计划。".into(), document: None },
+            Command::Reply {
+                class: "B".into(),
+                text: "已列入年度计划。".into(),
+                document: None,
+                letter: Default::default(),
+            },
         )
         .await;
         assert_eq!(s.state().await, SuggestionState::Replied);

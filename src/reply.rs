@@ -22,6 +22,9 @@ pub enum Action {
     Retire { message_id: i32 },
     /// A photo or document already on Telegram's servers, sent again by its file id.
     File { file_id: String, photo: bool, caption: String },
+    /// A document kept in the database (`store::files`, by its SHA-256), uploaded to Telegram as
+    /// `file_name` when sent (`sendDocument` with the bytes).
+    Upload { sha256: String, file_name: String, caption: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -89,6 +92,7 @@ pub fn plain_text(action: &Action) -> String {
         Action::File { caption, photo, .. } => {
             format!("({}) {caption}", if *photo { "photo" } else { "file" })
         }
+        Action::Upload { caption, file_name, .. } => format!("(file {file_name}) {caption}"),
     }
 }
 
@@ -161,6 +165,12 @@ impl Action {
                 let short = cut_utf16(&caption, MAX_CAPTION_UTF16, CUT_MARKER);
                 let mut parts = Action::text(caption).into_parts();
                 parts.push(Action::File { file_id, photo, caption: short });
+                parts
+            }
+            Action::Upload { sha256, file_name, caption } if caption.encode_utf16().count() > MAX_CAPTION_UTF16 => {
+                let short = cut_utf16(&caption, MAX_CAPTION_UTF16, CUT_MARKER);
+                let mut parts = Action::text(caption).into_parts();
+                parts.push(Action::Upload { sha256, file_name, caption: short });
                 parts
             }
             other => vec![other],

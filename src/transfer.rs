@@ -53,6 +53,7 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "chat_migrations",
     "held_notifications",
+    "stored_files",
 ];
 
 /// SQLite tables that are not data: the migrations' own record and the search index, which
@@ -63,6 +64,12 @@ fn not_data(table: &str) -> bool {
 
 /// Rows sent per INSERT (PostgreSQL takes at most 65,535 parameters per statement).
 const BATCH_ROWS: usize = 500;
+
+/// Rows per INSERT of `table`: stored files (up to `web.api_max_upload_mb` each) one at a time,
+/// so the copy never holds more than one in memory.
+fn batch_rows(table: &str) -> usize {
+    if table == "stored_files" { 1 } else { BATCH_ROWS }
+}
 
 /// What was copied: each table with its row count, the same on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +195,7 @@ enum Kind {
     Boolean,
     Time,
     Text,
+    Bytes,
 }
 
 /// The table's columns, in PostgreSQL's order, after checking that SQLite has the same ones.
@@ -223,6 +231,7 @@ async fn columns(
                 "boolean" => Kind::Boolean,
                 "timestamp with time zone" => Kind::Time,
                 "text" | "character varying" => Kind::Text,
+                "bytea" => Kind::Bytes,
                 other => {
                     return Err(TransferError::SchemaDiffers(format!(
                         "{table}.{name} has type {other}, which this transfer does not know"
@@ -240,6 +249,7 @@ enum Value {
     Boolean(Option<bool>),
     Time(Option<DateTime<Utc>>),
     Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
 }
 
 async fn copy_table(
@@ -261,7 +271,7 @@ async fn copy_table(
         format!("SELECT rowid AS _row, {} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", select.join(", "));
     let mut after = i64::MIN;
     loop {
-        let rows = sqlx::query(&sql).bind(after).bind(BATCH_ROWS as i64).fetch_all(&mut *from).await?;
+        let rows = sqlx::query(&sql).bind(after).bind(batch_rows(table) as i64).fetch_all(&mut *from).await?;
         let Some(last) = rows.last() else { break };
         after = last.try_get("_row")?;
         let mut batch: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
@@ -281,6 +291,7 @@ async fn copy_table(
                     Kind::Boolean => Value::Boolean(row.try_get(at).map_err(unreadable)?),
                     Kind::Time => Value::Time(row.try_get(at).map_err(unreadable)?),
                     Kind::Text => Value::Text(row.try_get(at).map_err(unreadable)?),
+                    Kind::Bytes => Value::Bytes(row.try_get(at).map_err(unreadable)?),
                 });
             }
             batch.push(values);
@@ -305,6 +316,7 @@ async fn insert(
                 Value::Boolean(v) => row.push_bind(v),
                 Value::Time(v) => row.push_bind(v),
                 Value::Text(v) => row.push_bind(v),
+                Value::Bytes(v) => row.push_bind(v),
             };
         }
     });

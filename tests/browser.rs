@@ -776,7 +776,13 @@ async fn seed_realistic(w: &World) -> Seeded {
     seed_act(w, &dept, plan, C::Acknowledge).await;
     advance(w, 50);
     let answer = "经研究，2025年秋季学期起全区公办中小学课后服务时间延长至18:30，并引入区少年宫、科技馆等40余家单位的课程资源；双职工家庭子女优先保障。";
-    seed_act(w, &dept, school, C::Reply { class: "A".into(), text: answer.into(), document: None }).await;
+    seed_act(
+        w,
+        &dept,
+        school,
+        C::Reply { class: "A".into(), text: answer.into(), document: None, letter: Default::default() },
+    )
+    .await;
     advance(w, 20);
     let li_na = member("PD2025003").await;
     seed_act(

@@ -62,6 +62,11 @@ async fn an_installation_filled_through_the_bot_arrives_whole_in_postgresql() {
         password_hash: hash,
     };
     bot.app.store.add_user(user, now).await.unwrap().expect("a console account");
+    // A document a department uploaded through the API: its bytes travel too (BLOB to BYTEA).
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0..=255u8).cycle().take(70_000));
+    let file = jianyan::store::StoredFile::new("application/pdf", pdf);
+    bot.app.store.keep_file(&file, now).await.unwrap();
     bot.stop().await;
 
     let db = TestDatabase::create().await;
@@ -71,6 +76,7 @@ async fn an_installation_filled_through_the_bot_arrives_whole_in_postgresql() {
     assert_eq!(rows("suggestion_points"), 3);
     assert_eq!(rows("members"), 2);
     assert_eq!(rows("users"), 1);
+    assert_eq!(rows("stored_files"), 1);
     assert!(rows("updates") > 10 && rows("outbox") > 10 && rows("timeline_events") >= 2);
 
     let pg = PgStore::open(db.url(), 2).await.unwrap();
@@ -82,6 +88,7 @@ async fn an_installation_filled_through_the_bot_arrives_whole_in_postgresql() {
     }
     assert_eq!(bot.app.store.user_for_login("wang").await.unwrap(), pg.user_for_login("wang").await.unwrap());
     assert_eq!(bot.app.store.users().await.unwrap(), pg.users().await.unwrap());
+    assert_eq!(pg.stored_file(&file.sha256).await.unwrap(), Some(file.clone()), "the same bytes");
 
     // New rows go on after the copied ones, and numbers continue.
     let topic = NewTopic {

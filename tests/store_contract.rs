@@ -109,6 +109,7 @@ macro_rules! suite {
                 cosign::a_submission_without_invitations_invites_nobody,
                 cosign::co_signers_rate_each_reply_once,
                 cosign::cosign_candidates_match_numbers_and_names_of_active_members,
+                console::files_are_kept_once_by_their_hash,
             }
         }
     };

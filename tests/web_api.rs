@@ -695,3 +695,181 @@ async fn department_accounts_cannot_open_the_token_page() {
     assert!(c.store.api_tokens().await.unwrap().is_empty());
     assert_eq!(c.get("/api-tokens", None).await.location(), Some("/login"), "and strangers are sent to log in");
 }
+
+// --- Reply letters and documents (issue 12) -------------------------------------------------------
+
+/// A `multipart/form-data` body of text parts and perhaps one file part `document`; returns the
+/// content type (with its boundary) and the body.
+fn multipart(texts: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "jianyan-test-boundary-7c1f";
+    let mut body = Vec::new();
+    for (name, value) in texts {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(value.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    if let Some((file_name, content_type, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(c: &Console, path: &str, token: &str, form: (String, Vec<u8>)) -> ApiAnswer {
+    let request = axum::http::Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, form.0)
+        .body(axum::body::Body::from(form.1))
+        .unwrap();
+    let page = c.request(request).await;
+    let json = serde_json::from_slice(&page.bytes).unwrap_or(Value::Null);
+    ApiAnswer { status: page.status, headers: page.headers, body: page.body, json }
+}
+
+/// A small but real-looking PDF.
+fn pdf() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 4000));
+    bytes.extend_from_slice(b"\n%%EOF\n");
+    bytes
+}
+
+#[tokio::test]
+async fn the_reply_letter_fields_come_in_json_are_checked_and_come_back() {
+    let c = Console::start().await;
+    let doc = Documented::load(&c).await;
+    let (_, token) = c.api_token_for(c.department_id, "教育局系统").await;
+    let (_, reference) = c.api_assigned("学校周边交通安全", false).await;
+    let path = format!("/api/v1/suggestions/{reference}/reply");
+    let template = "/api/v1/suggestions/{reference}/reply";
+
+    let bad = r#"{"class":"A","text":"答复","letter_phone":"请打办公室","letter_number":"浦教函〔2025〕12号"}"#;
+    let refused = c.api("POST", &path, Some(&token), Some(bad)).await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(field(&refused, "letter_phone").contains("电话"), "{}", refused.body);
+    doc.check("POST", template, &refused);
+    let not_text = c.api("POST", &path, Some(&token), Some(r#"{"class":"A","text":"答复","letter_title":5}"#)).await;
+    assert_error(&not_text, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(field(&not_text, "letter_title").contains("文本"), "{}", not_text.body);
+    doc.check_refused_request(template, r#"{"class":"A","text":"答复","letter_title":5}"#);
+
+    let body = r#"{"class":"A","text":"已纳入明年计划。","letter_number":"浦教函〔2025〕12号","letter_title":"关于学校周边交通安全的答复","letter_contact":"王老师","letter_phone":"021-50123456"}"#;
+    doc.check_request(template, body);
+    let reply = c.api("POST", &path, Some(&token), Some(body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    doc.check("POST", template, &reply);
+    let letter = &reply.json["replies"][0]["letter"];
+    assert_eq!(letter["number"], "浦教函〔2025〕12号");
+    assert_eq!(letter["title"], "关于学校周边交通安全的答复");
+    assert_eq!(letter["contact"], "王老师");
+    assert_eq!(letter["phone"], "021-50123456");
+    assert_eq!(reply.json["replies"][0]["document"], Value::Null);
+
+    // The 答复函 as a Word file, for the department's own records.
+    let docx_template = "/api/v1/suggestions/{reference}/replies/{number}/letter.docx";
+    let word =
+        c.api("GET", &format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"), Some(&token), None).await;
+    assert_eq!(word.status, StatusCode::OK, "{}", word.body);
+    assert_eq!(word.headers.get(header::CONTENT_TYPE).unwrap(), jianyan::documents::DOCX_MIME);
+    let documented = &doc.0["paths"][docx_template]["get"]["responses"]["200"]["content"];
+    assert!(documented[jianyan::documents::DOCX_MIME].is_object(), "documented as a Word file: {documented}");
+    let request = axum::http::Request::get(format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let bytes = c.request(request).await.bytes;
+    let text = support::docx::text(&support::docx::part(&bytes, "word/document.xml"));
+    for part in ["浦教函〔2025〕12号", "关于学校周边交通安全的答复", "张三委员：", "区教育局", "联系人：王老师"]
+    {
+        assert!(text.contains(part), "the letter has {part}: {text}");
+    }
+    for missing in ["2", "0", "x"] {
+        let path = format!("/api/v1/suggestions/{reference}/replies/{missing}/letter.docx");
+        let none = c.api("GET", &path, Some(&token), None).await;
+        assert_error(&none, StatusCode::NOT_FOUND, "not_found");
+        doc.check("GET", docx_template, &none);
+    }
+    let (_, finance) = c.api_token_for(c.other_department_id, "财政局系统").await;
+    let theirs =
+        c.api("GET", &format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"), Some(&finance), None).await;
+    assert_error(&theirs, StatusCode::NOT_FOUND, "not_found");
+    let anonymous = c.api("GET", &format!("/api/v1/suggestions/{reference}/replies/1/letter.docx"), None, None).await;
+    assert_error(&anonymous, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_department_attaches_a_document_to_its_reply_and_wrong_files_are_refused_politely() {
+    let c = Console::start().await;
+    let doc = Documented::load(&c).await;
+    c.api_bind_member("PD001", 7001).await;
+    let (_, token) = c.api_token_for(c.department_id, "教育局系统").await;
+    let (id, reference) = c.api_assigned("学校周边交通安全", false).await;
+    let path = format!("/api/v1/suggestions/{reference}/reply");
+    let template = "/api/v1/suggestions/{reference}/reply";
+    let texts = [("class", "A"), ("text", "详见附件答复函。"), ("letter_number", "浦教函〔2025〕12号")];
+    let upload =
+        doc.0["paths"][template]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].clone();
+    assert_eq!(upload, "#/components/schemas/ReplyUpload", "the multipart request is documented");
+    assert_eq!(doc.0["components"]["schemas"]["ReplyUpload"]["properties"]["document"]["format"], "binary");
+
+    // The wrong type, a renamed program, an empty file, missing parts: 400 with the field named.
+    let wrong = post_multipart(&c, &path, &token, multipart(&texts, Some(("答复.txt", "text/plain", b"hello")))).await;
+    assert_error(&wrong, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(field(&wrong, "document").contains("PDF"), "{}", wrong.body);
+    doc.check("POST", template, &wrong);
+    let renamed =
+        post_multipart(&c, &path, &token, multipart(&texts, Some(("答复.pdf", "application/pdf", b"MZ\x90\x00"))))
+            .await;
+    assert_error(&renamed, StatusCode::BAD_REQUEST, "invalid_request");
+    let empty = post_multipart(&c, &path, &token, multipart(&texts, Some(("答复.pdf", "application/pdf", b"")))).await;
+    assert!(field(&empty, "document").contains("空"), "{}", empty.body);
+    let missing = post_multipart(&c, &path, &token, multipart(&[("text", "只有正文")], None)).await;
+    assert_error(&missing, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(!field(&missing, "class").is_empty());
+    let garbled = post_multipart(&c, &path, &token, ("multipart/form-data".into(), b"nonsense".to_vec())).await;
+    assert_error(&garbled, StatusCode::BAD_REQUEST, "malformed_multipart");
+    doc.check("POST", template, &garbled);
+
+    // Too large: over `web.api_max_upload_mb` (20 MB by default).
+    let huge = vec![b'%'; 21 * 1024 * 1024];
+    let too_large =
+        post_multipart(&c, &path, &token, multipart(&texts, Some(("大.pdf", "application/pdf", &huge)))).await;
+    assert_error(&too_large, StatusCode::PAYLOAD_TOO_LARGE, "file_too_large");
+    assert!(too_large.json["error"]["message"].as_str().unwrap().contains("20 MB"), "{}", too_large.body);
+    doc.check("POST", template, &too_large);
+    assert_eq!(c.store.replies_of(id).await.unwrap().len(), 0, "nothing was replied");
+
+    // A real PDF: kept in the database, named in the reply, queued for the member as an upload.
+    let bytes = pdf();
+    let sent =
+        post_multipart(&c, &path, &token, multipart(&texts, Some(("浦教函12号.pdf", "application/pdf", &bytes)))).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    doc.check("POST", template, &sent);
+    let document = &sent.json["replies"][0]["document"];
+    assert_eq!(document["file_name"], "浦教函12号.pdf");
+    assert_eq!(document["mime_type"], "application/pdf");
+    assert_eq!(document["size"], bytes.len());
+    assert_eq!(sent.json["replies"][0]["letter"]["number"], "浦教函〔2025〕12号");
+    let kept = c.db.count("SELECT COUNT(*) FROM stored_files").await;
+    assert_eq!(kept, 1);
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    let file = c.store.stored_file(&sha).await.unwrap().expect("kept under its SHA-256");
+    assert_eq!(file.bytes, bytes);
+    let pushes = outbox_for(&c, 7001).await;
+    let upload = pushes.iter().find(|p| p.contains(r#""type":"upload""#)).expect("the file follows the reply");
+    assert!(upload.contains(&sha) && upload.contains("浦教函12号.pdf"), "{upload}");
+    let audit = audit_actions(&c).await;
+    assert!(audit.iter().any(|(_, a, _, d)| a == "api.reply" && d.contains("浦教函12号.pdf")), "{audit:?}");
+}

@@ -71,7 +71,14 @@ async fn co_signed(c: &Console) -> (i64, String) {
 async fn the_suggestion_page_shows_lead_co_signers_invitations_and_their_ratings() {
     let c = Console::start().await;
     let (id, _) = co_signed(&c).await;
-    c.api_run_as("dept", id, Command::Reply { class: "A".into(), text: "已在全区推开。".into(), document: None }).await;
+    c.api_run_as(
+        "dept",
+        id,
+        Command::Reply {
+            class: "A".into(), text: "已在全区推开。".into(), document: None, letter: Default::default()
+        },
+    )
+    .await;
     let now = jianyan::clock::Clock::now(c.clock.as_ref());
     let ctx = jianyan::context::Ctx { store: c.app.store.as_ref(), texts: &c.app.texts, config: &c.app.config, now };
     let li = c.store.member_by_no(&MemberNo::parse("PD002").unwrap()).await.unwrap().unwrap();
@@ -99,6 +106,12 @@ async fn the_suggestion_page_shows_lead_co_signers_invitations_and_their_ratings
     }
     // The co-signer's rating left the state as it was.
     assert_eq!(c.inbox_state(id).await, jianyan::domain::SuggestionState::Replied);
+
+    // The printed suggestion names the co-signer after the lead member; the one who declined is not.
+    let docx = c.get(&format!("/suggestions/{id}/document.docx"), Some(&b)).await;
+    assert_eq!(docx.status, StatusCode::OK);
+    let text = support::docx::paragraphs(&support::docx::part(&docx.bytes, "word/document.xml")).join("\n");
+    assert!(text.contains("领衔：张三") && text.contains("联名：李四") && !text.contains("王五"), "{text}");
 }
 
 #[tokio::test]

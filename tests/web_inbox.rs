@@ -205,7 +205,12 @@ async fn the_detail_page_shows_everything_the_member_sent_and_what_happened() {
     c.inbox_run_as(
         "dept",
         id,
-        jianyan::workflow::Command::Reply { class: "B".into(), text: "已列入明年计划".into(), document: None },
+        jianyan::workflow::Command::Reply {
+            class: "B".into(),
+            text: "已列入明年计划".into(),
+            document: None,
+            letter: Default::default(),
+        },
     )
     .await;
     let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;

@@ -111,7 +111,12 @@ async fn seed(c: &Console) -> Seeded {
     act(c, "staff", replied, Command::Accept).await;
     act(c, "staff", replied, Command::Assign { lead: c.department_id, co: vec![], deadline: None }).await;
     advance(c, 10);
-    let reply = Command::Reply { class: "A".into(), text: "已采纳，正在落实。".into(), document: None };
+    let reply = Command::Reply {
+        class: "A".into(),
+        text: "已采纳，正在落实。".into(),
+        document: None,
+        letter: Default::default(),
+    };
     act(c, "dept", replied, reply).await;
     act(c, "staff", replied, Command::Adopt).await;
     act(c, "staff", accepted, Command::Accept).await;

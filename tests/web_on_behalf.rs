@@ -159,7 +159,12 @@ async fn a_bad_entry_is_said_back_with_the_form_kept_and_nothing_filed() {
 async fn replied(c: &Console) -> i64 {
     c.api_bind_member("PD001", MEMBER_CHAT).await;
     let (id, _) = c.api_assigned("关于学区划分", false).await;
-    let reply = Command::Reply { class: "A".into(), text: "已纳入明年计划。".into(), document: None };
+    let reply = Command::Reply {
+        class: "A".into(),
+        text: "已纳入明年计划。".into(),
+        document: None,
+        letter: Default::default(),
+    };
     c.api_run_as("dept", id, reply).await;
     assert_eq!(c.inbox_state(id).await, SuggestionState::Replied);
     id
@@ -231,7 +236,10 @@ async fn a_dissatisfied_rating_recorded_on_paper_reopens_it() {
     );
 
     // A form filled in for an older reply is refused once a newer one exists.
-    let reply = Command::Reply { class: "B".into(), text: "已制定时间表。".into(), document: None };
+    let reply =
+        Command::Reply {
+            class: "B".into(), text: "已制定时间表。".into(), document: None, letter: Default::default()
+        };
     c.api_run_as("dept", id, reply).await;
     let stale = [("reply_no", "1"), ("rating", "satisfied"), ("channel", "phone"), ("reason", "")];
     let page = c.post_confirmed(&path, Some(&b), &stale).await;

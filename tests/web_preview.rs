@@ -241,7 +241,12 @@ async fn the_preview_cannot_change_a_real_members_suggestion_and_its_own_are_lef
     let c = Console::start().await;
     c.inbox_bind("PD001", 7001).await;
     let (sid, reference) = c.inbox_assigned("真实委员的建言", false).await;
-    c.inbox_run_as("dept", sid, Command::Reply { class: "A".into(), text: "已解决".into(), document: None }).await;
+    c.inbox_run_as(
+        "dept",
+        sid,
+        Command::Reply { class: "A".into(), text: "已解决".into(), document: None, letter: Default::default() },
+    )
+    .await;
     let events_before = c.db.count("SELECT COUNT(*) FROM timeline_events").await;
     let b = c.login("staff").await;
     let real = member_id(&c, "PD001").await;

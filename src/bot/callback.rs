@@ -110,6 +110,7 @@ fn wizard_op(op: &WizardOp) -> String {
         WizardOp::Class(code) => format!("c:{code}"),
         WizardOp::SkipDocument => "s".into(),
         WizardOp::Rewrite => "e".into(),
+        WizardOp::Letter => "f".into(),
     }
 }
 
@@ -201,6 +202,7 @@ fn decode_op(op: &[&str], department: bool) -> Option<WizardOp> {
         ["c", code] if department => WizardOp::Class((*code).to_string()),
         ["s"] if department => WizardOp::SkipDocument,
         ["e"] if department => WizardOp::Rewrite,
+        ["f"] if department => WizardOp::Letter,
         _ => return None,
     })
 }
@@ -291,6 +293,7 @@ mod tests {
             WizardOp::Class("A".into()),
             WizardOp::SkipDocument,
             WizardOp::Rewrite,
+            WizardOp::Letter,
             WizardOp::Confirm,
         ] {
             all.push(ChoiceId::DepartmentWizard { nonce: u32::MAX, op });

@@ -558,7 +558,7 @@ async fn deliver_one(app: App, bot: Bot, row: DueMessage, limiter: Arc<Limiter>,
             match usize::try_from(part).ok().filter(|p| *p < count) {
                 Some(p) => {
                     let slot = limiter.acquire().await;
-                    let attempt = send::attempt(&bot, row.chat_id, &parts.swap_remove(p)).await;
+                    let attempt = send::attempt(&bot, app.store.as_ref(), row.chat_id, &parts.swap_remove(p)).await;
                     drop(slot);
                     // The chat's next message is paced from the answer, the latest this one arrived.
                     sent_at = Some(Instant::now());

@@ -12,6 +12,7 @@ use teloxide::types::{
 
 use super::callback;
 use crate::reply::{Action, Keyboard, MAX_CAPTION_UTF16, cut_utf16};
+use crate::store::FileStore;
 
 /// How one attempt to perform an action ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,14 +34,34 @@ pub enum Attempt {
 }
 
 /// Sends one message (one part: see [`Action::into_parts`]) once and says how it ended; retrying
-/// is the caller's business.
-pub async fn attempt(bot: &Bot, chat_id: i64, action: &Action) -> Attempt {
+/// is the caller's business. A kept file (`Action::Upload`) is read from `files` first: one that
+/// cannot be read now is worth trying again, one that is not kept at all is refused.
+pub async fn attempt(bot: &Bot, files: &dyn FileStore, chat_id: i64, action: &Action) -> Attempt {
     let result = match action {
         Action::Send { text, keyboard, thread } => send_text(bot, chat_id, text, keyboard, *thread).await,
         Action::Retire { message_id } => clear_buttons(bot, chat_id, *message_id).await,
         Action::File { file_id, photo, caption } => send_file(bot, chat_id, file_id, *photo, caption).await,
+        Action::Upload { sha256, file_name, caption } => match files.stored_file(sha256).await {
+            Ok(Some(file)) => upload_document(bot, chat_id, file.bytes, file_name, caption).await,
+            Ok(None) => return Attempt::Rejected(format!("no kept file {sha256}")),
+            Err(e) => return Attempt::Transient(format!("cannot read kept file {sha256}: {e}")),
+        },
     };
     classify(result)
+}
+
+/// A document uploaded with its bytes (`sendDocument` as multipart/form-data).
+async fn upload_document(
+    bot: &Bot,
+    chat_id: i64,
+    bytes: Vec<u8>,
+    file_name: &str,
+    caption: &str,
+) -> Result<(), RequestError> {
+    let file = InputFile::memory(bytes).file_name(file_name.to_string());
+    let caption = cut_utf16(caption, MAX_CAPTION_UTF16, "…");
+    bot.send_document(ChatId(chat_id), file).caption(caption).await?;
+    Ok(())
 }
 
 fn classify(result: Result<(), RequestError>) -> Attempt {

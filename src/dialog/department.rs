@@ -12,6 +12,7 @@ use super::{Dialogue, Input, render};
 use crate::choice::{ChoiceId, WizardOp};
 use crate::conversation::ChatCommand;
 use crate::domain::SuggestionState;
+use crate::letter::{LetterField, ReplyLetter};
 use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{AssignmentRole, Attachment, Facts, Liaison, StoreError};
 use crate::workflow::{self, Act, Actor, Command, Refusal, TEXT_MAX_CHARS};
@@ -155,6 +156,7 @@ impl Dialogue<'_, '_> {
                 class: None,
                 text: None,
                 document: None,
+                letter: ReplyLetter::default(),
             })),
         };
         self.begin_task(Flow::Department(Task { suggestion_id, message_id, asks }));
@@ -190,13 +192,22 @@ impl Dialogue<'_, '_> {
                 d.step = ReplyStep::Preview;
             }
             (ReplyStep::Preview, WizardOp::Rewrite) => {
-                *d = ReplyDraft { step: ReplyStep::Class, class: None, text: None, document: None };
+                *d = ReplyDraft {
+                    step: ReplyStep::Class,
+                    class: None,
+                    text: None,
+                    document: None,
+                    letter: ReplyLetter::default(),
+                };
             }
+            (ReplyStep::Preview, WizardOp::Letter) => d.step = ReplyStep::Letter,
+            (ReplyStep::Letter, WizardOp::Letter) => d.step = ReplyStep::Preview,
             (ReplyStep::Preview, WizardOp::Confirm) => {
                 let (Some(class), Some(text)) = (d.class.clone(), d.text.clone()) else {
                     return Err(StoreError::Corrupt("a reply confirmed without class or text".into()));
                 };
-                let command = Command::Reply { class, text, document: d.document.clone() };
+                let command =
+                    Command::Reply { class, text, document: d.document.clone(), letter: Box::new(d.letter.clone()) };
                 let actor = Actor::Liaison(liaison);
                 return self.act_as(&actor, suggestion_id, command, &[message_id, asked_at], true).await;
             }
@@ -241,6 +252,20 @@ impl Dialogue<'_, '_> {
                 }
                 d.text = Some(text.to_string());
                 d.step = ReplyStep::Document;
+                self.dialog.flow = Flow::Department(Task { suggestion_id, message_id, asks: DepartmentAsk::Reply(d) });
+                self.task_ask().await
+            }
+            ReplyStep::Letter => {
+                match d.letter.parse_lines(text) {
+                    Ok(letter) => {
+                        d.letter = letter;
+                        d.step = ReplyStep::Preview;
+                    }
+                    Err(problem) => {
+                        let text = workflow::letter_problem(self.ctx, self.lang, problem);
+                        self.out.say(Action::text(text));
+                    }
+                }
                 self.dialog.flow = Flow::Department(Task { suggestion_id, message_id, asks: DepartmentAsk::Reply(d) });
                 self.task_ask().await
             }
@@ -400,13 +425,34 @@ impl Dialogue<'_, '_> {
                         ("document", &document),
                     ],
                 );
+                let text = match self.letter_lines(&d.letter) {
+                    Some(lines) => format!("{text}\n\n{lines}"),
+                    None => text,
+                };
                 let rows = vec![
                     vec![Choice::new(self.t("department.reply_send"), wizard(nonce, WizardOp::Confirm))],
+                    vec![Choice::new(self.t("department.reply_letter"), wizard(nonce, WizardOp::Letter))],
                     vec![Choice::new(self.t("department.reply_rewrite"), wizard(nonce, WizardOp::Rewrite))],
                 ];
                 (text, rows)
             }
+            ReplyStep::Letter => {
+                let now = self.letter_lines(&d.letter).unwrap_or_else(|| self.t("department.reply_letter_none"));
+                let text = self.ta("department.reply_letter_ask", &[("now", &now)]);
+                let rows =
+                    vec![vec![Choice::new(self.t("department.reply_letter_back"), wizard(nonce, WizardOp::Letter))]];
+                (text, rows)
+            }
         })
+    }
+
+    /// The 答复函 fields given, one a line (`文号：…`), as the liaison types them; `None` if none.
+    fn letter_lines(&self, letter: &ReplyLetter) -> Option<String> {
+        let lines: Vec<String> = LetterField::ALL
+            .iter()
+            .filter_map(|f| Some(format!("{}：{}", self.t(&format!("letter.{}", f.name())), letter.get(*f)?)))
+            .collect();
+        (!lines.is_empty()).then(|| lines.join("\n"))
     }
 
     /// One page of the department's to-do list, oldest assignment first, each with its buttons.

@@ -91,7 +91,10 @@ impl World {
 
     async fn replied(&self) -> i64 {
         let id = self.assigned().await;
-        let reply = Command::Reply { class: "B".into(), text: "正在解决".into(), document: None };
+        let reply =
+            Command::Reply {
+                class: "B".into(), text: "正在解决".into(), document: None, letter: Default::default()
+            };
         self.run(Actor::Liaison(&self.lead), id, reply).await;
         id
     }

@@ -149,7 +149,7 @@ fn texts(out: &Output) -> Vec<String> {
         .iter()
         .filter_map(|a| match a {
             Action::Send { text, .. } => Some(text.clone()),
-            Action::Retire { .. } | Action::File { .. } => None,
+            Action::Retire { .. } | Action::File { .. } | Action::Upload { .. } => None,
         })
         .collect()
 }

@@ -57,5 +57,5 @@ text_codes! {
     Rating => Rating::parse, "rating";
     // Anything but `lead` is read as a co-department, as it always was.
     AssignmentRole => |s| Some(if s == "lead" { AssignmentRole::Lead } else { AssignmentRole::Co }), "assignment role";
-    AttachmentKind => |s| Some(if s == "photo" { AttachmentKind::Photo } else { AttachmentKind::Document }), "attachment kind";
+    AttachmentKind => |s| Some(match s { "photo" => AttachmentKind::Photo, "stored" => AttachmentKind::Stored, _ => AttachmentKind::Document }), "attachment kind";
 }

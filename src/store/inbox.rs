@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Attachment, Result};
 use crate::domain::{SuggestionKind, SuggestionState};
+use crate::letter::ReplyLetter;
 
 /// Which suggestions a list shows. Every field narrows it; the default shows everything.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -125,10 +126,15 @@ pub struct InboxPage {
 /// A department's reply, with the member's rating of it if there is one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyRecord {
+    /// The reply's id (its 答复函 is `/suggestions/{suggestion}/replies/{id}/letter.docx`).
+    pub id: i64,
+    pub department_id: i64,
     pub department_name: String,
     pub reply_class: String,
     pub text: String,
     pub document: Option<Attachment>,
+    /// The 答复函 fields; all `None` when none were given.
+    pub letter: ReplyLetter,
     pub at: DateTime<Utc>,
     /// The rating's code (`Rating::as_str`), its reason and when.
     pub rating: Option<(String, String, DateTime<Utc>)>,

@@ -8,6 +8,7 @@ pub mod cluster;
 mod codes;
 pub mod console;
 pub mod cosign;
+pub mod files;
 pub mod inbox;
 mod outreach;
 pub mod postgres;
@@ -25,6 +26,7 @@ use crate::domain::{
 pub use cluster::{ClusterStore, Lease};
 pub use console::{ApiToken, AuditEntry, Auditor, ConsoleStore, NewUser, Role, Session, User};
 pub use cosign::{CosignStatus, CosignStore, Cosigner, CosignerRating};
+pub use files::{FileStore, StoredFile};
 pub use inbox::InboxStore;
 pub use outreach::{
     Audience, AudienceKind, AudienceOption, BroadcastProgress, DueReminder, NewBroadcast, OverdueSuggestion,
@@ -160,6 +162,9 @@ pub struct Attachment {
 pub enum AttachmentKind {
     Photo,
     Document,
+    /// A file a department uploaded through the API: not on Telegram's servers but kept in the
+    /// database (`files::FileStore`) under `file_unique_id`, its SHA-256; `file_id` is empty.
+    Stored,
 }
 
 impl AttachmentKind {
@@ -167,6 +172,7 @@ impl AttachmentKind {
         match self {
             Self::Photo => "photo",
             Self::Document => "document",
+            Self::Stored => "stored",
         }
     }
 }
@@ -453,6 +459,8 @@ pub struct ReplyDraft {
     /// Until when the co-departments may countersign (会签 only).
     pub countersign_deadline: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The 答复函 fields as JSON (`letter::ReplyLetter`), as `replies.letter`.
+    pub letter: Option<String>,
     /// The co-departments' answers so far, oldest first.
     #[sqlx(skip)]
     pub countersigns: Vec<Countersign>,
@@ -559,6 +567,8 @@ pub enum ChangeOp {
         reply_class: String,
         text: String,
         document: Option<String>,
+        /// The 答复函 fields (`letter::ReplyLetter`) as JSON; `None` when none were given.
+        letter: Option<String>,
     },
     Opinion {
         assignment_id: i64,
@@ -578,6 +588,8 @@ pub enum ChangeOp {
         document: Option<String>,
         status: DraftStatus,
         countersign_deadline: Option<DateTime<Utc>>,
+        /// The 答复函 fields as JSON (`letter::ReplyLetter`), if any were filled in.
+        letter: Option<String>,
     },
     /// A draft moves on (to review, to the member) or is sent back, with staff's note or reason.
     SetDraftStatus {
@@ -1095,8 +1107,8 @@ pub trait OutreachStore: Send + Sync {
 /// through `dyn Store` they need no import.
 pub mod prelude {
     pub use super::{
-        ClusterStore, ConsoleStore, CosignStore, InboxStore, IntakeStore, OutboxStore, OutreachStore, ReportStore,
-        RosterStore, Store, WorkflowStore,
+        ClusterStore, ConsoleStore, CosignStore, FileStore, InboxStore, IntakeStore, OutboxStore, OutreachStore,
+        ReportStore, RosterStore, Store, WorkflowStore,
     };
 }
 
@@ -1113,6 +1125,7 @@ pub trait Store:
     + ReportStore
     + ClusterStore
     + CosignStore
+    + FileStore
 {
 }
 
@@ -1127,5 +1140,6 @@ impl<T> Store for T where
         + ReportStore
         + ClusterStore
         + CosignStore
+        + FileStore
 {
 }

@@ -22,6 +22,7 @@ use super::*;
 mod cluster;
 mod console;
 mod cosign;
+mod files;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -47,7 +48,7 @@ impl PgStore {
     /// The suggestion's reply draft being countersigned or reviewed, with its countersigns.
     async fn open_draft(&self, suggestion_id: i64) -> Result<Option<ReplyDraft>> {
         let Some(row) = sqlx::query(
-            "SELECT id, department_id, reply_class, text, document, status, countersign_deadline, created_at
+            "SELECT id, department_id, reply_class, text, document, status, countersign_deadline, created_at, letter
              FROM reply_drafts WHERE suggestion_id = $1 AND status IN ('countersign', 'review') ORDER BY id DESC LIMIT 1",
         )
         .bind(suggestion_id)
@@ -407,15 +408,16 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::Reply { department_id, reply_class, text, document } => {
+            ChangeOp::Reply { department_id, reply_class, text, document, letter } => {
                 sqlx::query(
-                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, letter, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(sid)
                 .bind(department_id)
                 .bind(reply_class)
                 .bind(text)
                 .bind(document)
+                .bind(letter)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
@@ -450,11 +452,19 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                 .execute(&mut **tx)
                 .await?;
             }
-            ChangeOp::DraftReply { department_id, reply_class, text, document, status, countersign_deadline } => {
+            ChangeOp::DraftReply {
+                department_id,
+                reply_class,
+                text,
+                document,
+                status,
+                countersign_deadline,
+                letter,
+            } => {
                 sqlx::query(
                     "INSERT INTO reply_drafts (suggestion_id, department_id, reply_class, text, document, status,
-                                               countersign_deadline, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                               countersign_deadline, created_at, letter)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(sid)
                 .bind(department_id)
@@ -464,6 +474,7 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                 .bind(status.as_str())
                 .bind(countersign_deadline)
                 .bind(now)
+                .bind(letter)
                 .execute(&mut **tx)
                 .await?;
             }

@@ -14,6 +14,7 @@ use super::*;
 
 mod console;
 mod cosign;
+mod files;
 mod inbox;
 mod outbox;
 mod outreach;
@@ -44,7 +45,7 @@ impl SqliteStore {
     /// The suggestion's reply draft being countersigned or reviewed, with its countersigns.
     async fn open_draft(&self, suggestion_id: i64) -> Result<Option<ReplyDraft>> {
         let Some(row) = sqlx::query(
-            "SELECT id, department_id, reply_class, text, document, status, countersign_deadline, created_at
+            "SELECT id, department_id, reply_class, text, document, status, countersign_deadline, created_at, letter
              FROM reply_drafts WHERE suggestion_id = ? AND status IN ('countersign', 'review') ORDER BY id DESC LIMIT 1",
         )
         .bind(suggestion_id)
@@ -385,15 +386,16 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::Reply { department_id, reply_class, text, document } => {
+            ChangeOp::Reply { department_id, reply_class, text, document, letter } => {
                 sqlx::query(
-                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO replies (suggestion_id, department_id, reply_class, text, document, letter, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(sid)
                 .bind(department_id)
                 .bind(reply_class)
                 .bind(text)
                 .bind(document)
+                .bind(letter)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
@@ -428,11 +430,19 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                 .execute(&mut **tx)
                 .await?;
             }
-            ChangeOp::DraftReply { department_id, reply_class, text, document, status, countersign_deadline } => {
+            ChangeOp::DraftReply {
+                department_id,
+                reply_class,
+                text,
+                document,
+                status,
+                countersign_deadline,
+                letter,
+            } => {
                 sqlx::query(
                     "INSERT INTO reply_drafts (suggestion_id, department_id, reply_class, text, document, status,
-                                               countersign_deadline, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                               countersign_deadline, created_at, letter)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(sid)
                 .bind(department_id)
@@ -442,6 +452,7 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                 .bind(status.as_str())
                 .bind(countersign_deadline)
                 .bind(now)
+                .bind(letter)
                 .execute(&mut **tx)
                 .await?;
             }

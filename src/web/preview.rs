@@ -363,6 +363,10 @@ fn bot_bubble(state: &WebState, user: &CurrentUser, base: &str, id: i32, action:
                     span.muted { (state.t(if *photo { "web.preview.photo" } else { "web.preview.document" })) }
                     @if !caption.is_empty() { "\n" (caption) }
                 }
+                Action::Upload { caption, .. } => {
+                    span.muted { (state.t("web.preview.document")) }
+                    @if !caption.is_empty() { "\n" (caption) }
+                }
                 Action::Retire { .. } => {}
             }
         }

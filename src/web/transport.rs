@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -183,15 +183,39 @@ pub async fn serve(
 pub async fn limit_bodies(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let web = &state.app.config.web;
     let path = request.uri().path().to_string();
-    let upload = request.method() == Method::POST && UPLOAD_ROUTES.contains(&path.as_str());
-    let limit = if upload { web.max_upload_bytes } else { web.max_body_bytes };
+    let post = request.method() == Method::POST;
+    let upload = post && UPLOAD_ROUTES.contains(&path.as_str());
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let api_document = post && multipart && path.starts_with("/api/v1/suggestions/") && path.ends_with("/reply");
+    let limit = if api_document {
+        // The document may be as large as allowed; the form's other fields and framing fit in the
+        // ordinary body limit. The handler says which part was too large.
+        web.api_max_upload_bytes() + web.max_body_bytes
+    } else if upload {
+        web.max_upload_bytes
+    } else {
+        web.max_body_bytes
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // A reply's document over the limit is told as such, as the handler tells it.
+    let too_large = |state: &WebState| {
+        if api_document {
+            let message = state.ta("web.api.file_too_large", &[("max", &web.api_max_upload_mb)]);
+            super::WebError::api(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", message).into_response()
+        } else {
+            super::error_for_status(state, &path, StatusCode::PAYLOAD_TOO_LARGE)
+        }
+    };
     if declared.is_some_and(|n| n > limit as u64) {
-        return super::error_for_status(&state, &path, StatusCode::PAYLOAD_TOO_LARGE);
+        return too_large(&state);
     }
     let over = Arc::new(AtomicBool::new(false));
     let flag = over.clone();
@@ -209,7 +233,7 @@ pub async fn limit_bodies(State(state): State<WebState>, request: Request, next:
     };
     let refused = response.status().is_client_error() || response.status().is_server_error();
     if refused && over.load(Ordering::Relaxed) {
-        return super::error_for_status(&state, &path, StatusCode::PAYLOAD_TOO_LARGE);
+        return too_large(&state);
     }
     response
 }

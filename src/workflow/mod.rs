@@ -22,10 +22,11 @@ use chrono::{DateTime, Utc};
 pub use keyboards::{countersign_keyboard, department_keyboard, rating_keyboard, review_keyboard, send_on_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
 pub use permissions::{Act, Actor, act_as, allowed_in, permitted};
-pub use refusal::Refusal;
+pub use refusal::{Refusal, letter_problem};
 
 use crate::context::Ctx;
 use crate::domain::{EntryChannel, SuggestionState};
+use crate::letter::ReplyLetter;
 use crate::locale::Lang;
 use crate::store::{
     AssignmentInfo, AssignmentStatus, Attachment, Change, ChangeOp, Facts, OutMessage, Rating, Recipient, StoreError,
@@ -61,6 +62,8 @@ pub enum Command {
         class: String,
         text: String,
         document: Option<Attachment>,
+        /// The 答复函 fields as typed; checked by `plan` (`ReplyLetter::checked`).
+        letter: Box<ReplyLetter>,
     },
     /// `reply_no` is which reply the member rates (1 for the first); a stale button names an old one.
     Rate {

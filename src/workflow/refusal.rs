@@ -2,6 +2,7 @@
 
 use crate::context::Ctx;
 use crate::domain::SuggestionState;
+use crate::letter::LetterProblem;
 use crate::locale::Lang;
 
 /// Why a request was refused; each is said politely to the person (`workflow.refused.*`).
@@ -25,6 +26,8 @@ pub enum Refusal {
     InvitationClosed,
     /// An invitation to co-sign answered a second time.
     AlreadyAnswered,
+    /// A reply letter's field (文号, 标题, 联系人, 电话) is not acceptable.
+    Letter(LetterProblem),
 }
 
 impl Refusal {
@@ -49,6 +52,18 @@ impl Refusal {
             Refusal::CountersignPending => t("workflow.refused.countersign_pending", &[]),
             Refusal::InvitationClosed => t("workflow.refused.invitation_closed", &[]),
             Refusal::AlreadyAnswered => t("workflow.refused.already_answered", &[]),
+            Refusal::Letter(problem) => letter_problem(ctx, lang, *problem),
         }
+    }
+}
+
+/// What is wrong with a reply letter's fields, in the person's words (`letter.*`).
+pub fn letter_problem(ctx: &Ctx<'_>, lang: Lang, problem: LetterProblem) -> String {
+    let field = |f: crate::letter::LetterField| ctx.t(lang, &format!("letter.{}", f.name()), &[]);
+    match problem {
+        LetterProblem::TooLong(f) => ctx.t(lang, "letter.too_long", &[("field", &field(f)), ("max", &f.max_chars())]),
+        LetterProblem::Forbidden(f) => ctx.t(lang, "letter.forbidden", &[("field", &field(f))]),
+        LetterProblem::BadPhone => ctx.t(lang, "letter.bad_phone", &[("min", &crate::letter::PHONE_MIN_DIGITS)]),
+        LetterProblem::UnknownLine => ctx.t(lang, "letter.unknown_line", &[]),
     }
 }

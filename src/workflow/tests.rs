@@ -182,7 +182,10 @@ impl World {
         self.run(Actor::Staff(&self.staff), id, Command::Accept).await;
         let assign = Command::Assign { lead: self.lead_dept.id, co: vec![self.co_dept.id], deadline: None };
         self.run(Actor::Staff(&self.staff), id, assign).await;
-        let reply = Command::Reply { class: "B".into(), text: "正在解决".into(), document: None };
+        let reply =
+            Command::Reply {
+                class: "B".into(), text: "正在解决".into(), document: None, letter: Default::default()
+            };
         self.run(Actor::Liaison(&self.lead), id, reply).await;
         id
     }
@@ -241,12 +244,14 @@ async fn plan_refuses_the_wrong_people_without_telling_strangers_it_exists() {
     let assign = Command::Assign { lead: w.lead_dept.id, co: vec![w.co_dept.id], deadline: None };
     w.run(Actor::Staff(&w.staff), id, assign).await;
 
-    let reply = || Command::Reply { class: "B".into(), text: "答复".into(), document: None };
+    let reply =
+        || Command::Reply { class: "B".into(), text: "答复".into(), document: None, letter: Default::default() };
     assert_eq!(w.plan(Actor::Liaison(&w.stranger), id, reply()).await, Err(Refusal::NotFound));
     assert_eq!(w.plan(Actor::Liaison(&w.co), id, reply()).await, Err(Refusal::Denied));
     assert_eq!(w.plan(Actor::Staff(&w.staff), id, reply()).await, Err(Refusal::Denied));
     assert_eq!(w.plan(Actor::Member(&w.owner), id, reply()).await, Err(Refusal::Denied));
-    let bad_class = Command::Reply { class: "Z".into(), text: "答复".into(), document: None };
+    let bad_class =
+        Command::Reply { class: "Z".into(), text: "答复".into(), document: None, letter: Default::default() };
     assert_eq!(w.plan(Actor::Liaison(&w.lead), id, bad_class).await, Err(Refusal::UnknownReplyClass));
     let co_view = Command::CoOpinion { text: "同意".into() };
     assert_eq!(w.plan(Actor::Liaison(&w.lead), id, co_view.clone()).await, Err(Refusal::Denied));
@@ -280,7 +285,8 @@ async fn plan_refuses_stale_and_foreign_ratings() {
         w.plan(Actor::Member(&w.owner), id, rate(1, Rating::Satisfied)).await,
         Err(Refusal::WrongState(Reopened))
     );
-    let reply = Command::Reply { class: "A".into(), text: "已解决".into(), document: None };
+    let reply =
+        Command::Reply { class: "A".into(), text: "已解决".into(), document: None, letter: Default::default() };
     w.run(Actor::Liaison(&w.lead), id, reply).await;
     assert_eq!(w.plan(Actor::Member(&w.owner), id, rate(1, Rating::Satisfied)).await, Err(Refusal::StaleRating));
     w.run(Actor::Member(&w.owner), id, rate(2, Rating::BasicallySatisfied)).await;

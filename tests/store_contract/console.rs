@@ -133,3 +133,19 @@ pub async fn audit_log_is_clipped_and_paged_newest_first(b: &Backend) {
     let got: Vec<String> = s.audit_page(&window, None, 10).await.unwrap().into_iter().map(|e| e.target).collect();
     assert_eq!(got, vec!["PD-2026-0002", "PD-2026-0001"], "from inclusive, until exclusive");
 }
+
+/// Files a department uploads are kept once per content, under the SHA-256 of their bytes, and
+/// come back byte for byte (every byte value, so BLOB and BYTEA are both exercised).
+pub async fn files_are_kept_once_by_their_hash(b: &Backend) {
+    use jianyan::store::StoredFile;
+    let s = &*b.store;
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    let file = StoredFile::new("application/pdf", bytes.clone());
+    assert_eq!(file.sha256.len(), 64);
+    assert_eq!(s.stored_file(&file.sha256).await.unwrap(), None);
+    s.keep_file(&file, t0()).await.unwrap();
+    s.keep_file(&StoredFile::new("image/png", bytes), t0()).await.unwrap();
+    let kept = s.stored_file(&file.sha256).await.unwrap().expect("kept");
+    assert_eq!(kept, file, "the first keeping stands; the same bytes are not kept twice");
+    assert_eq!(s.stored_file(&"0".repeat(64)).await.unwrap(), None);
+}

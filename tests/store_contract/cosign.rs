@@ -114,6 +114,7 @@ pub async fn co_signers_rate_each_reply_once(b: &Backend) {
         reply_class: "A".into(),
         text: "已办".into(),
         document: None,
+        letter: None,
     });
     done(s.apply_change(reply, t0()).await.unwrap());
     let rate = |rating, once: &str| {

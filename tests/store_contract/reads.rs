@@ -237,6 +237,7 @@ pub async fn replies_opinions_and_timeline_read_oldest_first(b: &Backend) {
         reply_class: "A".into(),
         text: "已解决".into(),
         document: None,
+        letter: Some(r#"{"number":"浦交函〔2026〕3号","phone":"021-50123456"}"#.into()),
     }];
     done(s.apply_change(reply, t0() + Duration::hours(3)).await.unwrap());
     let mut rate = change(id, SuggestionState::Replied, SuggestionState::Closed, "rated");
@@ -247,6 +248,12 @@ pub async fn replies_opinions_and_timeline_read_oldest_first(b: &Backend) {
     let replies = s.replies_of(id).await.unwrap();
     assert_eq!(replies.len(), 1);
     assert_eq!((replies[0].department_name.as_str(), replies[0].text.as_str()), ("区交通委", "已解决"));
+    assert_eq!(replies[0].department_id, lead.id);
+    assert_eq!(replies[0].letter.number.as_deref(), Some("浦交函〔2026〕3号"), "the 答复函 fields are kept");
+    assert_eq!(
+        (replies[0].letter.phone.as_deref(), replies[0].letter.contact.as_deref()),
+        (Some("021-50123456"), None)
+    );
     assert_eq!(replies[0].rating, Some(("satisfied".into(), "很好".into(), t0() + Duration::hours(4))));
     assert_eq!(s.facts(id).await.unwrap().unwrap().replies, 1);
     let timeline = s.timeline_of(id).await.unwrap();

@@ -56,7 +56,13 @@ pub async fn dashboard_counts_within_its_scope(b: &Backend) {
     // d2 replies to its suggestion a day after it was assigned; it is adopted.
     let mut reply = change(fine, SuggestionState::Assigned, SuggestionState::Replied, "replied");
     reply.ops = vec![
-        ChangeOp::Reply { department_id: d2.id, reply_class: "A".into(), text: "答复".into(), document: None },
+        ChangeOp::Reply {
+            department_id: d2.id,
+            reply_class: "A".into(),
+            text: "答复".into(),
+            document: None,
+            letter: None,
+        },
         ChangeOp::Adopt,
     ];
     done(s.apply_change(reply, t0() + Duration::days(1)).await.unwrap());

@@ -378,6 +378,7 @@ pub async fn reply_drafts_and_countersigns_round_trip(b: &Backend) {
         document: None,
         status: DraftStatus::Countersign,
         countersign_deadline: Some(t0() + chrono::Duration::days(5)),
+        letter: Some(r#"{"number":"浦教函〔2025〕3号"}"#.into()),
     });
     done(s.apply_change(draft, t0()).await.unwrap());
     let open = s.facts(id).await.unwrap().unwrap().draft.expect("the open draft");
@@ -387,6 +388,7 @@ pub async fn reply_drafts_and_countersigns_round_trip(b: &Backend) {
     );
     assert_eq!(open.countersign_deadline, Some(t0() + chrono::Duration::days(5)));
     assert!(open.countersigns.is_empty());
+    assert_eq!(open.letter.as_deref(), Some(r#"{"number":"浦教函〔2025〕3号"}"#), "the letter waits with the draft");
 
     let countersign = |agreed: bool, key: &str| {
         let mut c = change(id, SuggestionState::Countersigning, SuggestionState::Countersigning, "countersigned");

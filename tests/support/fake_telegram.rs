@@ -115,6 +115,8 @@ pub mod describe {
     pub const TEXT_TOO_LONG: &str = "Bad Request: message is too long";
     pub const EDITED_TEXT_TOO_LONG: &str = "Bad Request: MESSAGE_TOO_LONG";
     pub const CAPTION_TOO_LONG: &str = "Bad Request: message caption is too long";
+    /// A file a bot uploads over 50 MB (Bot API: "up to 50 MB for other files").
+    pub const FILE_TOO_LARGE: &str = "Request Entity Too Large";
     pub const TEXT_EMPTY: &str = "Bad Request: message text is empty";
     pub const BUTTON_DATA_INVALID: &str = "Bad Request: BUTTON_DATA_INVALID";
     pub const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply \
@@ -1220,6 +1222,9 @@ fn answer(inner: &Inner, method: &str, params: &Value) -> Result<Value, Failure>
     }
 }
 
+/// The largest file a bot may upload (Bot API `sendDocument`: "up to 50 MB").
+const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
+
 /// What Telegram refuses in a message's content, whatever the chat: a text over 4096 UTF-16 code
 /// units or empty, a caption over 1024, callback data over 64 bytes (or empty).
 fn refuse_content(method: &str, params: &Value) -> Result<(), Failure> {
@@ -1241,6 +1246,15 @@ fn refuse_content(method: &str, params: &Value) -> Result<(), Failure> {
         && visible("caption").is_some_and(|c| utf16(&c) > MAX_CAPTION_UTF16)
     {
         return Err(bad_request(describe::CAPTION_TOO_LONG));
+    }
+    // An uploaded file (multipart) may be at most 50 MB; Telegram answers 413 otherwise.
+    for key in ["document", "photo"] {
+        if let Some(file) = params.get(key)
+            && file.get("upload").and_then(Value::as_bool) == Some(true)
+            && file.get("bytes").and_then(Value::as_u64).is_some_and(|n| n > MAX_UPLOAD_BYTES)
+        {
+            return Err((413, describe::FILE_TOO_LARGE.to_owned(), None));
+        }
     }
     let markup = params.get("reply_markup").cloned().unwrap_or(Value::Null);
     let buttons = markup.get("inline_keyboard").and_then(Value::as_array).into_iter().flatten();
@@ -1547,7 +1561,7 @@ fn text_field_value(s: &str) -> Value {
 }
 
 /// Minimal multipart/form-data parser: text parts become fields; file parts become
-/// `{"upload": true, "file_name": ..., "bytes": N}` (also under the field that refers to them
+/// `{"upload": true, "file_name": ..., "bytes": N, "sha256": hex}` (also under the field that refers to them
 /// with `attach://`).
 fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Map<String, Value>, String> {
     let boundary = content_type
@@ -1584,7 +1598,11 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Map<String, Value>
         }
         let Some(name) = name else { continue };
         let value = match file_name {
-            Some(f) => json!({"upload": true, "file_name": f, "bytes": data.len()}),
+            Some(f) => {
+                use sha2::Digest;
+                let sha256 = hex::encode(sha2::Sha256::digest(data));
+                json!({"upload": true, "file_name": f, "bytes": data.len(), "sha256": sha256})
+            }
             None => text_field_value(&String::from_utf8_lossy(data)),
         };
         out.insert(name, value);

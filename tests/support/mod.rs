@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod db;
+pub mod docx;
 pub mod fake_telegram;
 pub mod harness;
 pub mod postgres;

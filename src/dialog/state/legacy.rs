@@ -141,9 +141,11 @@ impl From<LegacyDepartmentTask> for Task<DepartmentAsk> {
             LegacyDepartmentTask::Opinion { suggestion_id, message_id } => {
                 (suggestion_id, message_id, DepartmentAsk::Opinion)
             }
-            LegacyDepartmentTask::Reply { suggestion_id, message_id, step, class, text, document } => {
-                (suggestion_id, message_id, DepartmentAsk::Reply(Box::new(ReplyDraft { step, class, text, document })))
-            }
+            LegacyDepartmentTask::Reply { suggestion_id, message_id, step, class, text, document } => (
+                suggestion_id,
+                message_id,
+                DepartmentAsk::Reply(Box::new(ReplyDraft { step, class, text, document, letter: Default::default() })),
+            ),
         };
         Task { suggestion_id, message_id, asks }
     }

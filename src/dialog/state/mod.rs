@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::broadcast::BroadcastDraft;
 use crate::domain::SuggestionKind;
+use crate::letter::ReplyLetter;
 use crate::store::Attachment;
 
 mod legacy;
@@ -265,6 +266,9 @@ pub struct ReplyDraft {
     pub text: Option<String>,
     #[serde(default)]
     pub document: Option<Attachment>,
+    /// The 答复函 fields given so far (checked as they are typed).
+    #[serde(default)]
+    pub letter: ReplyLetter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,4 +278,6 @@ pub enum ReplyStep {
     Text,
     Document,
     Preview,
+    /// The 答复函 fields, typed one a line; back to the preview after.
+    Letter,
 }

@@ -222,7 +222,7 @@ impl InboxStore for SqliteStore {
 
     async fn replies_of(&self, suggestion_id: i64) -> Result<Vec<ReplyRecord>> {
         let rows = sqlx::query(
-            "SELECT d.name AS department_name, r.reply_class, r.text, r.document, r.at,
+            "SELECT r.id, r.department_id, d.name AS department_name, r.reply_class, r.text, r.document, r.letter, r.at,
                     g.rating, g.reason, g.at AS rated_at
              FROM replies r JOIN departments d ON d.id = r.department_id LEFT JOIN ratings g ON g.reply_id = r.id
              WHERE r.suggestion_id = ? ORDER BY r.id",
@@ -233,12 +233,16 @@ impl InboxStore for SqliteStore {
         rows.iter()
             .map(|r| {
                 let document: Option<String> = r.try_get("document")?;
+                let letter: Option<String> = r.try_get("letter")?;
                 let rating: Option<String> = r.try_get("rating")?;
                 Ok(ReplyRecord {
+                    id: r.try_get("id")?,
+                    department_id: r.try_get("department_id")?,
                     department_name: r.try_get("department_name")?,
                     reply_class: r.try_get("reply_class")?,
                     text: r.try_get("text")?,
                     document: document.and_then(|d| serde_json::from_str(&d).ok()),
+                    letter: letter.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
                     at: r.try_get("at")?,
                     rating: match rating {
                         Some(code) => Some((code, r.try_get("reason")?, r.try_get("rated_at")?)),

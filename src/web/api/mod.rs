@@ -8,6 +8,7 @@
 pub mod openapi;
 pub mod tokens;
 pub mod types;
+mod upload;
 
 use std::collections::BTreeMap;
 
@@ -29,12 +30,14 @@ use super::auth::token_hash;
 use super::{WebError, WebState};
 use crate::context::Ctx;
 use crate::domain::SuggestionState;
+use crate::letter::ReplyLetter;
 use crate::store::inbox::{InboxFilter, InboxSort, PageCursor};
 use crate::store::{ApiToken, AssignmentInfo, AssignmentRole, AssignmentStatus, Auditor, Committed, Facts};
 use crate::workflow::{self, Act, Actor, Command, Refusal};
 use types::{
-    AcknowledgeRequest, Assignment, CoDepartment, Opinion, OpinionRequest, Reply, ReplyRating, ReplyRequest,
-    ReturnRequest, SuggestionDetail, SuggestionList, SuggestionSummary, TimelineEvent, TopicRef,
+    AcknowledgeRequest, Assignment, CoDepartment, Opinion, OpinionRequest, Reply, ReplyDocument, ReplyLetterFields,
+    ReplyRating, ReplyRequest, ReplyUpload, ReturnRequest, SuggestionDetail, SuggestionList, SuggestionSummary,
+    TimelineEvent, TopicRef,
 };
 
 /// Suggestions per page of `GET /api/v1/suggestions`.
@@ -62,6 +65,7 @@ pub fn routes() -> Vec<ApiRoute> {
         route("/api/v1/suggestions/{reference}/return", &["POST"], post(return_assignment)),
         route("/api/v1/suggestions/{reference}/reply", &["POST"], post(reply)),
         route("/api/v1/suggestions/{reference}/opinion", &["POST"], post(opinion)),
+        route("/api/v1/suggestions/{reference}/replies/{number}/letter.docx", &["GET"], get(reply_letter)),
     ]
 }
 
@@ -137,6 +141,10 @@ fn refusal_error(state: &WebState, ctx: &Ctx<'_>, refusal: &Refusal, call: &Acti
             let problem = state.ta("web.api.unknown_reply_class", &[("classes", &classes)]);
             WebError::field(state, "class", problem)
         }
+        Refusal::Letter(problem) => match problem.field() {
+            Some(field) => WebError::field(state, &format!("letter_{}", field.name()), message),
+            None => WebError::api(StatusCode::BAD_REQUEST, "invalid_request", message),
+        },
         Refusal::UnknownDepartment | Refusal::MergeIntoItself | Refusal::MergeTargetClosed => {
             WebError::api(StatusCode::BAD_REQUEST, "invalid_request", message)
         }
@@ -407,6 +415,17 @@ async fn detail(state: &WebState, token: &ApiToken, facts: &Facts) -> Result<Sug
                     reason,
                     at: time(at),
                 }),
+                letter: ReplyLetterFields {
+                    number: r.letter.number,
+                    title: r.letter.title,
+                    contact: r.letter.contact,
+                    phone: r.letter.phone,
+                },
+                document: r.document.map(|d| ReplyDocument {
+                    file_name: d.file_name,
+                    mime_type: d.mime_type,
+                    size: d.file_size,
+                }),
             }
         })
         .collect();
@@ -474,8 +493,25 @@ fn request_body<T: DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
     names: &[&str],
 ) -> Result<T, WebError> {
+    request_body_with(state, body, names, &[])
+}
+
+/// As [`request_body`], with `optional` text fields too (left out or `null`: none).
+fn request_body_with<T: DeserializeOwned>(
+    state: &WebState,
+    body: Result<Bytes, BytesRejection>,
+    names: &[&str],
+    optional: &[&str],
+) -> Result<T, WebError> {
     let body = body_object(state, body)?;
     let mut problems = BTreeMap::new();
+    for name in optional {
+        if let Some(value) = body.get(*name)
+            && !matches!(value, Value::String(_) | Value::Null)
+        {
+            problems.insert(name.to_string(), state.t("web.api.field_not_text"));
+        }
+    }
     for name in names {
         match body.get(*name) {
             Some(Value::String(_)) => {}
@@ -487,7 +523,7 @@ fn request_body<T: DeserializeOwned>(
             }
         }
     }
-    for key in body.keys().filter(|k| !names.contains(&k.as_str())) {
+    for key in body.keys().filter(|k| !names.contains(&k.as_str()) && !optional.contains(&k.as_str())) {
         problems.insert(key.clone(), state.t("web.api.field_unknown"));
     }
     if !problems.is_empty() {
@@ -617,25 +653,66 @@ async fn return_assignment(
 
 /// 答复（主办单位）
 ///
-/// 主办单位答复委员：答复分类和答复内容。委员会收到答复并可以评价。
+/// 主办单位答复委员：答复分类和答复内容，可以填写答复函的文号、标题、联系人和电话。委员会收到答复并可以评价。
+/// 要随答复附上文件（PDF、DOCX、DOC、OFD、JPEG 或 PNG），用 multipart/form-data 发送同样的字段，文件放在
+/// document 部分；委员在 Telegram 里随答复收到这个文件。文件太大应答 413（code 为 file_too_large），
+/// 类型不对应答 400（fields.document 说明原因）。
 #[utoipa::path(
     post,
     tag = "suggestions",
     path = "/api/v1/suggestions/{reference}/reply",
     params(ReferenceParam),
-    request_body = ReplyRequest,
+    request_body(content(
+        (ReplyRequest = "application/json"),
+        (ReplyUpload = "multipart/form-data"),
+    )),
     responses(openapi::ActionAnswers)
 )]
 async fn reply(
     State(state): State<WebState>,
     Caller(token): Caller,
     Reference(reference): Reference,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<ApiJson<SuggestionDetail>, WebError> {
-    let ReplyRequest { class, text } = request_body(&state, body, &["class", "text"])?;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+    let (body, document) = if multipart {
+        // Looked up first: a department is not told what is wrong with a file for a suggestion
+        // it cannot see.
+        visible(&state, &token, &reference).await?;
+        let upload = upload::read(&state, request).await?;
+        (upload.request, upload.document)
+    } else {
+        use axum::extract::FromRequest;
+        let body = Bytes::from_request(request, &state).await;
+        (request_body_with(&state, body, &["class", "text"], &upload::TEXT_PARTS[2..])?, None)
+    };
+    let ReplyRequest { class, text, letter_number, letter_title, letter_contact, letter_phone } = body;
+    let letter =
+        ReplyLetter { number: letter_number, title: letter_title, contact: letter_contact, phone: letter_phone };
     let call = ActionCall { token: &token, act: Act::Reply, text_field: "text", audit: "api.reply" };
-    let detail = format!("{class}：{}", excerpt(&text));
-    act(&state, call, &reference, Command::Reply { class, text, document: None }, detail).await
+    let mut detail = format!("{class}：{}", excerpt(&text));
+    // The bytes are kept before the reply is planned, so the reply never names a file that is not
+    // there; a refused reply leaves the file kept, under its hash, for the next try to find.
+    let attachment = match document {
+        Some((attachment, file)) => {
+            state.app.store.keep_file(&file, state.app.clock.now()).await?;
+            detail.push_str(&format!("（{}）", attachment.file_name.as_deref().unwrap_or_default()));
+            Some(attachment)
+        }
+        None => None,
+    };
+    act(
+        &state,
+        call,
+        &reference,
+        Command::Reply { class, text, document: attachment, letter: Box::new(letter) },
+        detail,
+    )
+    .await
 }
 
 /// 协办意见（协办单位）
@@ -659,4 +736,51 @@ async fn opinion(
     let call = ActionCall { token: &token, act: Act::CoOpinion, text_field: "text", audit: "api.opinion" };
     let detail = excerpt(&text);
     act(&state, call, &reference, Command::CoOpinion { text }, detail).await
+}
+
+// --- GET /api/v1/suggestions/{reference}/replies/{number}/letter.docx ------------------------------
+
+/// How the OpenAPI document describes the reply's number in the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ReplyNumberParam {
+    /// 第几条答复（replies 中的顺序，从 1 开始）。
+    number: u32,
+}
+
+/// 答复函（Word）
+///
+/// 一条答复的答复函：A4 版式的 Word 文件（.docx），有文号、标题、称呼、正文、落款（承办单位和答复日期）、联系人和电话，可以直接打印。
+#[utoipa::path(
+    get,
+    path = "/api/v1/suggestions/{reference}/replies/{number}/letter.docx",
+    tag = "suggestions",
+    params(ReferenceParam, ReplyNumberParam),
+    responses(openapi::LetterAnswers)
+)]
+async fn reply_letter(
+    State(state): State<WebState>,
+    Caller(token): Caller,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, WebError> {
+    let Ok(Path((reference, number))) = path else { return Err(WebError::NotFound) };
+    let facts = visible(&state, &token, &reference).await?;
+    let number: usize = number.parse().ok().filter(|n| *n > 0).ok_or(WebError::NotFound)?;
+    let store = state.app.store.as_ref();
+    let reply = store.replies_of(facts.id).await?.into_iter().nth(number - 1).ok_or(WebError::NotFound)?;
+    let sheet = super::inbox::documents::letter_sheet(&state, store, facts.id, reply.id).await?;
+    let sheet = sheet.ok_or(WebError::NotFound)?;
+    let (app, lang) = (state.app.clone(), state.lang());
+    let bytes = tokio::task::spawn_blocking(move || crate::documents::reply_letter(&app.texts, lang, &sheet)).await??;
+    let name = format!("{}-{number}.docx", facts.reference_no);
+    Ok((
+        [
+            (header::CONTENT_TYPE, crate::documents::DOCX_MIME.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

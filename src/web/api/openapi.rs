@@ -30,8 +30,16 @@ use crate::web::WebState;
     ),
     servers((url = "/")),
     security(("bearer" = [])),
-    paths(super::list, super::show, super::acknowledge, super::return_assignment, super::reply, super::opinion),
-    components(schemas(types::ErrorBody, types::SuggestionList, types::SuggestionDetail)),
+    paths(
+        super::list,
+        super::show,
+        super::acknowledge,
+        super::return_assignment,
+        super::reply,
+        super::opinion,
+        super::reply_letter
+    ),
+    components(schemas(types::ErrorBody, types::SuggestionList, types::SuggestionDetail, types::ReplyUpload)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -59,8 +67,10 @@ pub fn spec(state: &WebState) -> Value {
     let classes = state.app.config.workflow.reply_classes();
     let codes: Vec<&str> = classes.iter().map(|c| c.code.as_str()).collect();
     let text = classes.iter().map(|c| format!("{} {}", c.code, c.label)).collect::<Vec<_>>().join("；");
-    doc["components"]["schemas"]["ReplyRequest"]["properties"]["class"] =
-        json!({ "type": "string", "enum": codes, "description": format!("答复分类：{text}。") });
+    for schema in ["ReplyRequest", "ReplyUpload"] {
+        doc["components"]["schemas"][schema]["properties"]["class"] =
+            json!({ "type": "string", "enum": codes, "description": format!("答复分类：{text}。") });
+    }
     // Acknowledging takes no fields: its body may be left out.
     doc["paths"]["/api/v1/suggestions/{reference}/acknowledge"]["post"]["requestBody"]["required"] = json!(false);
     doc
@@ -73,7 +83,7 @@ const ERRORS: [(&str, &str); 7] = [
     ("403", "本单位可以查看这条建言，但不能进行这项操作（例如协办单位答复）。"),
     ("404", "没有这条建言，或它没有交办给本单位。"),
     ("409", "建言或本单位承办的当前状态不允许这项操作（例如重复答复、答复已办结的建言）。"),
-    ("413", "请求体太大。"),
+    ("413", "请求体太大，或随答复上传的文件超过 web.api_max_upload_mb。"),
     ("500", "系统出错，请稍后再试。"),
 ];
 
@@ -108,6 +118,23 @@ pub struct ShowAnswers;
 impl IntoResponses for ShowAnswers {
     fn responses() -> BTreeMap<String, RefOr<Answer>> {
         answers(("这条建言。", "SuggestionDetail"), &["401", "404", "500"])
+    }
+}
+
+/// What `GET …/replies/{number}/letter.docx` answers: the Word file, or an error.
+pub struct LetterAnswers;
+
+impl IntoResponses for LetterAnswers {
+    fn responses() -> BTreeMap<String, RefOr<Answer>> {
+        let mut all = answers(("答复函。", "SuggestionDetail"), &["401", "404", "500"]);
+        let mut file = Answer::new("答复函，Word 文件（.docx）。");
+        let binary = utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .content_media_type(crate::documents::DOCX_MIME)
+            .build();
+        file.content.insert(crate::documents::DOCX_MIME.into(), RefOr::T(Content::new(Some(binary))));
+        all.insert("200".to_string(), RefOr::T(file));
+        all
     }
 }
 

@@ -170,6 +170,40 @@ pub struct Reply {
     pub at: String,
     #[schema(required = true)]
     pub rating: Option<ReplyRating>,
+    /// 答复函的文号、标题、联系人、电话（没有填写的为 null）。
+    pub letter: ReplyLetterFields,
+    /// 随答复附上的文件；没有时为 null。
+    #[schema(required = true)]
+    pub document: Option<ReplyDocument>,
+}
+
+/// A reply letter's (答复函) fields; each `null` when not given.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReplyLetterFields {
+    /// 文号，例如 浦教函〔2025〕12号。
+    #[schema(required = true)]
+    pub number: Option<String>,
+    /// 答复函标题。
+    #[schema(required = true)]
+    pub title: Option<String>,
+    /// 联系人。
+    #[schema(required = true)]
+    pub contact: Option<String>,
+    /// 联系电话。
+    #[schema(required = true)]
+    pub phone: Option<String>,
+}
+
+/// A file sent with a reply.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReplyDocument {
+    #[schema(required = true)]
+    pub file_name: Option<String>,
+    #[schema(required = true)]
+    pub mime_type: Option<String>,
+    /// 字节数。
+    #[schema(required = true)]
+    pub size: Option<i64>,
 }
 
 /// One event on a suggestion's timeline.
@@ -268,6 +302,50 @@ pub struct ReplyRequest {
     /// 答复内容。
     #[schema(min_length = 1, max_length = 3000, pattern = r"\S")]
     pub text: String,
+    /// 答复函文号，例如 浦教函〔2025〕12号（可不填）。
+    #[serde(default)]
+    #[schema(max_length = 50, nullable = false)]
+    pub letter_number: Option<String>,
+    /// 答复函标题（可不填；不填时用建言标题）。
+    #[serde(default)]
+    #[schema(max_length = 100, nullable = false)]
+    pub letter_title: Option<String>,
+    /// 联系人（可不填）。
+    #[serde(default)]
+    #[schema(max_length = 30, nullable = false)]
+    pub letter_contact: Option<String>,
+    /// 联系电话：数字、空格和 + - ( ) 转 , ， 、 / ;，至少 5 位数字（可不填）。
+    #[serde(default)]
+    #[schema(max_length = 30, nullable = false)]
+    pub letter_phone: Option<String>,
+}
+
+/// The lead department's reply with a document, as `multipart/form-data`: the fields of
+/// `ReplyRequest` as text parts, and the file as the part `document`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ReplyUpload {
+    /// 答复分类（见 `workflow.reply_classes`）。
+    pub class: String,
+    /// 答复内容。
+    #[schema(min_length = 1, max_length = 3000)]
+    pub text: String,
+    /// 答复函文号（可不填）。
+    #[schema(max_length = 50, nullable = false)]
+    pub letter_number: Option<String>,
+    /// 答复函标题（可不填）。
+    #[schema(max_length = 100, nullable = false)]
+    pub letter_title: Option<String>,
+    /// 联系人（可不填）。
+    #[schema(max_length = 30, nullable = false)]
+    pub letter_contact: Option<String>,
+    /// 联系电话（可不填）。
+    #[schema(max_length = 30, nullable = false)]
+    pub letter_phone: Option<String>,
+    /// 随答复发给委员的文件（可不附）：PDF、DOCX、DOC、OFD、JPEG 或 PNG，不超过 `web.api_max_upload_mb`
+    /// （默认 20 MB）。文件名要带扩展名，内容要与扩展名相符。
+    #[schema(value_type = Option<String>, format = Binary, content_media_type = "application/octet-stream")]
+    pub document: Option<Vec<u8>>,
 }
 
 /// A co-department's view, sent to the lead.

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::{local_date, local_time, reference_example, visibility};
 use crate::domain::{EntryChannel, ReferenceNo};
+use crate::letter::{LetterField, ReplyLetter};
 use crate::reply::Action as Said;
 use crate::store::{
     Addressee, AssignmentRole, AssignmentStatus, Committed, CosignStatus, Facts, HeldNotification, Rating, Role,
@@ -115,7 +116,7 @@ fn confirmed_key(nonce: &str) -> Option<String> {
 
 /// The suggestion's facts if this user may see it; otherwise not found (never "forbidden": a
 /// department is not told that another department's suggestion exists).
-async fn visible_facts(state: &WebState, user: &CurrentUser, id: i64) -> Result<Facts, WebError> {
+pub(super) async fn visible_facts(state: &WebState, user: &CurrentUser, id: i64) -> Result<Facts, WebError> {
     visibility(user)?;
     let facts = state.app.store.facts(id).await?.ok_or(WebError::NotFound)?;
     if workflow::permitted(&Actor::User(&user.user), Act::View, &facts) { Ok(facts) } else { Err(WebError::NotFound) }
@@ -250,9 +251,17 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
         Act::Adopt => Command::Adopt,
         Act::Acknowledge => Command::Acknowledge,
         Act::Return => Command::Return { reason: f.get("reason").to_string() },
-        Act::Reply => {
-            Command::Reply { class: f.get("class").trim().to_string(), text: f.get("text").to_string(), document: None }
-        }
+        Act::Reply => Command::Reply {
+            class: f.get("class").trim().to_string(),
+            text: f.get("text").to_string(),
+            document: None,
+            letter: Box::new(ReplyLetter::from_parts(
+                f.get("letter_number"),
+                f.get("letter_title"),
+                f.get("letter_contact"),
+                f.get("letter_phone"),
+            )),
+        },
         Act::CoOpinion => Command::CoOpinion { text: f.get("text").to_string() },
         Act::RecordRating => {
             let rating = match f.get("rating").trim() {
@@ -435,7 +444,7 @@ fn held_section(state: &WebState, held: &[HeldNotification]) -> Markup {
                 } }
                 td { div.text { @match Said::decode(&h.payload) {
                     Ok(Said::Send { text, .. }) => (text),
-                    Ok(Said::File { caption, .. }) => { (t("web.inbox.detail.held_file")) " " (caption) }
+                    Ok(Said::File { caption, .. } | Said::Upload { caption, .. }) => { (t("web.inbox.detail.held_file")) " " (caption) }
                     Ok(Said::Retire { .. }) | Err(_) => "—",
                 } } }
                 td { (local_time(state, h.created_at)) }
@@ -503,6 +512,7 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             Outcome::None => {}
         }
         h1 { span.muted { (s.reference_no) } " " (s.title) }
+        p.export-links { a.button.secondary href=(format!("/suggestions/{}/document.docx", facts.id)) { (t("web.inbox.detail.download_docx")) } }
         dl.facts {
             dt { (t("web.inbox.col_state")) } dd { span.state { (t(&format!("state.{}", s.state.code()))) }
                 @if facts.adopted { " " span.state { (t("web.inbox.detail.adopted")) } } }
@@ -575,6 +585,14 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
                     @let class_label = state.app.config.workflow.reply_classes().into_iter().find(|c| c.code == r.reply_class).map(|c| c.label).unwrap_or_default();
                     div { strong { (r.department_name) } " · " (t("web.inbox.detail.reply_class")) " " (r.reply_class) " " (class_label) " · " span.muted { (local_time(state, r.at)) } }
                     div.text { (r.text) }
+                    p { a href=(format!("/suggestions/{}/replies/{}/letter.docx", facts.id, r.id)) { (t("web.inbox.detail.download_letter")) } }
+                    @if !r.letter.is_empty() {
+                        dl.facts.letter {
+                            @for l in LetterField::ALL { @if let Some(v) = r.letter.get(l) {
+                                dt { (t(&format!("letter.{}", l.name()))) } dd { (v) }
+                            } }
+                        }
+                    }
                     @if let Some(d) = &r.document {
                         div.muted { (t("web.inbox.detail.reply_document")) "：" (d.file_name.as_deref().unwrap_or("—"))
                             @if let Some(b) = d.file_size { " · " (file_size(b)) } }
@@ -762,6 +780,18 @@ fn action_form(
                         }
                     } }
                     (text_area("text", "web.inbox.detail.reply_text"))
+                    @let open = LetterField::ALL.iter().any(|l| !f.get(&format!("letter_{}", l.name())).is_empty());
+                    details.letter open[open] {
+                        summary { (t("web.inbox.detail.letter_fields")) }
+                        p.muted { (t("web.inbox.detail.letter_note")) }
+                        @for l in LetterField::ALL {
+                            @let name = format!("letter_{}", l.name());
+                            label { (t(&format!("letter.{}", l.name())))
+                                input name=(name) value=(f.get(&name)) maxlength=(l.max_chars())
+                                    placeholder=(t(&format!("letter.{}_example", l.name())));
+                            }
+                        }
+                    }
                 }
                 Act::RecordRating => {
                     p.muted { (t("web.inbox.detail.record_rating_note")) }

@@ -37,7 +37,7 @@ const COLUMNS: [&str; 16] = [
 ];
 
 /// The rows of the filtered list, in the list's order, fetched in chunks by keyset.
-async fn rows(state: &WebState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<InboxRow>, WebError> {
+pub(super) async fn rows(state: &WebState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<InboxRow>, WebError> {
     let restriction = visibility(user)?;
     let (mut filter, problems) = query.filter(state, restriction);
     // The dialog preview's test suggestions are practice, not the committee's work.
@@ -162,7 +162,13 @@ pub fn rfc5987(text: &str) -> String {
     out
 }
 
-async fn audit(state: &WebState, user: &CurrentUser, what: &str, query: &ListQuery, n: usize) -> Result<(), WebError> {
+pub(super) async fn audit(
+    state: &WebState,
+    user: &CurrentUser,
+    what: &str,
+    query: &ListQuery,
+    n: usize,
+) -> Result<(), WebError> {
     let filters = query.filters_query();
     let filters = if filters.is_empty() {
         state.t("web.audit.no_filters")

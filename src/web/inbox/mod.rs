@@ -1,10 +1,12 @@
-//! The suggestions inbox, a suggestion's detail page with its actions, and exports (CSV, XLSX).
+//! The suggestions inbox, a suggestion's detail page with its actions, and exports (CSV, XLSX,
+//! and Word documents).
 //!
 //! Staff and admins see every suggestion; a department account sees only those with an
 //! assignment of its department that is not superseded (the same rule as `workflow::permitted`
 //! for `Act::View`, applied in SQL for lists and exports and by `permitted` on the detail page).
 
 mod detail;
+pub(super) mod documents;
 mod enter;
 mod export;
 mod reach;
@@ -32,6 +34,9 @@ pub fn router() -> Router<WebState> {
         .route("/suggestions", get(list))
         .route("/suggestions/export.csv", get(export::csv))
         .route("/suggestions/export.xlsx", get(export::xlsx))
+        .route("/suggestions/compilation.docx", get(documents::compilation))
+        .route("/suggestions/{id}/document.docx", get(documents::suggestion))
+        .route("/suggestions/{id}/replies/{reply}/letter.docx", get(documents::reply_letter))
         .route("/suggestions/lookup", get(detail::lookup))
         .route("/suggestions/new", get(enter::page).post(enter::submit))
         .route("/suggestions/ref/{reference}", get(detail::by_reference))
@@ -260,7 +265,8 @@ async fn list(
         }
         p.export-links {
             a.button.secondary href=(export("csv")) { (t("web.inbox.export_csv")) } " "
-            a.button.secondary href=(export("xlsx")) { (t("web.inbox.export_xlsx")) }
+            a.button.secondary href=(export("xlsx")) { (t("web.inbox.export_xlsx")) } " "
+            a.button.secondary href=(if filters_query.is_empty() { "/suggestions/compilation.docx".to_string() } else { format!("/suggestions/compilation.docx?{filters_query}") }) { (t("web.inbox.export_docx")) }
             // Staff enter suggestions members gave by phone, on paper or in person (代为提交).
             @if matches!(user.user.role, Role::Admin | Role::Staff) {
                 " " a.button href="/suggestions/new" { (t("web.enter.title")) }

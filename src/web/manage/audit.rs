@@ -20,7 +20,7 @@ const WHO_MAX_CHARS: usize = 70;
 
 /// Every action the console and the API record, by code; each has a label
 /// `web.audit.action.<code with . as _>` in the locale files.
-pub const ACTIONS: [&str; 39] = [
+pub const ACTIONS: [&str; 40] = [
     "login",
     "logout",
     "suggestion.accept",
@@ -37,6 +37,7 @@ pub const ACTIONS: [&str; 39] = [
     "suggestion.entered",
     "suggestions.export_csv",
     "suggestions.export_xlsx",
+    "suggestions.export_docx",
     "api.acknowledge",
     "api.return",
     "api.reply",

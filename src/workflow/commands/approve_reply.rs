@@ -27,7 +27,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, class: Option<&str>, reason: &
     };
     let label = class_label(p, &code);
     let document = draft.attachment();
-    let mut ops = deliver(p, &lead, &code, &label, &draft.text, document.as_ref());
+    let mut ops = deliver(p, &lead, &code, &label, &draft.text, document.as_ref(), draft.letter.as_deref());
     ops.push(ChangeOp::SetDraftStatus { draft_id: draft.id, status: DraftStatus::Delivered, note: reason.clone() });
     // The reply itself, as the member's timeline shows every reply.
     ops.push(ChangeOp::Event { event: "replied", text: format!("{label}：{}", draft.text) });

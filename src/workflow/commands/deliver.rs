@@ -9,7 +9,8 @@ use crate::store::{AssignmentInfo, AssignmentStatus, Attachment, AttachmentKind,
 use crate::workflow::{Planner, rating_keyboard};
 
 /// The reply of `lead` (its assignment) under `class_label` (`"A 已解决…"`, code `class`), with
-/// `text` and perhaps `document`: pushes it to the member and returns the ops recording it.
+/// `text`, perhaps `document` and the 答复函 fields (`letter`, JSON): pushes it to the member and
+/// returns the ops recording it.
 pub(super) fn deliver(
     p: &mut Planner<'_, '_>,
     lead: &AssignmentInfo,
@@ -17,6 +18,7 @@ pub(super) fn deliver(
     class_label: &str,
     text: &str,
     document: Option<&Attachment>,
+    letter: Option<&str>,
 ) -> Vec<ChangeOp> {
     let (ctx, f) = (p.ctx, p.facts);
     let reply_no = f.replies + 1;
@@ -30,11 +32,18 @@ pub(super) fn deliver(
         &[("department", &lead.department_name), ("class", &class_label), ("text", &text), ("document", &has_document)],
         keyboard,
     );
-    // The department's file follows the reply, sent again by its Telegram file id.
+    // The department's file follows the reply: sent again by its Telegram file id, or uploaded
+    // from the database when it came through the API.
     if let Some(doc) = document {
         let caption = ctx.texts.t(lang, "notify.reply_document_caption", &[("reference", &f.reference_no)]);
-        let photo = doc.kind == AttachmentKind::Photo;
-        let action = Action::File { file_id: doc.file_id.clone(), photo, caption };
+        let action = match doc.kind {
+            AttachmentKind::Stored => Action::Upload {
+                sha256: doc.file_unique_id.clone(),
+                file_name: doc.file_name.clone().unwrap_or_else(|| "document".to_string()),
+                caption,
+            },
+            kind => Action::File { file_id: doc.file_id.clone(), photo: kind == AttachmentKind::Photo, caption },
+        };
         p.messages.push(p.to_member(action.encode()));
     }
     vec![
@@ -43,6 +52,7 @@ pub(super) fn deliver(
             reply_class: class.to_string(),
             text: text.to_string(),
             document: document.map(|d| serde_json::to_string(d).unwrap_or_default()),
+            letter: letter.map(str::to_string),
         },
         ChangeOp::Acknowledge { assignment_id: lead.id },
         ChangeOp::SetAssignmentStatus { assignment_id: lead.id, status: AssignmentStatus::Answered },

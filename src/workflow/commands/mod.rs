@@ -36,10 +36,10 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Acknowledge => acknowledge::plan(p),
         Command::Return { reason } => r#return::plan(p, &reason).await,
         Command::CoOpinion { text } => co_opinion::plan(p, &text).await,
-        Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
         Command::Rate { reply_no, rating, reason } if act_as(p.actor, Act::Rate, p.facts) == Act::CoRate => {
             co_rate::plan(p, reply_no, rating, &reason)
         }
+        Command::Reply { class, text, document, letter } => reply::plan(p, &class, &text, document, &letter).await,
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
         Command::RecordRating { reply_no, rating, reason, channel } => {
             record_rating::plan(p, reply_no, rating, &reason, channel).await

@@ -7,15 +7,25 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::deliver::deliver;
 use crate::domain::SuggestionState::{Countersigning, Replied, ReplyReview};
+use crate::letter::ReplyLetter;
 use crate::store::{AssignmentRole, AssignmentStatus, Attachment, ChangeOp, DraftStatus};
 use crate::workflow::{Planned, Planner, Refusal, text_of};
 
-pub(super) async fn plan(p: &mut Planner<'_, '_>, class: &str, text: &str, document: Option<Attachment>) -> Planned {
+pub(super) async fn plan(
+    p: &mut Planner<'_, '_>,
+    class: &str,
+    text: &str,
+    document: Option<Attachment>,
+    letter: &ReplyLetter,
+) -> Planned {
     let (ctx, f) = (p.ctx, p.facts);
     let assignment = p.own_assignment()?;
     let class =
         ctx.config.workflow.reply_classes().into_iter().find(|c| c.code == class).ok_or(Refusal::UnknownReplyClass)?;
     let text = text_of(text)?;
+    let letter = letter.checked().map_err(Refusal::Letter)?;
+    // The 答复函 fields travel with the reply (and its draft) as JSON; none filled in: none kept.
+    let letter = (!letter.is_empty()).then(|| serde_json::to_string(&letter).unwrap_or_default());
     let class_label = format!("{} {}", class.code, class.label);
     let event_text = format!("{class_label}：{text}");
     let co: Vec<_> = f
@@ -33,6 +43,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, class: &str, text: &str, docum
         document: document.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default()),
         status,
         countersign_deadline,
+        letter: letter.clone(),
     };
     let acknowledge = ChangeOp::Acknowledge { assignment_id: assignment.id };
     let reference = f.reference_no.clone();
@@ -68,6 +79,6 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, class: &str, text: &str, docum
         let ops = vec![draft(DraftStatus::Review, None), acknowledge];
         return Ok(p.change(ReplyReview, "reply_submitted", event_text, ops));
     }
-    let ops = deliver(p, &assignment, &class.code, &class_label, &text, document.as_ref());
+    let ops = deliver(p, &assignment, &class.code, &class_label, &text, document.as_ref(), letter.as_deref());
     Ok(p.change(Replied, "replied", event_text, ops))
 }

@@ -61,7 +61,8 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>) -> Planned {
         return Ok(p.change(ReplyReview, "countersign_done", summary, ops));
     }
     let document = draft.attachment();
-    let mut ops = deliver(p, &lead, &draft.reply_class, &label, &draft.text, document.as_ref());
+    let mut ops =
+        deliver(p, &lead, &draft.reply_class, &label, &draft.text, document.as_ref(), draft.letter.as_deref());
     ops.push(ChangeOp::SetDraftStatus { draft_id: draft.id, status: DraftStatus::Delivered, note: String::new() });
     // The reply itself, as the member's timeline shows every reply.
     ops.push(ChangeOp::Event { event: "replied", text: format!("{label}：{}", draft.text) });

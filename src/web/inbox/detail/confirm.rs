@@ -25,7 +25,7 @@ fn member_texts(facts: &Facts, change: &Change) -> Vec<String> {
         })
         .filter_map(|m| match Said::decode(&m.payload) {
             Ok(Said::Send { text, .. }) => Some(text),
-            Ok(Said::File { caption, .. }) => Some(caption),
+            Ok(Said::File { caption, .. } | Said::Upload { caption, .. }) => Some(caption),
             _ => None,
         })
         .collect()
@@ -105,10 +105,14 @@ pub(super) async fn page(
                 dt { (t("web.confirm.merge_into")) } dd { (target.reference_no) " " (target.title) }
             }
             @match command {
-                Command::Reply { class, .. } => {
+                Command::Reply { class, letter, .. } => {
                     dt { (t("web.confirm.replying")) } dd { (department) }
                     @let class_label = state.app.config.workflow.reply_classes().into_iter().find(|c| &c.code == class).map(|c| c.label).unwrap_or_default();
                     dt { (t("web.inbox.detail.reply_class")) } dd { (class) " " (class_label) }
+                    @let letter = letter.checked().unwrap_or_default();
+                    @for l in crate::letter::LetterField::ALL { @if let Some(v) = letter.get(l) {
+                        dt { (t(&format!("letter.{}", l.name()))) } dd { (v) }
+                    } }
                 }
                 Command::Reject { reason } => { dt { (t("web.confirm.reason")) } dd { div.text { (reason.trim()) } } }
                 Command::RecordRating { rating, reason, channel, .. } => {
