@@ -103,6 +103,8 @@ pub enum Act {
     CoOpinion,
     Rate,
     Withdraw,
+    /// Mark a suggestion key (重点建言) with its supervising leader, or unmark it.
+    Key,
 }
 
 labelled_enum! {

@@ -27,13 +27,14 @@ const PREVIEW: [(PreviewAction, &str); 7] = [
     (PreviewAction::RewriteBody, "rewrite"),
 ];
 
-const REVIEW: [(Act, &str); 6] = [
+const REVIEW: [(Act, &str); 7] = [
     (Act::Accept, "a"),
     (Act::Reject, "r"),
     (Act::Merge, "m"),
     (Act::Assign, "s"),
     (Act::Instruct, "i"),
     (Act::Adopt, "d"),
+    (Act::Key, "p"),
 ];
 
 const DEPARTMENT: [(Act, &str); 4] =

@@ -28,6 +28,7 @@ impl Asks for StaffAsk {
             Self::RejectReason => Some(Command::Reject { reason: text }),
             Self::MergeTarget => Some(Command::Merge { into_reference: text }),
             Self::Instruction => Some(Command::Instruct { text }),
+            Self::KeyLeader => Some(Command::MarkKey { leader: text }),
             Self::Assign(_) => None,
         }
     }
@@ -37,6 +38,7 @@ impl Asks for StaffAsk {
             Self::RejectReason => Some("staff.ask_reject_reason"),
             Self::MergeTarget => Some("staff.ask_merge_target"),
             Self::Instruction => Some("staff.ask_instruction"),
+            Self::KeyLeader => Some("staff.ask_key_leader"),
             Self::Assign(_) => None,
         }
     }

@@ -19,6 +19,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 
+pub use commands::LEADER_MAX_CHARS;
 pub use keyboards::{department_keyboard, rating_keyboard, review_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
 pub use permissions::{Act, Actor, allowed_in, permitted};
@@ -69,6 +70,13 @@ pub enum Command {
         reason: String,
     },
     Withdraw,
+    /// Staff mark the suggestion key (重点建言) with the supervising leader's name (督办领导), or
+    /// change that name.
+    MarkKey {
+        leader: String,
+    },
+    /// Staff take the key mark off.
+    UnmarkKey,
 }
 
 impl Command {
@@ -86,6 +94,7 @@ impl Command {
             Command::Reply { .. } => Act::Reply,
             Command::Rate { .. } => Act::Rate,
             Command::Withdraw => Act::Withdraw,
+            Command::MarkKey { .. } | Command::UnmarkKey => Act::Key,
         }
     }
 }

@@ -67,7 +67,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 13] = [
+    pub const ALL: [Act; 14] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -81,6 +81,7 @@ impl Act {
         Act::CoOpinion,
         Act::Rate,
         Act::Withdraw,
+        Act::Key,
     ];
 }
 
@@ -89,7 +90,17 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
     match actor.capacity() {
         Capacity::None => false,
         Capacity::Staff => {
-            matches!(act, Act::View | Act::Accept | Act::Reject | Act::Merge | Act::Assign | Act::Instruct | Act::Adopt)
+            matches!(
+                act,
+                Act::View
+                    | Act::Accept
+                    | Act::Reject
+                    | Act::Merge
+                    | Act::Assign
+                    | Act::Instruct
+                    | Act::Adopt
+                    | Act::Key
+            )
         }
         Capacity::Member(member_id) => {
             member_id == facts.member_id && matches!(act, Act::View | Act::Rate | Act::Withdraw)
@@ -117,7 +128,7 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Accept | Act::Reject | Act::Withdraw => state == Submitted,
         Act::Merge => matches!(state, Submitted | Accepted),
         Act::Assign => state == Accepted,
-        Act::Instruct => !matches!(state, NotAccepted | Merged | Withdrawn),
+        Act::Instruct | Act::Key => !matches!(state, NotAccepted | Merged | Withdrawn),
         Act::Adopt => matches!(state, Accepted | Assigned | InProgress | Replied | Reopened | Closed),
         Act::Acknowledge | Act::Return | Act::CoOpinion => matches!(state, Assigned | InProgress | Reopened),
         Act::Reply => matches!(state, Assigned | InProgress | Reopened),

@@ -195,6 +195,8 @@ pub enum StaffAsk {
     MergeTarget,
     /// 领导批示: the instruction's text.
     Instruction,
+    /// 重点建言: the supervising leader's name.
+    KeyLeader,
     /// 交办: lead department → co-departments → deadline → confirmation.
     Assign(AssignDraft),
 }

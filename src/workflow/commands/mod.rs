@@ -7,12 +7,15 @@ mod adopt;
 mod assign;
 mod co_opinion;
 mod instruct;
+mod key;
 mod merge;
 mod rate;
 mod reject;
 mod reply;
 mod r#return;
 mod withdraw;
+
+pub use key::LEADER_MAX_CHARS;
 
 use super::{Command, Planned, Planner};
 
@@ -31,5 +34,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::Reply { class, text, document } => reply::plan(p, &class, &text, document).await,
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
         Command::Withdraw => withdraw::plan(p),
+        Command::MarkKey { leader } => key::mark(p, &leader),
+        Command::UnmarkKey => key::unmark(p),
     }
 }
