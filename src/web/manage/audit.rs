@@ -20,7 +20,7 @@ const WHO_MAX_CHARS: usize = 70;
 
 /// Every action the console and the API record, by code; each has a label
 /// `web.audit.action.<code with . as _>` in the locale files.
-pub const ACTIONS: [&str; 37] = [
+pub const ACTIONS: [&str; 39] = [
     "login",
     "logout",
     "suggestion.accept",
@@ -33,8 +33,10 @@ pub const ACTIONS: [&str; 37] = [
     "suggestion.return",
     "suggestion.reply",
     "suggestion.co_opinion",
+    "suggestion.key",
     "suggestions.export_csv",
     "suggestions.export_xlsx",
+    "figures.export_xlsx",
     "api.acknowledge",
     "api.return",
     "api.reply",
