@@ -183,13 +183,12 @@ impl ReportStore for PgStore {
         let mut n = 1;
         if filter.topic_id.is_some() {
             n += 1;
-            conds.push(format!("s.topic_id = {}", format!("${n}")));
+            conds.push(format!("s.topic_id = ${n}"));
         }
         if filter.department_id.is_some() {
             n += 1;
             conds.push(format!(
-                "EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = {} AND x.status <> 'superseded')",
-                format!("${n}")
+                "EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = ${n} AND x.status <> 'superseded')"
             ));
         }
         let sql = format!(
