@@ -748,6 +748,25 @@ mod tests {
     }
 
     #[test]
+    fn topic_forms_and_key_reminders_are_checked() {
+        let c = Config::from_layers(None, env(&[])).unwrap();
+        assert_eq!(c.topics.forms.len(), 11);
+        assert_eq!(c.topics.form(" 专题协商会 "), Some("专题协商会"));
+        assert_eq!(c.topics.form("圆桌会"), None);
+        assert!(c.reminders.key_before_days >= c.reminders.before_days);
+        let twice = "[topics]\nforms = [\"专题协商会\", \"专题协商会\"]\n";
+        let e = Config::from_layers(Some((Path::new("l.toml"), twice)), env(&[])).unwrap_err();
+        assert_eq!(e.setting, "topics.forms");
+        let empty = "[topics]\nforms = []\n";
+        assert_eq!(
+            Config::from_layers(Some((Path::new("l.toml"), empty)), env(&[])).unwrap_err().setting,
+            "topics.forms"
+        );
+        let e = Config::from_layers(None, env(&[("JIANYAN_REMINDERS__KEY_BEFORE_DAYS", "3")])).unwrap_err();
+        assert_eq!(e.setting, "reminders");
+    }
+
+    #[test]
     fn token_comes_from_env_and_never_prints() {
         let c = Config::from_layers(None, env(&[])).unwrap();
         let e = c.bot_token(None).unwrap_err();
