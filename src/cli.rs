@@ -269,6 +269,15 @@ pub async fn topics_add(app: &App, args: TopicArgs) -> anyhow::Result<Outcome> {
     let Some(class) = TopicClass::parse(&args.class) else {
         return Ok(Outcome::failed(texts.t(lang, "cli.bad_class", &[("value", &args.class)])));
     };
+    let form = args.form.trim();
+    let form = if form.is_empty() {
+        ""
+    } else if let Some(known) = app.config.topics.form(form) {
+        known
+    } else {
+        let allowed = app.config.topics.forms.join("、");
+        return Ok(Outcome::failed(texts.t(lang, "cli.bad_form", &[("value", &form), ("allowed", &allowed)])));
+    };
     let closes_at = match &args.closes {
         None => None,
         Some(raw) => match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
@@ -289,7 +298,7 @@ pub async fn topics_add(app: &App, args: TopicArgs) -> anyhow::Result<Outcome> {
         title: title.to_string(),
         description: args.description.trim().to_string(),
         class,
-        form: args.form.trim().to_string(),
+        form: form.to_string(),
         closes_at,
         pinned: args.pin,
     };

@@ -22,6 +22,7 @@ pub struct Config {
     pub invites: Invites,
     pub limits: Limits,
     pub workflow: Workflow,
+    pub topics: TopicSettings,
     pub staff: StaffSettings,
     pub reminders: Reminders,
     pub delivery: Delivery,
@@ -191,6 +192,22 @@ impl Workflow {
     }
 }
 
+/// Settings for consultation topics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSettings {
+    /// The consultation forms (协商形式) a topic can be given, in order (`topics.forms`).
+    pub forms: Vec<String>,
+}
+
+impl TopicSettings {
+    /// The configured form equal to `typed` (trimmed), if there is one.
+    pub fn form(&self, typed: &str) -> Option<&str> {
+        let typed = typed.trim();
+        self.forms.iter().map(|f| f.trim()).find(|f| *f == typed)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffSettings {
@@ -201,6 +218,8 @@ pub struct StaffSettings {
 #[serde(deny_unknown_fields)]
 pub struct Reminders {
     pub before_days: i64,
+    /// Days before a key suggestion's (重点建言) deadline that its departments are reminded.
+    pub key_before_days: i64,
     pub digest_hour: u32,
     pub check_interval_secs: u64,
 }
@@ -502,12 +521,26 @@ impl Config {
         if !(1..=90).contains(&w.cosign_days) || !(1..=50).contains(&w.cosign_max) {
             return Err(ConfigError::new("workflow", "cosign_days must be 1–90 and cosign_max 1–50", "use 7 and 10"));
         }
-        if self.reminders.digest_hour > 23 || self.reminders.before_days < 0 || self.reminders.check_interval_secs == 0
-        {
+        let r = &self.reminders;
+        if r.digest_hour > 23 || r.before_days < 0 || r.key_before_days < r.before_days || r.check_interval_secs == 0 {
             return Err(ConfigError::new(
                 "reminders",
-                "digest_hour must be 0–23, before_days ≥ 0, check_interval_secs ≥ 1",
-                "use 9, 7 and 60",
+                "digest_hour must be 0–23, before_days ≥ 0, key_before_days ≥ before_days, check_interval_secs ≥ 1",
+                "use 9, 7, 14 and 60",
+            ));
+        }
+        let forms = &self.topics.forms;
+        let mut seen = std::collections::HashSet::new();
+        if forms.is_empty()
+            || !forms.iter().all(|f| {
+                let f = f.trim();
+                !f.is_empty() && f.chars().count() <= 50 && seen.insert(f)
+            })
+        {
+            return Err(ConfigError::new(
+                "topics.forms",
+                "list at least one form, each 1–50 characters, none twice",
+                "compare with config/default.toml",
             ));
         }
         let d = &self.delivery;
@@ -754,6 +787,25 @@ mod tests {
         assert_eq!(e.setting, "references.prefix");
         let e = Config::from_layers(None, env(&[("JIANYAN_GENERAL__UTC_OFFSET", "8")])).unwrap_err();
         assert_eq!(e.setting, "general.utc_offset");
+    }
+
+    #[test]
+    fn topic_forms_and_key_reminders_are_checked() {
+        let c = Config::from_layers(None, env(&[])).unwrap();
+        assert_eq!(c.topics.forms.len(), 11);
+        assert_eq!(c.topics.form(" 专题协商会 "), Some("专题协商会"));
+        assert_eq!(c.topics.form("圆桌会"), None);
+        assert!(c.reminders.key_before_days >= c.reminders.before_days);
+        let twice = "[topics]\nforms = [\"专题协商会\", \"专题协商会\"]\n";
+        let e = Config::from_layers(Some((Path::new("l.toml"), twice)), env(&[])).unwrap_err();
+        assert_eq!(e.setting, "topics.forms");
+        let empty = "[topics]\nforms = []\n";
+        assert_eq!(
+            Config::from_layers(Some((Path::new("l.toml"), empty)), env(&[])).unwrap_err().setting,
+            "topics.forms"
+        );
+        let e = Config::from_layers(None, env(&[("JIANYAN_REMINDERS__KEY_BEFORE_DAYS", "3")])).unwrap_err();
+        assert_eq!(e.setting, "reminders");
     }
 
     #[test]

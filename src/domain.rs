@@ -121,6 +121,8 @@ pub enum Act {
     Cosign,
     /// A co-signer rates the latest reply (recorded; the lead member's rating decides the state).
     CoRate,
+    /// Mark a suggestion key (重点建言) with its supervising leader, or unmark it.
+    Key,
 }
 
 labelled_enum! {

@@ -130,7 +130,7 @@ enum Topics {
         class: String,
         #[arg(long, default_value = "")]
         description: String,
-        /// The consultation form, e.g. 专题协商会.
+        /// The consultation form, one of `topics.forms` (e.g. 专题协商会); empty for none.
         #[arg(long, default_value = "")]
         form: String,
         /// Last day members can answer (YYYY-MM-DD, local time).

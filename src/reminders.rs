@@ -3,7 +3,8 @@
 //! `tick` does one pass at a given time; `run` repeats it every `reminders.check_interval_secs`.
 //!
 //! - Each department with an active assignment is reminded through its liaisons once when the
-//!   deadline is within `reminders.before_days` ('before') and once when it has passed ('overdue').
+//!   deadline is within `reminders.before_days` ('before'; `reminders.key_before_days` for key
+//!   suggestions, 重点建言, which also say so) and once when it has passed ('overdue').
 //!   The reminder is recorded (`reminders`, unique per assignment, deadline and kind) in the same
 //!   transaction as its messages are queued, so a crash neither loses nor doubles one. A reopened
 //!   suggestion has a new deadline, hence new reminders. A department with no registered liaison is
@@ -60,7 +61,8 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
 
     let before = chrono::Duration::days(app.config.reminders.before_days);
-    for due in app.store.due_reminders(now, before).await? {
+    let key_before = chrono::Duration::days(app.config.reminders.key_before_days);
+    for due in app.store.due_reminders(now, before, key_before).await? {
         let recipients = app.store.liaison_recipients(due.department_id).await?;
         if recipients.is_empty() {
             tracing::debug!(assignment_id = due.assignment_id, department = %due.department_name, "a reminder waits for a liaison to register");
@@ -85,7 +87,11 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<TickReport> {
                 ("role", &role),
                 ("deadline", &deadline),
             ];
-            texts.t(lang, key, &args)
+            let text = texts.t(lang, key, &args);
+            match &due.key_leader {
+                Some(leader) => format!("{}\n{text}", texts.t(lang, "reminder.key_note", &[("leader", leader)])),
+                None => text,
+            }
         };
         let keyboard = |lang| workflow::department_keyboard(texts, lang, due.suggestion_id, due.role);
         let messages = notify::to_each(texts, &recipients, text, keyboard);
@@ -434,6 +440,31 @@ mod tests {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM reminders").fetch_one(s.store.pool()).await.unwrap(),
             2
         );
+    }
+
+    #[tokio::test]
+    async fn a_key_suggestion_is_reminded_from_key_before_days_and_says_it_is_key() {
+        let mut s = Setup::new().await;
+        let staff = s.staff.clone();
+        s.act(&Actor::Staff(&staff), Command::MarkKey { leader: "区政协副主席 王某某".into() }).await;
+        // 14 days before (the default `key_before_days`), not only 7.
+        let early = s.deadline - chrono::Duration::days(14) + chrono::Duration::minutes(1);
+        let r = s.tick(early - chrono::Duration::days(1)).await;
+        assert_eq!(r.before, 0, "not yet within 14 days");
+        let r = s.tick(early).await;
+        assert_eq!((r.before, r.overdue), (1, 0));
+        let before = s.sent(LEAD_CHAT, "催办提醒").await;
+        assert_eq!(before.len(), 1);
+        assert!(
+            text(&before[0])
+                .starts_with("🔺 重点建言（督办领导：区政协副主席 王某某）\n⏰ 催办提醒：这条建言距答复期限还有14天"),
+            "{}",
+            text(&before[0])
+        );
+        // Unmarked, a suggestion assigned later is reminded at 7 days again (its own deadline).
+        s.act(&Actor::Staff(&staff), Command::UnmarkKey).await;
+        let r = s.tick(s.deadline - chrono::Duration::days(3)).await;
+        assert_eq!(r.before, 0, "the reminder for this deadline was given already");
     }
 
     #[tokio::test]

@@ -855,3 +855,16 @@ fn a_database_path_that_cannot_be_created_names_the_setting() {
         .stderr_has("database.path")
         .stderr_has("file/j.db");
 }
+
+#[tokio::test]
+async fn a_form_not_in_the_configured_list_is_refused_with_the_allowed_ones() {
+    let j = Jianyan::new();
+    let run = j.run(&["topics", "add", "--title", "城市更新", "--class", "立法类", "--form", "随便聊聊会"]);
+    run.expect_code(1).stderr_has("协商形式「随便聊聊会」不在配置的列表中");
+    for form in ["议政性常委会", "专题协商会", "委员工作站协商", "民主评议监督"] {
+        run.stderr_has(form);
+    }
+    assert!(j.store().await.topics().await.unwrap().is_empty());
+    j.run(&["topics", "add", "--title", "城市更新", "--class", "立法类", "--form", " 民主评议监督 "]).expect_code(0);
+    assert_eq!(j.store().await.topics().await.unwrap()[0].form, "民主评议监督");
+}

@@ -138,7 +138,7 @@ async fn one_suggestion_s_whole_life() {
     let w = Watch::new(&bot, &everyone);
     let accepted = bot.tap(&p.staff, &alert, "受理").await;
     assert_eq!(last(&accepted).text, "✅ 已受理 PD-2025-0001，已通知委员。接下来可以交办承办单位。");
-    assert_eq!(last(&accepted).button_texts(), vec!["📤 交办", "🔗 并案", "📝 领导批示", "⭐ 采纳"]);
+    assert_eq!(last(&accepted).button_texts(), vec!["📤 交办", "🔗 并案", "📝 领导批示", "⭐ 采纳", "🔺 列为重点"]);
     assert_eq!(last_toast(&bot), last(&accepted).text);
     let push = w.new_for(&bot, &p.member);
     assert_eq!(push.len(), 1);
@@ -500,7 +500,7 @@ async fn staff_see_the_review_queue_statistics_and_look_suggestions_up() {
     {
         assert!(f.text.contains(part), "the lookup lacks {part}: {}", f.text);
     }
-    assert_eq!(f.button_texts(), vec!["📤 交办", "🔗 并案", "📝 领导批示", "⭐ 采纳"]);
+    assert_eq!(f.button_texts(), vec!["📤 交办", "🔗 并案", "📝 领导批示", "⭐ 采纳", "🔺 列为重点"]);
     let unknown = bot.say(&p.staff, "PD-2025-0099").await;
     assert_eq!(unknown[0].text, bot.t("workflow.refused.unknown_reference"));
     // Anything else: the staff help with the menu.

@@ -269,11 +269,19 @@ async fn staff_review_actions_change_the_state_notify_the_member_and_are_audited
         let b = c.login(username).await;
         let (id, reference) = submit(&c, "需要审核的建言", &["内容"]).await;
         let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
-        assert_eq!(forms(&page.body), vec!["accept", "reject", "merge", "instruct"], "{username} on a submitted one");
+        assert_eq!(
+            forms(&page.body),
+            vec!["accept", "reject", "merge", "instruct", "key"],
+            "{username} on a submitted one"
+        );
         act_ok(&c, &b, id, "accept", &[]).await;
         assert_eq!(c.inbox_state(id).await, SuggestionState::Accepted);
         let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
-        assert_eq!(forms(&page.body), vec!["merge", "assign", "instruct", "adopt"], "{username} on an accepted one");
+        assert_eq!(
+            forms(&page.body),
+            vec!["merge", "assign", "instruct", "adopt", "key"],
+            "{username} on an accepted one"
+        );
         assert!(page.body.contains("value=\"2025-06-01\""), "the default deadline is 3 months");
         act_ok(&c, &b, id, "instruct", &[("text", "请尽快办理")]).await;
         act_ok(&c, &b, id, "adopt", &[]).await;
@@ -367,21 +375,22 @@ async fn actions_not_offered_are_refused_when_forged_and_nothing_changes() {
     let dept2 = c.login("dept2").await;
     let (id, _) = c.inbox_assigned("已交办的建言", true).await;
     let deptid = c.department_id.to_string();
-    let all: [(&str, Vec<(&str, &str)>); 10] = [
+    let all: [(&str, Vec<(&str, &str)>); 11] = [
         ("accept", vec![]),
         ("reject", vec![("reason", "理由")]),
         ("merge", vec![("reference", "PD-2025-0001")]),
         ("assign", vec![("lead", &deptid)]),
         ("instruct", vec![("text", "批示")]),
         ("adopt", vec![]),
+        ("key", vec![("leader", "王某某")]),
         ("acknowledge", vec![]),
         ("return", vec![("reason", "理由")]),
         ("reply", vec![("class", "A"), ("text", "答复")]),
         ("co_opinion", vec![("text", "意见")]),
     ];
     let expected: [(&str, &Browser, &[&str]); 4] = [
-        ("staff", &staff, &["instruct", "adopt"]),
-        ("admin", &admin, &["instruct", "adopt"]),
+        ("staff", &staff, &["instruct", "adopt", "key"]),
+        ("admin", &admin, &["instruct", "adopt", "key"]),
         ("dept", &dept, &["acknowledge", "return", "reply"]),
         ("dept2", &dept2, &["acknowledge", "return", "co_opinion"]),
     ];

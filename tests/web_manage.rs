@@ -822,3 +822,40 @@ async fn admins_deactivate_reactivate_and_reset_passwords_but_not_their_own_acco
     let token = csrf_of(&audit.body).unwrap();
     assert_eq!(token, b.csrf);
 }
+
+#[tokio::test]
+async fn the_consultation_form_is_chosen_from_the_configured_list_and_an_old_one_is_kept() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    let new = c.get("/topics/new", Some(&b)).await;
+    for form in ["议政性常委会", "专题协商会", "委员工作站协商", "民主评议监督"] {
+        assert!(new.body.contains(&format!("<option value=\"{form}\">{form}</option>")), "{form} offered");
+    }
+    assert_eq!(c.app.config.topics.forms.len(), 11, "the eleven forms of the district's practice");
+
+    let typed = [("title", "世博水环建设"), ("class", "livelihood"), ("form", "随便聊聊会")];
+    let page = c.post("/topics", Some(&b), &typed).await;
+    assert_problem(&page, "请从列表中选择协商形式");
+    assert!(page.body.contains("议政性常委会、专题协商会"), "the allowed forms are listed");
+    assert_eq!(c.store.topics().await.unwrap().len(), 1, "nothing was added");
+
+    // A topic stored before the list (or with a form since taken off it) keeps and shows it.
+    let old = jianyan::store::NewTopic {
+        title: "老议题".into(),
+        description: String::new(),
+        class: jianyan::domain::TopicClass::Livelihood,
+        form: "圆桌协商会".into(),
+        closes_at: None,
+        pinned: false,
+    };
+    let old = c.store.add_topic(old, now(&c)).await.unwrap();
+    assert!(c.get("/topics", Some(&b)).await.body.contains("圆桌协商会"));
+    let edit = c.get(&format!("/topics/{}/edit", old.id), Some(&b)).await;
+    assert!(edit.body.contains("圆桌协商会（已不在配置的列表中）"), "{}", edit.body);
+    let same = [("title", "老议题（修订）"), ("class", "livelihood"), ("form", "圆桌协商会")];
+    assert_eq!(c.post(&format!("/topics/{}", old.id), Some(&b), &same).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.store.topic(old.id).await.unwrap().unwrap().form, "圆桌协商会");
+    let listed = [("title", "老议题（修订）"), ("class", "livelihood"), ("form", "民主评议监督")];
+    assert_eq!(c.post(&format!("/topics/{}", old.id), Some(&b), &listed).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.store.topic(old.id).await.unwrap().unwrap().form, "民主评议监督");
+}

@@ -31,7 +31,7 @@ const PREVIEW: [(PreviewAction, &str); 8] = [
     (PreviewAction::Cosign, "cosign"),
 ];
 
-const REVIEW: [(Act, &str); 9] = [
+const REVIEW: [(Act, &str); 10] = [
     (Act::Accept, "a"),
     (Act::Reject, "r"),
     (Act::Merge, "m"),
@@ -41,6 +41,7 @@ const REVIEW: [(Act, &str); 9] = [
     (Act::ApproveReply, "p"),
     (Act::ReclassifyReply, "c"),
     (Act::ReturnReply, "b"),
+    (Act::Key, "e"),
 ];
 
 const DEPARTMENT: [(Act, &str); 7] = [

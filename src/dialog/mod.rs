@@ -14,7 +14,7 @@ use crate::choice::{ChoiceId, PreviewAction};
 pub(crate) use crate::context::Ctx;
 use crate::conversation::{self, ChatCommand, Typed};
 pub use crate::conversation::{menu_command, truncate};
-use crate::domain::{Point, SuggestionKind};
+use crate::domain::{Point, SuggestionKind, SuggestionState};
 use crate::invite;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Choice, Keyboard};
@@ -497,7 +497,8 @@ impl Dialogue<'_, '_> {
                     Some(id) => self.ctx.store.topic(id).await?,
                     None => None,
                 };
-                let text = render::preview(self.ctx.texts, self.lang, &draft, topic.as_ref());
+                let similar = self.similar_to(&draft).await?;
+                let text = render::preview(self.ctx.texts, self.lang, &draft, topic.as_ref(), &similar);
                 let b = |key: &str, action| Choice::new(self.t(key), ChoiceId::Preview { nonce, action });
                 let rows = vec![
                     vec![b("preview.submit", PreviewAction::Submit), b("preview.discard", PreviewAction::Discard)],
@@ -524,6 +525,28 @@ impl Dialogue<'_, '_> {
         }
         self.out.state = Some(self.dialog.clone());
         Ok(())
+    }
+
+    /// Up to three existing suggestions on the draft's topic most like it (`crate::similar`):
+    /// reference number, title and state, what the member may see of others' suggestions. The
+    /// member goes on or changes the draft with the preview's buttons.
+    // Co-signing (联名) the other suggestion instead, where it is still open to co-signers, is
+    // offered here once co-signing exists: a button per listed suggestion next to the preview's.
+    async fn similar_to(&mut self, draft: &Draft) -> Result<Vec<(String, String, SuggestionState)>, StoreError> {
+        let (Some(title), Some(topic)) = (draft.title.as_deref(), draft.topic) else { return Ok(Vec::new()) };
+        let limit = crate::store::inbox::SIMILAR_CANDIDATES;
+        let candidates = self.ctx.store.similar_candidates(topic.id(), None, limit).await?;
+        let profiles: Vec<(usize, crate::similar::Profile)> = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, crate::similar::Profile::new(&c.title, &[c.body.as_str()])))
+            .collect();
+        let points: Vec<&str> = draft.points.iter().map(String::as_str).collect();
+        let wanted = crate::similar::Profile::new(title, &points);
+        Ok(crate::similar::most_alike(&wanted, &profiles, 3)
+            .into_iter()
+            .map(|(i, _)| (candidates[i].reference_no.clone(), candidates[i].title.clone(), candidates[i].state))
+            .collect())
     }
 
     fn done_keyboard(&self, nonce: u32) -> Keyboard {

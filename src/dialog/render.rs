@@ -5,6 +5,7 @@ use std::fmt::Write;
 use chrono::FixedOffset;
 
 use super::Draft;
+use crate::domain::SuggestionState;
 use crate::locale::{Lang, Texts};
 use crate::store::{Attachment, AttachmentKind, Suggestion, SuggestionSummary, Topic};
 
@@ -25,7 +26,16 @@ fn attachments_line(texts: &Texts, lang: Lang, attachments: &[Attachment]) -> Op
     ))
 }
 
-pub fn preview(texts: &Texts, lang: Lang, draft: &Draft, topic: Option<&Topic>) -> String {
+/// The draft as the member checks it before submitting, with the existing suggestions most like it
+/// (`similar`: reference number, title and state only — another member's suggestion shows nothing
+/// more) before the closing line.
+pub fn preview(
+    texts: &Texts,
+    lang: Lang,
+    draft: &Draft,
+    topic: Option<&Topic>,
+    similar: &[(String, String, SuggestionState)],
+) -> String {
     let none = texts.t(lang, "render.no_topic", &[]);
     let topic = topic.map(|t| t.title.as_str()).unwrap_or(&none);
     let kind = draft.kind.map(|k| texts.t(lang, &format!("kind.{}", k.code()), &[])).unwrap_or_default();
@@ -41,6 +51,17 @@ pub fn preview(texts: &Texts, lang: Lang, draft: &Draft, topic: Option<&Topic>) 
     if !draft.cosigners.is_empty() {
         let names: Vec<&str> = draft.cosigners.iter().map(|c| c.name.as_str()).collect();
         let _ = write!(out, "\n\n{}", texts.t(lang, "preview.cosigners", &[("names", &names.join("、"))]));
+    }
+    if !similar.is_empty() {
+        let _ = write!(out, "\n\n{}", texts.t(lang, "preview.similar_header", &[]));
+        for (reference, title, state) in similar {
+            // As members see states: a reply under review is still 办理中 to them.
+            let state = texts.t(lang, &format!("state.{}", state.as_member_sees().code()), &[]);
+            let item =
+                texts.t(lang, "preview.similar_item", &[("reference", reference), ("title", title), ("state", &state)]);
+            let _ = write!(out, "\n{item}");
+        }
+        let _ = write!(out, "\n{}", texts.t(lang, "preview.similar_footer", &[]));
     }
     let _ = write!(out, "\n\n{}", texts.t(lang, "preview.footer", &[]));
     out

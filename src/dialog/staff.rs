@@ -153,6 +153,22 @@ impl Dialogue<'_, '_> {
                 let command = Command::ApproveReply { class: None, reason: String::new() };
                 self.act_as(&Actor::Staff(staff), suggestion_id, command, &[message_id], true).await
             }
+            Act::Key => {
+                let facts = match self.precheck(&Actor::Staff(staff), suggestion_id, act).await? {
+                    Ok(facts) => facts,
+                    Err(refusal) => {
+                        self.refuse(&refusal, true);
+                        return Ok(());
+                    }
+                };
+                // The button of a key suggestion takes the mark off; otherwise the leader is asked.
+                if facts.key_leader.is_some() {
+                    let actor = Actor::Staff(staff);
+                    return self.act_as(&actor, suggestion_id, Command::UnmarkKey, &[message_id], true).await;
+                }
+                self.begin_task(Flow::Staff(Task { suggestion_id, message_id, asks: StaffAsk::KeyLeader }));
+                self.task_ask().await
+            }
             Act::Reject | Act::Merge | Act::Instruct | Act::Assign | Act::ReclassifyReply | Act::ReturnReply => {
                 if let Err(refusal) = self.precheck(&Actor::Staff(staff), suggestion_id, act).await? {
                     self.refuse(&refusal, true);
@@ -306,13 +322,22 @@ impl Dialogue<'_, '_> {
             Act::Merge => self.ta("staff.merged", &[("reference", &reference), ("into", &change.text)]),
             Act::Instruct => self.ta("staff.instructed", &[("reference", &reference)]),
             Act::Adopt => self.ta("staff.adopted", &[("reference", &reference)]),
+            Act::Key if change.event == "key_marked" => {
+                self.ta("staff.key_marked", &[("reference", &reference), ("leader", &change.text)])
+            }
+            Act::Key => self.ta("staff.key_unmarked", &[("reference", &reference)]),
             Act::Assign => self.assigned_text(&reference, change).await?,
             Act::ApproveReply | Act::ReclassifyReply => self.ta("staff.reply_approved", &[("reference", &reference)]),
             Act::ReturnReply => self.ta("staff.reply_returned", &[("reference", &reference)]),
             _ => return Err(StoreError::Corrupt(format!("staff cannot {act:?}"))),
         };
         let adopted = facts.adopted || act == Act::Adopt;
-        Ok((text, self.staff_keyboard(facts.id, change.new_state, adopted)))
+        let key = change.ops.iter().find_map(|op| match op {
+            ChangeOp::SetKey(leader) => Some(leader.is_some()),
+            _ => None,
+        });
+        let key = key.unwrap_or(facts.key_leader.is_some());
+        Ok((text, self.staff_keyboard(facts.id, change.new_state, adopted, Some(key))))
     }
 
     async fn assigned_text(&mut self, reference: &str, change: &Change) -> Result<String, StoreError> {
@@ -332,10 +357,23 @@ impl Dialogue<'_, '_> {
             .ta("staff.assigned", &[("reference", &reference), ("lead", &lead), ("co", &co), ("deadline", &deadline)]))
     }
 
-    /// The review buttons that make sense for a suggestion now.
-    fn staff_keyboard(&self, suggestion_id: i64, state: SuggestionState, adopted: bool) -> Keyboard {
+    /// The review buttons that make sense for a suggestion now, with the key mark's button
+    /// (列为重点, or 取消重点 when `key` is `Some(true)`) last unless `key` is `None` (the review
+    /// queue, kept short).
+    fn staff_keyboard(&self, suggestion_id: i64, state: SuggestionState, adopted: bool, key: Option<bool>) -> Keyboard {
         let keyboard = workflow::review_keyboard(self.ctx.texts, self.lang, suggestion_id, state);
-        Self::filter_keyboard(keyboard, |act| workflow::allowed_in(act, state) && !(act == Act::Adopt && adopted))
+        let keyboard =
+            Self::filter_keyboard(keyboard, |act| workflow::allowed_in(act, state) && !(act == Act::Adopt && adopted));
+        let Some(key) = key.filter(|_| workflow::allowed_in(Act::Key, state)) else { return keyboard };
+        let label = self.t(if key { "review.unkey" } else { "review.key" });
+        let button = Choice::new(label, ChoiceId::Review { act: Act::Key, suggestion_id });
+        match keyboard {
+            Keyboard::Choices(mut rows) => {
+                rows.push(vec![button]);
+                Keyboard::Choices(rows)
+            }
+            _ => Keyboard::Choices(vec![vec![button]]),
+        }
     }
 
     /// The assignment wizard's question at its step, with its buttons (the cancel button is added).
@@ -465,7 +503,7 @@ impl Dialogue<'_, '_> {
                     ("text", &draft.text),
                 ],
             );
-            let keyboard = self.staff_keyboard(facts.id, facts.state, facts.adopted);
+            let keyboard = self.staff_keyboard(facts.id, facts.state, facts.adopted, None);
             self.out.say(Action::with_keyboard(text, keyboard));
         }
         Ok(page.rows.len())
@@ -501,7 +539,7 @@ impl Dialogue<'_, '_> {
         if let Some(signers) = self.signers_line(&facts).await? {
             let _ = write!(text, "\n{signers}");
         }
-        let keyboard = self.staff_keyboard(s.id, s.state, facts.adopted);
+        let keyboard = self.staff_keyboard(s.id, s.state, facts.adopted, None);
         self.out.say(Action::with_keyboard(text, keyboard));
         Ok(())
     }
@@ -530,7 +568,10 @@ impl Dialogue<'_, '_> {
         if let Some(opinions) = self.opinions_text(&opinions) {
             let _ = write!(text, "\n\n{opinions}");
         }
-        let keyboard = self.staff_keyboard(id, s.state, facts.adopted);
+        if let Some(leader) = &facts.key_leader {
+            let _ = write!(text, "\n\n{}", self.ta("staff.detail_key", &[("leader", leader)]));
+        }
+        let keyboard = self.staff_keyboard(id, s.state, facts.adopted, Some(facts.key_leader.is_some()));
         self.out.say(Action::with_keyboard(text, keyboard));
         Ok(())
     }

@@ -35,6 +35,7 @@ impl Asks for StaffAsk {
                 let (class, reason) = typed.split_once(char::is_whitespace).unwrap_or((typed, ""));
                 Some(Command::ApproveReply { class: Some(class.to_string()), reason: reason.to_string() })
             }
+            Self::KeyLeader => Some(Command::MarkKey { leader: text }),
             Self::Assign(_) => None,
         }
     }
@@ -46,6 +47,7 @@ impl Asks for StaffAsk {
             Self::Instruction => Some("staff.ask_instruction"),
             Self::ReturnReplyNote => Some("staff.ask_return_reply"),
             Self::Reclassify => Some("staff.ask_reclassify"),
+            Self::KeyLeader => Some("staff.ask_key_leader"),
             Self::Assign(_) => None,
         }
     }

@@ -28,6 +28,8 @@ pub struct InboxFilter {
     pub visible_to_department: Option<i64>,
     /// Leave out suggestions of test members (the dialog preview's): exports do.
     pub exclude_test: bool,
+    /// Only key suggestions (重点建言).
+    pub key_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,6 +92,8 @@ pub struct InboxRow {
     /// (代为评价); `None` when not rated.
     pub rating: Option<String>,
     pub rating_via: Option<crate::domain::EntryChannel>,
+    /// The supervising leader when it is a key suggestion (重点建言).
+    pub key_leader: Option<String>,
 }
 
 /// Sorts after every real deadline.
@@ -150,8 +154,32 @@ pub struct TimelineEntry {
     pub text: String,
 }
 
+/// A suggestion another one may be compared with (`crate::similar`).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SimilarCandidate {
+    pub id: i64,
+    pub reference_no: String,
+    pub title: String,
+    pub state: SuggestionState,
+    /// The points, numbered, one per line.
+    pub body: String,
+}
+
+/// How many of the newest suggestions on a topic a new one is compared with.
+pub const SIMILAR_CANDIDATES: usize = 300;
+
 #[async_trait]
 pub trait InboxStore: Send + Sync {
+    /// The newest suggestions (at most `limit`, the newest first) on the topic `topic_id` (`None`:
+    /// on no topic) that another one may be compared with: not withdrawn, not merged, not refused,
+    /// not a test member's, and not `except` (the one being compared). Narrowed by the topic's
+    /// index and cut by id, so it stays cheap however many suggestions there are.
+    async fn similar_candidates(
+        &self,
+        topic_id: Option<i64>,
+        except: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<SimilarCandidate>>;
     /// A page of suggestions matching `filter`, in `sort` order, starting at `cursor`.
     async fn inbox(
         &self,

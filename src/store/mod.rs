@@ -494,6 +494,8 @@ pub struct Facts {
     pub state: SuggestionState,
     pub deadline: Option<DateTime<Utc>>,
     pub adopted: bool,
+    /// The supervising leader (督办领导) when staff marked it key (重点建言); `None`: not key.
+    pub key_leader: Option<String>,
     pub replies: i64,
     pub assignments: Vec<AssignmentInfo>,
     /// The keys of the once-only actions already done to it (`Change::once_key`).
@@ -562,6 +564,8 @@ pub enum ChangeOp {
     SetDeadline(Option<DateTime<Utc>>),
     MergeInto(i64),
     Adopt,
+    /// Marks it key (重点建言) with the supervising leader's name, or (`None`) unmarks it.
+    SetKey(Option<String>),
     Reply {
         department_id: i64,
         reply_class: String,
@@ -1084,8 +1088,13 @@ pub trait OutreachStore: Send + Sync {
     // Reminders.
     /// Active assignments (of suggestions still being handled) due a reminder at `now` that has not
     /// been recorded for their current deadline: `Overdue` once the deadline has passed, `Before`
-    /// when it falls within `before` of `now`.
-    async fn due_reminders(&self, now: DateTime<Utc>, before: chrono::Duration) -> Result<Vec<DueReminder>>;
+    /// when it falls within `before` of `now` (`key_before` for key suggestions, 重点建言).
+    async fn due_reminders(
+        &self,
+        now: DateTime<Utc>,
+        before: chrono::Duration,
+        key_before: chrono::Duration,
+    ) -> Result<Vec<DueReminder>>;
     /// Records the reminder and queues its messages in one transaction; `false` (and nothing
     /// queued) if it was recorded before.
     async fn record_reminder(

@@ -129,6 +129,8 @@ pub struct DueReminder {
     pub department_name: String,
     pub role: AssignmentRole,
     pub deadline: DateTime<Utc>,
+    /// The supervising leader when the suggestion is key (重点建言): reminded earlier, and said so.
+    pub key_leader: Option<String>,
 }
 
 /// A suggestion whose lead department has not answered by the deadline.

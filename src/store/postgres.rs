@@ -401,6 +401,14 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .execute(&mut **tx)
                     .await?;
             }
+            ChangeOp::SetKey(leader) => {
+                sqlx::query("UPDATE suggestions SET key_leader = $1, key_marked_at = $2 WHERE id = $3")
+                    .bind(leader)
+                    .bind(leader.as_ref().map(|_| now))
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
             ChangeOp::Adopt => {
                 sqlx::query("UPDATE suggestions SET adopted_at = COALESCE(adopted_at, $1) WHERE id = $2")
                     .bind(now)
@@ -1278,7 +1286,7 @@ impl WorkflowStore for PgStore {
 
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>> {
         let Some(row) = sqlx::query(
-            "SELECT s.id, s.reference_no, s.member_id, s.title, s.state, s.deadline, s.adopted_at,
+            "SELECT s.id, s.reference_no, s.member_id, s.title, s.state, s.deadline, s.adopted_at, s.key_leader,
                     m.telegram_chat_id, m.language, m.unreachable_at,
                     (SELECT COUNT(*) FROM replies r WHERE r.suggestion_id = s.id) AS replies
              FROM suggestions s JOIN members m ON m.id = s.member_id WHERE s.id = $1",
@@ -1321,6 +1329,7 @@ impl WorkflowStore for PgStore {
             state: row.try_get("state")?,
             deadline: row.try_get("deadline")?,
             adopted: row.try_get::<Option<DateTime<Utc>>, _>("adopted_at")?.is_some(),
+            key_leader: row.try_get("key_leader")?,
             replies: row.try_get("replies")?,
             assignments,
             once_keys,

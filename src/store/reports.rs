@@ -50,6 +50,28 @@ pub struct OverdueAssignment {
     pub deadline: DateTime<Utc>,
 }
 
+/// A key suggestion (重点建言) and how far it is, as the dashboard lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeySuggestion {
+    pub suggestion_id: i64,
+    pub reference_no: String,
+    pub title: String,
+    /// The supervising leader (督办领导).
+    pub leader: String,
+    pub state: SuggestionState,
+    /// The lead department (主办单位), once assigned.
+    pub lead_department: Option<String>,
+    /// When the lead department's answer is due.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl KeySuggestion {
+    /// Still with a department (assigned, in progress or reopened): its deadline counts down.
+    pub fn being_handled(&self) -> bool {
+        matches!(self.state, SuggestionState::Assigned | SuggestionState::InProgress | SuggestionState::Reopened)
+    }
+}
+
 /// Everything the dashboard shows, within a scope.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DashboardData {
@@ -67,6 +89,9 @@ pub struct DashboardData {
     pub adopted: i64,
     /// Suggestions that were accepted, whatever happened after (assigned, answered, closed, …).
     pub accepted_or_later: i64,
+    /// Key suggestions (重点建言): those still with a department first, the deadline soonest
+    /// first, then the others, the newest first.
+    pub key: Vec<KeySuggestion>,
 }
 
 /// One workstation's answer to a topic (同题共答).
@@ -82,8 +107,45 @@ pub struct WorkstationAnswer {
     pub adopted: i64,
 }
 
+/// Which suggestions the annual figures (年度统计) count: one year's (by the year of their
+/// reference number), optionally one topic's or one department's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiguresFilter {
+    pub year: i32,
+    pub topic_id: Option<i64>,
+    /// Assigned to this department, as lead or co-department (an assignment not superseded).
+    pub department_id: Option<i64>,
+}
+
+/// One suggestion as the annual figures count it (`crate::figures::compute`). Withdrawn ones and
+/// test members' are never read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FigureRow {
+    pub suggestion_id: i64,
+    pub state: SuggestionState,
+    /// Its points (条).
+    pub points: i64,
+    pub adopted: bool,
+    /// It has a lead department (an assignment not superseded).
+    pub assigned: bool,
+    /// When the first reply came, if any.
+    pub first_reply_at: Option<DateTime<Utc>>,
+    /// The deadline the first reply was due by: the first lead assignment of the department that
+    /// gave it (a reopening later extends the deadline, but not the first answer's).
+    pub first_reply_due: Option<DateTime<Utc>>,
+    /// The class (答复分类 code) of the latest reply: what became of it (落实情况).
+    pub reply_class: Option<String>,
+    /// The latest rating's code (`Rating::as_str`): the member's last word.
+    pub rating: Option<String>,
+}
+
 #[async_trait]
 pub trait ReportStore: Send + Sync {
+    /// The suggestions the annual figures count, one row each, by id. Withdrawn suggestions and
+    /// test members' are left out.
+    async fn figure_rows(&self, filter: &FiguresFilter) -> Result<Vec<FigureRow>>;
+    /// The years that have suggestions (test members' left out), the latest first.
+    async fn figure_years(&self) -> Result<Vec<i32>>;
     /// The dashboard's numbers at `now`. Withdrawn suggestions are not counted in the charts.
     async fn dashboard(&self, scope: Scope, now: DateTime<Utc>) -> Result<DashboardData>;
     /// Every workstation (also those with nothing yet) and what its members sent on the topic.

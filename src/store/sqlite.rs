@@ -379,6 +379,14 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                     .execute(&mut **tx)
                     .await?;
             }
+            ChangeOp::SetKey(leader) => {
+                sqlx::query("UPDATE suggestions SET key_leader = ?, key_marked_at = ? WHERE id = ?")
+                    .bind(leader)
+                    .bind(leader.as_ref().map(|_| now))
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
             ChangeOp::Adopt => {
                 sqlx::query("UPDATE suggestions SET adopted_at = COALESCE(adopted_at, ?) WHERE id = ?")
                     .bind(now)
@@ -1207,7 +1215,7 @@ impl WorkflowStore for SqliteStore {
 
     async fn facts(&self, suggestion_id: i64) -> Result<Option<Facts>> {
         let Some(row) = sqlx::query(
-            "SELECT s.id, s.reference_no, s.member_id, s.title, s.state, s.deadline, s.adopted_at,
+            "SELECT s.id, s.reference_no, s.member_id, s.title, s.state, s.deadline, s.adopted_at, s.key_leader,
                     m.telegram_chat_id, m.language, m.unreachable_at,
                     (SELECT COUNT(*) FROM replies r WHERE r.suggestion_id = s.id) AS replies
              FROM suggestions s JOIN members m ON m.id = s.member_id WHERE s.id = ?",
@@ -1250,6 +1258,7 @@ impl WorkflowStore for SqliteStore {
             state: row.try_get("state")?,
             deadline: row.try_get("deadline")?,
             adopted: row.try_get::<Option<DateTime<Utc>>, _>("adopted_at")?.is_some(),
+            key_leader: row.try_get("key_leader")?,
             replies: row.try_get("replies")?,
             assignments,
             once_keys,
@@ -1628,8 +1637,13 @@ impl OutreachStore for SqliteStore {
         outreach::cancel_broadcast(self, id).await
     }
 
-    async fn due_reminders(&self, now: DateTime<Utc>, before: chrono::Duration) -> Result<Vec<DueReminder>> {
-        outreach::due_reminders(self, now, before).await
+    async fn due_reminders(
+        &self,
+        now: DateTime<Utc>,
+        before: chrono::Duration,
+        key_before: chrono::Duration,
+    ) -> Result<Vec<DueReminder>> {
+        outreach::due_reminders(self, now, before, key_before).await
     }
 
     async fn record_reminder(

@@ -58,6 +58,7 @@ pub async fn page(
             }
         }
         (overdue(&state, &data, now))
+        (key_suggestions(&state, &data, now))
         div.charts {
             section {
                 h2 { (state.t("web.dashboard.by_topic")) }
@@ -202,6 +203,48 @@ fn overdue(state: &WebState, data: &DashboardData, now: DateTime<Utc>) -> Markup
                     }
                 } }
             } }
+        }
+    }
+}
+
+/// 重点建言: each key suggestion with its leader and progress (state, lead department, deadline,
+/// days left or overdue while a department has it).
+fn key_suggestions(state: &WebState, data: &DashboardData, now: DateTime<Utc>) -> Markup {
+    let offset = state.app.config.offset();
+    let t = |k: &str| state.t(k);
+    html! {
+        h2 id="key" { (t("web.dashboard.key_title")) }
+        @if data.key.is_empty() {
+            p.muted { (t("web.dashboard.key_none")) }
+        } @else {
+            div.table-wrap { table.key-table {
+                thead { tr {
+                    th { (t("web.dashboard.col_reference")) }
+                    th { (t("web.dashboard.col_title")) }
+                    th { (t("web.dashboard.col_leader")) }
+                    th { (t("web.dashboard.col_state")) }
+                    th { (t("web.dashboard.col_lead")) }
+                    th { (t("web.dashboard.col_deadline")) }
+                    th { (t("web.dashboard.col_left")) }
+                } }
+                tbody { @for k in &data.key {
+                    tr data-key=(k.reference_no) {
+                        td { a href=(format!("/suggestions/{}", k.suggestion_id)) { (k.reference_no) } }
+                        td { (k.title) }
+                        td { (k.leader) }
+                        td { span.state { (t(&format!("state.{}", k.state.code()))) } }
+                        td { (k.lead_department.as_deref().unwrap_or("—")) }
+                        td { @match k.deadline { Some(d) => (d.with_timezone(&offset).format("%Y-%m-%d")), None => "—" } }
+                        td { @match k.deadline.filter(|_| k.being_handled()) {
+                            // A day begun counts, as in the overdue list.
+                            Some(d) if d < now => strong { (state.ta("web.dashboard.days_over", &[("n", &days(d, now).ceil().max(1.0))])) },
+                            Some(d) => (state.ta("web.dashboard.days_left", &[("n", &days(now, d).ceil().max(0.0))])),
+                            None => "—",
+                        } }
+                    }
+                } }
+            } }
+            p { a href="/suggestions?key=1" { (t("web.dashboard.key_filter")) } }
         }
     }
 }

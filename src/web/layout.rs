@@ -9,6 +9,7 @@ use crate::store::{Role, User};
 const NAV: &[(&str, &str, &[Role])] = &[
     ("/", "web.nav.dashboard", &[Role::Admin, Role::Staff, Role::Department]),
     ("/suggestions", "web.nav.suggestions", &[Role::Admin, Role::Staff, Role::Department]),
+    ("/figures", "web.nav.figures", &[Role::Admin, Role::Staff]),
     ("/topics", "web.nav.topics", &[Role::Admin, Role::Staff]),
     ("/departments", "web.nav.departments", &[Role::Admin, Role::Staff]),
     ("/members", "web.nav.members", &[Role::Admin, Role::Staff]),

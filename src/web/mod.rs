@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client;
 pub mod dashboard;
 pub mod error;
+pub mod figures;
 pub mod forms;
 pub mod inbox;
 pub mod layout;
@@ -116,6 +117,7 @@ pub fn router(state: WebState) -> Router {
         .route("/assets/style.css", get(style))
         .merge(manage::router())
         .merge(inbox::router())
+        .merge(figures::router())
         .merge(preview::router())
         .merge(api::router())
         .merge(webhook::router())

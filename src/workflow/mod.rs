@@ -19,6 +19,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 
+pub use commands::LEADER_MAX_CHARS;
 pub use keyboards::{countersign_keyboard, department_keyboard, rating_keyboard, review_keyboard, send_on_keyboard};
 pub use notify::{chat_moved, staff_group, staff_recipients};
 pub use permissions::{Act, Actor, act_as, allowed_in, permitted};
@@ -103,6 +104,13 @@ pub enum Command {
     Cosign {
         accept: bool,
     },
+    /// Staff mark the suggestion key (重点建言) with the supervising leader's name (督办领导), or
+    /// change that name.
+    MarkKey {
+        leader: String,
+    },
+    /// Staff take the key mark off.
+    UnmarkKey,
 }
 
 impl Command {
@@ -128,6 +136,7 @@ impl Command {
             Command::Countersign { agree: false, .. } => Act::ProposeChanges,
             Command::SendOn => Act::SendOn,
             Command::Cosign { .. } => Act::Cosign,
+            Command::MarkKey { .. } | Command::UnmarkKey => Act::Key,
         }
     }
 }

@@ -69,7 +69,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 22] = [
+    pub const ALL: [Act; 23] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -92,6 +92,7 @@ impl Act {
         Act::SendOn,
         Act::Cosign,
         Act::CoRate,
+        Act::Key,
     ];
 }
 
@@ -117,6 +118,7 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
                     | Act::ApproveReply
                     | Act::ReclassifyReply
                     | Act::ReturnReply
+                    | Act::Key
             )
         }
         Capacity::Member(member_id) if member_id == facts.member_id => {
@@ -162,7 +164,7 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         Act::Accept | Act::Reject | Act::Withdraw => state == Submitted,
         Act::Merge => matches!(state, Submitted | Accepted),
         Act::Assign => state == Accepted,
-        Act::Instruct => !matches!(state, NotAccepted | Merged | Withdrawn),
+        Act::Instruct | Act::Key => !matches!(state, NotAccepted | Merged | Withdrawn),
         Act::Adopt => {
             matches!(
                 state,

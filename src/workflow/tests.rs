@@ -36,7 +36,7 @@ fn state_rules_every_act_in_every_state() {
     ];
     assert_eq!(states.len(), SuggestionState::ALL.len());
     #[rustfmt::skip]
-    let table: [(Act, [bool; 12]); 22] = [
+    let table: [(Act, [bool; 12]); 23] = [
         //                       Sub Acc NAc Mrg Wdr Asg InP Csg Rev Rep Reo Clo
         (Act::View,            [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
         (Act::Accept,          [Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
@@ -60,6 +60,7 @@ fn state_rules_every_act_in_every_state() {
         (Act::RecordRating,    [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N]),
         (Act::Cosign,          [Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
         (Act::CoRate,          [N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  Y,  Y]),
+        (Act::Key,             [Y,  Y,  N,  N,  N,  Y,  Y,  Y,  Y,  Y,  Y,  Y]),
     ];
     assert_eq!(table.len(), Act::ALL.len());
     let mut wrong = Vec::new();
@@ -308,4 +309,35 @@ async fn a_planned_change_names_its_new_state_and_event() {
     assert_eq!(held.suggestion_id, Some(id));
     // Planning wrote nothing.
     assert_eq!(w.store.facts(id).await.unwrap().unwrap().state, Submitted);
+}
+
+#[tokio::test]
+async fn staff_mark_a_suggestion_key_change_its_leader_and_unmark_it() {
+    let w = World::new().await;
+    let id = w.replied().await;
+    let staff = Actor::Staff(&w.staff);
+    let key = |leader: &str| Command::MarkKey { leader: leader.into() };
+    assert_eq!(w.plan(staff, id, key("  ")).await, Err(Refusal::EmptyText));
+    let long = "王".repeat(LEADER_MAX_CHARS + 1);
+    assert_eq!(w.plan(staff, id, key(&long)).await, Err(Refusal::TooLong(LEADER_MAX_CHARS)));
+    assert_eq!(w.plan(staff, id, Command::UnmarkKey).await, Err(Refusal::AlreadyDone), "not key yet");
+    // Only staff: the member and the departments may not, and a stranger is not told it exists.
+    assert_eq!(w.plan(Actor::Member(&w.owner), id, key("王主席")).await, Err(Refusal::Denied));
+    assert_eq!(w.plan(Actor::Liaison(&w.lead), id, key("王主席")).await, Err(Refusal::Denied));
+    assert_eq!(w.plan(Actor::Liaison(&w.stranger), id, key("王主席")).await, Err(Refusal::NotFound));
+
+    let change = w.plan(staff, id, key(" 区政协副主席 王某某 ")).await.unwrap();
+    assert_eq!((change.new_state, change.event, change.text.as_str()), (Replied, "key_marked", "区政协副主席 王某某"));
+    assert!(change.messages.is_empty(), "an office matter: nobody is pushed");
+    w.store.apply_change(change, w.now).await.unwrap();
+    let facts = w.store.facts(id).await.unwrap().unwrap();
+    assert_eq!((facts.state, facts.key_leader.as_deref()), (Replied, Some("区政协副主席 王某某")));
+    assert_eq!(w.plan(staff, id, key("区政协副主席 王某某")).await, Err(Refusal::AlreadyDone));
+    w.run(staff, id, key("李主席")).await;
+    assert_eq!(w.store.facts(id).await.unwrap().unwrap().key_leader.as_deref(), Some("李主席"));
+    w.run(staff, id, Command::UnmarkKey).await;
+    assert_eq!(w.store.facts(id).await.unwrap().unwrap().key_leader, None);
+    let events: Vec<String> =
+        w.store.suggestion(id).await.unwrap().unwrap().timeline.into_iter().map(|e| e.event).collect();
+    assert_eq!(events[events.len() - 3..], ["key_marked", "key_marked", "key_unmarked"]);
 }

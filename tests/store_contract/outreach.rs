@@ -81,8 +81,11 @@ pub async fn reminder_is_recorded_once(b: &Backend) {
     let dept = s.add_department("区教育局", None).await.unwrap();
     let deadline = t0() + Duration::days(1);
     let (sid, aid) = assigned(s, m.id, dept.id, deadline).await;
-    assert!(s.due_reminders(t0(), Duration::hours(12)).await.unwrap().is_empty(), "not yet within `before`");
-    let due_now = s.due_reminders(t0(), Duration::days(2)).await.unwrap();
+    assert!(
+        s.due_reminders(t0(), Duration::hours(12), Duration::hours(12)).await.unwrap().is_empty(),
+        "not yet within `before`"
+    );
+    let due_now = s.due_reminders(t0(), Duration::days(2), Duration::days(2)).await.unwrap();
     assert_eq!(due_now.len(), 1);
     let r = &due_now[0];
     assert_eq!(
@@ -94,22 +97,22 @@ pub async fn reminder_is_recorded_once(b: &Backend) {
     assert!(!s.record_reminder(aid, deadline, ReminderKind::Before, msg(1302), t0()).await.unwrap(), "recorded before");
     assert_eq!(due_in(s, 1301, ms(t0())).await.len(), 1);
     assert!(due_in(s, 1302, ms(t0())).await.is_empty(), "the second queues nothing");
-    assert!(s.due_reminders(t0(), Duration::days(2)).await.unwrap().is_empty(), "no longer due");
+    assert!(s.due_reminders(t0(), Duration::days(2), Duration::days(2)).await.unwrap().is_empty(), "no longer due");
     // Past the deadline, the overdue reminder is due, once.
     let later = deadline + Duration::hours(1);
-    let overdue = s.due_reminders(later, Duration::days(2)).await.unwrap();
+    let overdue = s.due_reminders(later, Duration::days(2), Duration::days(2)).await.unwrap();
     assert_eq!(
         overdue.iter().map(|r| (r.assignment_id, r.kind)).collect::<Vec<_>>(),
         vec![(aid, ReminderKind::Overdue)]
     );
     assert!(s.record_reminder(aid, deadline, ReminderKind::Overdue, msg(1303), later).await.unwrap());
-    assert!(s.due_reminders(later, Duration::days(2)).await.unwrap().is_empty());
+    assert!(s.due_reminders(later, Duration::days(2), Duration::days(2)).await.unwrap().is_empty());
     // Reopened with a new deadline: reminders are due again, for it.
     let new_deadline = later + Duration::days(1);
     let mut reopen = change(sid, SuggestionState::Assigned, SuggestionState::Reopened, "reopened");
     reopen.ops = vec![ChangeOp::ReactivateLead { assignment_id: aid, deadline: new_deadline }];
     done(s.apply_change(reopen, later).await.unwrap());
-    let again = s.due_reminders(later, Duration::days(2)).await.unwrap();
+    let again = s.due_reminders(later, Duration::days(2), Duration::days(2)).await.unwrap();
     assert_eq!(
         again.iter().map(|r| (r.kind, r.deadline)).collect::<Vec<_>>(),
         vec![(ReminderKind::Before, new_deadline)]

@@ -217,6 +217,8 @@ pub enum StaffAsk {
     ReturnReplyNote,
     /// 督办 改分类后通过: the new reply class and the reason, typed as "B 理由".
     Reclassify,
+    /// 重点建言: the supervising leader's name.
+    KeyLeader,
     /// 交办: lead department → co-departments → deadline → confirmation.
     Assign(AssignDraft),
 }

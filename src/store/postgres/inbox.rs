@@ -49,7 +49,8 @@ fn like_pattern(term: &str) -> String {
 /// The deadline-order key: suggestions without a deadline after every real one.
 const DEADLINE_KEY: &str = "COALESCE(s.deadline, 'infinity'::timestamptz)";
 
-const ROW_COLUMNS: &str = "s.id, s.reference_no, s.title, s.body, s.kind, s.state, s.created_at, s.deadline,
+const ROW_COLUMNS: &str =
+    "s.id, s.reference_no, s.title, s.body, s.kind, s.state, s.created_at, s.deadline, s.key_leader,
     m.name AS member_name, m.member_no, w.name AS workstation, t.title AS topic_title,
     (SELECT COUNT(*) FROM suggestion_points p WHERE p.suggestion_id = s.id) AS points,
     COALESCE((SELECT string_agg(d.name, '、' ORDER BY a.role = 'co', a.id) FROM assignments a JOIN departments d
@@ -104,6 +105,9 @@ impl InboxStore for PgStore {
         }
         if filter.exclude_test {
             q.push(format!(" AND s.member_id NOT IN {TEST_MEMBERS}"));
+        }
+        if filter.key_only {
+            q.push(" AND s.key_leader IS NOT NULL");
         }
         if let Some(t) = filter.topic_id {
             q.push(" AND s.topic_id = ").push_bind(t);
@@ -232,6 +236,27 @@ impl InboxStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn similar_candidates(
+        &self,
+        topic_id: Option<i64>,
+        except: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<SimilarCandidate>> {
+        let topic = if topic_id.is_some() { "s.topic_id = $3" } else { "s.topic_id IS NULL AND $3::bigint IS NULL" };
+        let sql = format!(
+            "SELECT s.id, s.reference_no, s.title, s.state, s.body FROM suggestions s
+             WHERE {topic} AND s.id <> $1 AND s.state NOT IN ('withdrawn', 'merged', 'not_accepted')
+               AND s.member_id NOT IN {TEST_MEMBERS}
+             ORDER BY s.id DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as::<_, SimilarCandidate>(&sql)
+            .bind(except.unwrap_or(0))
+            .bind(limit.min(10_000) as i64)
+            .bind(topic_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn timeline_of(&self, suggestion_id: i64) -> Result<Vec<TimelineEntry>> {

@@ -145,6 +145,26 @@ impl ReportStore for PgStore {
         }
         let (adopted, accepted_or_later) = q.fetch_one(pool).await?;
 
+        let sql = format!(
+            "SELECT s.id, s.reference_no, s.title, s.key_leader, s.state, s.deadline,
+                    (SELECT d.name FROM assignments a JOIN departments d ON d.id = a.department_id
+                     WHERE a.suggestion_id = s.id AND a.role = 'lead' AND a.status <> 'superseded'
+                     ORDER BY a.id DESC LIMIT 1) AS lead_department
+             FROM suggestions s WHERE s.key_leader IS NOT NULL AND {cond}"
+        );
+        let mut q =
+            sqlx::query_as::<_, (i64, String, String, String, String, Option<DateTime<Utc>>, Option<String>)>(&sql);
+        if let Some(d) = dept {
+            q = q.bind(d);
+        }
+        let mut key = Vec::new();
+        for (suggestion_id, reference_no, title, leader, state, deadline, lead_department) in q.fetch_all(pool).await? {
+            let state = SuggestionState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("suggestion state {state:?}")))?;
+            key.push(KeySuggestion { suggestion_id, reference_no, title, leader, state, lead_department, deadline });
+        }
+        key.sort_by_key(|k| (!k.being_handled(), k.being_handled().then_some(k.deadline).flatten(), -k.suggestion_id));
+
         Ok(DashboardData {
             by_state,
             by_topic,
@@ -154,7 +174,74 @@ impl ReportStore for PgStore {
             overdue,
             adopted,
             accepted_or_later,
+            key,
         })
+    }
+
+    async fn figure_rows(&self, filter: &FiguresFilter) -> Result<Vec<FigureRow>> {
+        // The first reply by id (ids grow with time), so no time is compared in SQL.
+        let mut conds = vec![format!("s.year = {}", "$1")];
+        let mut n = 1;
+        if filter.topic_id.is_some() {
+            n += 1;
+            conds.push(format!("s.topic_id = ${n}"));
+        }
+        if filter.department_id.is_some() {
+            n += 1;
+            conds.push(format!(
+                "EXISTS (SELECT 1 FROM assignments x WHERE x.suggestion_id = s.id AND x.department_id = ${n} AND x.status <> 'superseded')"
+            ));
+        }
+        let sql = format!(
+            "SELECT s.id, s.state, s.adopted_at IS NOT NULL AS adopted,
+                    (SELECT COUNT(*) FROM suggestion_points p WHERE p.suggestion_id = s.id) AS points,
+                    EXISTS (SELECT 1 FROM assignments a WHERE a.suggestion_id = s.id AND a.role = 'lead'
+                            AND a.status <> 'superseded') AS assigned,
+                    (SELECT r.at FROM replies r WHERE r.suggestion_id = s.id ORDER BY r.id LIMIT 1) AS first_reply_at,
+                    (SELECT a.deadline FROM assignments a WHERE a.suggestion_id = s.id AND a.role = 'lead'
+                       AND a.department_id = (SELECT r.department_id FROM replies r WHERE r.suggestion_id = s.id
+                                              ORDER BY r.id LIMIT 1)
+                     ORDER BY a.id LIMIT 1) AS first_reply_due,
+                    (SELECT r.reply_class FROM replies r WHERE r.suggestion_id = s.id ORDER BY r.id DESC LIMIT 1) AS reply_class,
+                    (SELECT g.rating FROM ratings g WHERE g.suggestion_id = s.id ORDER BY g.id DESC LIMIT 1) AS rating
+             FROM suggestions s
+             WHERE s.state <> 'withdrawn' AND s.member_id NOT IN {TEST_MEMBERS} AND {}
+             ORDER BY s.id",
+            conds.join(" AND ")
+        );
+        let mut q = sqlx::query(&sql).bind(i64::from(filter.year));
+        if let Some(t) = filter.topic_id {
+            q = q.bind(t);
+        }
+        if let Some(d) = filter.department_id {
+            q = q.bind(d);
+        }
+        let mut out = Vec::new();
+        for row in q.fetch_all(&self.pool).await? {
+            let state: String = row.try_get("state")?;
+            let state = SuggestionState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("suggestion state {state:?}")))?;
+            out.push(FigureRow {
+                suggestion_id: row.try_get("id")?,
+                state,
+                points: row.try_get("points")?,
+                adopted: row.try_get("adopted")?,
+                assigned: row.try_get("assigned")?,
+                first_reply_at: row.try_get("first_reply_at")?,
+                first_reply_due: row.try_get("first_reply_due")?,
+                reply_class: row.try_get("reply_class")?,
+                rating: row.try_get("rating")?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn figure_years(&self) -> Result<Vec<i32>> {
+        let sql = format!(
+            "SELECT DISTINCT s.year FROM suggestions s WHERE s.member_id NOT IN {TEST_MEMBERS} ORDER BY s.year DESC"
+        );
+        let years: Vec<i64> = sqlx::query_scalar(&sql).fetch_all(&self.pool).await?;
+        Ok(years.into_iter().filter_map(|y| i32::try_from(y).ok()).collect())
     }
 
     async fn topic_by_workstation(&self, topic_id: i64) -> Result<Vec<WorkstationAnswer>> {

@@ -34,7 +34,7 @@ fn like_pattern(term: &str) -> String {
     p
 }
 
-const ROW_COLUMNS: &str = "s.id, s.reference_no, s.title, s.body, s.kind, s.state, s.created_at, s.deadline,
+const ROW_COLUMNS: &str = "s.id, s.reference_no, s.title, s.body, s.kind, s.state, s.created_at, s.deadline, s.key_leader,
     m.name AS member_name, m.member_no, w.name AS workstation, t.title AS topic_title,
     (SELECT COUNT(*) FROM suggestion_points p WHERE p.suggestion_id = s.id) AS points,
     COALESCE((SELECT group_concat(name, '、') FROM (SELECT d.name FROM assignments a JOIN departments d
@@ -112,6 +112,9 @@ impl InboxStore for SqliteStore {
         }
         if filter.exclude_test {
             conds.push(format!("s.member_id NOT IN {TEST_MEMBERS}"));
+        }
+        if filter.key_only {
+            conds.push("s.key_leader IS NOT NULL".into());
         }
         if let Some(t) = filter.topic_id {
             conds.push("s.topic_id = ?".into());
@@ -251,6 +254,26 @@ impl InboxStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn similar_candidates(
+        &self,
+        topic_id: Option<i64>,
+        except: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<SimilarCandidate>> {
+        let topic = if topic_id.is_some() { "s.topic_id = ?" } else { "s.topic_id IS NULL" };
+        let sql = format!(
+            "SELECT s.id, s.reference_no, s.title, s.state, s.body FROM suggestions s
+             WHERE {topic} AND s.id <> ? AND s.state NOT IN ('withdrawn', 'merged', 'not_accepted')
+               AND s.member_id NOT IN {TEST_MEMBERS}
+             ORDER BY s.id DESC LIMIT ?"
+        );
+        let mut q = sqlx::query_as::<_, SimilarCandidate>(&sql);
+        if let Some(t) = topic_id {
+            q = q.bind(t);
+        }
+        Ok(q.bind(except.unwrap_or(0)).bind(limit.min(10_000) as i64).fetch_all(&self.pool).await?)
     }
 
     async fn timeline_of(&self, suggestion_id: i64) -> Result<Vec<TimelineEntry>> {

@@ -273,10 +273,11 @@ pub(super) async fn due_reminders(
     store: &SqliteStore,
     now: DateTime<Utc>,
     before: chrono::Duration,
+    key_before: chrono::Duration,
 ) -> Result<Vec<DueReminder>> {
     let sql = format!(
         "SELECT a.id, a.suggestion_id, s.reference_no, s.title, a.department_id, d.name AS department_name,
-                a.role, a.deadline,
+                a.role, a.deadline, s.key_leader,
                 EXISTS (SELECT 1 FROM reminders r
                         WHERE r.assignment_id = a.id AND r.deadline = a.deadline AND r.kind = 'before') AS had_before,
                 EXISTS (SELECT 1 FROM reminders r
@@ -291,13 +292,14 @@ pub(super) async fn due_reminders(
     let mut due = Vec::new();
     for row in &rows {
         let deadline: DateTime<Utc> = row.try_get("deadline")?;
+        let key_leader: Option<String> = row.try_get("key_leader")?;
         // Compared here, not in SQL, so that stored time formats never matter.
         let kind = if deadline <= now {
             if row.try_get::<bool, _>("had_overdue")? {
                 continue;
             }
             ReminderKind::Overdue
-        } else if deadline <= now + before {
+        } else if deadline <= now + if key_leader.is_some() { key_before } else { before } {
             if row.try_get::<bool, _>("had_before")? {
                 continue;
             }
@@ -315,6 +317,7 @@ pub(super) async fn due_reminders(
             department_name: row.try_get("department_name")?,
             role: row.try_get("role")?,
             deadline,
+            key_leader,
         });
     }
     Ok(due)

@@ -26,13 +26,14 @@ mod confirm;
 
 /// The acts the detail page offers, in the order it shows them, each with its slug in the form's
 /// path (`/suggestions/{id}/act/{slug}`) and in the locale keys (`web.inbox.detail.act_{slug}`).
-const OFFERED: [(Act, &str); 17] = [
+const OFFERED: [(Act, &str); 18] = [
     (Act::Accept, "accept"),
     (Act::Reject, "reject"),
     (Act::Merge, "merge"),
     (Act::Assign, "assign"),
     (Act::Instruct, "instruct"),
     (Act::Adopt, "adopt"),
+    (Act::Key, "key"),
     (Act::Acknowledge, "acknowledge"),
     (Act::Return, "return"),
     (Act::Reply, "reply"),
@@ -249,6 +250,9 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
         }
         Act::Instruct => Command::Instruct { text: f.get("text").to_string() },
         Act::Adopt => Command::Adopt,
+        // The form's second button (取消重点) takes the mark off; the first marks or changes the leader.
+        Act::Key if !f.get("unmark").is_empty() => Command::UnmarkKey,
+        Act::Key => Command::MarkKey { leader: f.get("leader").to_string() },
         Act::Acknowledge => Command::Acknowledge,
         Act::Return => Command::Return { reason: f.get("reason").to_string() },
         Act::Reply => Command::Reply {
@@ -313,6 +317,7 @@ async fn audit_detail(state: &WebState, c: &Command) -> Result<String, WebError>
             state.ta("web.audit.detail_assign", &[("lead", &name(*lead).await?), ("co", &co), ("deadline", &deadline)])
         }
         Command::Instruct { text } | Command::CoOpinion { text } => text.trim().to_string(),
+        Command::MarkKey { leader } => leader.trim().to_string(),
         Command::Reply { class, text, .. } => format!("{class}：{}", text.trim()),
         Command::RecordRating { rating, reason, channel, .. } => {
             let label = state.t(&format!("rating.{}", rating.as_str()));
@@ -482,6 +487,9 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
     } else {
         Vec::new()
     };
+    // Staff see the suggestions most like it on the same topic, each one click from 并案.
+    let similar = if user.user.role == Role::Department { Vec::new() } else { similar_to(state, &s).await? };
+    let can_merge = offered.contains(&Act::Merge);
     let t = |k: &str| state.t(k);
     let title = format!("{} {}", s.reference_no, s.title);
     // Sent by the member, or entered by staff for them (代为提交): said as such.
@@ -515,7 +523,8 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
         p.export-links { a.button.secondary href=(format!("/suggestions/{}/document.docx", facts.id)) { (t("web.inbox.detail.download_docx")) } }
         dl.facts {
             dt { (t("web.inbox.col_state")) } dd { span.state { (t(&format!("state.{}", s.state.code()))) }
-                @if facts.adopted { " " span.state { (t("web.inbox.detail.adopted")) } } }
+                @if facts.adopted { " " span.state { (t("web.inbox.detail.adopted")) } }
+            @if let Some(leader) = &facts.key_leader { " " span.state.key { (state.ta("web.inbox.detail.key_is", &[("leader", leader)])) } } }
             dt { (t("web.inbox.col_member")) }
             dd { @if let Some(m) = &member { (m.name) " · " (m.member_no) " · " (m.workstation.as_deref().unwrap_or("—")) } @else { "—" } }
             @if !facts.cosigners.is_empty() {
@@ -635,6 +644,29 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
                 " " span.muted { (local_time(state, r.at)) }
             } } }
         }
+        @if !similar.is_empty() {
+            h2 id="similar" { (t("web.inbox.detail.similar")) }
+            p.muted { (t("web.inbox.detail.similar_note")) }
+            div.table-wrap { table.similar {
+                thead { tr {
+                    th { (t("web.inbox.col_reference")) } th { (t("web.inbox.col_title")) } th { (t("web.inbox.col_state")) }
+                    th { (t("web.inbox.detail.similar_score")) } th {}
+                } }
+                tbody { @for (c, score) in &similar { tr data-similar=(c.reference_no) {
+                    td { a href=(format!("/suggestions/{}", c.id)) { (c.reference_no) } }
+                    td { (c.title) }
+                    td { span.state { (t(&format!("state.{}", c.state.code()))) } }
+                    td { (format!("{:.0}%", score * 100.0)) }
+                    td { @if can_merge {
+                        form.inline method="post" action=(format!("/suggestions/{}/act/merge", facts.id)) {
+                            (auth::csrf(user))
+                            input type="hidden" name="reference" value=(c.reference_no);
+                            button.secondary type="submit" { (t("web.inbox.detail.similar_merge")) }
+                        }
+                    } }
+                } } }
+            } }
+        }
         h2 { (t("web.inbox.detail.timeline")) }
         ol.timeline { @for e in &timeline { li {
             span.muted { (local_time(state, e.at)) } " · "
@@ -720,6 +752,22 @@ fn draft_section(state: &WebState, facts: &Facts, d: &crate::store::ReplyDraft) 
     }
 }
 
+/// The suggestions on the same topic most like `s` (at most five, the most alike first), with
+/// their scores (`crate::similar`).
+async fn similar_to(
+    state: &WebState,
+    s: &crate::store::Suggestion,
+) -> Result<Vec<(crate::store::inbox::SimilarCandidate, f64)>, WebError> {
+    use crate::similar::{Profile, most_alike};
+    let limit = crate::store::inbox::SIMILAR_CANDIDATES;
+    let candidates = state.app.store.similar_candidates(s.topic_id, Some(s.id), limit).await?;
+    let profiles: Vec<(usize, Profile)> =
+        candidates.iter().enumerate().map(|(i, c)| (i, Profile::new(&c.title, &[c.body.as_str()]))).collect();
+    let points: Vec<&str> = s.points.iter().map(String::as_str).collect();
+    let wanted = Profile::new(&s.title, &points);
+    Ok(most_alike(&wanted, &profiles, 5).into_iter().map(|(i, score)| (candidates[i].clone(), score)).collect())
+}
+
 fn actor_kind(kind: &str) -> &str {
     match kind {
         "member" | "staff" | "department" | "api_token" => kind,
@@ -768,6 +816,10 @@ fn action_form(
                         }
                     } }
                     (text_area("reason", "web.inbox.detail.class_reason"))
+                }
+                Act::Key => {
+                    @let leader = if prefill.is_some() { f.get("leader") } else { facts.key_leader.as_deref().unwrap_or("") };
+                    label { (t("web.inbox.detail.key_leader")) input name="leader" value=(leader) maxlength=(workflow::LEADER_MAX_CHARS); }
                 }
                 Act::Merge => {
                     label { (t("web.inbox.detail.merge_into")) input name="reference" value=(f.get("reference")) placeholder=(reference_example(state)) required; }
@@ -830,7 +882,16 @@ fn action_form(
                 }
                 _ => {}
             }
-            button type="submit" { (label(state, action)) }
+            @if action == Act::Key {
+                @if facts.key_leader.is_some() {
+                    button type="submit" { (t("web.inbox.detail.key_change")) } " "
+                    button.secondary type="submit" name="unmark" value="1" formnovalidate { (t("web.inbox.detail.key_unmark")) }
+                } @else {
+                    button type="submit" { (t("web.inbox.detail.key_mark")) }
+                }
+            } @else {
+                button type="submit" { (label(state, action)) }
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ mod enter;
 mod export;
 mod reach;
 
+pub(crate) use export::rfc5987;
 pub(crate) use reach::channels;
 
 use axum::Router;
@@ -74,6 +75,9 @@ pub struct ListQuery {
     pub to: String,
     #[serde(default)]
     pub q: String,
+    /// `1`: only key suggestions (重点建言).
+    #[serde(default)]
+    pub key: String,
     #[serde(default)]
     pub sort: String,
     #[serde(default)]
@@ -119,6 +123,7 @@ impl ListQuery {
             search: self.q.trim().chars().take(200).collect(),
             visible_to_department,
             exclude_test: false,
+            key_only: self.key.trim() == "1",
         };
         (filter, problems)
     }
@@ -149,6 +154,7 @@ impl ListQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
+            ("key", &self.key),
             ("sort", &self.sort),
         ] {
             if !v.trim().is_empty() {
@@ -251,6 +257,7 @@ async fn list(
                     @for d in &departments { option value=(d.id) selected[selected(&query.department, &d.id.to_string())] { (d.name) } }
                 }
             }
+            label.check { input type="checkbox" name="key" value="1" checked[query.key.trim() == "1"]; (t("web.inbox.key_only")) }
             label { (t("web.inbox.from")) input type="date" name="from" value=(query.from); }
             label { (t("web.inbox.to")) input type="date" name="to" value=(query.to); }
             label { (t("web.inbox.sort"))
@@ -308,7 +315,10 @@ fn row(state: &WebState, r: &InboxRow) -> Markup {
     html! {
         tr {
             td { a href=(format!("/suggestions/{}", r.id)) { (r.reference_no) } }
-            td { a href=(format!("/suggestions/{}", r.id)) { (r.title) } }
+            td {
+                @if r.key_leader.is_some() { span.state.key { (state.t("web.inbox.key_badge")) } " " }
+                a href=(format!("/suggestions/{}", r.id)) { (r.title) }
+            }
             td { (r.member_name) }
             td { (r.topic_title.as_deref().unwrap_or("—")) }
             td { (state.t(&format!("kind.{}", r.kind.code()))) }

@@ -20,7 +20,7 @@ const WHO_MAX_CHARS: usize = 70;
 
 /// Every action the console and the API record, by code; each has a label
 /// `web.audit.action.<code with . as _>` in the locale files.
-pub const ACTIONS: [&str; 40] = [
+pub const ACTIONS: [&str; 42] = [
     "login",
     "logout",
     "suggestion.accept",
@@ -38,6 +38,8 @@ pub const ACTIONS: [&str; 40] = [
     "suggestions.export_csv",
     "suggestions.export_xlsx",
     "suggestions.export_docx",
+    "suggestion.key",
+    "figures.export_xlsx",
     "api.acknowledge",
     "api.return",
     "api.reply",

@@ -18,7 +18,6 @@ use crate::web::{WebError, WebState};
 
 const TITLE_MAX_CHARS: usize = 100;
 const DESCRIPTION_MAX_CHARS: usize = 2000;
-const FORM_MAX_CHARS: usize = 50;
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -144,7 +143,8 @@ impl TopicForm {
 
     /// The topic to store, or every problem with what was typed. A closing day equal to `kept` (the
     /// topic's current one) may be in the past: staff may fix a typo in a topic that has closed.
-    fn parse(&self, state: &WebState, kept: Option<&str>) -> Result<NewTopic, Vec<String>> {
+    /// The form is one of `topics.forms`, empty, or `kept_form` (the topic's current one).
+    fn parse(&self, state: &WebState, kept: Option<&str>, kept_form: Option<&str>) -> Result<NewTopic, Vec<String>> {
         let mut problems = Vec::new();
         let title = self.title.trim();
         if title.is_empty() {
@@ -155,8 +155,12 @@ impl TopicForm {
         if self.description.trim().chars().count() > DESCRIPTION_MAX_CHARS {
             problems.push(state.ta("web.topics.description_too_long", &[("max", &DESCRIPTION_MAX_CHARS)]));
         }
-        if self.form.trim().chars().count() > FORM_MAX_CHARS {
-            problems.push(state.ta("web.topics.form_too_long", &[("max", &FORM_MAX_CHARS)]));
+        // A form from `topics.forms`, none, or the one the topic already has (kept when the list
+        // changed since).
+        let form = self.form.trim();
+        if !form.is_empty() && state.app.config.topics.form(form).is_none() && kept_form != Some(form) {
+            let allowed = state.app.config.topics.forms.join("、");
+            problems.push(state.ta("web.topics.form_unknown", &[("allowed", &allowed)]));
         }
         let class = TopicClass::parse(&self.class);
         if class.is_none() {
@@ -199,7 +203,33 @@ impl TopicForm {
     }
 }
 
-fn form_page(state: &WebState, user: &CurrentUser, id: Option<i64>, f: &TopicForm, errors: &[String]) -> Markup {
+/// The consultation-form select: the configured forms, and `kept` (the topic's stored form) too
+/// when it is no longer one of them.
+fn form_select(state: &WebState, chosen: &str, kept: Option<&str>) -> Markup {
+    let forms = &state.app.config.topics.forms;
+    let chosen = chosen.trim();
+    let kept = kept.map(str::trim).filter(|k| !k.is_empty() && state.app.config.topics.form(k).is_none());
+    html! {
+        select name="form" {
+            option value="" { (state.t("web.topics.form_none")) }
+            @if let Some(k) = kept {
+                option value=(k) selected[chosen == k] { (state.ta("web.topics.form_kept", &[("form", &k)])) }
+            }
+            @for f in forms {
+                option value=(f.trim()) selected[chosen == f.trim()] { (f.trim()) }
+            }
+        }
+    }
+}
+
+fn form_page(
+    state: &WebState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    f: &TopicForm,
+    kept_form: Option<&str>,
+    errors: &[String],
+) -> Markup {
     let title = state.t(if id.is_some() { "web.topics.edit_title" } else { "web.topics.new_title" });
     let action = id.map(|id| format!("/topics/{id}")).unwrap_or_else(|| "/topics".into());
     let body = html! {
@@ -217,7 +247,7 @@ fn form_page(state: &WebState, user: &CurrentUser, id: Option<i64>, f: &TopicFor
                     }
                 }
             }
-            label { (state.t("web.topics.field_form")) input name="form" value=(f.form) placeholder=(state.t("web.topics.form_hint")); }
+            label { (state.t("web.topics.field_form")) (form_select(state, &f.form, kept_form)) }
             label { (state.t("web.topics.field_closes")) input name="closes" type="date" value=(f.closes); }
             label.check { input type="checkbox" name="pinned" checked[ticked(&f.pinned)]; (state.t("web.topics.field_pinned")) }
             div {
@@ -235,16 +265,16 @@ fn invalid(markup: Markup) -> Response {
 
 async fn new_form(State(state): State<WebState>, user: CurrentUser) -> Result<Markup, WebError> {
     require_staff(&user)?;
-    Ok(form_page(&state, &user, None, &TopicForm::default(), &[]))
+    Ok(form_page(&state, &user, None, &TopicForm::default(), None, &[]))
 }
 
 async fn create(
     State(state): State<WebState>,
     Posted { user, form: f, .. }: Posted<TopicForm>,
 ) -> Result<Response, WebError> {
-    let topic = match f.parse(&state, None) {
+    let topic = match f.parse(&state, None, None) {
         Ok(t) => t,
-        Err(errors) => return Ok(invalid(form_page(&state, &user, None, &f, &errors))),
+        Err(errors) => return Ok(invalid(form_page(&state, &user, None, &f, None, &errors))),
     };
     let now = state.app.clock.now();
     let topic = state.app.store.add_topic(topic, now).await?;
@@ -256,7 +286,7 @@ async fn create(
 async fn edit_form(State(state): State<WebState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Markup, WebError> {
     require_staff(&user)?;
     let topic = state.app.store.topic(id).await?.ok_or(WebError::NotFound)?;
-    Ok(form_page(&state, &user, Some(id), &TopicForm::of(&state, &topic), &[]))
+    Ok(form_page(&state, &user, Some(id), &TopicForm::of(&state, &topic), Some(&topic.form), &[]))
 }
 
 async fn update(
@@ -266,10 +296,10 @@ async fn update(
 ) -> Result<Response, WebError> {
     let before = state.app.store.topic(id).await?.ok_or(WebError::NotFound)?;
     let kept = closes_day(&state, &before);
-    let parsed = f.parse(&state, Some(&kept));
+    let parsed = f.parse(&state, Some(&kept), Some(&before.form));
     let topic = match parsed {
         Ok(t) => t,
-        Err(errors) => return Ok(invalid(form_page(&state, &user, Some(id), &f, &errors))),
+        Err(errors) => return Ok(invalid(form_page(&state, &user, Some(id), &f, Some(&before.form), &errors))),
     };
     let now = state.app.clock.now();
     let topic = state.app.store.update_topic(id, topic, now).await?.ok_or(WebError::NotFound)?;

@@ -12,6 +12,7 @@ mod cosign;
 mod countersign;
 mod deliver;
 mod instruct;
+mod key;
 mod merge;
 mod rate;
 mod record_rating;
@@ -21,6 +22,8 @@ mod r#return;
 mod return_reply;
 mod send_on;
 mod withdraw;
+
+pub use key::LEADER_MAX_CHARS;
 
 use super::{Act, Command, Planned, Planner, act_as};
 
@@ -50,5 +53,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::SendOn => send_on::plan(p).await,
         Command::Withdraw => withdraw::plan(p).await,
         Command::Cosign { accept } => cosign::plan(p, accept),
+        Command::MarkKey { leader } => key::mark(p, &leader),
+        Command::UnmarkKey => key::unmark(p),
     }
 }
