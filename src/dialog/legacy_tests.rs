@@ -271,7 +271,10 @@ async fn old_staff_states_load_and_the_review_is_finished() {
     let out = chat.press(format!("w:{nonce}:ok")).await;
     let shown: Vec<String> = out.actions.iter().map(crate::reply::plain_text).collect();
     assert!(shown.contains(&"(choices of message 55 retired)".to_string()), "the wizard's first message: {shown:?}");
-    assert!(shown.iter().any(|s| s.starts_with("📤 已交办") && s.ends_with("\n[📝 领导批示] [⭐ 采纳]\n[🔺 列为重点]")), "{shown:?}");
+    assert!(
+        shown.iter().any(|s| s.starts_with("📤 已交办") && s.ends_with("\n[📝 领导批示] [⭐ 采纳]\n[🔺 列为重点]")),
+        "{shown:?}"
+    );
     assert_eq!(w.state_of(id).await, SuggestionState::Assigned);
     assert_eq!(chat.dialog.flow, Flow::Idle);
 
