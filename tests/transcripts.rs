@@ -1,5 +1,5 @@
 //! The main conversations as a person sees them — registration, a member's submission, the whole
-//! loop and a broadcast — run through the real bot against the fake Telegram server and compared
+//! loop, a broadcast, and a co-signed suggestion's life with 督办 review — run through the real bot against the fake Telegram server and compared
 //! with the reviewed snapshots in tests/snapshots/ (insta). A changed text, button or notice
 //! fails here and shows up as a diff to review; `cargo insta review` accepts a deliberate change.
 //!
@@ -11,7 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeZone};
-use support::fake_telegram::{SentMessage, TgUser};
+use support::fake_telegram::{FakeConfig, SentMessage, TgUser};
 use support::harness::{TestBot, WAIT, last};
 use support::transcript::Transcript;
 
@@ -193,6 +193,87 @@ async fn broadcast() {
     tap(&bot, &mut t, &li, &received[1], "就《").await;
     t.section("工作人员刷新进度");
     tap(&bot, &mut t, &staff, last(&queued), "刷新进度").await;
+
+    insta::assert_snapshot!(t.finish());
+    bot.stop().await;
+}
+
+/// 联名 and 督办 together: the lead member invites a co-signer, who accepts; staff accept and
+/// assign; the department's reply waits for staff's review; once approved both members get it,
+/// the co-signer's rating is recorded and the lead's closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_co_signed_suggestion() {
+    let mut bot = TestBot::start_with(FakeConfig::default(), &[("JIANYAN_WORKFLOW__REVIEW_REPLIES", "true")]).await;
+    let (zhang, li) = (TgUser::new(90001, "三"), TgUser::new(90002, "四"));
+    let (staff, dept) = (TgUser::new(80001, "晓"), TgUser::new(70001, "陈"));
+    bot.register(&zhang, "PD001").await;
+    bot.register(&li, "PD002").await;
+    bot.register_staff(&staff, "王晓").await;
+    bot.register_liaison(&dept, "区教育局", "陈联络员").await;
+    at(&bot, "2025-03-02 09:30");
+    let topics = bot.say(&zhang, "/new").await;
+    let kinds = bot.tap(&zhang, last(&topics), "📌").await;
+    bot.tap(&zhang, last(&kinds), "建言资政").await;
+    bot.say(&zhang, "关于推进街镇便民服务中心建设的建议").await;
+    let noted = bot.say(&zhang, "在每个街镇设立一站式便民服务中心。").await;
+    let preview = bot.tap(&zhang, last(&noted), "完成").await;
+    let mut t = Transcript::new(
+        &bot.fake,
+        &[
+            ("张三（领衔委员）", &zhang),
+            ("李四（联名委员）", &li),
+            ("王晓（工作人员）", &staff),
+            ("陈（区教育局）", &dept),
+        ],
+    );
+
+    t.section("1. 领衔委员邀请李四联名，然后提交");
+    tap(&bot, &mut t, &zhang, last(&preview), "邀请联名").await;
+    let listed = say(&bot, &mut t, &zhang, "李四").await;
+    let back = tap(&bot, &mut t, &zhang, last(&listed), "完成").await;
+    tap(&bot, &mut t, &zhang, last(&back), "提交").await;
+
+    t.section("2. 李四同意联名");
+    at(&bot, "2025-03-02 12:00");
+    let invitation = bot.fake.sent_to(li.chat_id()).last().cloned().expect("the invitation");
+    tap(&bot, &mut t, &li, &invitation, "同意联名").await;
+
+    t.section("3. 工作人员受理并交办区教育局");
+    at(&bot, "2025-03-03 09:30");
+    let alert = bot.fake.sent_to(staff.chat_id()).into_iter().rev().find(|m| m.text.contains("新建言")).unwrap();
+    let accepted = tap(&bot, &mut t, &staff, &alert, "受理").await;
+    let leads = tap(&bot, &mut t, &staff, last(&accepted), "交办").await;
+    let co = tap(&bot, &mut t, &staff, last(&leads), "区教育局").await;
+    let deadline = tap(&bot, &mut t, &staff, last(&co), "下一步").await;
+    let confirm = tap(&bot, &mut t, &staff, last(&deadline), "默认").await;
+    tap(&bot, &mut t, &staff, last(&confirm), "确认交办").await;
+
+    t.section("4. 区教育局答复，先送区政协审核（督办）");
+    at(&bot, "2025-04-15 10:00");
+    let news = bot.fake.sent_to(dept.chat_id()).into_iter().rev().find(|m| m.text.contains("新交办")).unwrap();
+    let classes = tap(&bot, &mut t, &dept, &news, "答复").await;
+    tap(&bot, &mut t, &dept, last(&classes), "A 已解决").await;
+    let ask_doc = say(&bot, &mut t, &dept, "已列入2025年区政府实事项目，年内在12个街镇建成便民服务中心。").await;
+    let reply_preview = tap(&bot, &mut t, &dept, last(&ask_doc), "不附文件").await;
+    tap(&bot, &mut t, &dept, last(&reply_preview), "发送答复").await;
+
+    t.section("5. 工作人员审核通过；两位委员收到答复");
+    at(&bot, "2025-04-16 09:00");
+    let review = bot.fake.sent_to(staff.chat_id()).into_iter().rev().find(|m| m.text.contains("答复待审")).unwrap();
+    tap(&bot, &mut t, &staff, &review, "通过").await;
+
+    t.section("6. 联名委员评价（记录在案），领衔委员评价后办结");
+    at(&bot, "2025-04-16 20:00");
+    let li_reply = bot.fake.sent_to(li.chat_id()).last().cloned().expect("the co-signer's answer");
+    tap(&bot, &mut t, &li, &li_reply, "基本满意").await;
+    let zhang_reply = bot
+        .fake
+        .sent_to(zhang.chat_id())
+        .into_iter()
+        .rev()
+        .find(|m| m.button_texts().contains(&"满意".to_string()))
+        .expect("the lead's answer");
+    tap(&bot, &mut t, &zhang, &zhang_reply, "满意").await;
 
     insta::assert_snapshot!(t.finish());
     bot.stop().await;

@@ -31,6 +31,13 @@ impl Planner<'_, '_> {
         keyboard: Keyboard,
     ) {
         self.notify_lead(key, new_state, args, keyboard.clone());
+        // The lead's rating closes or reopens it: co-signers read that the lead rated, not a thank
+        // you for a rating they did not give.
+        let key = match key {
+            "notify.closed" | "notify.closed_recorded" => "notify.closed_cosigner",
+            "notify.reopened" | "notify.reopened_recorded" => "notify.reopened_cosigner",
+            other => other,
+        };
         let cosigners: Vec<_> =
             self.facts.cosigners.iter().filter(|c| c.status == CosignStatus::Accepted).cloned().collect();
         for c in cosigners {
