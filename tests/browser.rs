@@ -290,7 +290,9 @@ impl World {
 
     /// The app with the console told whether the Telegram bot runs (`bot_enabled`).
     async fn start_with_bot(bot_enabled: bool) -> Self {
-        let bot = TestBot::start().await;
+        // Replies go to staff's review first (督办), as the product's default.
+        let review = [("JIANYAN_WORKFLOW__REVIEW_REPLIES", "true")];
+        let bot = TestBot::start_with(support::fake_telegram::FakeConfig::default(), &review).await;
         let now = bot.clock.now_utc();
         let department_id = bot.store.add_department("区教育局", Some("教育局")).await.unwrap().id;
         bot.store.add_department("区财政局", Some("财政局")).await.unwrap();
@@ -619,6 +621,12 @@ struct Seeded {
     /// Not accepted.
     dup: i64,
     topic: i64,
+    /// Led by 张伟 with 王芳 co-signing (联名) and 李娜 invited.
+    cosigned: i64,
+    /// Entered by staff for a member who gave it on paper (代为提交).
+    entered: i64,
+    /// 区教育局's reply waiting for staff's review (督办).
+    review: i64,
 }
 
 /// Realistic Chinese data: the sample roster, topics from the committee's 2025 list, suggestions in
@@ -783,6 +791,7 @@ async fn seed_realistic(w: &World) -> Seeded {
         C::Reply { class: "A".into(), text: answer.into(), document: None, letter: Default::default() },
     )
     .await;
+    seed_act(w, &staff, school, C::ApproveReply { class: None, reason: String::new() }).await;
     advance(w, 20);
     let li_na = member("PD2025003").await;
     seed_act(
@@ -794,6 +803,78 @@ async fn seed_realistic(w: &World) -> Seeded {
     .await;
     seed_act(w, &staff, school, C::Adopt).await;
     advance(w, 24);
+
+    // 重点建言 with its supervising leader; a reply waiting for review; a co-signed suggestion;
+    // one entered by staff for a member.
+    seed_act(w, &staff, plan, C::MarkKey { leader: "区政协副主席 陈某某".into() }).await;
+    seed_act(w, &staff, research, C::Assign { lead: edu, co: vec![], deadline: None }).await;
+    seed_act(w, &dept, research, C::Acknowledge).await;
+    let draft = "已会同区发展改革委研究，拟于2026年设立专业服务业发展专项资金，并在陆家嘴、张江试点人才公寓配套。";
+    seed_act(
+        w,
+        &dept,
+        research,
+        C::Reply { class: "B".into(), text: draft.into(), document: None, letter: Default::default() },
+    )
+    .await;
+    let (lead, co, invited) = (member("PD2025001").await, member("PD2025002").await, member("PD2025003").await);
+    let suggestion = jianyan::store::NewSuggestion {
+        member_id: lead.id,
+        topic_id: topic("15分钟"),
+        kind: K::Advice,
+        title: "关于推进街镇党群服务中心与便民服务中心融合建设的建议".into(),
+        points: vec!["统一规划街镇服务阵地".into(), "推行一窗受理、集成服务".into()],
+        as_typed: String::new(),
+        attachments: Vec::new(),
+        year: 2025,
+        prefix: "PD".into(),
+        entered_by: None,
+    };
+    let commit = jianyan::store::Commit {
+        update_id: None,
+        chat_id: 0,
+        dialog: None,
+        messages: Vec::new(),
+        submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
+        change: None,
+        now: w.bot.clock.now_utc(),
+    };
+    let invite = jianyan::store::Effect::InviteCosigners {
+        member_ids: vec![co.id, invited.id],
+        expires_at: w.bot.clock.now_utc() + chrono::Duration::days(7),
+    };
+    store.commit_with(commit, vec![invite]).await.unwrap();
+    let cosigned = store.review_queue(1000).await.unwrap().iter().find(|s| s.title.contains("融合建设")).unwrap().id;
+    seed_act(w, &Actor::Member(&co), cosigned, C::Cosign { accept: true }).await;
+    advance(w, 2);
+    let staff_id = store.user_for_login("staff").await.unwrap().unwrap().0.id;
+    let suggestion = jianyan::store::NewSuggestion {
+        member_id: member("PD2025010").await.id,
+        topic_id: topic("世博水环"),
+        kind: K::PublicOpinion,
+        title: "滨江步道夜间骑行安全隐患".into(),
+        points: vec!["部分路段人车混行".into(), "建议设置分隔与限速提示".into()],
+        as_typed: "工作人员代为录入（委员书面提出）".into(),
+        attachments: Vec::new(),
+        year: 2025,
+        prefix: "PD".into(),
+        entered_by: Some(jianyan::store::EnteredBy {
+            user_id: staff_id,
+            channel: jianyan::domain::EntryChannel::Paper,
+        }),
+    };
+    let commit = jianyan::store::Commit {
+        update_id: None,
+        chat_id: 0,
+        dialog: None,
+        messages: Vec::new(),
+        submission: Some((suggestion, Box::new(|_, _| Vec::new()))),
+        change: None,
+        now: w.bot.clock.now_utc(),
+    };
+    store.commit(commit).await.unwrap();
+    let entered = store.review_queue(1000).await.unwrap().iter().find(|s| s.title.contains("滨江步道")).unwrap().id;
+    advance(w, 2);
 
     // Two members on Telegram, and a broadcast to everyone reachable.
     w.bot.register(&TgUser::new(8001, "张伟"), "PD2025001").await;
@@ -864,7 +945,7 @@ async fn seed_realistic(w: &World) -> Seeded {
         store.audit(who, action, &target, &detail, at).await.unwrap();
     }
     let _ = (clinic, lift, light, research);
-    Seeded { school, plan, baby, bikes, dup, topic: water }
+    Seeded { school, plan, baby, bikes, dup, topic: water, cosigned, entered, review: research }
 }
 
 /// The console's pages a role can open, by a short name (the screenshot's file name).
@@ -880,6 +961,11 @@ fn pages(role: &str, s: &Seeded) -> Vec<(String, String)> {
             ("suggestion-new", format!("/suggestions/{}", s.bikes)),
             ("suggestion-accepted", format!("/suggestions/{}", s.baby)),
             ("suggestion-not-accepted", format!("/suggestions/{}", s.dup)),
+            ("suggestion-cosigned", format!("/suggestions/{}", s.cosigned)),
+            ("suggestion-entered", format!("/suggestions/{}", s.entered)),
+            ("suggestion-reply-review", format!("/suggestions/{}", s.review)),
+            ("suggestion-enter-form", "/suggestions/new".to_string()),
+            ("figures", "/figures".to_string()),
             ("topics", "/topics".to_string()),
             ("topic-new", "/topics/new".to_string()),
             ("topic-edit", format!("/topics/{}/edit", s.topic)),
