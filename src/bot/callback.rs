@@ -178,16 +178,12 @@ pub fn decode(data: &str) -> Option<ChoiceId> {
         ["b", ..] => ChoiceId::Broadcast(decode_broadcast(&parts)?),
         ["wd", id] => ChoiceId::Withdraw { suggestion_id: positive(id)?, confirmed: false },
         ["wd", id, "y"] => ChoiceId::Withdraw { suggestion_id: positive(id)?, confirmed: true },
-        ["jc", nonce, id] => ChoiceId::JoinCosign {
-            nonce: nonce.parse().ok()?,
-            suggestion_id: positive(id)?,
-            confirmed: false,
-        },
-        ["jc", nonce, id, "y"] => ChoiceId::JoinCosign {
-            nonce: nonce.parse().ok()?,
-            suggestion_id: positive(id)?,
-            confirmed: true,
-        },
+        ["jc", nonce, id] => {
+            ChoiceId::JoinCosign { nonce: nonce.parse().ok()?, suggestion_id: positive(id)?, confirmed: false }
+        }
+        ["jc", nonce, id, "y"] => {
+            ChoiceId::JoinCosign { nonce: nonce.parse().ok()?, suggestion_id: positive(id)?, confirmed: true }
+        }
         ["cs", id, "y"] => ChoiceId::Cosign { suggestion_id: positive(id)?, accept: true },
         ["cs", id, "n"] => ChoiceId::Cosign { suggestion_id: positive(id)?, accept: false },
         ["ci", nonce, rest @ ..] => {

@@ -243,8 +243,7 @@ impl Dialogue<'_, '_> {
         };
         match planned {
             Ok(change) => {
-                let reference =
-                    self.ctx.store.facts(suggestion_id).await?.map(|f| f.reference_no).unwrap_or_default();
+                let reference = self.ctx.store.facts(suggestion_id).await?.map(|f| f.reference_no).unwrap_or_default();
                 self.out.change = Some(change);
                 let text = self.ta("preview.joined", &[("reference", &reference)]);
                 self.out.notice = Some(self.t("preview.join_yes"));

@@ -562,12 +562,9 @@ impl Dialogue<'_, '_> {
         for (i, _) in crate::similar::most_alike(&wanted, &profiles, 3) {
             let c = &candidates[i];
             let joinable = match me {
-                Some(me) if c.state == SuggestionState::Submitted => self
-                    .ctx
-                    .store
-                    .facts(c.id)
-                    .await?
-                    .is_some_and(|f| f.member_id != me && f.cosigner(me).is_none()),
+                Some(me) if c.state == SuggestionState::Submitted => {
+                    self.ctx.store.facts(c.id).await?.is_some_and(|f| f.member_id != me && f.cosigner(me).is_none())
+                }
                 _ => false,
             };
             alike.push(Alike {

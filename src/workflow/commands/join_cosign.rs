@@ -25,13 +25,8 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, topic_id: Option<i64>) -> Plan
         return Err(Refusal::CosignClosed.into());
     }
     // The same topic as the draft: the suggestion is among those the preview compares with.
-    let on_topic = p
-        .ctx
-        .store
-        .similar_candidates(topic_id, None, SIMILAR_CANDIDATES)
-        .await?
-        .iter()
-        .any(|c| c.id == p.facts.id);
+    let on_topic =
+        p.ctx.store.similar_candidates(topic_id, None, SIMILAR_CANDIDATES).await?.iter().any(|c| c.id == p.facts.id);
     if !on_topic {
         return Err(Refusal::Denied.into());
     }
