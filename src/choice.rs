@@ -87,6 +87,13 @@ pub enum ChoiceId {
         suggestion_id: i64,
         accept: bool,
     },
+    /// Co-signing (联名) an alike suggestion listed at the preview instead of filing the draft:
+    /// first asked (`confirmed: false`), then confirmed.
+    JoinCosign {
+        nonce: u32,
+        suggestion_id: i64,
+        confirmed: bool,
+    },
     /// A step of choosing the members a draft's lead invites to co-sign.
     Cosigners {
         nonce: u32,
@@ -117,10 +124,12 @@ pub enum PreviewAction {
     RewriteBody,
     /// Invite members to co-sign (联名).
     Cosign,
+    /// Back to the preview as it was (from the question whether to co-sign another instead).
+    Back,
 }
 
 impl PreviewAction {
-    pub const ALL: [PreviewAction; 8] = [
+    pub const ALL: [PreviewAction; 9] = [
         Self::Submit,
         Self::Discard,
         Self::EditTopic,
@@ -129,6 +138,7 @@ impl PreviewAction {
         Self::AddBody,
         Self::RewriteBody,
         Self::Cosign,
+        Self::Back,
     ];
 }
 

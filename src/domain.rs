@@ -121,6 +121,9 @@ pub enum Act {
     Cosign,
     /// A co-signer rates the latest reply (recorded; the lead member's rating decides the state).
     CoRate,
+    /// A member co-signs (联名) another member's suggestion on the topic of their own draft, instead
+    /// of filing theirs (`Command::JoinCosign`).
+    JoinCosign,
     /// Mark a suggestion key (重点建言) with its supervising leader, or unmark it.
     Key,
 }

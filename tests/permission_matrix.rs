@@ -20,7 +20,7 @@ const Y: bool = true;
 const N: bool = false;
 
 /// The columns of every row, in this order.
-const COLUMNS: [Act; 23] = [
+const COLUMNS: [Act; 24] = [
     Act::View,
     Act::Accept,
     Act::Reject,
@@ -44,6 +44,7 @@ const COLUMNS: [Act; 23] = [
     Act::SendOn,
     Act::RecordRating,
     Act::Key,
+    Act::JoinCosign,
 ];
 
 /// Department 10 leads, department 11 co-handles, department 12 has nothing to do with it.
@@ -157,7 +158,7 @@ fn invitation(member_id: i64, status: CosignStatus) -> Cosigner {
 }
 
 /// The cells of a row that `permitted` answers differently, one line each.
-fn mismatches(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 23]) -> Vec<String> {
+fn mismatches(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 24]) -> Vec<String> {
     COLUMNS
         .iter()
         .zip(expected)
@@ -166,7 +167,7 @@ fn mismatches(who: &str, actor: &Actor<'_>, facts: &Facts, expected: [bool; 23])
         .collect()
 }
 
-fn check(facts: &Facts, table: &[(&str, Actor<'_>, [bool; 23])]) {
+fn check(facts: &Facts, table: &[(&str, Actor<'_>, [bool; 24])]) {
     let wrong: Vec<String> =
         table.iter().flat_map(|(who, actor, expected)| mismatches(who, actor, facts, *expected)).collect();
     assert!(wrong.is_empty(), "permissions differ from the table:\n{}", wrong.join("\n"));
@@ -199,30 +200,30 @@ fn every_actor_and_every_act_on_an_assigned_suggestion() {
     let revoked_token_lead = token(4, LEAD, true);
     #[rustfmt::skip]
     let table = [
-        //                                                           View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec Key
-        ("owner member",                 Actor::Member(&owner),                  [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N, N]),
-        ("another member",               Actor::Member(&other_member),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive owner",               Actor::Member(&inactive_owner),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("staff",                        Actor::Staff(&staff),                   [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, Y]),
-        ("inactive staff",               Actor::Staff(&inactive_staff),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("liaison of the lead",          Actor::Liaison(&lead),                  [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N]),
-        ("liaison of the co",            Actor::Liaison(&co),                    [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N, N]),
-        ("liaison of another",           Actor::Liaison(&other),                 [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive liaison of the lead", Actor::Liaison(&inactive_lead),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console admin",                Actor::User(&admin),                    [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y, Y]),
-        ("console staff",                Actor::User(&console_staff),            [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y, Y]),
-        ("console lead department",      Actor::User(&console_lead),             [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N]),
-        ("console co department",        Actor::User(&console_co),               [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N, N]),
-        ("console other department",     Actor::User(&console_other),            [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console department, none set", Actor::User(&console_no_department),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive console admin",       Actor::User(&inactive_admin),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive console staff",       Actor::User(&inactive_console_staff),   [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive console lead dept",   Actor::User(&inactive_console_lead),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("API token of the lead",        Actor::Token(&token_lead),              [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N]),
-        ("API token of the co",          Actor::Token(&token_co),                [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N, N]),
-        ("API token of another",         Actor::Token(&token_other),             [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("revoked API token of the lead", Actor::Token(&revoked_token_lead),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("unregistered",                 Actor::Unregistered,                    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        //                                                           View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec Key Jcs
+        ("owner member",                 Actor::Member(&owner),                  [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N, N, N]),
+        ("another member",               Actor::Member(&other_member),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, Y]),
+        ("inactive owner",               Actor::Member(&inactive_owner),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("staff",                        Actor::Staff(&staff),                   [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, Y, N]),
+        ("inactive staff",               Actor::Staff(&inactive_staff),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("liaison of the lead",          Actor::Liaison(&lead),                  [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N, N]),
+        ("liaison of the co",            Actor::Liaison(&co),                    [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N, N, N]),
+        ("liaison of another",           Actor::Liaison(&other),                 [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive liaison of the lead", Actor::Liaison(&inactive_lead),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console admin",                Actor::User(&admin),                    [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y, Y, N]),
+        ("console staff",                Actor::User(&console_staff),            [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, Y, Y, N]),
+        ("console lead department",      Actor::User(&console_lead),             [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N, N]),
+        ("console co department",        Actor::User(&console_co),               [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N, N, N]),
+        ("console other department",     Actor::User(&console_other),            [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console department, none set", Actor::User(&console_no_department),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive console admin",       Actor::User(&inactive_admin),           [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive console staff",       Actor::User(&inactive_console_staff),   [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("inactive console lead dept",   Actor::User(&inactive_console_lead),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("API token of the lead",        Actor::Token(&token_lead),              [Y, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N, N]),
+        ("API token of the co",          Actor::Token(&token_co),                [Y, N, N, N, N, N, N, Y, Y, N, Y, N, N, N, N, N, N, N, Y, Y, N, N, N, N]),
+        ("API token of another",         Actor::Token(&token_other),             [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("revoked API token of the lead", Actor::Token(&revoked_token_lead),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("unregistered",                 Actor::Unregistered,                    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
     ];
     check(&facts, &table);
 }
@@ -244,16 +245,16 @@ fn console_accounts_and_tokens_follow_their_department_when_assignments_end() {
     let (token_lead, token_co, token_replaced) = (token(1, LEAD, false), token(2, CO, false), token(3, OTHER, false));
     #[rustfmt::skip]
     let table = [
-        //                                                        View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec Key
-        ("liaison, lead answered",     Actor::Liaison(&lead),             [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console, lead answered",     Actor::User(&console_lead),        [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("token, lead answered",       Actor::Token(&token_lead),         [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("liaison, co returned",       Actor::Liaison(&co),               [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console, co returned",       Actor::User(&console_co),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("token, co returned",         Actor::Token(&token_co),           [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("liaison, lead replaced",     Actor::Liaison(&replaced),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("console, lead replaced",     Actor::User(&console_replaced),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("token, lead replaced",       Actor::Token(&token_replaced),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        //                                                        View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec Key Jcs
+        ("liaison, lead answered",     Actor::Liaison(&lead),             [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console, lead answered",     Actor::User(&console_lead),        [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("token, lead answered",       Actor::Token(&token_lead),         [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("liaison, co returned",       Actor::Liaison(&co),               [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console, co returned",       Actor::User(&console_co),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("token, co returned",         Actor::Token(&token_co),           [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("liaison, lead replaced",     Actor::Liaison(&replaced),         [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("console, lead replaced",     Actor::User(&console_replaced),    [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        ("token, lead replaced",       Actor::Token(&token_replaced),     [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
     ];
     check(&facts, &table);
 }
@@ -261,7 +262,9 @@ fn console_accounts_and_tokens_follow_their_department_when_assignments_end() {
 /// 联名: member 1 leads; member 2 accepted the invitation to co-sign, 3 was invited and has not
 /// answered, 4 declined, 5 was invited too late (closed), 6 was never invited. A co-signer may
 /// view and rate (its own `CoRate`), nothing else; an invitee who has not accepted sees only the
-/// invitation (answering it: `Cosign`, refused by the command once answered or closed).
+/// invitation (answering it: `Cosign`, refused by the command once answered or closed). A member
+/// not on it at all may ask to co-sign it instead of filing an alike draft (`JoinCosign`, refused by
+/// the command on another topic or once staff accepted it).
 #[test]
 fn co_signers_view_and_rate_invitees_only_answer() {
     let mut facts = assigned_facts();
@@ -277,14 +280,14 @@ fn co_signers_view_and_rate_invitees_only_answer() {
     let (closed, stranger, inactive_cosigner) = (member(5, true), member(6, true), member(2, false));
     #[rustfmt::skip]
     let table = [
-        //                                                    View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec Key
-        ("lead member",              Actor::Member(&lead),              [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N, N]),
-        ("co-signer (accepted)",     Actor::Member(&accepted),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N]),
-        ("invited, not answered",    Actor::Member(&invited),           [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N, N]),
-        ("invited, declined",        Actor::Member(&declined),          [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N, N]),
-        ("invited, closed",          Actor::Member(&closed),            [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N, N]),
-        ("member never invited",     Actor::Member(&stranger),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
-        ("inactive co-signer",       Actor::Member(&inactive_cosigner), [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+        //                                                    View Acc Rej Mrg Asg Ins Adp Ack Ret Rep Coo Rat Wdr Cos CoR Apr Rcl RtR Csg Prp Snd Rec Key Jcs
+        ("lead member",              Actor::Member(&lead),              [Y, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N, N, N]),
+        ("co-signer (accepted)",     Actor::Member(&accepted),          [Y, N, N, N, N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N, N, N]),
+        ("invited, not answered",    Actor::Member(&invited),           [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N, N, N]),
+        ("invited, declined",        Actor::Member(&declined),          [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N, N, N]),
+        ("invited, closed",          Actor::Member(&closed),            [N, N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N, N, N, N, N, N]),
+        ("member never invited",     Actor::Member(&stranger),          [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, Y]),
+        ("inactive co-signer",       Actor::Member(&inactive_cosigner), [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N]),
     ];
     check(&facts, &table);
     // A co-signer's rating is its own act; the lead's stays `Rate`.

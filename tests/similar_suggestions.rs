@@ -133,3 +133,102 @@ async fn staff_see_similar_suggestions_on_the_detail_page_and_merge_in_one_click
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("类似建言"));
 }
+
+/// Staff accept `reference` from its 新建言 alert in the bot.
+async fn staff_accepts(bot: &TestBot, staff: &TgUser, reference: &str) {
+    let alert = bot
+        .fake
+        .sent_to(staff.chat_id())
+        .into_iter()
+        .rev()
+        .find(|m| m.text.contains("新建言") && m.text.contains(reference))
+        .unwrap_or_else(|| panic!("no alert for {reference}"));
+    bot.tap(staff, &alert, "受理").await;
+}
+
+/// 联名 instead (part 7): at the preview a member may co-sign an alike suggestion that still awaits
+/// staff instead of filing theirs; one staff already accepted has no such button, and a tap that
+/// became stale is refused politely with the draft kept. The lead is told; the member finds it in
+/// 我的建言 marked 联名 and gets its pushes; their own suggestion is never filed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_co_signs_an_alike_suggestion_instead_of_filing_theirs() {
+    let mut bot = TestBot::start().await;
+    let (zhang, li, staff) = (TgUser::new(90001, "三"), TgUser::new(90002, "四"), TgUser::new(80001, "晓"));
+    bot.register(&zhang, "PD001").await;
+    bot.register(&li, "PD002").await;
+    bot.register_staff(&staff, "王晓").await;
+    let advice = "建言资政";
+    bot.submit(&zhang, advice, "关于做好“十五五”规划编制工作的建议", &["在规划编制中听取社区居民意见。"]).await;
+    bot.submit(&zhang, advice, "关于“十五五”规划编制听取居民意见的建议", &["规划编制中听取居民意见。"]).await;
+    bot.submit(&zhang, advice, "关于“十五五”规划编制中加强社区服务的建议", &["统筹社区服务设施。"]).await;
+    staff_accepts(&bot, &staff, "PD-2025-0003").await;
+
+    let text =
+        preview(&bot, &li, "关于“十五五”规划编制中加强社区养老的建议", "在规划编制中统筹社区养老设施布局。").await;
+    let shown = bot.fake.sent_to(li.chat_id()).last().unwrap().clone();
+    let buttons = shown.button_texts();
+    assert!(text.contains("PD-2025-0003"), "the accepted one is listed: {text}");
+    assert!(buttons.contains(&"🤝 联名 PD-2025-0001".to_string()), "{buttons:?}");
+    assert!(buttons.contains(&"🤝 联名 PD-2025-0002".to_string()), "{buttons:?}");
+    assert!(!buttons.iter().any(|b| b.contains("联名 PD-2025-0003")), "accepted already: {buttons:?}");
+    for b in shown.buttons.iter().flatten() {
+        assert!(b.callback_data.as_deref().is_none_or(|d| d.len() <= 64), "{b:?}");
+    }
+    // The lead sees no button to co-sign their own.
+    let own = preview(&bot, &zhang, "关于“十五五”规划编制中加强社区养老的建议", "统筹社区养老设施布局。").await;
+    let own_buttons = bot.fake.sent_to(zhang.chat_id()).last().unwrap().button_texts();
+    assert!(own.contains("PD-2025-0001") && !own_buttons.iter().any(|b| b.contains("🤝")), "{own_buttons:?}");
+
+    // Staff accept 0002 meanwhile: the tap is stale, refused politely, the draft kept.
+    staff_accepts(&bot, &staff, "PD-2025-0002").await;
+    let ask = bot.tap(&li, &shown, "联名 PD-2025-0002").await;
+    assert!(last(&ask).text.contains("草稿将放弃"), "{}", last(&ask).text);
+    let refused = bot.tap(&li, last(&ask), "确认联名").await;
+    assert!(joined(&refused).contains("不再接受联名"), "{}", joined(&refused));
+    let again = last(&refused).clone();
+    assert!(again.text.contains("请核对您的建言"), "back at the preview: {}", again.text);
+    assert!(!again.button_texts().iter().any(|b| b.contains("联名 PD-2025-0002")), "{:?}", again.button_texts());
+
+    // Asked first; 返回草稿 keeps the draft; then confirmed.
+    let ask = bot.tap(&li, &again, "联名 PD-2025-0001").await;
+    assert!(last(&ask).text.contains("PD-2025-0001《关于做好“十五五”规划编制工作的建议》"), "{}", last(&ask).text);
+    let back = bot.tap(&li, last(&ask), "返回草稿").await;
+    assert!(last(&back).text.contains("请核对您的建言"), "{}", last(&back).text);
+    let ask = bot.tap(&li, last(&back), "联名 PD-2025-0001").await;
+    let lead_before = bot.fake.sent_to(zhang.chat_id()).len();
+    let done = bot.tap(&li, last(&ask), "确认联名").await;
+    assert!(joined(&done).contains("您已联名 PD-2025-0001"), "{}", joined(&done));
+    let told = joined(&bot.fake.sent_to(zhang.chat_id()).split_off(lead_before));
+    assert!(told.contains("李四委员") && told.contains("联名") && told.contains("PD-2025-0001"), "{told}");
+
+    // Stored: an accepted co-signer, on the timeline; 李四's own suggestion was never filed.
+    let status = bot
+        .db
+        .scalar(
+            "SELECT c.status FROM cosigners c JOIN members m ON m.id = c.member_id WHERE m.member_no = 'PD002'",
+            &[],
+        )
+        .await
+        .text();
+    assert_eq!(status, "accepted");
+    let filed = bot
+        .db
+        .scalar(
+            "SELECT COUNT(*) FROM suggestions s JOIN members m ON m.id = s.member_id WHERE m.member_no = 'PD002'",
+            &[],
+        )
+        .await
+        .int();
+    assert_eq!(filed, 0);
+
+    // 我的建言 marks it 联名; its timeline says so; staff accepting it is pushed to 李四 too.
+    let mine = bot.say(&li, "/my").await;
+    assert!(last(&mine).text.contains("【联名】PD-2025-0001"), "{}", last(&mine).text);
+    let detail = bot.tap(&li, last(&mine), "PD-2025-0001").await;
+    assert!(last(&detail).text.contains("加入联名"), "{}", last(&detail).text);
+    let li_before = bot.fake.sent_to(li.chat_id()).len();
+    staff_accepts(&bot, &staff, "PD-2025-0001").await;
+    let pushed = joined(&bot.fake.sent_to(li.chat_id()).split_off(li_before));
+    assert!(pushed.contains("PD-2025-0001") && pushed.contains("已受理"), "{pushed}");
+    bot.stop().await;
+}

@@ -9,7 +9,8 @@
 //!   `rt:<id>:<reply_no>:<s|b|d|x>` (ratings);
 //! - wizards: `w:<nonce>:<op>` (staff), `dw:<nonce>:<op>` (liaisons); pages `q:<id>`, `dq:<id>`;
 //! - the member's 撤回: `wd:<id>` (asks), `wd:<id>:y` (confirmed);
-//! - 联名: `cs:<id>:<y|n>` (an invitation answered), `ci:<nonce>:<p|r>:<member>` and `ci:<nonce>:ok`
+//! - 联名: `jc:<nonce>:<id>` and `jc:<nonce>:<id>:y` (co-sign an alike suggestion instead of the
+//!   draft: asked, confirmed), `cs:<id>:<y|n>` (an invitation answered), `ci:<nonce>:<p|r>:<member>` and `ci:<nonce>:ok`
 //!   (choosing co-signers);
 //! - broadcasts: `b:<nonce>:<action>`, `b:l`, `b:p:<id>`, `b:c:<id>`, `b:cc:<id>`.
 
@@ -20,7 +21,7 @@ use crate::store::{AudienceKind, Rating};
 /// Telegram's limit for `callback_data`, in bytes.
 pub const MAX_BYTES: usize = 64;
 
-const PREVIEW: [(PreviewAction, &str); 8] = [
+const PREVIEW: [(PreviewAction, &str); 9] = [
     (PreviewAction::Submit, "submit"),
     (PreviewAction::Discard, "discard"),
     (PreviewAction::EditTopic, "topic"),
@@ -29,6 +30,7 @@ const PREVIEW: [(PreviewAction, &str); 8] = [
     (PreviewAction::AddBody, "add"),
     (PreviewAction::RewriteBody, "rewrite"),
     (PreviewAction::Cosign, "cosign"),
+    (PreviewAction::Back, "back"),
 ];
 
 const REVIEW: [(Act, &str); 10] = [
@@ -93,6 +95,8 @@ pub fn encode(choice: &ChoiceId) -> Option<String> {
         ChoiceId::Withdraw { suggestion_id, confirmed: false } => format!("wd:{suggestion_id}"),
         ChoiceId::Withdraw { suggestion_id, confirmed: true } => format!("wd:{suggestion_id}:y"),
         ChoiceId::Cosign { suggestion_id, accept } => format!("cs:{suggestion_id}:{}", if *accept { "y" } else { "n" }),
+        ChoiceId::JoinCosign { nonce, suggestion_id, confirmed: false } => format!("jc:{nonce}:{suggestion_id}"),
+        ChoiceId::JoinCosign { nonce, suggestion_id, confirmed: true } => format!("jc:{nonce}:{suggestion_id}:y"),
         ChoiceId::Cosigners { nonce, op: CosignerOp::Pick(id) } => format!("ci:{nonce}:p:{id}"),
         ChoiceId::Cosigners { nonce, op: CosignerOp::Remove(id) } => format!("ci:{nonce}:r:{id}"),
         ChoiceId::Cosigners { nonce, op: CosignerOp::Done } => format!("ci:{nonce}:ok"),
@@ -174,6 +178,12 @@ pub fn decode(data: &str) -> Option<ChoiceId> {
         ["b", ..] => ChoiceId::Broadcast(decode_broadcast(&parts)?),
         ["wd", id] => ChoiceId::Withdraw { suggestion_id: positive(id)?, confirmed: false },
         ["wd", id, "y"] => ChoiceId::Withdraw { suggestion_id: positive(id)?, confirmed: true },
+        ["jc", nonce, id] => {
+            ChoiceId::JoinCosign { nonce: nonce.parse().ok()?, suggestion_id: positive(id)?, confirmed: false }
+        }
+        ["jc", nonce, id, "y"] => {
+            ChoiceId::JoinCosign { nonce: nonce.parse().ok()?, suggestion_id: positive(id)?, confirmed: true }
+        }
         ["cs", id, "y"] => ChoiceId::Cosign { suggestion_id: positive(id)?, accept: true },
         ["cs", id, "n"] => ChoiceId::Cosign { suggestion_id: positive(id)?, accept: false },
         ["ci", nonce, rest @ ..] => {
@@ -269,6 +279,8 @@ mod tests {
             ChoiceId::Cosigners { nonce: u32::MAX, op: CosignerOp::Pick(big) },
             ChoiceId::Cosigners { nonce: u32::MAX, op: CosignerOp::Remove(big) },
             ChoiceId::Cosigners { nonce: u32::MAX, op: CosignerOp::Done },
+            ChoiceId::JoinCosign { nonce: u32::MAX, suggestion_id: big, confirmed: false },
+            ChoiceId::JoinCosign { nonce: u32::MAX, suggestion_id: big, confirmed: true },
         ];
         all.extend(SuggestionKind::ALL.iter().map(|kind| ChoiceId::Kind { nonce: u32::MAX, kind: *kind }));
         all.extend(PreviewAction::ALL.iter().map(|action| ChoiceId::Preview { nonce: u32::MAX, action: *action }));

@@ -1,15 +1,28 @@
 //! 联名 in the member dialog: the lead member invites co-signers from the preview (typed names or
 //! member numbers; members of the same name told apart by workstation and level), the invitations
-//! pushed on submission, and an invited member's 同意联名 / 不同意 (through `workflow::plan`).
+//! pushed on submission, and an invited member's 同意联名 / 不同意 (through `workflow::plan`); and
+//! co-signing an alike suggestion listed at the preview instead of filing the draft.
 
 use std::fmt::Write;
 
-use super::{Dialogue, Invitee, Step};
-use crate::choice::{ChoiceId, CosignerOp};
+use super::{Dialogue, Invitee, Step, TopicChoice};
+use crate::choice::{ChoiceId, CosignerOp, PreviewAction};
+use crate::domain::SuggestionState;
 use crate::locale::{Lang, Texts};
 use crate::reply::{Action, Choice, Keyboard};
 use crate::store::{Addressee, CosignStatus, Facts, Member, OutMessage, Recipient, StoreError};
 use crate::workflow::{self, Actor, Command};
+
+/// An existing suggestion like the draft, as listed at the preview.
+pub(super) struct Alike {
+    pub id: i64,
+    pub reference: String,
+    pub title: String,
+    pub state: SuggestionState,
+    /// Whether the member may co-sign it instead (`workflow::commands::join_cosign` says what
+    /// that takes): it awaits staff (已提交), it is not theirs, and they are not on it already.
+    pub joinable: bool,
+}
 
 /// Most members of one name offered to choose from.
 const CANDIDATES_MAX: usize = 8;
@@ -193,6 +206,56 @@ impl Dialogue<'_, '_> {
             f.cosigners.iter().filter(|c| c.status == CosignStatus::Accepted).map(|c| c.name.as_str()).collect();
         let cosigners = if accepted.is_empty() { self.t("cosign.nobody") } else { accepted.join("、") };
         Ok(Some(self.ta("cosign.signers", &[("lead", &lead), ("cosigners", &cosigners)])))
+    }
+
+    /// 「🤝 联名 PD-…」 at the preview: first asks whether to co-sign that suggestion instead, saying
+    /// that the draft is then discarded (the member chose to support the other one rather than file
+    /// a second on the same matter); once confirmed, plans `Command::JoinCosign` and ends the
+    /// dialog. A refusal (staff accepted it meanwhile, …) is said and the preview shown again, the
+    /// draft kept.
+    pub(super) async fn join_cosign(
+        &mut self,
+        member: &Member,
+        suggestion_id: i64,
+        confirmed: bool,
+    ) -> Result<(), StoreError> {
+        let nonce = self.dialog.nonce;
+        let topic_id = self.sub().draft.topic.and_then(TopicChoice::id);
+        if !confirmed {
+            let Some(f) = self.ctx.store.facts(suggestion_id).await? else {
+                self.refuse(&workflow::Refusal::NotFound, true);
+                return self.ask().await;
+            };
+            let text = self.ta("preview.join_confirm", &[("reference", &f.reference_no), ("title", &f.title)]);
+            let rows = vec![vec![
+                Choice::new(self.t("preview.join_yes"), ChoiceId::JoinCosign { nonce, suggestion_id, confirmed: true }),
+                Choice::new(self.t("preview.back"), ChoiceId::Preview { nonce, action: PreviewAction::Back }),
+            ]];
+            self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
+            self.out.state = Some(self.dialog.clone());
+            return Ok(());
+        }
+        // The console's preview is a sandbox: its test member co-signs nothing real.
+        let planned = if crate::store::console::is_preview_chat(self.person.chat_id) {
+            Err(workflow::Refusal::Denied)
+        } else {
+            workflow::plan(self.ctx, &Actor::Member(member), suggestion_id, Command::JoinCosign { topic_id }).await?
+        };
+        match planned {
+            Ok(change) => {
+                let reference = self.ctx.store.facts(suggestion_id).await?.map(|f| f.reference_no).unwrap_or_default();
+                self.out.change = Some(change);
+                let text = self.ta("preview.joined", &[("reference", &reference)]);
+                self.out.notice = Some(self.t("preview.join_yes"));
+                self.out.say(Action::with_keyboard(text, self.menu()));
+                self.finish();
+                Ok(())
+            }
+            Err(refusal) => {
+                self.refuse(&refusal, true);
+                self.ask().await
+            }
+        }
     }
 
     /// An invited member's 同意联名 / 不同意, planned as `Command::Cosign`.

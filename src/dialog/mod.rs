@@ -24,6 +24,7 @@ use crate::store::{
 
 pub mod broadcast;
 mod cosign;
+use cosign::Alike;
 pub use state::{
     AlbumProgress, AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, Invitee, RatingTask, ReplyDraft,
     ReplyStep, StaffAsk, Step, Submission, Task, TopicChoice,
@@ -160,7 +161,7 @@ impl Output {
 /// Handles one input. Store errors are returned for the caller to log and retry; never shown.
 pub async fn handle(ctx: &Ctx<'_>, person: &Person, dialog: Dialog, input: Input) -> Result<Output, StoreError> {
     let lang = ctx.texts.lang_for(person.language_code.as_deref());
-    let mut d = Dialogue { ctx, person, lang, dialog, out: Output::default() };
+    let mut d = Dialogue { ctx, person, lang, dialog, out: Output::default(), member_id: None };
     if input == Input::NotPrivate {
         let text = d.t("chat.private_only");
         d.out.say(Action::text(text));
@@ -185,7 +186,7 @@ pub async fn handle_as(
     input: Input,
 ) -> Result<Output, StoreError> {
     let lang = ctx.texts.lang_for(person.language_code.as_deref());
-    let mut d = Dialogue { ctx, person, lang, dialog, out: Output::default() };
+    let mut d = Dialogue { ctx, person, lang, dialog, out: Output::default(), member_id: None };
     if input == Input::NotPrivate {
         let text = d.t("chat.private_only");
         d.out.say(Action::text(text));
@@ -227,6 +228,9 @@ struct Dialogue<'a, 'c> {
     lang: Lang,
     dialog: Dialog,
     out: Output,
+    /// The member whose dialog this is, once known (`dispatch`): whom the preview offers to co-sign
+    /// alike suggestions.
+    member_id: Option<i64>,
 }
 
 impl Dialogue<'_, '_> {
@@ -250,7 +254,10 @@ impl Dialogue<'_, '_> {
             }
         }
         match identity {
-            Some(Identity::Member(member)) if member.active => self.member(&member, input).await,
+            Some(Identity::Member(member)) if member.active => {
+                self.member_id = Some(member.id);
+                self.member(&member, input).await
+            }
             Some(Identity::Staff(staff)) if staff.active => self.staff(&staff, input).await,
             Some(Identity::Liaison(liaison)) if liaison.active => self.department(&liaison, input).await,
             _ => self.unregistered(input).await,
@@ -498,9 +505,11 @@ impl Dialogue<'_, '_> {
                     None => None,
                 };
                 let similar = self.similar_to(&draft).await?;
-                let text = render::preview(self.ctx.texts, self.lang, &draft, topic.as_ref(), &similar);
+                let listed: Vec<(String, String, SuggestionState)> =
+                    similar.iter().map(|a| (a.reference.clone(), a.title.clone(), a.state)).collect();
+                let text = render::preview(self.ctx.texts, self.lang, &draft, topic.as_ref(), &listed);
                 let b = |key: &str, action| Choice::new(self.t(key), ChoiceId::Preview { nonce, action });
-                let rows = vec![
+                let mut rows = vec![
                     vec![b("preview.submit", PreviewAction::Submit), b("preview.discard", PreviewAction::Discard)],
                     vec![
                         b("preview.edit_topic", PreviewAction::EditTopic),
@@ -519,6 +528,11 @@ impl Dialogue<'_, '_> {
                         ChoiceId::Preview { nonce, action: PreviewAction::Cosign },
                     )],
                 ];
+                // 联名 an alike suggestion instead, where it is open to co-signing (`Alike::joinable`).
+                rows.extend(similar.iter().filter(|a| a.joinable).map(|a| {
+                    let label = self.ta("preview.join", &[("reference", &a.reference)]);
+                    vec![Choice::new(label, ChoiceId::JoinCosign { nonce, suggestion_id: a.id, confirmed: false })]
+                }));
                 self.out.say(Action::with_keyboard(text, Keyboard::Choices(rows)));
             }
             Step::Cosigners => self.ask_cosigners(nonce),
@@ -529,10 +543,9 @@ impl Dialogue<'_, '_> {
 
     /// Up to three existing suggestions on the draft's topic most like it (`crate::similar`):
     /// reference number, title and state, what the member may see of others' suggestions. The
-    /// member goes on or changes the draft with the preview's buttons.
-    // Co-signing (联名) the other suggestion instead, where it is still open to co-signers, is
-    // offered here once co-signing exists: a button per listed suggestion next to the preview's.
-    async fn similar_to(&mut self, draft: &Draft) -> Result<Vec<(String, String, SuggestionState)>, StoreError> {
+    /// member goes on or changes the draft with the preview's buttons, or co-signs (联名) one that
+    /// is open to it instead (`Alike::joinable`, `cosign::join_cosign`).
+    async fn similar_to(&mut self, draft: &Draft) -> Result<Vec<Alike>, StoreError> {
         let (Some(title), Some(topic)) = (draft.title.as_deref(), draft.topic) else { return Ok(Vec::new()) };
         let limit = crate::store::inbox::SIMILAR_CANDIDATES;
         let candidates = self.ctx.store.similar_candidates(topic.id(), None, limit).await?;
@@ -543,10 +556,26 @@ impl Dialogue<'_, '_> {
             .collect();
         let points: Vec<&str> = draft.points.iter().map(String::as_str).collect();
         let wanted = crate::similar::Profile::new(title, &points);
-        Ok(crate::similar::most_alike(&wanted, &profiles, 3)
-            .into_iter()
-            .map(|(i, _)| (candidates[i].reference_no.clone(), candidates[i].title.clone(), candidates[i].state))
-            .collect())
+        // The console's preview is a sandbox: its test member co-signs nothing real.
+        let me = self.member_id.filter(|_| !crate::store::console::is_preview_chat(self.person.chat_id));
+        let mut alike = Vec::new();
+        for (i, _) in crate::similar::most_alike(&wanted, &profiles, 3) {
+            let c = &candidates[i];
+            let joinable = match me {
+                Some(me) if c.state == SuggestionState::Submitted => {
+                    self.ctx.store.facts(c.id).await?.is_some_and(|f| f.member_id != me && f.cosigner(me).is_none())
+                }
+                _ => false,
+            };
+            alike.push(Alike {
+                id: c.id,
+                reference: c.reference_no.clone(),
+                title: c.title.clone(),
+                state: c.state,
+                joinable,
+            });
+        }
+        Ok(alike)
     }
 
     fn done_keyboard(&self, nonce: u32) -> Keyboard {
@@ -596,6 +625,7 @@ impl Dialogue<'_, '_> {
             ChoiceId::Done { nonce } => (*nonce, step == Some(Step::Body)),
             ChoiceId::Preview { nonce, .. } => (*nonce, step == Some(Step::Preview)),
             ChoiceId::Cosigners { nonce, .. } => (*nonce, step == Some(Step::Cosigners)),
+            ChoiceId::JoinCosign { nonce, .. } => (*nonce, step == Some(Step::Preview)),
             _ => {
                 // Another role's choice (a wizard, a page, a broadcast): not the member's.
                 self.out.notice = Some(self.t("button.invalid"));
@@ -648,6 +678,9 @@ impl Dialogue<'_, '_> {
             }
             ChoiceId::Preview { action, .. } => self.preview_action(member, action).await,
             ChoiceId::Cosigners { op, .. } => self.cosigners_button(member, op).await,
+            ChoiceId::JoinCosign { suggestion_id, confirmed, .. } => {
+                self.join_cosign(member, suggestion_id, confirmed).await
+            }
             _ => unreachable!("refused above"),
         }
     }
@@ -666,6 +699,7 @@ impl Dialogue<'_, '_> {
             PreviewAction::EditTitle => Step::Title,
             PreviewAction::AddBody => Step::Body,
             PreviewAction::Cosign => Step::Cosigners,
+            PreviewAction::Back => return self.ask().await,
             PreviewAction::RewriteBody => {
                 let draft = &mut self.sub().draft;
                 draft.points.clear();

@@ -619,6 +619,11 @@ pub enum ChangeOp {
         member_id: i64,
         accept: bool,
     },
+    /// A member co-signs without an invitation (they asked to, from their draft's preview): an
+    /// accepted co-signer from now on; nothing changes if they are listed already.
+    JoinCosigners {
+        member_id: i64,
+    },
     /// Every invitation to co-sign still unanswered closes (staff accepted the suggestion).
     CloseInvitations,
     /// A co-signer's rating of the latest reply: recorded, the state is left as it is.

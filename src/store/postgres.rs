@@ -438,7 +438,10 @@ pub(crate) async fn apply_change_in(tx: &mut PgTx, change: &Change, now: DateTim
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::AnswerInvitation { .. } | ChangeOp::CloseInvitations | ChangeOp::CosignerRate { .. } => {
+            ChangeOp::AnswerInvitation { .. }
+            | ChangeOp::JoinCosigners { .. }
+            | ChangeOp::CloseInvitations
+            | ChangeOp::CosignerRate { .. } => {
                 cosign::apply_in(tx, sid, op, now).await?;
             }
             ChangeOp::Rate { rating, reason, entered_by } => {

@@ -416,7 +416,10 @@ async fn apply_change_in(tx: &mut WriteTx, change: &Change, now: DateTime<Utc>) 
                     .execute(&mut **tx)
                     .await?;
             }
-            ChangeOp::AnswerInvitation { .. } | ChangeOp::CloseInvitations | ChangeOp::CosignerRate { .. } => {
+            ChangeOp::AnswerInvitation { .. }
+            | ChangeOp::JoinCosigners { .. }
+            | ChangeOp::CloseInvitations
+            | ChangeOp::CosignerRate { .. } => {
                 cosign::apply_in(tx, sid, op, now).await?;
             }
             ChangeOp::Rate { rating, reason, entered_by } => {

@@ -104,6 +104,11 @@ pub enum Command {
     Cosign {
         accept: bool,
     },
+    /// A member co-signs (联名) this suggestion instead of filing their own draft on `topic_id`
+    /// (`None`: no particular topic), which must be the suggestion's topic.
+    JoinCosign {
+        topic_id: Option<i64>,
+    },
     /// Staff mark the suggestion key (重点建言) with the supervising leader's name (督办领导), or
     /// change that name.
     MarkKey {
@@ -136,6 +141,7 @@ impl Command {
             Command::Countersign { agree: false, .. } => Act::ProposeChanges,
             Command::SendOn => Act::SendOn,
             Command::Cosign { .. } => Act::Cosign,
+            Command::JoinCosign { .. } => Act::JoinCosign,
             Command::MarkKey { .. } | Command::UnmarkKey => Act::Key,
         }
     }
@@ -223,7 +229,7 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
             facts.draft.as_ref().map(|d| format!("countersigned:{}:{department_id}", d.id))
         }
         // An invitation is answered once; a co-signer rates each reply once.
-        Command::Cosign { .. } => member().map(|id| format!("cosign:{id}")),
+        Command::Cosign { .. } | Command::JoinCosign { .. } => member().map(|id| format!("cosign:{id}")),
         Command::Rate { reply_no, .. } if act_as(actor, Act::Rate, facts) == Act::CoRate => {
             member().map(|id| format!("co_rated:{reply_no}:{id}"))
         }

@@ -69,7 +69,7 @@ impl Actor<'_> {
 pub use crate::domain::Act;
 
 impl Act {
-    pub const ALL: [Act; 23] = [
+    pub const ALL: [Act; 24] = [
         Act::View,
         Act::Accept,
         Act::Reject,
@@ -92,6 +92,7 @@ impl Act {
         Act::SendOn,
         Act::Cosign,
         Act::CoRate,
+        Act::JoinCosign,
         Act::Key,
     ];
 }
@@ -127,8 +128,10 @@ pub fn permitted(actor: &Actor<'_>, act: Act, facts: &Facts) -> bool {
         // Someone invited to co-sign (联名): answers the invitation (the command refuses a second
         // answer or a closed invitation politely); once accepted, views and rates, nothing else.
         // Until then they see only the invitation.
+        // Any other active member may ask to co-sign it instead of filing their own draft
+        // (`JoinCosign`; the command checks the topic and that staff have not accepted it yet).
         Capacity::Member(member_id) => match facts.cosigner(member_id) {
-            None => false,
+            None => act == Act::JoinCosign,
             Some(c) => match act {
                 Act::Cosign => true,
                 Act::View | Act::CoRate => c.status == CosignStatus::Accepted,
@@ -179,6 +182,8 @@ pub fn allowed_in(act: Act, state: SuggestionState) -> bool {
         // Invitations are answered while the suggestion awaits staff; a late answer is refused by
         // the command with its own words (the invitation closed), so every state is let through.
         Act::Cosign => true,
+        // Likewise joining as a co-signer: refused by the command once staff accepted it.
+        Act::JoinCosign => true,
         // A co-signer may rate the latest reply also after the lead member closed or reopened it.
         Act::CoRate => matches!(state, Replied | Reopened | Closed),
     }

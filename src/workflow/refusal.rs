@@ -24,6 +24,8 @@ pub enum Refusal {
     CountersignPending,
     /// An invitation to co-sign answered after it closed (its deadline passed, or staff decided).
     InvitationClosed,
+    /// Asking to co-sign a suggestion staff already took up (or closed).
+    CosignClosed,
     /// An invitation to co-sign answered a second time.
     AlreadyAnswered,
     /// A reply letter's field (文号, 标题, 联系人, 电话) is not acceptable.
@@ -51,6 +53,7 @@ impl Refusal {
             Refusal::StaleRating => t("workflow.refused.stale_rating", &[]),
             Refusal::CountersignPending => t("workflow.refused.countersign_pending", &[]),
             Refusal::InvitationClosed => t("workflow.refused.invitation_closed", &[]),
+            Refusal::CosignClosed => t("workflow.refused.cosign_closed", &[]),
             Refusal::AlreadyAnswered => t("workflow.refused.already_answered", &[]),
             Refusal::Letter(problem) => letter_problem(ctx, lang, *problem),
         }

@@ -48,6 +48,17 @@ pub(super) async fn apply_in(tx: &mut PgTx, sid: i64, op: &ChangeOp, now: DateTi
             .execute(&mut **tx)
             .await?;
         }
+        ChangeOp::JoinCosigners { member_id } => {
+            sqlx::query(
+                "INSERT INTO cosigners (suggestion_id, member_id, status, invited_at, expires_at, answered_at)
+                 VALUES ($1, $2, 'accepted', $3, $3, $3) ON CONFLICT (suggestion_id, member_id) DO NOTHING",
+            )
+            .bind(sid)
+            .bind(member_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
         ChangeOp::CloseInvitations => {
             sqlx::query("UPDATE cosigners SET status = 'expired' WHERE suggestion_id = $1 AND status = 'invited'")
                 .bind(sid)

@@ -51,6 +51,19 @@ pub(super) async fn apply_in(tx: &mut WriteTx, sid: i64, op: &ChangeOp, now: Dat
             .execute(&mut **tx)
             .await?;
         }
+        ChangeOp::JoinCosigners { member_id } => {
+            sqlx::query(
+                "INSERT INTO cosigners (suggestion_id, member_id, status, invited_at, expires_at, answered_at)
+                 VALUES (?, ?, 'accepted', ?, ?, ?) ON CONFLICT (suggestion_id, member_id) DO NOTHING",
+            )
+            .bind(sid)
+            .bind(member_id)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
         ChangeOp::CloseInvitations => {
             sqlx::query("UPDATE cosigners SET status = 'expired' WHERE suggestion_id = ? AND status = 'invited'")
                 .bind(sid)

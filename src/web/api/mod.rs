@@ -127,7 +127,9 @@ fn refusal_error(state: &WebState, ctx: &Ctx<'_>, refusal: &Refusal, call: &Acti
         Refusal::AlreadyDone | Refusal::StaleRating | Refusal::AlreadyAnswered => {
             WebError::api(StatusCode::CONFLICT, "already_done", message)
         }
-        Refusal::InvitationClosed => WebError::api(StatusCode::CONFLICT, "wrong_state", message),
+        Refusal::InvitationClosed | Refusal::CosignClosed => {
+            WebError::api(StatusCode::CONFLICT, "wrong_state", message)
+        }
         Refusal::EmptyText | Refusal::TooLong(_) => WebError::field(state, call.text_field, message),
         Refusal::UnknownReplyClass => {
             let classes = ctx

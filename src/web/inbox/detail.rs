@@ -290,7 +290,7 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
         Act::ProposeChanges => Command::Countersign { agree: false, text: f.get("text").to_string() },
         Act::SendOn => Command::SendOn,
         // Not in `OFFERED`: members rate, withdraw and co-sign in the bot, and viewing is no form.
-        Act::View | Act::Rate | Act::Withdraw | Act::Cosign | Act::CoRate => {
+        Act::View | Act::Rate | Act::Withdraw | Act::Cosign | Act::CoRate | Act::JoinCosign => {
             return Err(state.t("workflow.refused.denied"));
         }
     })

@@ -12,6 +12,7 @@ mod cosign;
 mod countersign;
 mod deliver;
 mod instruct;
+mod join_cosign;
 mod key;
 mod merge;
 mod rate;
@@ -53,6 +54,7 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         Command::SendOn => send_on::plan(p).await,
         Command::Withdraw => withdraw::plan(p).await,
         Command::Cosign { accept } => cosign::plan(p, accept),
+        Command::JoinCosign { topic_id } => join_cosign::plan(p, topic_id).await,
         Command::MarkKey { leader } => key::mark(p, &leader),
         Command::UnmarkKey => key::unmark(p),
     }
