@@ -8,7 +8,7 @@
 pub mod openapi;
 pub mod tokens;
 pub mod types;
-mod upload;
+pub(crate) mod upload;
 
 use std::collections::BTreeMap;
 

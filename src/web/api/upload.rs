@@ -52,7 +52,7 @@ pub fn document_type(file_name: &str, bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// The file name as kept: without any folder part, without forbidden characters, cut to size.
-fn clean_file_name(raw: &str) -> String {
+pub(crate) fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let clean: String = base.chars().filter(|c| !crate::bounds::is_forbidden(*c)).collect();
     crate::bounds::clip(clean.trim(), FILE_NAME_MAX_CHARS)

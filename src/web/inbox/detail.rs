@@ -16,7 +16,8 @@ use crate::domain::{EntryChannel, ReferenceNo};
 use crate::letter::{LetterField, ReplyLetter};
 use crate::reply::Action as Said;
 use crate::store::{
-    Addressee, AssignmentRole, AssignmentStatus, Committed, CosignStatus, Facts, HeldNotification, Rating, Role,
+    Addressee, AssignmentRole, AssignmentStatus, AttachmentKind, Committed, CosignStatus, Facts, HeldNotification, Rating,
+    Role,
 };
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
@@ -547,7 +548,12 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             div.table-wrap { table {
                 thead { tr { th { (t("web.inbox.detail.att_name")) } th { (t("web.inbox.detail.att_type")) } th { (t("web.inbox.detail.att_size")) } } }
                 tbody { @for a in &s.attachments { tr {
-                    td { (a.file_name.as_deref().unwrap_or("—")) }
+                    td {
+                        (a.file_name.as_deref().unwrap_or("—"))
+                        @if a.kind == AttachmentKind::Stored {
+                            " " a href=(format!("/suggestions/{}/files/{}", s.id, a.file_unique_id)) { (t("web.inbox.detail.download")) }
+                        }
+                    }
                     td {
                         (t(&format!("web.inbox.detail.att_{}", a.kind.as_str())))
                         @if let Some(m) = &a.mime_type { " · " (m) }
