@@ -372,3 +372,40 @@ async fn refused_attachments_keep_the_form_and_file_nothing() {
     assert_eq!(c.db.count_with("SELECT COUNT(*) FROM suggestions", &[]).await, before, "nothing filed");
     assert_eq!(c.db.count_with("SELECT COUNT(*) FROM stored_files", &[]).await, 0, "nothing kept");
 }
+
+#[tokio::test]
+async fn cosigners_invited_from_the_console_get_the_invitation() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    const COSIGNER_CHAT: i64 = 7002;
+    c.api_bind_member("PD002", COSIGNER_CHAT).await;
+    let form_page = c.get("/suggestions/new", Some(&b)).await;
+    assert!(form_page.body.contains("name=\"cosigners\"") && form_page.body.contains("邀请联名"), "{}", form_page.body);
+
+    // The lead themselves and someone not on the roster: refused, the form kept.
+    let mut fields = form("PD001", "关于口袋公园的建议", "利用边角地建设口袋公园");
+    fields.push(("cosigners", "张三、王五"));
+    let page = enter(&c, &b, &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert!(page.body.contains("张三是领衔委员"), "{}", page.body);
+    assert!(page.body.contains("联名委员「王五」在委员名单中找不到"), "{}", page.body);
+    assert!(page.body.contains("value=\"张三、王五\""), "the field is kept: {}", page.body);
+
+    // A member number (full-width, repeated as a name): invited once.
+    fields.pop();
+    fields.push(("cosigners", "ＰＤ００２，李四"));
+    let id = entered_id(&enter(&c, &b, &fields).await);
+    let invited = c
+        .db
+        .rows("SELECT m.member_no, c.status FROM cosigners c JOIN members m ON m.id = c.member_id WHERE c.suggestion_id = $1", &[id.into()])
+        .await;
+    assert_eq!(invited.len(), 1, "one invitation");
+    assert_eq!((invited[0][0].text(), invited[0][1].text()), ("PD002".to_string(), "invited".to_string()));
+    let pushes = c.inbox_outbox(COSIGNER_CHAT).await;
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    let Action::Send { text, keyboard, .. } = Action::decode(&pushes[0]).unwrap() else { panic!("{pushes:?}") };
+    assert!(text.contains("联名邀请") && text.contains("张三委员邀请您联名") && text.contains("关于口袋公园的建议"), "{text}");
+    assert!(format!("{keyboard:?}").contains("同意联名"), "{keyboard:?}");
+    let shown = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    assert!(shown.body.contains("邀请联名：李四"), "the timeline says who was invited: {}", shown.body);
+}

@@ -24,6 +24,7 @@ use crate::store::{
 
 pub mod broadcast;
 mod cosign;
+pub use cosign::Invitation;
 pub use state::{
     AlbumProgress, AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, Invitee, RatingTask, ReplyDraft,
     ReplyStep, StaffAsk, Step, Submission, Task, TopicChoice,

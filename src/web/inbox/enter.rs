@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use crate::domain::{EntryChannel, MemberNo, Point, SuggestionKind, fold_width};
 use crate::reply::Action;
+use crate::dialog::Invitation;
 use crate::store::{
-    Addressee, Attachment, AttachmentKind, Commit, Committed, EnteredBy, Member, NewSuggestion, OutMessage, ReceiptFn,
+    Addressee, Attachment, AttachmentKind, Commit, Committed, Effect, EnteredBy, Member, NewSuggestion, OutMessage, ReceiptFn,
     Role, StoredFile,
 };
 use crate::web::api::upload::{clean_file_name, document_type};
@@ -50,6 +51,9 @@ pub struct EntryForm {
     points: String,
     #[serde(default)]
     channel: String,
+    /// 联名: member numbers or names, separated by `,`, `，`, `、`, `;`, `；` or a new line.
+    #[serde(default)]
+    cosigners: String,
 }
 
 /// Only staff and admins act for members.
@@ -73,6 +77,58 @@ struct Entry {
     channel: EntryChannel,
     /// The files to keep (`FileStore`) and list with the suggestion (kind `Stored`).
     attachments: Vec<(Attachment, StoredFile)>,
+    /// The members invited to co-sign (联名), in the order typed.
+    cosigners: Vec<Member>,
+}
+
+/// The most members one typed name may stand for before the form asks for the number instead.
+const CANDIDATES_MAX: usize = 8;
+
+/// The co-signers typed (numbers or names, as in the dialog's co-signers step): each an active,
+/// real (not test) member other than the lead, at most `workflow.cosign_max`, a repeated one once.
+/// A name several members share asks for the number, listing workstation and level; what is
+/// refused is added to `problems`.
+async fn find_cosigners(
+    state: &WebState,
+    lead: Option<&Member>,
+    typed: &str,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Member>, WebError> {
+    let store = &state.app.store;
+    let mut found: Vec<Member> = Vec::new();
+    for name in typed.split([',', '，', '、', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        let candidates = store.cosign_candidates(&fold_width(name), CANDIDATES_MAX).await?;
+        match candidates.as_slice() {
+            [] => problems.push(match find_member(state, name).await? {
+                Ok(m) if !m.active => state.ta("web.enter.cosigner_inactive", &[("name", &m.name)]),
+                _ => state.ta("web.enter.cosigner_unknown", &[("typed", &name)]),
+            }),
+            [one] if lead.is_some_and(|l| l.id == one.id) => {
+                problems.push(state.ta("web.enter.cosigner_is_lead", &[("name", &one.name)]));
+            }
+            [one] => {
+                if !found.iter().any(|m| m.id == one.id) {
+                    found.push(one.clone());
+                }
+            }
+            several => {
+                let list = several
+                    .iter()
+                    .map(|m| {
+                        let place = m.workstation.as_deref().unwrap_or("—");
+                        format!("{}（{}，{}，{}）", m.name, m.member_no.as_str(), place, m.level.label())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；");
+                problems.push(state.ta("web.enter.cosigner_ambiguous", &[("list", &list)]));
+            }
+        }
+    }
+    let max = state.app.config.workflow.cosign_max;
+    if found.len() > max {
+        problems.push(state.ta("web.enter.too_many_cosigners", &[("max", &max)]));
+    }
+    Ok(found)
 }
 
 /// The member a typed member number or name names. A name several members share asks for the
@@ -184,6 +240,7 @@ async fn read_request(state: &WebState, request: Request) -> Result<(EntryForm, 
             "title" => &mut form.title,
             "points" => &mut form.points,
             "channel" => &mut form.channel,
+            "cosigners" => &mut form.cosigners,
             _ => continue,
         };
         *slot = text;
@@ -242,6 +299,7 @@ async fn read(state: &WebState, f: &EntryForm, files: &[GivenFile]) -> Result<Re
     if channel.is_none() {
         problems.push(state.t("web.enter.choose_channel"));
     }
+    let cosigners = find_cosigners(state, member.as_ref(), &f.cosigners, &mut problems).await?;
     let attachments = read_files(state, files, &mut problems);
     if !problems.is_empty() && !files.is_empty() {
         // A browser cannot show chosen files again.
@@ -249,7 +307,7 @@ async fn read(state: &WebState, f: &EntryForm, files: &[GivenFile]) -> Result<Re
     }
     Ok(match (member, kind, channel) {
         (Some(member), Some(kind), Some(channel)) if problems.is_empty() => {
-            Ok(Entry { member, topic_id, kind, title, points, channel, attachments })
+            Ok(Entry { member, topic_id, kind, title, points, channel, attachments, cosigners })
         }
         _ => Err(problems),
     })
@@ -277,6 +335,19 @@ pub async fn submit(State(state): State<WebState>, user: CurrentUser, request: R
     let lang = texts.lang_for(recipient.as_ref().and_then(|r| r.language.as_deref()));
     let channel_label = texts.t(lang, &format!("entry_channel.{}", entry.channel.code()), &[]);
     let (title, points, member_id) = (entry.title.clone(), entry.points.len(), entry.member.id);
+    // 联名: the invitations are written with the suggestion and pushed with the receipt, as from
+    // the Telegram dialog (`dialog::cosign::Invitation`).
+    let expires_at = now + chrono::Duration::days(state.app.config.workflow.cosign_days);
+    let deadline = expires_at.with_timezone(&state.app.config.offset()).format("%Y-%m-%d %H:%M").to_string();
+    let mut invitees = Vec::new();
+    for c in &entry.cosigners {
+        invitees.push((c.id, store.member_recipient(c.id).await?));
+    }
+    let mut effects = Vec::new();
+    if !invitees.is_empty() {
+        effects.push(Effect::InviteCosigners { member_ids: invitees.iter().map(|(id, _)| *id).collect(), expires_at });
+    }
+    let (lead_name, invited_points) = (entry.member.name.clone(), entry.points.clone());
     let receipt: ReceiptFn = Box::new(move |reference, suggestion_id| {
         let text = texts.t(
             lang,
@@ -284,15 +355,32 @@ pub async fn submit(State(state): State<WebState>, user: CurrentUser, request: R
             &[("reference", reference), ("title", &title), ("points", &points), ("channel", &channel_label)],
         );
         let payload = Action::text(text).encode();
-        vec![match &recipient {
+        let mut messages = vec![match &recipient {
             Some(r) => OutMessage::notification(r.chat_id, payload),
             None => OutMessage::held(Addressee::Member(member_id), Some(suggestion_id), payload),
-        }]
+        }];
+        let invitation = Invitation {
+            lead: &lead_name,
+            reference: &reference.to_string(),
+            title: &title,
+            points: &invited_points,
+            deadline: &deadline,
+            suggestion_id,
+        };
+        for (member_id, recipient) in &invitees {
+            messages.push(invitation.message(&texts, *member_id, recipient.as_ref()));
+        }
+        messages
     });
-    let as_typed = state.ta(
+    let mut as_typed = state.ta(
         "web.enter.timeline",
         &[("channel", &state.t(&format!("entry_channel.{}", entry.channel.code()))), ("member", &entry.member.name)],
     );
+    if !entry.cosigners.is_empty() {
+        let names = entry.cosigners.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("、");
+        as_typed.push('；');
+        as_typed.push_str(&state.ta("cosign.staff_invited", &[("names", &names)]));
+    }
     let suggestion = NewSuggestion {
         member_id: entry.member.id,
         topic_id: entry.topic_id,
@@ -318,7 +406,7 @@ pub async fn submit(State(state): State<WebState>, user: CurrentUser, request: R
         change: None,
         now,
     };
-    let Committed::Done { reference: Some(reference), .. } = store.commit(commit).await? else {
+    let Committed::Done { reference: Some(reference), .. } = store.commit_with(commit, effects).await? else {
         return Err(WebError::Internal(anyhow::anyhow!("a console entry committed without a reference number")));
     };
     let reference = reference.to_string();
@@ -385,6 +473,8 @@ async fn render(state: &WebState, user: &CurrentUser, f: &EntryForm, problems: &
             label { (t("web.inbox.col_title")) input name="title" value=(f.title) required maxlength=(limits.title_max_chars); }
             label { (t("web.enter.points")) textarea name="points" rows="10" required { (f.points) } }
             p.muted { (state.ta("web.enter.points_hint", &[("max", &limits.max_points), ("chars", &limits.point_max_chars)])) }
+            label { (t("web.enter.cosigners")) input name="cosigners" value=(f.cosigners) placeholder=(t("web.enter.cosigners_hint")); }
+            p.muted { (state.ta("web.enter.cosigners_note", &[("max", &state.app.config.workflow.cosign_max), ("days", &state.app.config.workflow.cosign_days)])) }
             label { (t("web.enter.files")) input type="file" name=(ATTACHMENT_PART) multiple accept=".pdf,.docx,.doc,.ofd,.jpg,.jpeg,.png"; }
             p.muted { (state.ta("web.enter.files_hint", &[("count", &limits.max_attachments), ("max", &state.app.config.web.api_max_upload_mb)])) }
             button type="submit" { (t("web.enter.submit")) }
