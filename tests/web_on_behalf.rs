@@ -409,3 +409,51 @@ async fn cosigners_invited_from_the_console_get_the_invitation() {
     let shown = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
     assert!(shown.body.contains("邀请联名：李四"), "the timeline says who was invited: {}", shown.body);
 }
+
+#[tokio::test]
+async fn staff_record_a_co_signers_rating_given_on_paper() {
+    let c = Console::start().await;
+    let b = c.login("staff").await;
+    const COSIGNER_CHAT: i64 = 7002;
+    c.api_bind_member("PD001", MEMBER_CHAT).await;
+    c.api_bind_member("PD002", COSIGNER_CHAT).await;
+    let mut fields = form("PD001", "关于背街小巷改造的建议", "统一规划背街小巷改造");
+    fields.push(("cosigners", "李四"));
+    let id = entered_id(&enter(&c, &b, &fields).await);
+    // 李四 accepts in Telegram; staff accept and assign; the department answers.
+    let li = c.store.member_by_no(&jianyan::domain::MemberNo::parse("PD002").unwrap()).await.unwrap().unwrap();
+    let now = jianyan::clock::Clock::now(c.clock.as_ref());
+    let ctx = jianyan::context::Ctx { store: c.app.store.as_ref(), texts: &c.app.texts, config: &c.app.config, now };
+    let actor = jianyan::workflow::Actor::Member(&li);
+    let accept = jianyan::workflow::plan(&ctx, &actor, id, Command::Cosign { accept: true }).await.unwrap().unwrap();
+    c.store.apply_change(accept, now).await.unwrap();
+    c.api_run_as("staff", id, Command::Accept).await;
+    c.api_run_as("staff", id, Command::Assign { lead: c.department_id, co: Vec::new(), deadline: None }).await;
+    let reply = Command::Reply { class: "A".into(), text: "已列入改造计划。".into(), document: None, letter: Default::default() };
+    c.api_run_as("dept", id, reply).await;
+
+    let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    assert!(page.body.contains("name=\"whose\"") && page.body.contains("联名委员李四"), "{}", page.body);
+    let whose = li.id.to_string();
+    let path = format!("/suggestions/{id}/act/record_rating");
+    let fields = [("reply_no", "1"), ("whose", whose.as_str()), ("rating", "basically_satisfied"), ("channel", "paper"), ("reason", "")];
+    let done = c.post_confirmed(&path, Some(&b), &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(c.inbox_state(id).await, SuggestionState::Replied, "a co-signer's rating decides nothing");
+    let rows = c.db.rows("SELECT member_id, rating FROM cosigner_ratings WHERE suggestion_id = $1", &[id.into()]).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0][0].int(), rows[0][1].text()), (li.id, "basically_satisfied".to_string()));
+    let told = text_of(&c.inbox_outbox(COSIGNER_CHAT).await.pop().unwrap());
+    assert!(told.contains("记录您对联名建言") && told.contains("基本满意") && told.contains("书面"), "{told}");
+    let lead_told = text_of(&c.inbox_outbox(MEMBER_CHAT).await.pop().unwrap());
+    assert!(lead_told.contains("李四") && lead_told.contains("基本满意"), "{lead_told}");
+    let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
+    assert!(page.body.contains("李四：基本满意（工作人员代为评价，方式：书面）"), "on the timeline: {}", page.body);
+
+    // Once per reply, as the co-signer's own; the lead's rating is still the lead's to give.
+    let again = c.post(&path, Some(&b), &fields).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.body);
+    let lead = [("reply_no", "1"), ("whose", "lead"), ("rating", "satisfied"), ("channel", "phone"), ("reason", "")];
+    assert_eq!(c.post_confirmed(&path, Some(&b), &lead).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.inbox_state(id).await, SuggestionState::Closed);
+}
