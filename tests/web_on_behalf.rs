@@ -301,9 +301,11 @@ async fn staff_enter_a_suggestion_with_attachments_listed_and_downloadable() {
         [("现场照片.png", "image/png", PNG), ("调研报告.pdf", "application/pdf", PDF)];
     let id = entered_id(&enter_with_files(&c, &b, &fields, &files).await);
 
-    let kept = c
-        .db
-        .rows("SELECT kind, file_name, mime_type, file_unique_id FROM attachments WHERE suggestion_id = $1 ORDER BY id", &[id.into()])
+    let kept =
+        c.db.rows(
+            "SELECT kind, file_name, mime_type, file_unique_id FROM attachments WHERE suggestion_id = $1 ORDER BY id",
+            &[id.into()],
+        )
         .await;
     assert_eq!(kept.len(), 2, "both files are the suggestion's attachments");
     assert_eq!(kept[0][0].text(), "stored");
@@ -335,7 +337,10 @@ async fn staff_enter_a_suggestion_with_attachments_listed_and_downloadable() {
     assert_ne!(c.get(&link, None).await.status, StatusCode::OK);
     let other = entered_id(&enter(&c, &b, &form("PD001", "另一条建议", "另一条内容")).await);
     assert_eq!(c.get(&format!("/suggestions/{other}/files/{png_sha}"), Some(&b)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(c.get(&format!("/suggestions/{id}/files/{}", "0".repeat(64)), Some(&b)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get(&format!("/suggestions/{id}/files/{}", "0".repeat(64)), Some(&b)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -350,9 +355,17 @@ async fn refused_attachments_keep_the_form_and_file_nothing() {
         [("报告.pdf", "application/pdf", b"MZ\x90\x00"), ("说明.txt", "text/plain", b"hello")];
     let page = enter_with_files(&c, &b, &fields, &files).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
-    assert!(page.body.contains("附件「报告.pdf」不能上传") && page.body.contains("附件「说明.txt」不能上传"), "{}", page.body);
+    assert!(
+        page.body.contains("附件「报告.pdf」不能上传") && page.body.contains("附件「说明.txt」不能上传"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("附件需要重新选择"), "{}", page.body);
-    assert!(page.body.contains("value=\"关于公交线路的建议\"") && page.body.contains("增开夜班公交"), "form kept: {}", page.body);
+    assert!(
+        page.body.contains("value=\"关于公交线路的建议\"") && page.body.contains("增开夜班公交"),
+        "form kept: {}",
+        page.body
+    );
 
     // Over `web.api_max_upload_mb`.
     let mut big = PNG.to_vec();
@@ -404,7 +417,10 @@ async fn cosigners_invited_from_the_console_get_the_invitation() {
     let pushes = c.inbox_outbox(COSIGNER_CHAT).await;
     assert_eq!(pushes.len(), 1, "{pushes:?}");
     let Action::Send { text, keyboard, .. } = Action::decode(&pushes[0]).unwrap() else { panic!("{pushes:?}") };
-    assert!(text.contains("联名邀请") && text.contains("张三委员邀请您联名") && text.contains("关于口袋公园的建议"), "{text}");
+    assert!(
+        text.contains("联名邀请") && text.contains("张三委员邀请您联名") && text.contains("关于口袋公园的建议"),
+        "{text}"
+    );
     assert!(format!("{keyboard:?}").contains("同意联名"), "{keyboard:?}");
     let shown = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
     assert!(shown.body.contains("邀请联名：李四"), "the timeline says who was invited: {}", shown.body);
@@ -429,14 +445,25 @@ async fn staff_record_a_co_signers_rating_given_on_paper() {
     c.store.apply_change(accept, now).await.unwrap();
     c.api_run_as("staff", id, Command::Accept).await;
     c.api_run_as("staff", id, Command::Assign { lead: c.department_id, co: Vec::new(), deadline: None }).await;
-    let reply = Command::Reply { class: "A".into(), text: "已列入改造计划。".into(), document: None, letter: Default::default() };
+    let reply = Command::Reply {
+        class: "A".into(),
+        text: "已列入改造计划。".into(),
+        document: None,
+        letter: Default::default(),
+    };
     c.api_run_as("dept", id, reply).await;
 
     let page = c.get(&format!("/suggestions/{id}"), Some(&b)).await;
     assert!(page.body.contains("name=\"whose\"") && page.body.contains("联名委员李四"), "{}", page.body);
     let whose = li.id.to_string();
     let path = format!("/suggestions/{id}/act/record_rating");
-    let fields = [("reply_no", "1"), ("whose", whose.as_str()), ("rating", "basically_satisfied"), ("channel", "paper"), ("reason", "")];
+    let fields = [
+        ("reply_no", "1"),
+        ("whose", whose.as_str()),
+        ("rating", "basically_satisfied"),
+        ("channel", "paper"),
+        ("reason", ""),
+    ];
     let done = c.post_confirmed(&path, Some(&b), &fields).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(c.inbox_state(id).await, SuggestionState::Replied, "a co-signer's rating decides nothing");

@@ -16,8 +16,8 @@ use crate::domain::{EntryChannel, ReferenceNo};
 use crate::letter::{LetterField, ReplyLetter};
 use crate::reply::Action as Said;
 use crate::store::{
-    Addressee, AssignmentRole, AssignmentStatus, AttachmentKind, Committed, CosignStatus, Facts, HeldNotification, Rating,
-    Role,
+    Addressee, AssignmentRole, AssignmentStatus, AttachmentKind, Committed, CosignStatus, Facts, HeldNotification,
+    Rating, Role,
 };
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};

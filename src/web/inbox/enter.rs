@@ -10,12 +10,12 @@ use chrono::Datelike;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::dialog::Invitation;
 use crate::domain::{EntryChannel, MemberNo, Point, SuggestionKind, fold_width};
 use crate::reply::Action;
-use crate::dialog::Invitation;
 use crate::store::{
-    Addressee, Attachment, AttachmentKind, Commit, Committed, Effect, EnteredBy, Member, NewSuggestion, OutMessage, ReceiptFn,
-    Role, StoredFile,
+    Addressee, Attachment, AttachmentKind, Commit, Committed, Effect, EnteredBy, Member, NewSuggestion, OutMessage,
+    ReceiptFn, Role, StoredFile,
 };
 use crate::web::api::upload::{clean_file_name, document_type};
 use crate::web::auth::{self, CurrentUser};

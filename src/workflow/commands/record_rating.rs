@@ -49,7 +49,11 @@ fn for_cosigner(
     let channel_label = ctx.texts.t(lang, &format!("entry_channel.{}", channel.code()), &[]);
     let note = ctx.texts.t(lang, "notify.recorded_rating_note", &[("channel", &channel_label)]);
     let name = cosigner.name.clone();
-    let text = if reason.is_empty() { format!("{name}：{label}{note}") } else { format!("{name}：{label}：{reason}{note}") };
+    let text = if reason.is_empty() {
+        format!("{name}：{label}{note}")
+    } else {
+        format!("{name}：{label}：{reason}{note}")
+    };
     // The co-signer hears what was taken down for them; the lead member as of any co-signer's rating.
     let told = ctx.texts.t(
         lang,
