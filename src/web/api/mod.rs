@@ -8,7 +8,7 @@
 pub mod openapi;
 pub mod tokens;
 pub mod types;
-pub(crate) mod upload;
+mod upload;
 
 use std::collections::BTreeMap;
 

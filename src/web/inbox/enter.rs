@@ -17,8 +17,8 @@ use crate::store::{
     Addressee, Attachment, AttachmentKind, Commit, Committed, Effect, EnteredBy, Member, NewSuggestion, OutMessage,
     ReceiptFn, Role, StoredFile,
 };
-use crate::web::api::upload::{clean_file_name, document_type};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::file_types::{clean_file_name, document_type};
 use crate::web::{WebError, WebState, layout};
 
 /// A repeated form (a double click, a resent form) within this many minutes, for the same member
