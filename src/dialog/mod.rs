@@ -25,6 +25,7 @@ use crate::store::{
 pub mod broadcast;
 mod cosign;
 use cosign::Alike;
+pub use cosign::Invitation;
 pub use state::{
     AlbumProgress, AssignDraft, AssignStep, DepartmentAsk, Dialog, Draft, Flow, Invitee, RatingTask, ReplyDraft,
     ReplyStep, StaffAsk, Step, Submission, Task, TopicChoice,

@@ -9,6 +9,7 @@ pub mod client;
 pub mod dashboard;
 pub mod error;
 pub mod figures;
+pub mod file_types;
 pub mod forms;
 pub mod inbox;
 pub mod layout;

@@ -191,7 +191,11 @@ pub async fn limit_bodies(State(state): State<WebState>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
     let api_document = post && multipart && path.starts_with("/api/v1/suggestions/") && path.ends_with("/reply");
-    let limit = if api_document {
+    // 代为提交 with attachments: each file as large as an API document, and the form besides.
+    let console_entry = post && multipart && path == "/suggestions/new";
+    let limit = if console_entry {
+        web.api_max_upload_bytes() * state.app.config.limits.max_attachments.max(1) + web.max_body_bytes
+    } else if api_document {
         // The document may be as large as allowed; the form's other fields and framing fit in the
         // ordinary body limit. The handler says which part was too large.
         web.api_max_upload_bytes() + web.max_body_bytes

@@ -75,11 +75,15 @@ pub enum Command {
     Withdraw,
     /// Staff record the rating a member gave by phone, on paper or in person (代为评价), for the
     /// reply numbered `reply_no` as in [`Command::Rate`].
+    /// With `cosigner` (a member id), the rating of that accepted co-signer (联名), recorded as
+    /// a co-signer's own (`cosigner_ratings`, not moving the state), in the states where a
+    /// co-signer may rate.
     RecordRating {
         reply_no: i64,
         rating: Rating,
         reason: String,
         channel: EntryChannel,
+        cosigner: Option<i64>,
     },
     /// 督办: staff pass the reply waiting for review on to the member; with `class`, under that
     /// reply class instead of the department's, for `reason` (recorded on the timeline).
@@ -183,7 +187,12 @@ pub async fn plan(
         let refusal = if permitted(actor, Act::View, &facts) { Refusal::Denied } else { Refusal::NotFound };
         return Ok(Err(refusal));
     }
-    if !allowed_in(act, facts.state) {
+    // A co-signer's rating recorded by staff is allowed where the co-signer's own is.
+    let state_act = match command {
+        Command::RecordRating { cosigner: Some(_), .. } => Act::CoRate,
+        _ => act,
+    };
+    if !allowed_in(state_act, facts.state) {
         return Ok(Err(Refusal::WrongState(facts.state)));
     }
     let mut planner = Planner { ctx, facts: &facts, actor, messages: Vec::new(), once_key };
@@ -233,6 +242,8 @@ pub fn once_key(actor: &Actor<'_>, command: &Command, facts: &Facts) -> Option<S
         Command::Rate { reply_no, .. } if act_as(actor, Act::Rate, facts) == Act::CoRate => {
             member().map(|id| format!("co_rated:{reply_no}:{id}"))
         }
+        // Staff recording a co-signer's rating: the same key as the co-signer's own.
+        Command::RecordRating { reply_no, cosigner: Some(id), .. } => Some(format!("co_rated:{reply_no}:{id}")),
         _ => None,
     }
 }

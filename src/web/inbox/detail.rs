@@ -16,7 +16,8 @@ use crate::domain::{EntryChannel, ReferenceNo};
 use crate::letter::{LetterField, ReplyLetter};
 use crate::reply::Action as Said;
 use crate::store::{
-    Addressee, AssignmentRole, AssignmentStatus, Committed, CosignStatus, Facts, HeldNotification, Rating, Role,
+    Addressee, AssignmentRole, AssignmentStatus, AttachmentKind, Committed, CosignStatus, Facts, HeldNotification,
+    Rating, Role,
 };
 use crate::web::auth::{self, CurrentUser};
 use crate::web::{WebError, WebState, layout};
@@ -126,7 +127,11 @@ pub(super) async fn visible_facts(state: &WebState, user: &CurrentUser, id: i64)
 /// Whether the page offers this action to this viewer now.
 fn offered(user: &CurrentUser, facts: &Facts, act: Act) -> bool {
     let actor = Actor::User(&user.user);
-    if !(workflow::permitted(&actor, act, facts) && workflow::allowed_in(act, facts.state)) {
+    // 代为评价 is offered where the lead member may rate, or an accepted co-signer may.
+    let co_rating = act == Act::RecordRating
+        && workflow::allowed_in(Act::CoRate, facts.state)
+        && facts.cosigners.iter().any(|c| c.status == CosignStatus::Accepted);
+    if !(workflow::permitted(&actor, act, facts) && (workflow::allowed_in(act, facts.state) || co_rating)) {
         return false;
     }
     // What has been done already is not offered again (`plan` refuses it too).
@@ -278,7 +283,12 @@ fn command(state: &WebState, action: Act, f: &Fields) -> Result<Command, String>
                 EntryChannel::parse(f.get("channel")).ok_or_else(|| state.t("web.inbox.detail.choose_channel"))?;
             // The reply the form was filled in for: a newer reply since makes it stale.
             let reply_no = f.get("reply_no").trim().parse().unwrap_or(0);
-            Command::RecordRating { reply_no, rating, reason: f.get("reason").to_string(), channel }
+            // Whose rating: the lead member's (empty, "lead") or an accepted co-signer's (member id).
+            let cosigner = match f.get("whose").trim() {
+                "" | "lead" => None,
+                id => Some(id.parse::<i64>().map_err(|_| state.t("web.inbox.detail.choose_whose"))?),
+            };
+            Command::RecordRating { reply_no, rating, reason: f.get("reason").to_string(), channel, cosigner }
         }
         Act::ApproveReply => Command::ApproveReply { class: None, reason: String::new() },
         Act::ReclassifyReply => Command::ApproveReply {
@@ -547,7 +557,12 @@ async fn render(state: &WebState, user: &CurrentUser, facts: Facts, outcome: Out
             div.table-wrap { table {
                 thead { tr { th { (t("web.inbox.detail.att_name")) } th { (t("web.inbox.detail.att_type")) } th { (t("web.inbox.detail.att_size")) } } }
                 tbody { @for a in &s.attachments { tr {
-                    td { (a.file_name.as_deref().unwrap_or("—")) }
+                    td {
+                        (a.file_name.as_deref().unwrap_or("—"))
+                        @if a.kind == AttachmentKind::Stored {
+                            " " a href=(format!("/suggestions/{}/files/{}", s.id, a.file_unique_id)) { (t("web.inbox.detail.download")) }
+                        }
+                    }
                     td {
                         (t(&format!("web.inbox.detail.att_{}", a.kind.as_str())))
                         @if let Some(m) = &a.mime_type { " · " (m) }
@@ -848,6 +863,16 @@ fn action_form(
                 Act::RecordRating => {
                     p.muted { (t("web.inbox.detail.record_rating_note")) }
                     input type="hidden" name="reply_no" value=(facts.replies);
+                    label { (t("web.inbox.detail.whose_rating")) select name="whose" required {
+                        @if workflow::allowed_in(Act::RecordRating, facts.state) {
+                            option value="lead" selected[f.get("whose") == "lead"] { (t("web.inbox.detail.whose_lead")) }
+                        }
+                        @for c in facts.cosigners.iter().filter(|c| c.status == CosignStatus::Accepted) {
+                            option value=(c.member_id) selected[f.get("whose") == c.member_id.to_string()] {
+                                (state.ta("web.inbox.detail.whose_cosigner", &[("name", &c.name)]))
+                            }
+                        }
+                    } }
                     label { (t("web.inbox.detail.rating_given")) select name="rating" required {
                         option value="" { (t("web.inbox.detail.choose")) }
                         @for code in ["satisfied", "basically_satisfied", "dissatisfied"] {

@@ -3,22 +3,36 @@
 //! and the member gets the receipt (kept for them if the bot cannot write to them yet).
 
 use axum::Form;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Datelike;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::dialog::Invitation;
 use crate::domain::{EntryChannel, MemberNo, Point, SuggestionKind, fold_width};
 use crate::reply::Action;
-use crate::store::{Addressee, Commit, Committed, EnteredBy, Member, NewSuggestion, OutMessage, ReceiptFn, Role};
+use crate::store::{
+    Addressee, Attachment, AttachmentKind, Commit, Committed, Effect, EnteredBy, Member, NewSuggestion, OutMessage,
+    ReceiptFn, Role, StoredFile,
+};
 use crate::web::auth::{self, CurrentUser};
+use crate::web::file_types::{clean_file_name, document_type};
 use crate::web::{WebError, WebState, layout};
 
 /// A repeated form (a double click, a resent form) within this many minutes, for the same member
 /// with the same title and points by the same account, is the same suggestion: shown, not filed twice.
 const REPEAT_WINDOW_MINUTES: i64 = 30;
+
+/// The file part of the form (`<input type=file multiple>`): each file one part of this name.
+pub const ATTACHMENT_PART: &str = "attachments";
+
+/// A file given with the form, as sent: its name (folders and control characters taken out) and bytes.
+pub struct GivenFile {
+    file_name: String,
+    bytes: Vec<u8>,
+}
 
 /// The form as typed; everything is text so a bad value is said back with the form kept.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -37,6 +51,9 @@ pub struct EntryForm {
     points: String,
     #[serde(default)]
     channel: String,
+    /// 联名: member numbers or names, separated by `,`, `，`, `、`, `;`, `；` or a new line.
+    #[serde(default)]
+    cosigners: String,
 }
 
 /// Only staff and admins act for members.
@@ -58,6 +75,60 @@ struct Entry {
     title: String,
     points: Vec<String>,
     channel: EntryChannel,
+    /// The files to keep (`FileStore`) and list with the suggestion (kind `Stored`).
+    attachments: Vec<(Attachment, StoredFile)>,
+    /// The members invited to co-sign (联名), in the order typed.
+    cosigners: Vec<Member>,
+}
+
+/// The most members one typed name may stand for before the form asks for the number instead.
+const CANDIDATES_MAX: usize = 8;
+
+/// The co-signers typed (numbers or names, as in the dialog's co-signers step): each an active,
+/// real (not test) member other than the lead, at most `workflow.cosign_max`, a repeated one once.
+/// A name several members share asks for the number, listing workstation and level; what is
+/// refused is added to `problems`.
+async fn find_cosigners(
+    state: &WebState,
+    lead: Option<&Member>,
+    typed: &str,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Member>, WebError> {
+    let store = &state.app.store;
+    let mut found: Vec<Member> = Vec::new();
+    for name in typed.split([',', '，', '、', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        let candidates = store.cosign_candidates(&fold_width(name), CANDIDATES_MAX).await?;
+        match candidates.as_slice() {
+            [] => problems.push(match find_member(state, name).await? {
+                Ok(m) if !m.active => state.ta("web.enter.cosigner_inactive", &[("name", &m.name)]),
+                _ => state.ta("web.enter.cosigner_unknown", &[("typed", &name)]),
+            }),
+            [one] if lead.is_some_and(|l| l.id == one.id) => {
+                problems.push(state.ta("web.enter.cosigner_is_lead", &[("name", &one.name)]));
+            }
+            [one] => {
+                if !found.iter().any(|m| m.id == one.id) {
+                    found.push(one.clone());
+                }
+            }
+            several => {
+                let list = several
+                    .iter()
+                    .map(|m| {
+                        let place = m.workstation.as_deref().unwrap_or("—");
+                        format!("{}（{}，{}，{}）", m.name, m.member_no.as_str(), place, m.level.label())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；");
+                problems.push(state.ta("web.enter.cosigner_ambiguous", &[("list", &list)]));
+            }
+        }
+    }
+    let max = state.app.config.workflow.cosign_max;
+    if found.len() > max {
+        problems.push(state.ta("web.enter.too_many_cosigners", &[("max", &max)]));
+    }
+    Ok(found)
 }
 
 /// The member a typed member number or name names. A name several members share asks for the
@@ -94,7 +165,90 @@ async fn find_member(state: &WebState, typed: &str) -> Result<Result<Member, Str
     })
 }
 
-async fn read(state: &WebState, f: &EntryForm) -> Result<Result<Entry, Vec<String>>, WebError> {
+/// The files as attachments: at most `limits.max_attachments`, each of a type a reply document may
+/// be (PDF, DOCX, DOC, OFD, JPEG, PNG, told by name and content: `api::upload::document_type`) and
+/// at most `web.api_max_upload_mb`. Problems are added to `problems`, one per file.
+fn read_files(state: &WebState, files: &[GivenFile], problems: &mut Vec<String>) -> Vec<(Attachment, StoredFile)> {
+    let max_count = state.app.config.limits.max_attachments;
+    if files.len() > max_count {
+        problems.push(state.ta("web.enter.too_many_files", &[("max", &max_count)]));
+        return Vec::new();
+    }
+    let max_bytes = state.app.config.web.api_max_upload_bytes();
+    let mut kept = Vec::new();
+    for f in files {
+        let name = if f.file_name.is_empty() { "—".to_string() } else { f.file_name.clone() };
+        if f.bytes.is_empty() {
+            problems.push(state.ta("web.enter.file_empty", &[("name", &name)]));
+        } else if f.bytes.len() > max_bytes {
+            let max = state.app.config.web.api_max_upload_mb;
+            problems.push(state.ta("web.enter.file_too_large", &[("name", &name), ("max", &max)]));
+        } else if let Some(mime_type) = document_type(&f.file_name, &f.bytes) {
+            let file = StoredFile::new(mime_type, f.bytes.clone());
+            let attachment = Attachment {
+                kind: AttachmentKind::Stored,
+                file_id: String::new(),
+                file_unique_id: file.sha256.clone(),
+                file_name: Some(f.file_name.clone()),
+                mime_type: Some(mime_type.to_string()),
+                file_size: Some(file.bytes.len() as i64),
+                width: None,
+                height: None,
+            };
+            kept.push((attachment, file));
+        } else {
+            problems.push(state.ta("web.enter.file_type", &[("name", &name)]));
+        }
+    }
+    kept
+}
+
+/// The request's form and files: `multipart/form-data` (the page's form, with files) or
+/// `application/x-www-form-urlencoded` (no files). A malformed body is a polite 400; a body over
+/// the limit is answered 413 by `transport::limit_bodies`.
+async fn read_request(state: &WebState, request: Request) -> Result<(EntryForm, Vec<GivenFile>), WebError> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let malformed = || WebError::BadRequest(state.t("web.enter.malformed"));
+    if !multipart {
+        let Form(form) = Form::<EntryForm>::from_request(request, state).await.map_err(|_| malformed())?;
+        return Ok((form, Vec::new()));
+    }
+    let mut parts = Multipart::from_request(request, state).await.map_err(|_| malformed())?;
+    let mut form = EntryForm::default();
+    let mut files = Vec::new();
+    while let Some(field) = parts.next_field().await.map_err(|_| malformed())? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == ATTACHMENT_PART {
+            let file_name = field.file_name().map(clean_file_name).unwrap_or_default();
+            let bytes = field.bytes().await.map_err(|_| malformed())?;
+            // A browser sends an empty part when no file was chosen.
+            if !(file_name.is_empty() && bytes.is_empty()) {
+                files.push(GivenFile { file_name, bytes: bytes.to_vec() });
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(|_| malformed())?;
+        let slot = match name.as_str() {
+            "_csrf" => &mut form._csrf,
+            "member" => &mut form.member,
+            "topic" => &mut form.topic,
+            "kind" => &mut form.kind,
+            "title" => &mut form.title,
+            "points" => &mut form.points,
+            "channel" => &mut form.channel,
+            "cosigners" => &mut form.cosigners,
+            _ => continue,
+        };
+        *slot = text;
+    }
+    Ok((form, files))
+}
+
+async fn read(state: &WebState, f: &EntryForm, files: &[GivenFile]) -> Result<Result<Entry, Vec<String>>, WebError> {
     let limits = &state.app.config.limits;
     let mut problems = Vec::new();
     let member = match find_member(state, &f.member).await? {
@@ -145,22 +299,25 @@ async fn read(state: &WebState, f: &EntryForm) -> Result<Result<Entry, Vec<Strin
     if channel.is_none() {
         problems.push(state.t("web.enter.choose_channel"));
     }
+    let cosigners = find_cosigners(state, member.as_ref(), &f.cosigners, &mut problems).await?;
+    let attachments = read_files(state, files, &mut problems);
+    if !problems.is_empty() && !files.is_empty() {
+        // A browser cannot show chosen files again.
+        problems.push(state.t("web.enter.choose_files_again"));
+    }
     Ok(match (member, kind, channel) {
         (Some(member), Some(kind), Some(channel)) if problems.is_empty() => {
-            Ok(Entry { member, topic_id, kind, title, points, channel })
+            Ok(Entry { member, topic_id, kind, title, points, channel, attachments, cosigners })
         }
         _ => Err(problems),
     })
 }
 
-pub async fn submit(
-    State(state): State<WebState>,
-    user: CurrentUser,
-    Form(form): Form<EntryForm>,
-) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<WebState>, user: CurrentUser, request: Request) -> Result<Response, WebError> {
     require_staff(&user)?;
+    let (form, files) = read_request(&state, request).await?;
     user.check_csrf(&form._csrf)?;
-    let entry = match read(&state, &form).await? {
+    let entry = match read(&state, &form, &files).await? {
         Ok(entry) => entry,
         Err(problems) => {
             let page = render(&state, &user, &form, &problems).await?;
@@ -178,6 +335,19 @@ pub async fn submit(
     let lang = texts.lang_for(recipient.as_ref().and_then(|r| r.language.as_deref()));
     let channel_label = texts.t(lang, &format!("entry_channel.{}", entry.channel.code()), &[]);
     let (title, points, member_id) = (entry.title.clone(), entry.points.len(), entry.member.id);
+    // 联名: the invitations are written with the suggestion and pushed with the receipt, as from
+    // the Telegram dialog (`dialog::cosign::Invitation`).
+    let expires_at = now + chrono::Duration::days(state.app.config.workflow.cosign_days);
+    let deadline = expires_at.with_timezone(&state.app.config.offset()).format("%Y-%m-%d %H:%M").to_string();
+    let mut invitees = Vec::new();
+    for c in &entry.cosigners {
+        invitees.push((c.id, store.member_recipient(c.id).await?));
+    }
+    let mut effects = Vec::new();
+    if !invitees.is_empty() {
+        effects.push(Effect::InviteCosigners { member_ids: invitees.iter().map(|(id, _)| *id).collect(), expires_at });
+    }
+    let (lead_name, invited_points) = (entry.member.name.clone(), entry.points.clone());
     let receipt: ReceiptFn = Box::new(move |reference, suggestion_id| {
         let text = texts.t(
             lang,
@@ -185,15 +355,32 @@ pub async fn submit(
             &[("reference", reference), ("title", &title), ("points", &points), ("channel", &channel_label)],
         );
         let payload = Action::text(text).encode();
-        vec![match &recipient {
+        let mut messages = vec![match &recipient {
             Some(r) => OutMessage::notification(r.chat_id, payload),
             None => OutMessage::held(Addressee::Member(member_id), Some(suggestion_id), payload),
-        }]
+        }];
+        let invitation = Invitation {
+            lead: &lead_name,
+            reference: &reference.to_string(),
+            title: &title,
+            points: &invited_points,
+            deadline: &deadline,
+            suggestion_id,
+        };
+        for (member_id, recipient) in &invitees {
+            messages.push(invitation.message(&texts, *member_id, recipient.as_ref()));
+        }
+        messages
     });
-    let as_typed = state.ta(
+    let mut as_typed = state.ta(
         "web.enter.timeline",
         &[("channel", &state.t(&format!("entry_channel.{}", entry.channel.code()))), ("member", &entry.member.name)],
     );
+    if !entry.cosigners.is_empty() {
+        let names = entry.cosigners.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("、");
+        as_typed.push('；');
+        as_typed.push_str(&state.ta("cosign.staff_invited", &[("names", &names)]));
+    }
     let suggestion = NewSuggestion {
         member_id: entry.member.id,
         topic_id: entry.topic_id,
@@ -201,11 +388,15 @@ pub async fn submit(
         title: entry.title.clone(),
         points: entry.points.clone(),
         as_typed,
-        attachments: Vec::new(),
+        attachments: entry.attachments.iter().map(|(a, _)| a.clone()).collect(),
         year: now.with_timezone(&state.app.config.offset()).year(),
         prefix: state.app.config.references.prefix.clone(),
         entered_by: Some(EnteredBy { user_id: user.user.id, channel: entry.channel }),
     };
+    // The bytes are kept first, so the suggestion never names a file that is not there.
+    for (_, file) in &entry.attachments {
+        store.keep_file(file, now).await?;
+    }
     let commit = Commit {
         update_id: None,
         chat_id: 0,
@@ -215,7 +406,7 @@ pub async fn submit(
         change: None,
         now,
     };
-    let Committed::Done { reference: Some(reference), .. } = store.commit(commit).await? else {
+    let Committed::Done { reference: Some(reference), .. } = store.commit_with(commit, effects).await? else {
         return Err(WebError::Internal(anyhow::anyhow!("a console entry committed without a reference number")));
     };
     let reference = reference.to_string();
@@ -255,7 +446,7 @@ async fn render(state: &WebState, user: &CurrentUser, f: &EntryForm, problems: &
         @if !problems.is_empty() {
             div.banner.error role="alert" { ul { @for p in problems { li { (p) } } } }
         }
-        form.stack method="post" action="/suggestions/new" {
+        form.stack method="post" action="/suggestions/new" enctype="multipart/form-data" {
             (auth::csrf(user))
             label { (t("web.enter.member")) input name="member" value=(f.member) required placeholder=(t("web.enter.member_hint")); }
             label { (t("web.enter.channel")) select name="channel" required {
@@ -282,6 +473,10 @@ async fn render(state: &WebState, user: &CurrentUser, f: &EntryForm, problems: &
             label { (t("web.inbox.col_title")) input name="title" value=(f.title) required maxlength=(limits.title_max_chars); }
             label { (t("web.enter.points")) textarea name="points" rows="10" required { (f.points) } }
             p.muted { (state.ta("web.enter.points_hint", &[("max", &limits.max_points), ("chars", &limits.point_max_chars)])) }
+            label { (t("web.enter.cosigners")) input name="cosigners" value=(f.cosigners) placeholder=(t("web.enter.cosigners_hint")); }
+            p.muted { (state.ta("web.enter.cosigners_note", &[("max", &state.app.config.workflow.cosign_max), ("days", &state.app.config.workflow.cosign_days)])) }
+            label { (t("web.enter.files")) input type="file" name=(ATTACHMENT_PART) multiple accept=".pdf,.docx,.doc,.ofd,.jpg,.jpeg,.png"; }
+            p.muted { (state.ta("web.enter.files_hint", &[("count", &limits.max_attachments), ("max", &state.app.config.web.api_max_upload_mb)])) }
             button type="submit" { (t("web.enter.submit")) }
         }
     };

@@ -9,6 +9,7 @@ mod detail;
 pub(super) mod documents;
 mod enter;
 mod export;
+mod files;
 mod reach;
 
 pub(crate) use export::rfc5987;
@@ -43,6 +44,7 @@ pub fn router() -> Router<WebState> {
         .route("/suggestions/ref/{reference}", get(detail::by_reference))
         .route("/suggestions/{id}", get(detail::page))
         .route("/suggestions/{id}/act/{action}", post(detail::act))
+        .route("/suggestions/{id}/files/{sha256}", get(files::download))
 }
 
 /// Who may use the inbox at all, and the restriction a department account carries.

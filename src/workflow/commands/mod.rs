@@ -45,8 +45,8 @@ pub(super) async fn plan(p: &mut Planner<'_, '_>, command: Command) -> Planned {
         }
         Command::Reply { class, text, document, letter } => reply::plan(p, &class, &text, document, &letter).await,
         Command::Rate { reply_no, rating, reason } => rate::plan(p, reply_no, rating, &reason).await,
-        Command::RecordRating { reply_no, rating, reason, channel } => {
-            record_rating::plan(p, reply_no, rating, &reason, channel).await
+        Command::RecordRating { reply_no, rating, reason, channel, cosigner } => {
+            record_rating::plan(p, reply_no, rating, &reason, channel, cosigner).await
         }
         Command::ApproveReply { class, reason } => approve_reply::plan(p, class.as_deref(), &reason).await,
         Command::ReturnReply { note } => return_reply::plan(p, &note).await,
