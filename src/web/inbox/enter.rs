@@ -112,14 +112,7 @@ async fn find_cosigners(
                 }
             }
             several => {
-                let list = several
-                    .iter()
-                    .map(|m| {
-                        let place = m.workstation.as_deref().unwrap_or("—");
-                        format!("{}（{}，{}，{}）", m.name, m.member_no.as_str(), place, m.level.label())
-                    })
-                    .collect::<Vec<_>>()
-                    .join("；");
+                let list = listed(several);
                 problems.push(state.ta("web.enter.cosigner_ambiguous", &[("list", &list)]));
             }
         }
@@ -129,6 +122,18 @@ async fn find_cosigners(
         problems.push(state.ta("web.enter.too_many_cosigners", &[("max", &max)]));
     }
     Ok(found)
+}
+
+/// Members who share a name, told apart for a person: `张三（PD001，陆家嘴街道，区）；…`.
+fn listed(members: &[Member]) -> String {
+    members
+        .iter()
+        .map(|m| {
+            let place = m.workstation.as_deref().unwrap_or("—");
+            format!("{}（{}，{}，{}）", m.name, m.member_no.as_str(), place, m.level.label())
+        })
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// The member a typed member number or name names. A name several members share asks for the
@@ -152,14 +157,7 @@ async fn find_member(state: &WebState, typed: &str) -> Result<Result<Member, Str
         0 => Err(state.ta("web.enter.unknown_member", &[("typed", &typed)])),
         1 => Ok(named.into_iter().next().expect("one")),
         _ => {
-            let list = named
-                .iter()
-                .map(|m| {
-                    let place = m.workstation.as_deref().unwrap_or("—");
-                    format!("{}（{}，{}，{}）", m.name, m.member_no.as_str(), place, m.level.label())
-                })
-                .collect::<Vec<_>>()
-                .join("；");
+            let list = listed(&named);
             Err(state.ta("web.enter.ambiguous_member", &[("list", &list)]))
         }
     })
